@@ -1,0 +1,75 @@
+# Test targets. Every tests/<kind>/<module>/test_*.c (or tests/<kind>/test_*.c)
+# becomes one cmocka executable and one ctest test labelled <kind>; every
+# fuzz/fuzz_*.c becomes a fuzz test (libFuzzer in CATENA_FUZZ builds, a
+# replay of its seed corpus otherwise).
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+set(CATENA_TEST_ENV
+    "CATENA_BIN=$<TARGET_FILE:catena>"
+    "CATENA_ROOT=${CMAKE_SOURCE_DIR}"
+    "CATENA_DATA_DIR=${CATENA_DATA_DIR}"
+    "CATENA_ARTIFACTS=${CMAKE_BINARY_DIR}/test-artifacts")
+if(CATENA_SANITIZE)
+  list(APPEND CATENA_TEST_ENV
+       "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+       "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+endif()
+
+file(GLOB SUPPORT_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/support/*.c)
+add_library(catena_test_support STATIC ${SUPPORT_SOURCES})
+target_include_directories(catena_test_support PUBLIC ${CMAKE_SOURCE_DIR}/tests/support)
+target_compile_options(catena_test_support PRIVATE ${CATENA_WARNINGS})
+target_link_libraries(catena_test_support PUBLIC libcatena PkgConfig::CMOCKA)
+
+# Per-kind time limits in seconds (ctest kills a test past it; the test's
+# children then die with it through PR_SET_PDEATHSIG).
+set(TIMEOUT_unit 120)
+set(TIMEOUT_integration 600)
+set(TIMEOUT_e2e 900)
+
+if(NOT CATENA_FUZZ)
+  foreach(kind unit integration e2e)
+    file(GLOB_RECURSE tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${kind}/test_*.c)
+    foreach(src ${tests})
+      file(RELATIVE_PATH rel ${CMAKE_SOURCE_DIR}/tests/${kind} ${src})
+      string(REGEX REPLACE "\\.c$" "" rel ${rel})
+      string(REPLACE "/" "_" name "${kind}_${rel}")
+      add_executable(${name} ${src})
+      target_compile_options(${name} PRIVATE ${CATENA_WARNINGS})
+      target_link_libraries(${name} PRIVATE catena_test_support)
+      set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                            ${CMAKE_BINARY_DIR}/tests)
+      add_test(NAME ${name} COMMAND ${name})
+      set_tests_properties(${name} PROPERTIES LABELS ${kind} TIMEOUT ${TIMEOUT_${kind}}
+                           ENVIRONMENT "${CATENA_TEST_ENV}")
+      if(NOT kind STREQUAL "unit")
+        add_dependencies(${name} catena)
+      endif()
+    endforeach()
+  endforeach()
+endif()
+
+# ---------------------------------------------------------------- fuzz
+set(CATENA_FUZZ_SECONDS 20 CACHE STRING "libFuzzer run time per target in ctest")
+file(GLOB FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)
+foreach(src ${FUZZ_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  set(corpus ${CMAKE_SOURCE_DIR}/fuzz/corpus/${name})
+  if(CATENA_FUZZ)
+    add_executable(${name} ${src})
+    target_compile_options(${name} PRIVATE ${CATENA_WARNINGS} -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    set(work ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
+    file(MAKE_DIRECTORY ${work})
+    add_test(NAME ${name} COMMAND ${name} -max_total_time=${CATENA_FUZZ_SECONDS}
+             -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${work} ${corpus})
+  else()
+    add_executable(${name} ${src} ${CMAKE_SOURCE_DIR}/fuzz/replay.c)
+    target_compile_options(${name} PRIVATE ${CATENA_WARNINGS})
+    add_test(NAME ${name} COMMAND ${name} ${corpus})
+  endif()
+  target_link_libraries(${name} PRIVATE libcatena)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 600
+                       ENVIRONMENT "${CATENA_TEST_ENV}")
+endforeach()

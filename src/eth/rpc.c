@@ -1,0 +1,146 @@
+/* JSON-RPC 2.0 over HTTP with libcurl: bounded responses, timeouts, and
+ * node errors mapped to ct_err codes with the node's message kept. */
+#include "catena/eth.h"
+#include "catena/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+struct ct_rpc {
+    CURL *curl;
+    struct curl_slist *headers;
+    char *url;
+    int timeout_ms;
+    uint64_t next_id;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *payload)
+{
+    ct_buf *b = payload;
+    size_t n = size * nmemb;
+    /* Returning a short count makes curl abort the transfer. */
+    return ct_buf_append(b, data, n) == 0 ? n : 0;
+}
+
+int ct_rpc_new(ct_rpc **out, const char *url, int timeout_ms)
+{
+    ct_rpc *rpc;
+
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return ct_error_set(CT_EINVAL, "rpc: url must start with http:// or https://: %.80s",
+                            url);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rpc = calloc(1, sizeof(*rpc));
+    if (rpc == NULL)
+        return ct_error_set(CT_ENOMEM, "rpc: out of memory");
+    rpc->curl = curl_easy_init();
+    rpc->url = strdup(url);
+    rpc->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (rpc->curl == NULL || rpc->url == NULL || rpc->headers == NULL) {
+        ct_rpc_free(rpc);
+        return ct_error_set(CT_ENOMEM, "rpc: out of memory");
+    }
+    rpc->timeout_ms = timeout_ms;
+    rpc->next_id = 1;
+    *out = rpc;
+    return 0;
+}
+
+void ct_rpc_free(ct_rpc *rpc)
+{
+    if (rpc == NULL)
+        return;
+    if (rpc->curl != NULL)
+        curl_easy_cleanup(rpc->curl);
+    curl_slist_free_all(rpc->headers);
+    free(rpc->url);
+    free(rpc);
+}
+
+const char *ct_rpc_url(const ct_rpc *rpc)
+{
+    return rpc->url;
+}
+
+/* POSTs body and collects the response into resp. */
+static int rpc_post(ct_rpc *rpc, ct_buf *resp, const char *body)
+{
+    CURL *c = rpc->curl;
+    CURLcode cc;
+    long status = 0;
+
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, rpc->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, rpc->headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rpc->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        return ct_error_set(CT_ETIMEOUT, "rpc: %s timed out after %d ms", rpc->url,
+                            rpc->timeout_ms);
+    if (cc == CURLE_WRITE_ERROR)
+        return ct_error_set(CT_ELIMIT, "rpc: response larger than %zu bytes", resp->max);
+    if (cc != CURLE_OK)
+        return ct_error_set(CT_ERPC, "rpc: %s: %s", rpc->url, curl_easy_strerror(cc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200)
+        return ct_error_set(CT_ERPC, "rpc: %s answered HTTP %ld", rpc->url, status);
+    return 0;
+}
+
+/* Maps a JSON-RPC error object to a ct_err, keeping the node's words. */
+static int rpc_node_error(const json_t *err)
+{
+    json_t *code = json_object_get(err, "code");
+    json_t *msg = json_object_get(err, "message");
+    const char *text = json_is_string(msg) ? json_string_value(msg) : "(no message)";
+    int kind = strstr(text, "revert") != NULL ? CT_EREVERT : CT_ERPC;
+
+    return ct_error_set(kind, "rpc error %lld: %s",
+                        json_is_integer(code) ? (long long)json_integer_value(code) : 0LL,
+                        text);
+}
+
+int ct_rpc_call(ct_rpc *rpc, json_t **result, const char *method, json_t *params)
+{
+    json_t *req = NULL, *resp = NULL, *res;
+    char *body = NULL;
+    ct_buf buf;
+    int rc;
+
+    ct_buf_init(&buf, CT_RPC_MAX_RESPONSE);
+    req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
+                    (json_int_t)rpc->next_id++, "method", method, "params",
+                    params ? json_incref(params) : json_array());
+    if (req == NULL || (rc = ct_json_dump(&body, req)) < 0) {
+        rc = ct_error_set(CT_ENOMEM, "rpc: cannot build request");
+        goto done;
+    }
+    if ((rc = rpc_post(rpc, &buf, body)) < 0)
+        goto done;
+    if ((rc = ct_json_parse(&resp, buf.data, buf.len, CT_JSON_MAX_DEPTH)) < 0) {
+        ct_error_wrap("rpc: %s: bad response to %s", rpc->url, method);
+        goto done;
+    }
+    if ((res = json_object_get(resp, "error")) != NULL && !json_is_null(res)) {
+        rc = rpc_node_error(res);
+        goto done;
+    }
+    if ((res = json_object_get(resp, "result")) == NULL) {
+        rc = ct_error_set(CT_ERPC, "rpc: response to %s has no result", method);
+        goto done;
+    }
+    *result = json_incref(res);
+    rc = 0;
+done:
+    json_decref(req);
+    json_decref(resp);
+    free(body);
+    ct_buf_free(&buf);
+    return rc;
+}

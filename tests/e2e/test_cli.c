@@ -1,0 +1,198 @@
+/* The catena binary as a user meets it: help, version, usage errors with
+ * exit code 2 and nothing on stdout, and `catena up` stopping everything
+ * it started on Ctrl-C (SIGINT) and on SIGTERM. */
+#include "harness.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct run {
+    int status;
+    char *out;
+    char *err;
+};
+
+/* Runs catena with args, capturing stdout and stderr into files. */
+static void run_catena(struct run *r, const char *const *args)
+{
+    const char *out = ctt_path("%s/stdout", ctt_tmpdir());
+    const char *err = ctt_path("%s/stderr", ctt_tmpdir());
+    char *argv[16];
+    int n = 0;
+    pid_t pid;
+
+    argv[n++] = (char *)ctt_catena_bin();
+    for (; args[n - 1] != NULL && n < 15; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &r->status, 0), pid);
+    ctt_ok(ct_file_read(&r->out, NULL, out, 1 << 20));
+    ctt_ok(ct_file_read(&r->err, NULL, err, 1 << 20));
+}
+
+static void run_free(struct run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static int exit_code(const struct run *r)
+{
+    return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
+}
+
+static void help_and_version(void **state)
+{
+    struct run r;
+    (void)state;
+
+    run_catena(&r, (const char *[]){"--help", NULL});
+    assert_int_equal(exit_code(&r), 0);
+    assert_non_null(strstr(r.out, "usage: catena <command>"));
+    assert_non_null(strstr(r.out, "  up "));
+    run_free(&r);
+    run_catena(&r, (const char *[]){"help", "up", NULL});
+    assert_int_equal(exit_code(&r), 0);
+    assert_non_null(strstr(r.out, "--rpc-port"));
+    run_free(&r);
+    run_catena(&r, (const char *[]){"up", "--help", NULL});
+    assert_int_equal(exit_code(&r), 0);
+    assert_non_null(strstr(r.out, "usage: catena up"));
+    run_free(&r);
+    run_catena(&r, (const char *[]){"version", NULL});
+    assert_int_equal(exit_code(&r), 0);
+    assert_true(strncmp(r.out, "catena ", 7) == 0);
+    run_free(&r);
+}
+
+/* Each bad invocation exits 2 with a one-line error plus the usage line,
+ * and prints nothing on stdout. */
+static void usage_errors(void **state)
+{
+    const char *const *cases[] = {
+        (const char *[]){"frobnicate", NULL},
+        (const char *[]){"--frobnicate", NULL},
+        (const char *[]){"help", "frobnicate", NULL},
+        (const char *[]){"version", "extra", NULL},
+        (const char *[]){"up", "--no-such-flag", NULL},
+        (const char *[]){"up", "-x", NULL},
+        (const char *[]){"up", "--rpc-port", NULL},
+        (const char *[]){"up", "--rpc-port", "65536", NULL},
+        (const char *[]){"up", "--rpc-port", "80x", NULL},
+        (const char *[]){"up", "stray", NULL},
+        (const char *[]){NULL},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct run r;
+        run_catena(&r, cases[i]);
+        if (exit_code(&r) != 2 || r.out[0] != '\0')
+            fail_msg("case %zu (%s): exit %d, stdout '%s'", i,
+                     cases[i][0] ? cases[i][0] : "(none)", exit_code(&r), r.out);
+        char *nl = strchr(r.err, '\n');
+        assert_non_null(nl);
+        assert_non_null(strstr(r.err, "usage:"));
+        run_free(&r);
+    }
+}
+
+/* Returns the pids of pid's direct children (from /proc). */
+static int children_of(pid_t pid, pid_t *out, int max)
+{
+    char *text;
+    int n = 0;
+    const char *path = ctt_path("/proc/%d/task/%d/children", (int)pid, (int)pid);
+
+    if (ct_file_read(&text, NULL, path, 4096) < 0)
+        return 0;
+    for (char *p = text; *p != '\0' && n < max;) {
+        long v = strtol(p, &p, 10);
+        if (v > 0)
+            out[n++] = (pid_t)v;
+        while (*p == ' ')
+            p++;
+    }
+    free(text);
+    return n;
+}
+
+/* Starts `catena up`, waits for federation.json, checks the chain answers,
+ * sends sig, and checks catena exits 0 leaving none of its children. */
+static void up_stops_on(int sig)
+{
+    const char *dir = ctt_path("%s/up-%d", ctt_tmpdir(), sig);
+    const char *fed = ctt_path("%s/federation.json", dir);
+    char *argv[] = {(char *)ctt_catena_bin(), "up", "--dir", (char *)dir, "--rpc-port", "0",
+                    NULL};
+    pid_t kids[16];
+    int nkids = 0, status;
+    char *text = NULL;
+    ct_proc up;
+
+    ctt_spawn(&up, argv, ctt_path("%s/up-%d.log", ctt_tmpdir(), sig));
+    for (int i = 0; i < 600 && ct_file_read(&text, NULL, fed, 1 << 16) < 0; i++) {
+        assert_true(ct_proc_alive(&up));
+        ct_sleep_ms(100);
+    }
+    assert_non_null(text);
+    json_t *doc;
+    const char *url;
+    ctt_ok(ct_json_parse(&doc, text, strlen(text), 8));
+    ctt_ok(ct_json_get_string(&url, doc, "rpc_url", false));
+    ct_rpc *rpc;
+    json_t *res;
+    ctt_ok(ct_rpc_new(&rpc, url, 5000));
+    ctt_ok(ct_rpc_call(rpc, &res, "eth_chainId", NULL));
+    assert_string_equal(json_string_value(res), "0x7a69");
+    json_decref(res);
+    ct_rpc_free(rpc);
+    json_decref(doc);
+    free(text);
+
+    nkids = children_of(up.pid, kids, 16);
+    assert_true(nkids >= 1);
+    kill(up.pid, sig); /* the leader only, as a terminal's Ctrl-C reaches catena */
+    assert_int_equal(waitpid(up.pid, &status, 0), up.pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    for (int i = 0; i < nkids; i++)
+        assert_false(ctt_pid_exists(kids[i]));
+    up.pid = 0;
+}
+
+static void up_stops_on_ctrl_c(void **state)
+{
+    (void)state;
+    up_stops_on(SIGINT);
+}
+
+static void up_stops_on_sigterm(void **state)
+{
+    (void)state;
+    up_stops_on(SIGTERM);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(help_and_version),
+        cmocka_unit_test(usage_errors),
+        cmocka_unit_test(up_stops_on_ctrl_c),
+        cmocka_unit_test(up_stops_on_sigterm),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

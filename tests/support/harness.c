@@ -1,0 +1,177 @@
+/* Test harness: service lifetimes tied to the test process, temporary
+ * directories and shared paths (see harness.h). */
+#include "harness.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SERVICES 64
+
+/* Copies, not pointers: a failing test longjmps out of the frame that held
+ * its ct_proc, and cleanup must still find the group. */
+static ct_proc services[MAX_SERVICES];
+static int n_services;
+static int cleanup_installed;
+static char tmpdir[256];
+
+static void stop_all_now(void)
+{
+    for (int i = 0; i < n_services; i++)
+        ct_proc_signal(&services[i], SIGKILL);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void at_exit(void)
+{
+    for (int i = 0; i < n_services; i++)
+        ct_proc_stop(&services[i], 2000);
+    n_services = 0;
+    if (tmpdir[0] != '\0' && getenv("CATENA_KEEP_TMP") == NULL)
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void on_signal(int sig)
+{
+    /* Async-signal-safe: kill the groups, then die by the same signal. */
+    stop_all_now();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_cleanup(void)
+{
+    if (cleanup_installed)
+        return;
+    cleanup_installed = 1;
+    atexit(at_exit);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+}
+
+static void register_proc(const ct_proc *p)
+{
+    install_cleanup();
+    for (int i = 0; i < n_services; i++) {
+        if (services[i].pid == 0) {
+            services[i] = *p;
+            return;
+        }
+    }
+    if (n_services == MAX_SERVICES)
+        fail_msg("harness: more than %d services", MAX_SERVICES);
+    services[n_services++] = *p;
+}
+
+static void unregister_proc(pid_t pid)
+{
+    for (int i = 0; i < n_services; i++)
+        if (services[i].pid == pid)
+            services[i].pid = 0;
+}
+
+void ctt_spawn(ct_proc *out, char *const argv[], const char *log_path)
+{
+    install_cleanup();
+    ctt_ok(ct_proc_spawn(out, argv, NULL, log_path));
+    register_proc(out);
+}
+
+void ctt_stop(ct_proc *p)
+{
+    pid_t pid = p->pid;
+    ct_proc_stop(p, 3000);
+    unregister_proc(pid);
+}
+
+void ctt_hardhat_start(ct_devnode *out)
+{
+    const char *log = ctt_path("%s/hardhat-%ld.log", ctt_tmpdir(), (long)ct_time_mono_ms());
+    int rc;
+
+    install_cleanup();
+    rc = ct_devnode_start(out, getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR,
+                          0, log, 60000);
+    if (rc < 0)
+        fail_msg("cannot start hardhat: %s (log %s)", ct_error_last(), log);
+    register_proc(&out->proc);
+}
+
+void ctt_hardhat_stop(ct_devnode *node)
+{
+    pid_t pid = node->proc.pid;
+    ct_devnode_stop(node);
+    unregister_proc(pid);
+}
+
+const char *ctt_tmpdir(void)
+{
+    if (tmpdir[0] == '\0') {
+        const char *base = getenv("TMPDIR");
+        install_cleanup();
+        snprintf(tmpdir, sizeof(tmpdir), "%s/catena-test-XXXXXX", base ? base : "/tmp");
+        if (mkdtemp(tmpdir) == NULL)
+            fail_msg("mkdtemp %s: %s", tmpdir, strerror(errno));
+    }
+    return tmpdir;
+}
+
+const char *ctt_data_dir(void)
+{
+    const char *d = getenv("CATENA_DATA_DIR");
+    struct stat st;
+
+    if (d == NULL || stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    return d;
+}
+
+const char *ctt_catena_bin(void)
+{
+    const char *b = getenv("CATENA_BIN");
+    if (b == NULL)
+        fail_msg("CATENA_BIN is not set (run the test through ctest)");
+    return b;
+}
+
+const char *ctt_artifacts_dir(void)
+{
+    const char *d = getenv("CATENA_ARTIFACTS");
+    if (d == NULL)
+        d = ctt_tmpdir();
+    if (mkdir(d, 0755) < 0 && errno != EEXIST)
+        fail_msg("mkdir %s: %s", d, strerror(errno));
+    return d;
+}
+
+const char *ctt_path(const char *fmt, ...)
+{
+    static char slots[8][1024];
+    static int next;
+    char *p = slots[next++ % 8];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(p, sizeof(slots[0]), fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+int ctt_pid_exists(pid_t pid)
+{
+    return kill(pid, 0) == 0 || errno == EPERM;
+}

@@ -1,0 +1,65 @@
+/* Test harness: services started by tests (Hardhat nodes, catena
+ * processes) are registered here and always stopped, at normal exit, on
+ * SIGINT/SIGTERM/SIGHUP, and (through PR_SET_PDEATHSIG) when the test
+ * process is killed outright. Also paths: data dir, temp dir, artifacts. */
+#ifndef CATENA_TEST_HARNESS_H
+#define CATENA_TEST_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <cmocka.h>
+
+#include "catena/eth.h"
+#include "catena/util.h"
+
+/* Starts a Hardhat node on a free loopback port with its log in the test's
+ * temporary directory, and registers it for cleanup. Fails the test if it
+ * cannot start. */
+void ctt_hardhat_start(ct_devnode *out);
+
+/* Stops a node started by ctt_hardhat_start and unregisters it. */
+void ctt_hardhat_stop(ct_devnode *node);
+
+/* Starts argv like ct_proc_spawn and registers the group for cleanup.
+ * Fails the test if it cannot start. */
+void ctt_spawn(ct_proc *out, char *const argv[], const char *log_path);
+
+/* Stops a registered process group and unregisters it. */
+void ctt_stop(ct_proc *p);
+
+/* Returns: a fresh temporary directory for this test process, removed with
+ * its contents at exit unless CATENA_KEEP_TMP is set. */
+const char *ctt_tmpdir(void);
+
+/* Returns: CATENA_DATA_DIR if it exists, else NULL (tests then skip and
+ * say so). */
+const char *ctt_data_dir(void);
+
+/* Returns: the catena binary under test (CATENA_BIN). */
+const char *ctt_catena_bin(void);
+
+/* Returns: the directory for screenshots and other artifacts, created on
+ * demand (CATENA_ARTIFACTS). */
+const char *ctt_artifacts_dir(void);
+
+/* Formats a path into a static rotating buffer (8 slots). */
+const char *ctt_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Returns: true if a process with this pid exists (zombies included). */
+int ctt_pid_exists(pid_t pid);
+
+/* Fails the current test with ct_error_last() when rc < 0. */
+#define ctt_ok(rc)                                                                   \
+    do {                                                                             \
+        int ctt_rc_ = (rc);                                                          \
+        if (ctt_rc_ < 0)                                                             \
+            fail_msg("%s returned %d: %s", #rc, ctt_rc_, ct_error_last());           \
+    } while (0)
+
+#endif /* CATENA_TEST_HARNESS_H */
