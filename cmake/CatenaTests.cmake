@@ -3,6 +3,7 @@
 # fuzz/fuzz_*.c becomes a fuzz test (libFuzzer in CATENA_FUZZ builds, a
 # replay of its seed corpus otherwise).
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+find_package(ZLIB REQUIRED) # the shared test vectors are gzipped JSON
 
 set(CATENA_TEST_ENV
     "CATENA_BIN=$<TARGET_FILE:catena>"
@@ -19,7 +20,7 @@ file(GLOB SUPPORT_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/support/*.
 add_library(catena_test_support STATIC ${SUPPORT_SOURCES})
 target_include_directories(catena_test_support PUBLIC ${CMAKE_SOURCE_DIR}/tests/support)
 target_compile_options(catena_test_support PRIVATE ${CATENA_WARNINGS})
-target_link_libraries(catena_test_support PUBLIC libcatena PkgConfig::CMOCKA)
+target_link_libraries(catena_test_support PUBLIC libcatena PkgConfig::CMOCKA ZLIB::ZLIB)
 
 # Per-kind time limits in seconds (ctest kills a test past it; the test's
 # children then die with it through PR_SET_PDEATHSIG).

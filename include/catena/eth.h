@@ -1,18 +1,254 @@
-/* Catena eth: talking to Ethereum nodes. For now the JSON-RPC client core
- * (one call at a time over HTTP); RLP, ABI, transactions and the sender
- * join it with the Ethereum core issue. */
+/* Catena eth: RLP, the Solidity ABI, transactions (legacy, EIP-155,
+ * EIP-2930, EIP-1559), the JSON-RPC client, the nonce-owning sender, and
+ * the local Hardhat development node. */
 #ifndef CATENA_ETH_H
 #define CATENA_ETH_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
+#include "catena/crypto.h"
 #include "catena/util.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---------------------------------------------------------------- RLP */
+
+/* Deepest list nesting the writer and the JSON converters accept. */
+#define CT_RLP_MAX_DEPTH 32
+
+/* Writes RLP into a caller buffer without allocating. Errors are sticky:
+ * calls after the first failure do nothing, and ct_rlp_finish reports it.
+ * A list's payload is written first and moved right when the list ends, so
+ * the buffer needs room for the final encoding only. */
+typedef struct ct_rlp_writer {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    size_t starts[CT_RLP_MAX_DEPTH]; /* payload offsets of open lists */
+    int depth;
+    int err;
+} ct_rlp_writer;
+
+void ct_rlp_writer_init(ct_rlp_writer *w, uint8_t *buf, size_t cap);
+void ct_rlp_put_bytes(ct_rlp_writer *w, const uint8_t *data, size_t len);
+/* An integer as its minimal big-endian bytes (0 is the empty string). */
+void ct_rlp_put_uint(ct_rlp_writer *w, uint64_t v);
+void ct_rlp_put_u256(ct_rlp_writer *w, const ct_u256 *v);
+void ct_rlp_list_begin(ct_rlp_writer *w);
+void ct_rlp_list_end(ct_rlp_writer *w);
+/* Out: *len the encoding's length (at w->buf).
+ * Returns: 0, CT_ELIMIT (buffer or depth) or CT_ESTATE (unclosed list). */
+int ct_rlp_finish(ct_rlp_writer *w, size_t *len);
+
+/* A decoded item points into the input (no copy). */
+typedef struct ct_rlp_item {
+    const uint8_t *data; /* payload: the string's bytes or the list's items */
+    size_t len;
+    bool is_list;
+} ct_rlp_item;
+
+/* Decodes exactly one item spanning all of in[0..len). Strict: rejects
+ * non-canonical length forms, a single byte below 0x80 wrapped as a
+ * string, leading zeros in lengths, lengths past the end, and trailing
+ * bytes. Returns: 0 or CT_EPARSE (message has the offset). */
+int ct_rlp_decode(ct_rlp_item *out, const uint8_t *in, size_t len);
+
+typedef struct ct_rlp_iter {
+    const uint8_t *p;
+    const uint8_t *end;
+} ct_rlp_iter;
+
+/* Iterates over the items of a list item. */
+void ct_rlp_iter_init(ct_rlp_iter *it, const ct_rlp_item *list);
+/* Returns: 1 and the next item, 0 at the end, or CT_EPARSE. */
+int ct_rlp_iter_next(ct_rlp_iter *it, ct_rlp_item *out);
+
+/* Reads a string item as a canonical integer (no leading zeros).
+ * Returns: 0, CT_EPARSE (list, leading zero) or CT_ERANGE. */
+int ct_rlp_item_uint(uint64_t *out, const ct_rlp_item *it);
+int ct_rlp_item_u256(ct_u256 *out, const ct_rlp_item *it);
+
+/* JSON forms used by `catena tool` and the ethers vectors: a "0x.." string
+ * is a byte string, an array a list.
+ * Out: ct_rlp_from_json: *out malloc'd, *len; ct_rlp_to_json: new ref.
+ * Returns: 0, CT_EPARSE/CT_EINVAL naming the bad element, CT_ELIMIT. */
+int ct_rlp_from_json(uint8_t **out, size_t *len, const json_t *v);
+int ct_rlp_to_json(json_t **out, const uint8_t *in, size_t len);
+
+/* ---------------------------------------------------------------- ABI */
+
+typedef enum ct_abi_kind {
+    CT_ABI_UINT,
+    CT_ABI_INT,
+    CT_ABI_ADDRESS,
+    CT_ABI_BOOL,
+    CT_ABI_FIXED_BYTES, /* bytes1..bytes32 */
+    CT_ABI_BYTES,
+    CT_ABI_STRING,
+    CT_ABI_ARRAY, /* T[k] (fixed, length >= 0) or T[] (length -1) */
+    CT_ABI_TUPLE
+} ct_abi_kind;
+
+/* A parsed ABI type. Trees are owned by their root (ct_abi_type_free). */
+typedef struct ct_abi_type {
+    ct_abi_kind kind;
+    unsigned size;             /* bits for (u)int, bytes for bytesN */
+    long length;               /* ARRAY: element count, -1 when dynamic */
+    struct ct_abi_type **items; /* TUPLE: components; ARRAY: items[0] */
+    size_t n_items;
+    char *name; /* component or parameter name, may be NULL */
+    bool indexed; /* event parameter */
+} ct_abi_type;
+
+/* Parses a type such as "uint256", "(string,(uint256,bytes32)[])[2]" or a
+ * parameter list with names "(address to, uint amount)". "uint"/"int" mean
+ * 256 bits. Returns: 0 or CT_EPARSE naming the offset. */
+int ct_abi_type_parse(ct_abi_type **out, const char *text);
+
+void ct_abi_type_free(ct_abi_type *t);
+
+/* Writes the canonical type string ("(uint256,string)") into b. */
+int ct_abi_type_canonical(ct_buf *b, const ct_abi_type *t);
+
+/* Returns: whether the type's encoding is dynamic (has a head offset). */
+bool ct_abi_type_dynamic(const ct_abi_type *t);
+
+/* Values are JSON: integers as JSON integers or decimal/"0x" strings
+ * (negative decimal for int), addresses as hex strings, bool as JSON
+ * booleans, bytes/bytesN as "0x" hex, string as JSON strings, arrays and
+ * tuples as JSON arrays. Ranges are checked (uint8 300 is an error).
+ * Out: the encoding is appended to out.
+ * Returns: 0, CT_EINVAL naming the path of the bad value ("[1][0]"), or
+ * CT_ELIMIT. */
+int ct_abi_encode(ct_buf *out, const ct_abi_type *t, const json_t *value);
+
+/* Decodes data as type t (a tuple for a parameter list). Strict: offsets
+ * and lengths must lie inside data, padding must be zero, bools 0 or 1,
+ * addresses and small ints correctly extended.
+ * Out: *out new ref: integers as decimal strings, addresses EIP-55, bytes
+ * as "0x" hex, strings as strings (invalid UTF-8 is an error), arrays and
+ * tuples as arrays.
+ * Returns: 0 or CT_EPARSE naming the offset. */
+int ct_abi_decode(json_t **out, const ct_abi_type *t, const uint8_t *data, size_t len);
+
+/* A function or event signature "name(types)", with optional parameter
+ * names and "indexed" (events). */
+typedef struct ct_abi_sig {
+    char *name;
+    ct_abi_type *params; /* a TUPLE */
+} ct_abi_sig;
+
+/* Parses "transfer(address,uint256)" or "Transfer(address indexed from,
+ * address indexed to, uint256 value)". Returns: 0 or CT_EPARSE. */
+int ct_abi_sig_parse(ct_abi_sig **out, const char *text);
+
+/* Builds a signature from one entry of solc's ABI JSON (a function or
+ * event; tuples from "components"). Returns: 0 or CT_EINVAL. */
+int ct_abi_sig_from_json(ct_abi_sig **out, const json_t *entry);
+
+void ct_abi_sig_free(ct_abi_sig *sig);
+
+/* Writes "name(canonical types)" into b. */
+int ct_abi_sig_canonical(ct_buf *b, const ct_abi_sig *sig);
+
+/* The first 4 bytes of keccak256 of the canonical signature. */
+int ct_abi_selector(uint8_t out[4], const ct_abi_sig *sig);
+
+/* keccak256 of the canonical signature (an event's topic 0). */
+int ct_abi_topic(uint8_t out[32], const ct_abi_sig *sig);
+
+/* Decodes an event log against sig: indexed parameters from topics[1..]
+ * (dynamic ones arrive as their 32-byte hash, returned as "0x" hex),
+ * the others from data. topics[0] must match unless the event is
+ * anonymous (anonymous: topics start at index 0).
+ * Out: *out a new JSON object {param name or "argN": value}.
+ * Returns: 0, CT_EINVAL (topic 0 mismatch, wrong topic count), CT_EPARSE. */
+int ct_abi_decode_log(json_t **out, const ct_abi_sig *sig, bool anonymous,
+                      const uint8_t (*topics)[32], size_t n_topics, const uint8_t *data,
+                      size_t len);
+
+/* ---------------------------------------------------------------- transactions */
+
+typedef struct ct_access_entry {
+    ct_address address;
+    uint8_t (*keys)[32];
+    size_t n_keys;
+} ct_access_entry;
+
+/* One transaction of type 0 (legacy, pre-EIP-155 when !has_chain_id),
+ * 1 (EIP-2930) or 2 (EIP-1559). data and access_list are owned by the
+ * transaction (ct_tx_clear frees them). */
+typedef struct ct_tx {
+    int type;
+    bool has_chain_id; /* always true for types 1 and 2 */
+    uint64_t chain_id;
+    uint64_t nonce;
+    uint64_t gas_limit;
+    ct_u256 gas_price;       /* types 0, 1 */
+    ct_u256 max_priority_fee; /* type 2 */
+    ct_u256 max_fee;          /* type 2 */
+    bool has_to;             /* false: contract creation */
+    ct_address to;
+    ct_u256 value;
+    uint8_t *data;
+    size_t data_len;
+    ct_access_entry *access_list;
+    size_t n_access;
+    /* Signature, when is_signed. y_parity is 0/1; for legacy the v value
+     * is derived (27/28, or chain_id * 2 + 35/36). */
+    bool is_signed;
+    int y_parity;
+    ct_u256 r, s;
+} ct_tx;
+
+/* Largest raw transaction accepted by the decoder, in bytes. */
+#define CT_TX_MAX_SIZE (1024 * 1024)
+
+/* Frees data and access list and zeroes the transaction. */
+void ct_tx_clear(ct_tx *tx);
+
+/* Fills tx from ethers-style JSON: type, chainId, nonce, to, value, data,
+ * gasLimit, gasPrice, maxFeePerGas, maxPriorityFeePerGas, accessList
+ * (numbers as JSON integers or decimal/"0x" strings). Unknown fields and
+ * fields that do not belong to the type are errors; type defaults to 2
+ * when maxFeePerGas is given, else 0.
+ * Returns: 0 or CT_EINVAL naming the field. On failure tx is cleared. */
+int ct_tx_from_json(ct_tx *tx, const json_t *j);
+
+/* JSON with every field of the type, plus (signed) v, r, s, yParity. */
+int ct_tx_to_json(json_t **out, const ct_tx *tx);
+
+/* The hash that is signed (EIP-155 / EIP-2718 rules per type). */
+int ct_tx_signing_hash(uint8_t out[32], const ct_tx *tx);
+
+/* Signs tx in place. Returns: 0 or CT_ECRYPTO. */
+int ct_tx_sign(ct_tx *tx, const uint8_t seckey[CT_SECKEY_SIZE]);
+
+/* Encodes the transaction, signed if is_signed, else the unsigned form
+ * (legacy EIP-155 unsigned includes chainId, 0, 0), with the type byte
+ * first for typed transactions.
+ * Out: *out malloc'd, *len.
+ * Returns: 0 or CT_ENOMEM. */
+int ct_tx_encode(uint8_t **out, size_t *len, const ct_tx *tx);
+
+/* Decodes a signed raw transaction (strict RLP; a typed tx by its first
+ * byte). Returns: 0, CT_EPARSE naming what is wrong, CT_ELIMIT. */
+int ct_tx_decode(ct_tx *tx, const uint8_t *raw, size_t len);
+
+/* keccak256 of the signed encoding. Returns: 0, CT_ESTATE if unsigned. */
+int ct_tx_hash(uint8_t out[32], const ct_tx *tx);
+
+/* Recovers the sender of a signed transaction.
+ * Returns: 0, CT_ESTATE if unsigned, CT_ECRYPTO. */
+int ct_tx_sender(ct_address *out, const ct_tx *tx);
+
+/* ---------------------------------------------------------------- JSON-RPC */
 
 typedef struct ct_rpc ct_rpc;
 
@@ -39,6 +275,109 @@ const char *ct_rpc_url(const ct_rpc *rpc);
  * the node reports an execution revert. */
 int ct_rpc_call(ct_rpc *rpc, json_t **result, const char *method, json_t *params);
 
+
+/* Sends several calls in one JSON-RPC batch. calls is a JSON array of
+ * [method, params] pairs (borrowed).
+ * Out: *results a new JSON array in the order of calls; each element is
+ * the result, or an object {"error": {"code", "message"}} for a call that
+ * failed (the batch as a whole still succeeds).
+ * Returns: 0, CT_ETIMEOUT, CT_ERPC (transport or malformed batch). */
+int ct_rpc_batch(ct_rpc *rpc, json_t **results, const json_t *calls);
+
+/* Typed wrappers. Block tags are "latest", "pending", "earliest" or a
+ * "0x" number. Quantities are checked to be canonical hex. */
+int ct_rpc_chain_id(ct_rpc *rpc, uint64_t *out);
+int ct_rpc_block_number(ct_rpc *rpc, uint64_t *out);
+int ct_rpc_get_balance(ct_rpc *rpc, ct_u256 *out, const ct_address *addr, const char *block);
+int ct_rpc_get_tx_count(ct_rpc *rpc, uint64_t *out, const ct_address *addr, const char *block);
+int ct_rpc_gas_price(ct_rpc *rpc, ct_u256 *out);
+int ct_rpc_max_priority_fee(ct_rpc *rpc, ct_u256 *out);
+/* Out: *out new ref to the node's feeHistory object. */
+int ct_rpc_fee_history(ct_rpc *rpc, json_t **out, uint64_t blocks, const char *newest,
+                       const json_t *percentiles);
+/* call is an eth_call/eth_estimateGas object (borrowed). */
+int ct_rpc_estimate_gas(ct_rpc *rpc, uint64_t *out, const json_t *call);
+/* Out: *out malloc'd return data, *len. */
+int ct_rpc_call_contract(ct_rpc *rpc, uint8_t **out, size_t *len, const json_t *call,
+                         const char *block);
+/* Out: the transaction hash the node reports. CT_EREVERT when Hardhat
+ * refuses a reverting transaction (which it still mines). */
+int ct_rpc_send_raw(ct_rpc *rpc, uint8_t hash[32], const uint8_t *raw, size_t len);
+/* Out: *out new ref to the receipt. Returns CT_ENOTFOUND while pending. */
+int ct_rpc_get_receipt(ct_rpc *rpc, json_t **out, const uint8_t hash[32]);
+/* Out: *out new ref to the block (full transactions when full).
+ * Returns CT_ENOTFOUND for an unknown block. */
+int ct_rpc_get_block_by_number(ct_rpc *rpc, json_t **out, const char *block, bool full);
+int ct_rpc_get_block_by_hash(ct_rpc *rpc, json_t **out, const uint8_t hash[32], bool full);
+/* filter is an eth_getLogs filter object (borrowed). Out: new ref array. */
+int ct_rpc_get_logs(ct_rpc *rpc, json_t **out, const json_t *filter);
+
+/* Parses a JSON-RPC quantity ("0x" + hex without leading zeros).
+ * Returns: 0, CT_EPARSE or CT_ERANGE. */
+int ct_quantity_parse_u64(uint64_t *out, const json_t *v);
+int ct_quantity_parse_u256(ct_u256 *out, const json_t *v);
+
+/* ---------------------------------------------------------------- sender */
+
+/* Owns one account's nonce: sends its transactions in nonce order, one at
+ * a time, so a node that mines each transaction on arrival (Hardhat
+ * automine) never sees a gap. Safe to share between threads. */
+typedef struct ct_sender ct_sender;
+
+typedef struct ct_sender_opts {
+    int timeout_ms;         /* per RPC call (default 30000) */
+    int receipt_timeout_ms; /* waiting for a receipt (default 120000) */
+    int poll_ms;            /* receipt polling interval (default 50) */
+    int tx_type;            /* 2 (default) or 0 for nodes without EIP-1559 */
+} ct_sender_opts;
+
+/* What to send; nonce, chain id, fees and (when gas_limit is 0) gas come
+ * from the sender. */
+typedef struct ct_send_req {
+    const ct_address *to; /* NULL: contract creation */
+    ct_u256 value;
+    const uint8_t *data;
+    size_t data_len;
+    uint64_t gas_limit; /* 0: estimate, plus a margin */
+} ct_send_req;
+
+typedef struct ct_send_result {
+    uint8_t hash[32];
+    bool mined;          /* a receipt was seen */
+    bool success;        /* receipt status 1 */
+    uint64_t block;      /* block number, when mined */
+    uint64_t gas_used;
+    ct_address contract; /* for a creation that succeeded */
+    json_t *receipt;     /* new ref or NULL; free with ct_send_result_clear */
+} ct_send_result;
+
+/* Creates a sender for seckey (copied; wiped on free) on the node at url;
+ * reads the chain id and the pending nonce. opts NULL: defaults.
+ * Returns: 0, CT_ERPC, CT_ETIMEOUT, CT_ECRYPTO. */
+int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECKEY_SIZE],
+                  const ct_sender_opts *opts);
+
+void ct_sender_free(ct_sender *s);
+
+/* Returns: the sender's address (borrowed). */
+const ct_address *ct_sender_address(const ct_sender *s);
+
+/* Signs and sends one transaction with the next nonce and, when wait,
+ * waits for its receipt.
+ * Out: res (clear it with ct_send_result_clear) holds the hash as soon as
+ * the transaction was accepted.
+ * Returns: 0 when sent (and, with wait, mined with status 1); CT_EREVERT
+ * when it was mined but failed (including Hardhat's "reverted" send error;
+ * the node's reason is in ct_error_last); CT_ETIMEOUT; CT_ERPC when the
+ * node refused it (the nonce is then re-read from the node). */
+int ct_sender_send(ct_sender *s, ct_send_result *res, const ct_send_req *req, bool wait);
+
+void ct_send_result_clear(ct_send_result *res);
+
+/* Waits for the receipt of hash on rpc, polling every poll_ms.
+ * Out: *receipt new ref. Returns: 0, CT_ETIMEOUT, CT_ERPC. */
+int ct_rpc_wait_receipt(ct_rpc *rpc, json_t **receipt, const uint8_t hash[32],
+                        int timeout_ms, int poll_ms);
 
 /* ---------------------------------------------------------------- dev node */
 

@@ -207,6 +207,50 @@ int ct_json_dump(char **out, const json_t *v);
  * Returns: 0, CT_EPARSE (not a number) or CT_ERANGE (above max). */
 int ct_parse_uint(uint64_t *out, const char *s, uint64_t max);
 
+/* ---------------------------------------------------------------- uint256 */
+
+/* An unsigned 256-bit integer, big-endian, as Ethereum serialises it (wei
+ * amounts, gas prices, ABI uint256). */
+typedef struct ct_u256 {
+    uint8_t b[32];
+} ct_u256;
+
+/* Decimal digits of 2^256 - 1 (78) plus NUL. */
+#define CT_U256_DEC_SIZE 79
+/* "0x" + 64 hex digits + NUL. */
+#define CT_U256_HEX_SIZE 67
+
+/* Parses decimal or "0x" hex (either case, no sign, no spaces, at most 64
+ * hex digits, leading zeros allowed).
+ * Returns: 0, CT_EPARSE or CT_ERANGE (>= 2^256). */
+int ct_u256_parse(ct_u256 *out, const char *s);
+
+void ct_u256_from_u64(ct_u256 *out, uint64_t v);
+
+/* Returns: 0, or CT_ERANGE if v does not fit 64 bits. */
+int ct_u256_to_u64(uint64_t *out, const ct_u256 *v);
+
+/* Formats in decimal ("0" for zero). */
+void ct_u256_format_dec(char out[CT_U256_DEC_SIZE], const ct_u256 *v);
+
+/* Formats as a JSON-RPC quantity: "0x" + hex without leading zeros
+ * ("0x0" for zero). */
+void ct_u256_format_hex(char out[CT_U256_HEX_SIZE], const ct_u256 *v);
+
+bool ct_u256_is_zero(const ct_u256 *v);
+
+/* Returns: <0, 0, >0 as a is less than, equal to, greater than b. */
+int ct_u256_cmp(const ct_u256 *a, const ct_u256 *b);
+
+/* Returns: the number of significant bits (0 for zero). */
+unsigned ct_u256_bits(const ct_u256 *v);
+
+/* out = a + b. Returns: 0 or CT_ERANGE on overflow (out unchanged). */
+int ct_u256_add(ct_u256 *out, const ct_u256 *a, const ct_u256 *b);
+
+/* out = a * m. Returns: 0 or CT_ERANGE on overflow (out unchanged). */
+int ct_u256_mul_u64(ct_u256 *out, const ct_u256 *a, uint64_t m);
+
 /* ---------------------------------------------------------------- processes */
 
 /* A child process running in its own process group, so stopping it also

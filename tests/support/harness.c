@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #define MAX_SERVICES 64
 
 /* Copies, not pointers: a failing test longjmps out of the frame that held
@@ -174,4 +176,34 @@ const char *ctt_path(const char *fmt, ...)
 int ctt_pid_exists(pid_t pid)
 {
     return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+json_t *ctt_load_json(const char *rel)
+{
+    const char *dir = ctt_data_dir();
+    const char *path;
+    gzFile gz;
+    ct_buf b;
+    char chunk[65536];
+    int n;
+    json_t *v;
+
+    if (dir == NULL)
+        return NULL;
+    path = ctt_path("%s/%s", dir, rel);
+    /* gzread passes plain files through unchanged. */
+    gz = gzopen(path, "rb");
+    if (gz == NULL)
+        fail_msg("cannot open %s", path);
+    ct_buf_init(&b, 512u << 20);
+    while ((n = gzread(gz, chunk, sizeof(chunk))) > 0)
+        if (ct_buf_append(&b, chunk, (size_t)n) < 0)
+            fail_msg("%s: %s", path, ct_error_last());
+    gzclose(gz);
+    if (n < 0)
+        fail_msg("%s: read error", path);
+    if (ct_json_parse(&v, b.data, b.len, 512) < 0)
+        fail_msg("%s: %s", path, ct_error_last());
+    ct_buf_free(&b);
+    return v;
 }

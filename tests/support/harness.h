@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -40,6 +41,21 @@ const char *ctt_tmpdir(void);
 /* Returns: CATENA_DATA_DIR if it exists, else NULL (tests then skip and
  * say so). */
 const char *ctt_data_dir(void);
+
+/* Loads DATA_DIR/<rel> (gzipped when it ends in .gz) as JSON.
+ * Returns: a new reference, or NULL when the data dir is absent (the
+ * caller skips). Fails the test if the file is missing or malformed. */
+json_t *ctt_load_json(const char *rel);
+
+/* Skips the current test, saying why on stdout, when the shared data is
+ * absent. Use: `json_t *v = ctt_load_json(...); if (v == NULL) return;`
+ * is done for you by CTT_NEED_JSON. */
+#define CTT_NEED_JSON(var, rel)                                                      \
+    json_t *var = ctt_load_json(rel);                                                \
+    if (var == NULL) {                                                               \
+        printf("skip: %s absent (CATENA_DATA_DIR)\n", rel);                          \
+        skip();                                                                      \
+    }
 
 /* Returns: the catena binary under test (CATENA_BIN). */
 const char *ctt_catena_bin(void);
