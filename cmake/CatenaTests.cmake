@@ -5,7 +5,18 @@
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 find_package(ZLIB REQUIRED) # the shared test vectors are gzipped JSON
 
+# Solidity contracts used only by tests, compiled with the pinned solc-js.
+file(GLOB TEST_CONTRACTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/contracts/*.sol)
+set(TEST_CONTRACTS_JSON ${CMAKE_BINARY_DIR}/contracts/test-contracts.json)
+add_custom_command(OUTPUT ${TEST_CONTRACTS_JSON}
+  COMMAND node ${CMAKE_SOURCE_DIR}/scripts/solc.js ${TEST_CONTRACTS_JSON} ${TEST_CONTRACTS}
+  DEPENDS ${TEST_CONTRACTS} ${CMAKE_SOURCE_DIR}/scripts/solc.js
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+  COMMENT "Compiling test contracts with solc-js")
+add_custom_target(test_contracts ALL DEPENDS ${TEST_CONTRACTS_JSON})
+
 set(CATENA_TEST_ENV
+    "CATENA_TEST_CONTRACTS=${TEST_CONTRACTS_JSON}"
     "CATENA_BIN=$<TARGET_FILE:catena>"
     "CATENA_ROOT=${CMAKE_SOURCE_DIR}"
     "CATENA_DATA_DIR=${CATENA_DATA_DIR}"
@@ -44,7 +55,7 @@ if(NOT CATENA_FUZZ)
       set_tests_properties(${name} PROPERTIES LABELS ${kind} TIMEOUT ${TIMEOUT_${kind}}
                            ENVIRONMENT "${CATENA_TEST_ENV}")
       if(NOT kind STREQUAL "unit")
-        add_dependencies(${name} catena)
+        add_dependencies(${name} catena test_contracts)
       endif()
     endforeach()
   endforeach()

@@ -69,8 +69,8 @@ int ct_sign(uint8_t sig[CT_SIG_SIZE], int *recid, const uint8_t hash[32],
 /* Recovers the public key that signed hash. Rejects high-s signatures when
  * require_low_s (transactions after Homestead).
  * Returns: 0 or CT_ECRYPTO. */
-int ct_recover(uint8_t out[CT_PUBKEY_SIZE], const uint8_t hash[32],
-               const uint8_t sig[CT_SIG_SIZE], int recid, bool require_low_s);
+int ct_recover(uint8_t out[CT_PUBKEY_SIZE], const uint8_t hash[32], const uint8_t sig[CT_SIG_SIZE],
+               int recid, bool require_low_s);
 
 /* ---------------------------------------------------------------- addresses */
 
@@ -122,8 +122,9 @@ extern const ct_keystore_params CT_KEYSTORE_LIGHT;
 
 /* Decrypts a keystore v3 JSON document (as written by geth, ethers,
  * MyEtherWallet...). The kdf parameters are bounded (scrypt n <= 2^20,
- * r*p <= 2^10, pbkdf2 c <= 10^7, dklen 32) so a hostile file cannot make us
- * spend unbounded time or memory.
+ * r*p <= 2^10 and n*r*p <= 2^23, i.e. at most 1 GiB and 4x geth's standard
+ * work; pbkdf2 c <= 10^7; dklen 32) so a hostile file cannot make us spend
+ * unbounded time or memory.
  * Out: the secret key (wipe it after use) and its address.
  * Returns: 0; CT_EPARSE (malformed, message names the field); CT_ECRYPTO
  * (wrong password: MAC mismatch; or address field does not match key);
@@ -135,12 +136,12 @@ int ct_keystore_decrypt(uint8_t seckey[CT_SECKEY_SIZE], ct_address *addr, const 
  * iv and uuid. params NULL means CT_KEYSTORE_STANDARD.
  * Out: *json malloc'd (caller frees), NUL terminated.
  * Returns: 0, CT_EINVAL (bad params or key), CT_ECRYPTO or CT_ENOMEM. */
-int ct_keystore_encrypt(char **json, const uint8_t seckey[CT_SECKEY_SIZE],
-                        const char *password, size_t password_len,
-                        const ct_keystore_params *params);
+int ct_keystore_encrypt(char **json, const uint8_t seckey[CT_SECKEY_SIZE], const char *password,
+                        size_t password_len, const ct_keystore_params *params);
 
 /* geth's file name for a new keystore: "UTC--2018-09-11T14-46-23.470000000Z--<address hex>".
- * Returns: 0 or CT_ELIMIT when size is too small (needs 80). */
+ * Returns: 0, CT_ELIMIT when size is too small (needs 78), or CT_ERANGE
+ * for a time outside years 0000-9999. */
 int ct_keystore_filename(char *out, size_t size, const ct_address *addr, int64_t now_ms);
 
 #ifdef __cplusplus

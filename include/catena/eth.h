@@ -98,11 +98,11 @@ typedef enum ct_abi_kind {
 /* A parsed ABI type. Trees are owned by their root (ct_abi_type_free). */
 typedef struct ct_abi_type {
     ct_abi_kind kind;
-    unsigned size;             /* bits for (u)int, bytes for bytesN */
-    long length;               /* ARRAY: element count, -1 when dynamic */
+    unsigned size;              /* bits for (u)int, bytes for bytesN */
+    long length;                /* ARRAY: element count, -1 when dynamic */
     struct ct_abi_type **items; /* TUPLE: components; ARRAY: items[0] */
     size_t n_items;
-    char *name; /* component or parameter name, may be NULL */
+    char *name;   /* component or parameter name, may be NULL */
     bool indexed; /* event parameter */
 } ct_abi_type;
 
@@ -190,10 +190,10 @@ typedef struct ct_tx {
     uint64_t chain_id;
     uint64_t nonce;
     uint64_t gas_limit;
-    ct_u256 gas_price;       /* types 0, 1 */
+    ct_u256 gas_price;        /* types 0, 1 */
     ct_u256 max_priority_fee; /* type 2 */
     ct_u256 max_fee;          /* type 2 */
-    bool has_to;             /* false: contract creation */
+    bool has_to;              /* false: contract creation */
     ct_address to;
     ct_u256 value;
     uint8_t *data;
@@ -275,7 +275,6 @@ const char *ct_rpc_url(const ct_rpc *rpc);
  * the node reports an execution revert. */
 int ct_rpc_call(ct_rpc *rpc, json_t **result, const char *method, json_t *params);
 
-
 /* Sends several calls in one JSON-RPC batch. calls is a JSON array of
  * [method, params] pairs (borrowed).
  * Out: *results a new JSON array in the order of calls; each element is
@@ -343,9 +342,9 @@ typedef struct ct_send_req {
 
 typedef struct ct_send_result {
     uint8_t hash[32];
-    bool mined;          /* a receipt was seen */
-    bool success;        /* receipt status 1 */
-    uint64_t block;      /* block number, when mined */
+    bool mined;     /* a receipt was seen */
+    bool success;   /* receipt status 1 */
+    uint64_t block; /* block number, when mined */
     uint64_t gas_used;
     ct_address contract; /* for a creation that succeeded */
     json_t *receipt;     /* new ref or NULL; free with ct_send_result_clear */
@@ -376,8 +375,8 @@ void ct_send_result_clear(ct_send_result *res);
 
 /* Waits for the receipt of hash on rpc, polling every poll_ms.
  * Out: *receipt new ref. Returns: 0, CT_ETIMEOUT, CT_ERPC. */
-int ct_rpc_wait_receipt(ct_rpc *rpc, json_t **receipt, const uint8_t hash[32],
-                        int timeout_ms, int poll_ms);
+int ct_rpc_wait_receipt(ct_rpc *rpc, json_t **receipt, const uint8_t hash[32], int timeout_ms,
+                        int poll_ms);
 
 /* ---------------------------------------------------------------- dev node */
 
@@ -396,8 +395,8 @@ typedef struct ct_devnode {
  * Returns: 0; CT_ENOTFOUND when Hardhat is not installed under root;
  * CT_EIO when node cannot start or exits early (see the log);
  * CT_ETIMEOUT. On failure nothing is left running. */
-int ct_devnode_start(ct_devnode *out, const char *root, uint16_t port,
-                     const char *log_path, int timeout_ms);
+int ct_devnode_start(ct_devnode *out, const char *root, uint16_t port, const char *log_path,
+                     int timeout_ms);
 
 /* Stops the node's whole process group. Safe to call twice. */
 void ct_devnode_stop(ct_devnode *node);

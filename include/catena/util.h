@@ -40,12 +40,10 @@ typedef enum ct_err {
 
 /* Stores code and a printf-style message in this thread's error slot.
  * Returns: code, so callers can write `return ct_error_set(...)`. */
-int ct_error_set(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int ct_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Like ct_error_set, taking a va_list. */
-int ct_error_vset(int code, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+int ct_error_vset(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Prepends "prefix: " to this thread's message, keeping its code.
  * Returns: the stored code. */
@@ -98,15 +96,21 @@ int ct_log_level_parse(int *out, const char *name);
 /* Writes in as lowercase hex (with "0x" when prefix) and a NUL into out.
  * Args: out_size must be at least 2 * in_len + 1 (+2 with prefix).
  * Returns: 0, or CT_ELIMIT when out is too small. */
-int ct_hex_encode(char *out, size_t out_size, const uint8_t *in, size_t in_len,
-                  bool prefix);
+int ct_hex_encode(char *out, size_t out_size, const uint8_t *in, size_t in_len, bool prefix);
 
 /* Decodes hex of even length, with or without "0x", either case.
  * Out: out receives the bytes, *out_len their count.
  * Returns: 0, CT_EPARSE (odd length or non-hex digit, message says where),
  *          or CT_ELIMIT when more than out_cap bytes would be written. */
-int ct_hex_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *hex,
-                  size_t hex_len);
+int ct_hex_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *hex, size_t hex_len);
+
+/* Returns: the value of one hex digit (either case), or -1. */
+int ct_hex_digit(char c);
+
+/* Decodes "0x"-prefixed hex (the prefix is required) into a new buffer.
+ * Out: *out malloc'd (caller frees; never NULL on success), *out_len.
+ * Returns: 0, CT_EPARSE or CT_ENOMEM. */
+int ct_hex_decode_new(uint8_t **out, size_t *out_len, const char *hex);
 
 /* ---------------------------------------------------------------- buffers */
 
@@ -186,14 +190,17 @@ size_t ct_json_depth(const json_t *v);
  * Out: borrowed pointers stay valid while obj lives.
  * Returns: 0, CT_ENOTFOUND when an optional field is absent (out untouched),
  *          or CT_EINVAL. */
-int ct_json_get_string(const char **out, const json_t *obj, const char *key,
-                       bool optional);
+int ct_json_get_string(const char **out, const json_t *obj, const char *key, bool optional);
 int ct_json_get_int(int64_t *out, const json_t *obj, const char *key, bool optional);
 int ct_json_get_bool(bool *out, const json_t *obj, const char *key, bool optional);
 
 /* Checks that obj is an object whose keys are all in allowed (a NULL
  * terminated list). Returns: 0, or CT_EINVAL naming the first unknown key. */
 int ct_json_check_keys(const json_t *obj, const char *const *allowed);
+
+/* Returns: a new JSON string "0x" + hex of data, or NULL when out of
+ * memory. */
+json_t *ct_json_hex(const uint8_t *data, size_t len);
 
 /* Serialises v compactly with keys in insertion order.
  * Out: *out is malloc'd, owned by the caller.
@@ -256,7 +263,7 @@ int ct_u256_mul_u64(ct_u256 *out, const ct_u256 *a, uint64_t m);
 /* A child process running in its own process group, so stopping it also
  * stops whatever it started (node, browsers, ...). */
 typedef struct ct_proc {
-    pid_t pid; /* also the process group id; 0 when not running */
+    pid_t pid;  /* also the process group id; 0 when not running */
     int status; /* wait status once reaped */
 } ct_proc;
 
@@ -267,8 +274,7 @@ typedef struct ct_proc {
  * parent does not leave it running.
  * Returns: 0, or CT_EIO when the program cannot be started (message says
  * why; an exec failure is detected before returning). */
-int ct_proc_spawn(ct_proc *out, char *const argv[], const char *cwd,
-                  const char *log_path);
+int ct_proc_spawn(ct_proc *out, char *const argv[], const char *cwd, const char *log_path);
 
 /* Returns: true while the process has not exited (reaps it if it has). */
 bool ct_proc_alive(ct_proc *p);

@@ -11,9 +11,10 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 typedef struct cli_cmd {
     const char *name;
-    const char *summary; /* one line for `catena --help` */
-    const char *usage;   /* "catena up [--dir DIR] ..." */
-    const char *help;    /* the rest of `catena help <name>` */
+    const char *summary;          /* one line for `catena --help` */
+    const char *usage;            /* "catena up [--dir DIR] ..." */
+    const char *help;             /* the rest of `catena help <name>` */
+    const char *(*help_fn)(void); /* or this, when the help is generated */
     int (*run)(int argc, char **argv);
 } cli_cmd;
 
@@ -22,8 +23,7 @@ const cli_cmd *cli_find(const char *name);
 
 /* Prints "catena <cmd>: <message>" and the command's usage line to stderr.
  * Returns: CLI_USAGE. */
-int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints the full help of cmd to stdout. */
 void cli_print_help(const cli_cmd *cmd);
@@ -46,5 +46,9 @@ void cli_log_init(void);
 const char *cli_root_dir(void);
 
 int cmd_up(int argc, char **argv);
+int cmd_tool(int argc, char **argv);
+
+/* The generated help of `catena tool` (its subcommands' usage lines). */
+const char *cli_tool_help(void);
 
 #endif /* CATENA_CLI_H */

@@ -28,9 +28,11 @@ static const cli_cmd commands[] = {
      "\n"
      "Hardhat is looked up in $CATENA_ROOT/node_modules, else in the source\n"
      "tree catena was built from.\n",
-     cmd_up},
-    {"help", "show help for catena or one command", "catena help [COMMAND]", "", cmd_help},
-    {"version", "print the version", "catena version", "", cmd_version},
+     NULL, cmd_up},
+    {"tool", "Ethereum and data utilities (keccak, ABI, RLP, transactions, keystores, rpc)",
+     "catena tool <subcommand> [args]", NULL, cli_tool_help, cmd_tool},
+    {"help", "show help for catena or one command", "catena help [COMMAND]", "", NULL, cmd_help},
+    {"version", "print the version", "catena version", "", NULL, cmd_version},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -55,7 +57,7 @@ static void print_main_help(FILE *f)
 
 void cli_print_help(const cli_cmd *cmd)
 {
-    printf("usage: %s\n\n%s", cmd->usage, cmd->help);
+    printf("usage: %s\n\n%s", cmd->usage, cmd->help_fn ? cmd->help_fn() : cmd->help);
 }
 
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
@@ -155,8 +157,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0)
         return cmd_version(1, argv);
     if ((cmd = cli_find(argv[1])) == NULL) {
-        fprintf(stderr, "catena: unknown %s '%s'\nusage: catena <command> [options] "
-                        "(see 'catena --help')\n",
+        fprintf(stderr,
+                "catena: unknown %s '%s'\nusage: catena <command> [options] "
+                "(see 'catena --help')\n",
                 argv[1][0] == '-' ? "option" : "command", argv[1]);
         return CLI_USAGE;
     }

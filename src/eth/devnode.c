@@ -51,8 +51,7 @@ int ct_devnode_start(ct_devnode *out, const char *root, uint16_t port, const cha
         return ct_error_set(CT_EINVAL, "path too long: %.64s", root);
     if (access(cli, R_OK) != 0)
         return ct_error_set(CT_ENOTFOUND,
-                            "hardhat is not installed in %s (run scripts/bootstrap there)",
-                            root);
+                            "hardhat is not installed in %s (run scripts/bootstrap there)", root);
     if (port == 0 && (rc = ct_net_free_port(&port)) < 0)
         return rc;
     snprintf(port_s, sizeof(port_s), "%u", (unsigned)port);
@@ -60,8 +59,7 @@ int ct_devnode_start(ct_devnode *out, const char *root, uint16_t port, const cha
     out->port = port;
     /* Hardhat insists on running from the project directory (HH12), so the
      * child changes into root and uses the relative CLI path. */
-    char *argv[] = {"node", HARDHAT_CLI, "node", "--hostname", "127.0.0.1",
-                    "--port", port_s, NULL};
+    char *argv[] = {"node", HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", port_s, NULL};
     if ((rc = ct_proc_spawn(&out->proc, argv, root, log_path)) < 0)
         return rc;
     if ((rc = devnode_wait(out, timeout_ms)) < 0) {

@@ -29,8 +29,7 @@ int ct_rpc_new(ct_rpc **out, const char *url, int timeout_ms)
     ct_rpc *rpc;
 
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return ct_error_set(CT_EINVAL, "rpc: url must start with http:// or https://: %.80s",
-                            url);
+        return ct_error_set(CT_EINVAL, "rpc: url must start with http:// or https://: %.80s", url);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rpc = calloc(1, sizeof(*rpc));
     if (rpc == NULL)
@@ -102,45 +101,129 @@ static int rpc_node_error(const json_t *err)
     int kind = strstr(text, "revert") != NULL ? CT_EREVERT : CT_ERPC;
 
     return ct_error_set(kind, "rpc error %lld: %s",
-                        json_is_integer(code) ? (long long)json_integer_value(code) : 0LL,
-                        text);
+                        json_is_integer(code) ? (long long)json_integer_value(code) : 0LL, text);
 }
 
-int ct_rpc_call(ct_rpc *rpc, json_t **result, const char *method, json_t *params)
+static json_t *make_request(ct_rpc *rpc, const char *method, const json_t *params)
 {
-    json_t *req = NULL, *resp = NULL, *res;
+    return json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)rpc->next_id++,
+                     "method", method, "params",
+                     params ? json_incref((json_t *)params) : json_array());
+}
+
+/* Sends a request (object or batch array) and parses the response. */
+static int rpc_exchange(ct_rpc *rpc, json_t **resp, const json_t *req, const char *what)
+{
     char *body = NULL;
     ct_buf buf;
     int rc;
 
     ct_buf_init(&buf, CT_RPC_MAX_RESPONSE);
-    req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
-                    (json_int_t)rpc->next_id++, "method", method, "params",
-                    params ? json_incref(params) : json_array());
-    if (req == NULL || (rc = ct_json_dump(&body, req)) < 0) {
-        rc = ct_error_set(CT_ENOMEM, "rpc: cannot build request");
+    if ((rc = ct_json_dump(&body, req)) < 0)
         goto done;
-    }
     if ((rc = rpc_post(rpc, &buf, body)) < 0)
         goto done;
-    if ((rc = ct_json_parse(&resp, buf.data, buf.len, CT_JSON_MAX_DEPTH)) < 0) {
-        ct_error_wrap("rpc: %s: bad response to %s", rpc->url, method);
-        goto done;
-    }
-    if ((res = json_object_get(resp, "error")) != NULL && !json_is_null(res)) {
-        rc = rpc_node_error(res);
-        goto done;
-    }
-    if ((res = json_object_get(resp, "result")) == NULL) {
-        rc = ct_error_set(CT_ERPC, "rpc: response to %s has no result", method);
-        goto done;
-    }
+    if ((rc = ct_json_parse(resp, buf.data, buf.len, CT_JSON_MAX_DEPTH)) < 0)
+        ct_error_wrap("rpc: %s: bad response to %s", rpc->url, what);
+done:
+    free(body);
+    ct_buf_free(&buf);
+    return rc;
+}
+
+/* Takes the result out of one response object. */
+static int take_result(json_t **result, const json_t *resp, const char *method)
+{
+    json_t *res;
+
+    if (!json_is_object(resp))
+        return ct_error_set(CT_ERPC, "rpc: response to %s is not an object", method);
+    if ((res = json_object_get(resp, "error")) != NULL && !json_is_null(res))
+        return rpc_node_error(res);
+    if ((res = json_object_get(resp, "result")) == NULL)
+        return ct_error_set(CT_ERPC, "rpc: response to %s has no result", method);
     *result = json_incref(res);
-    rc = 0;
+    return 0;
+}
+
+int ct_rpc_call(ct_rpc *rpc, json_t **result, const char *method, json_t *params)
+{
+    json_t *req, *resp = NULL;
+    int rc;
+
+    if ((req = make_request(rpc, method, params)) == NULL)
+        return ct_error_set(CT_ENOMEM, "rpc: cannot build request");
+    if ((rc = rpc_exchange(rpc, &resp, req, method)) == 0)
+        rc = take_result(result, resp, method);
+    json_decref(req);
+    json_decref(resp);
+    return rc;
+}
+
+/* Finds the response with the given id in a batch response. */
+static const json_t *batch_find(const json_t *resp, json_int_t id)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach (resp, i, r) {
+        if (json_integer_value(json_object_get(r, "id")) == id)
+            return r;
+    }
+    return NULL;
+}
+
+static json_t *batch_entry(const json_t *r, const char *method)
+{
+    json_t *res = NULL;
+
+    if (r == NULL)
+        return json_pack("{s:{s:i, s:s}}", "error", "code", -32603, "message",
+                         "no response in batch");
+    if (take_result(&res, r, method) == 0)
+        return res;
+    json_t *err = json_object_get(r, "error");
+    if (err != NULL)
+        return json_pack("{s:O}", "error", err);
+    return json_pack("{s:{s:i, s:s}}", "error", "code", -32603, "message", ct_error_last());
+}
+
+int ct_rpc_batch(ct_rpc *rpc, json_t **results, const json_t *calls)
+{
+    json_t *req = json_array(), *resp = NULL, *out = json_array();
+    json_int_t first = (json_int_t)rpc->next_id;
+    size_t i;
+    json_t *c;
+    int rc = 0;
+
+    if (!json_is_array(calls)) {
+        rc = ct_error_set(CT_EINVAL, "rpc: batch must be an array of [method, params]");
+        goto done;
+    }
+    json_array_foreach (calls, i, c) {
+        const char *m = json_string_value(json_array_get(c, 0));
+        if (m == NULL) {
+            rc = ct_error_set(CT_EINVAL, "rpc: batch[%zu] has no method name", i);
+            goto done;
+        }
+        json_array_append_new(req, make_request(rpc, m, json_array_get(c, 1)));
+    }
+    if ((rc = rpc_exchange(rpc, &resp, req, "batch")) < 0)
+        goto done;
+    if (!json_is_array(resp)) {
+        json_t *err = json_object_get(resp, "error");
+        rc = err != NULL ? rpc_node_error(err)
+                         : ct_error_set(CT_ERPC, "rpc: batch response is not an array");
+        goto done;
+    }
+    json_array_foreach (calls, i, c) {
+        const char *m = json_string_value(json_array_get(c, 0));
+        json_array_append_new(out, batch_entry(batch_find(resp, first + (json_int_t)i), m));
+    }
+    *results = json_incref(out);
 done:
     json_decref(req);
     json_decref(resp);
-    free(body);
-    ct_buf_free(&buf);
+    json_decref(out);
     return rc;
 }

@@ -20,8 +20,8 @@ static int buf_reserve(ct_buf *b, size_t extra)
     char *p;
 
     if (extra > b->max || b->len > b->max - extra)
-        return ct_error_set(CT_ELIMIT, "buffer: %zu bytes exceed the cap of %zu",
-                            b->len + extra, b->max);
+        return ct_error_set(CT_ELIMIT, "buffer: %zu bytes exceed the cap of %zu", b->len + extra,
+                            b->max);
     need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;

@@ -23,8 +23,9 @@ size_t ct_json_depth(const json_t *v)
     stack[n++] = (struct depth_item){v, 1};
     while (n > 0) {
         struct depth_item it = stack[--n];
-        size_t count = json_is_array(it.v) ? json_array_size(it.v)
-                       : json_is_object(it.v) ? json_object_size(it.v) : 0;
+        size_t count = json_is_array(it.v)    ? json_array_size(it.v)
+                       : json_is_object(it.v) ? json_object_size(it.v)
+                                              : 0;
         if (it.depth > max)
             max = it.depth;
         if (count == 0)
@@ -45,7 +46,7 @@ size_t ct_json_depth(const json_t *v)
         } else {
             const char *key;
             json_t *child;
-            json_object_foreach((json_t *)it.v, key, child)
+            json_object_foreach ((json_t *)it.v, key, child)
                 stack[n++] = (struct depth_item){child, it.depth + 1};
         }
     }
@@ -58,8 +59,7 @@ int ct_json_parse(json_t **out, const char *text, size_t len, size_t max_depth)
     json_error_t jerr;
     json_t *v;
 
-    v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                   &jerr);
+    v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (v == NULL) {
         if (strstr(jerr.text, "depth") != NULL)
             return ct_error_set(CT_ELIMIT, "json: nesting deeper than %zu", max_depth);
@@ -114,8 +114,7 @@ int ct_json_get_string(const char **out, const json_t *obj, const char *key, boo
     if (rc < 0)
         return rc;
     if (!json_is_string(v))
-        return ct_error_set(CT_EINVAL, "field '%s' must be a string, not %s", key,
-                            type_name(v));
+        return ct_error_set(CT_EINVAL, "field '%s' must be a string, not %s", key, type_name(v));
     *out = json_string_value(v);
     return 0;
 }
@@ -128,8 +127,7 @@ int ct_json_get_int(int64_t *out, const json_t *obj, const char *key, bool optio
     if (rc < 0)
         return rc;
     if (!json_is_integer(v))
-        return ct_error_set(CT_EINVAL, "field '%s' must be an integer, not %s", key,
-                            type_name(v));
+        return ct_error_set(CT_EINVAL, "field '%s' must be an integer, not %s", key, type_name(v));
     *out = json_integer_value(v);
     return 0;
 }
@@ -142,8 +140,7 @@ int ct_json_get_bool(bool *out, const json_t *obj, const char *key, bool optiona
     if (rc < 0)
         return rc;
     if (!json_is_boolean(v))
-        return ct_error_set(CT_EINVAL, "field '%s' must be a boolean, not %s", key,
-                            type_name(v));
+        return ct_error_set(CT_EINVAL, "field '%s' must be a boolean, not %s", key, type_name(v));
     *out = json_is_true(v);
     return 0;
 }
@@ -155,7 +152,7 @@ int ct_json_check_keys(const json_t *obj, const char *const *allowed)
 
     if (!json_is_object(obj))
         return ct_error_set(CT_EINVAL, "expected a JSON object, got %s", type_name(obj));
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach ((json_t *)obj, key, v) {
         bool known = false;
         for (size_t i = 0; allowed[i] != NULL && !known; i++)
             known = strcmp(key, allowed[i]) == 0;
@@ -173,4 +170,15 @@ int ct_json_dump(char **out, const json_t *v)
         return ct_error_set(CT_ENOMEM, "json: cannot serialise");
     *out = s;
     return 0;
+}
+
+json_t *ct_json_hex(const uint8_t *data, size_t len)
+{
+    char *s = malloc(2 * len + 3);
+    json_t *j = NULL;
+
+    if (s != NULL && ct_hex_encode(s, 2 * len + 3, data, len, true) == 0)
+        j = json_string(s);
+    free(s);
+    return j;
 }

@@ -51,6 +51,5 @@ int ct_log_level_parse(int *out, const char *name)
             return 0;
         }
     }
-    return ct_error_set(CT_EINVAL, "unknown log level '%s' (error, warn, info, debug)",
-                        name);
+    return ct_error_set(CT_EINVAL, "unknown log level '%s' (error, warn, info, debug)", name);
 }

@@ -15,14 +15,9 @@ int ct_parse_uint(uint64_t *out, const char *s, uint64_t max)
     if (*p == '\0')
         return ct_error_set(CT_EPARSE, "'%.40s' is not a number", s);
     for (; *p != '\0'; p++) {
-        unsigned d;
-        if (*p >= '0' && *p <= '9')
-            d = (unsigned)(*p - '0');
-        else if (base == 16 && *p >= 'a' && *p <= 'f')
-            d = (unsigned)(*p - 'a' + 10);
-        else if (base == 16 && *p >= 'A' && *p <= 'F')
-            d = (unsigned)(*p - 'A' + 10);
-        else
+        int digit = ct_hex_digit(*p);
+        unsigned d = (unsigned)digit;
+        if (digit < 0 || d >= base)
             return ct_error_set(CT_EPARSE, "'%.40s' is not a number", s);
         if (d > max || v > (max - d) / base)
             return ct_error_set(CT_ERANGE, "'%.40s' is larger than %llu", s,

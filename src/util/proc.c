@@ -12,8 +12,7 @@
 
 /* Runs in the child between fork and exec: async-signal-safe calls only.
  * On failure it reports errno through err_fd and exits. */
-static void child_exec(char *const argv[], const char *cwd, int log_fd, int err_fd,
-                       pid_t parent)
+static void child_exec(char *const argv[], const char *cwd, int log_fd, int err_fd, pid_t parent)
 {
     sigset_t none;
     int null_fd, e;

@@ -62,8 +62,7 @@ static int expect(const char **p, const char *accepted, const char *what, const 
             return 0;
         }
     }
-    return ct_error_set(CT_EPARSE, "time: expected %s at offset %td in '%.40s'", what,
-                        *p - s, s);
+    return ct_error_set(CT_EPARSE, "time: expected %s at offset %td in '%.40s'", what, *p - s, s);
 }
 
 /* Parses the fraction after '.', returning milliseconds (truncated). */
@@ -145,8 +144,8 @@ int ct_time_parse(int64_t *out_ms, const char *s)
         return CT_EPARSE;
     if (*p != '\0')
         return ct_error_set(CT_EPARSE, "time: trailing characters in '%.40s'", s);
-    *out_ms = ((days_from_civil(y, (int)mo, (int)d) * 24 + h) * 60 + mi) * 60000 +
-              sec * 1000 + frac - offset;
+    *out_ms = ((days_from_civil(y, (int)mo, (int)d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 +
+              frac - offset;
     return 0;
 }
 

@@ -141,17 +141,10 @@ static int parse_hex(ct_u256 *out, const char *s, const char *digits)
         return ct_error_set(CT_ERANGE, "'%.40s' does not fit 256 bits", s);
     memset(&r, 0, sizeof(r));
     for (size_t i = 0; i < n; i++) {
-        char c = digits[n - 1 - i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        int d = ct_hex_digit(digits[n - 1 - i]);
+        if (d < 0)
             return ct_error_set(CT_EPARSE, "'%.40s' is not a number", s);
-        r.b[31 - i / 2] |= (uint8_t)(i % 2 ? d << 4 : d);
+        r.b[31 - i / 2] |= (uint8_t)(i % 2 ? (unsigned)d << 4 : (unsigned)d);
     }
     *out = r;
     return 0;

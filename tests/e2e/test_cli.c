@@ -10,73 +10,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct run {
-    int status;
-    char *out;
-    char *err;
-};
-
-/* Runs catena with args, capturing stdout and stderr into files. */
-static void run_catena(struct run *r, const char *const *args)
-{
-    const char *out = ctt_path("%s/stdout", ctt_tmpdir());
-    const char *err = ctt_path("%s/stderr", ctt_tmpdir());
-    char *argv[16];
-    int n = 0;
-    pid_t pid;
-
-    argv[n++] = (char *)ctt_catena_bin();
-    for (; args[n - 1] != NULL && n < 15; n++)
-        argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    assert_int_equal(waitpid(pid, &r->status, 0), pid);
-    ctt_ok(ct_file_read(&r->out, NULL, out, 1 << 20));
-    ctt_ok(ct_file_read(&r->err, NULL, err, 1 << 20));
-}
-
-static void run_free(struct run *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static int exit_code(const struct run *r)
-{
-    return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
-}
-
 static void help_and_version(void **state)
 {
-    struct run r;
+    ctt_run r;
     (void)state;
 
-    run_catena(&r, (const char *[]){"--help", NULL});
-    assert_int_equal(exit_code(&r), 0);
+    ctt_catena(&r, (const char *[]){"--help", NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
     assert_non_null(strstr(r.out, "usage: catena <command>"));
     assert_non_null(strstr(r.out, "  up "));
-    run_free(&r);
-    run_catena(&r, (const char *[]){"help", "up", NULL});
-    assert_int_equal(exit_code(&r), 0);
+    ctt_run_free(&r);
+    ctt_catena(&r, (const char *[]){"help", "up", NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
     assert_non_null(strstr(r.out, "--rpc-port"));
-    run_free(&r);
-    run_catena(&r, (const char *[]){"up", "--help", NULL});
-    assert_int_equal(exit_code(&r), 0);
+    ctt_run_free(&r);
+    ctt_catena(&r, (const char *[]){"up", "--help", NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
     assert_non_null(strstr(r.out, "usage: catena up"));
-    run_free(&r);
-    run_catena(&r, (const char *[]){"version", NULL});
-    assert_int_equal(exit_code(&r), 0);
+    ctt_run_free(&r);
+    ctt_catena(&r, (const char *[]){"version", NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
     assert_true(strncmp(r.out, "catena ", 7) == 0);
-    run_free(&r);
+    ctt_run_free(&r);
 }
 
 /* Each bad invocation exits 2 with a one-line error plus the usage line,
@@ -98,15 +53,15 @@ static void usage_errors(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct run r;
-        run_catena(&r, cases[i]);
-        if (exit_code(&r) != 2 || r.out[0] != '\0')
-            fail_msg("case %zu (%s): exit %d, stdout '%s'", i,
-                     cases[i][0] ? cases[i][0] : "(none)", exit_code(&r), r.out);
+        ctt_run r;
+        ctt_catena(&r, cases[i]);
+        if (ctt_exit_code(&r) != 2 || r.out[0] != '\0')
+            fail_msg("case %zu (%s): exit %d, stdout '%s'", i, cases[i][0] ? cases[i][0] : "(none)",
+                     ctt_exit_code(&r), r.out);
         char *nl = strchr(r.err, '\n');
         assert_non_null(nl);
         assert_non_null(strstr(r.err, "usage:"));
-        run_free(&r);
+        ctt_run_free(&r);
     }
 }
 
@@ -136,8 +91,7 @@ static void up_stops_on(int sig)
 {
     const char *dir = ctt_path("%s/up-%d", ctt_tmpdir(), sig);
     const char *fed = ctt_path("%s/federation.json", dir);
-    char *argv[] = {(char *)ctt_catena_bin(), "up", "--dir", (char *)dir, "--rpc-port", "0",
-                    NULL};
+    char *argv[] = {(char *)ctt_catena_bin(), "up", "--dir", (char *)dir, "--rpc-port", "0", NULL};
     pid_t kids[16];
     int nkids = 0, status;
     char *text = NULL;

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,8 +108,8 @@ void ctt_hardhat_start(ct_devnode *out)
     int rc;
 
     install_cleanup();
-    rc = ct_devnode_start(out, getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR,
-                          0, log, 60000);
+    rc = ct_devnode_start(out, getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR, 0,
+                          log, 60000);
     if (rc < 0)
         fail_msg("cannot start hardhat: %s (log %s)", ct_error_last(), log);
     register_proc(&out->proc);
@@ -206,4 +208,89 @@ json_t *ctt_load_json(const char *rel)
         fail_msg("%s: %s", path, ct_error_last());
     ct_buf_free(&b);
     return v;
+}
+
+void ctt_contract(const char *name, json_t **abi, uint8_t **code, size_t *code_len)
+{
+    const char *path = getenv("CATENA_TEST_CONTRACTS");
+    char *text;
+    size_t len;
+    json_t *all, *c;
+
+    if (path == NULL)
+        fail_msg("CATENA_TEST_CONTRACTS is not set (run the test through ctest)");
+    if (ct_file_read(&text, &len, path, 64u << 20) < 0)
+        fail_msg("%s", ct_error_last());
+    if (ct_json_parse(&all, text, len, 128) < 0)
+        fail_msg("%s: %s", path, ct_error_last());
+    free(text);
+    c = json_object_get(all, name);
+    if (c == NULL)
+        fail_msg("no contract %s in %s", name, path);
+    *abi = json_incref(json_object_get(c, "abi"));
+    if (ct_hex_decode_new(code, code_len, json_string_value(json_object_get(c, "bytecode"))) < 0)
+        fail_msg("%s: bytecode: %s", name, ct_error_last());
+    json_decref(all);
+}
+
+void ctt_catena_env(ctt_run *r, const char *const *args, const char *const *env)
+{
+    const char *out = ctt_path("%s/run.stdout", ctt_tmpdir());
+    const char *err = ctt_path("%s/run.stderr", ctt_tmpdir());
+    char *argv[32];
+    int n = 0;
+    pid_t pid;
+
+    argv[n++] = (char *)ctt_catena_bin();
+    for (; args[n - 1] != NULL; n++) {
+        if (n == 31)
+            fail_msg("ctt_catena: too many arguments");
+        argv[n] = (char *)args[n - 1];
+    }
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int in = open("/dev/null", O_RDONLY);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+            putenv((char *)env[i]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &r->status, 0), pid);
+    ctt_ok(ct_file_read(&r->out, NULL, out, 16u << 20));
+    ctt_ok(ct_file_read(&r->err, NULL, err, 16u << 20));
+}
+
+void ctt_catena(ctt_run *r, const char *const *args)
+{
+    ctt_catena_env(r, args, NULL);
+}
+
+void ctt_run_free(ctt_run *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+int ctt_exit_code(const ctt_run *r)
+{
+    return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1;
+}
+
+void ctt_assert_hex(const uint8_t *data, size_t len, const char *want, const char *what)
+{
+    char *got = malloc(2 * len + 3);
+
+    assert_non_null(got);
+    ctt_ok(ct_hex_encode(got, 2 * len + 3, data, len, true));
+    if (strcmp(got, want) != 0)
+        fail_msg("%s:\n got  %s\n want %s", what, got, want);
+    free(got);
 }

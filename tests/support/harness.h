@@ -50,12 +50,39 @@ json_t *ctt_load_json(const char *rel);
 /* Skips the current test, saying why on stdout, when the shared data is
  * absent. Use: `json_t *v = ctt_load_json(...); if (v == NULL) return;`
  * is done for you by CTT_NEED_JSON. */
-#define CTT_NEED_JSON(var, rel)                                                      \
-    json_t *var = ctt_load_json(rel);                                                \
-    if (var == NULL) {                                                               \
-        printf("skip: %s absent (CATENA_DATA_DIR)\n", rel);                          \
-        skip();                                                                      \
+#define CTT_NEED_JSON(var, rel)                                                                    \
+    json_t *var = ctt_load_json(rel);                                                              \
+    if (var == NULL) {                                                                             \
+        printf("skip: %s absent (CATENA_DATA_DIR)\n", rel);                                        \
+        skip();                                                                                    \
     }
+
+/* Loads a compiled test contract (from tests/contracts, built into
+ * CATENA_TEST_CONTRACTS). Out: *abi new ref, *code malloc'd creation
+ * bytecode. Fails the test if it is missing. */
+void ctt_contract(const char *name, json_t **abi, uint8_t **code, size_t *code_len);
+
+/* The first Hardhat dev account's key ("test test ... junk" mnemonic). */
+#define CTT_DEV_KEY "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#define CTT_DEV_KEY2 "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+/* The outcome of running the catena binary. */
+typedef struct ctt_run {
+    int status; /* wait status */
+    char *out;  /* stdout, NUL terminated */
+    char *err;  /* stderr */
+} ctt_run;
+
+/* Runs catena with the NULL-terminated args (at most 30), with extra
+ * environment assignments "K=V" in env (NULL-terminated, may be NULL). */
+void ctt_catena_env(ctt_run *r, const char *const *args, const char *const *env);
+void ctt_catena(ctt_run *r, const char *const *args);
+void ctt_run_free(ctt_run *r);
+/* Returns: the exit code, or -1 if it died by a signal. */
+int ctt_exit_code(const ctt_run *r);
+
+/* Fails the test unless data, as "0x" hex, equals want; what names it. */
+void ctt_assert_hex(const uint8_t *data, size_t len, const char *want, const char *what);
 
 /* Returns: the catena binary under test (CATENA_BIN). */
 const char *ctt_catena_bin(void);
@@ -71,11 +98,11 @@ const char *ctt_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 int ctt_pid_exists(pid_t pid);
 
 /* Fails the current test with ct_error_last() when rc < 0. */
-#define ctt_ok(rc)                                                                   \
-    do {                                                                             \
-        int ctt_rc_ = (rc);                                                          \
-        if (ctt_rc_ < 0)                                                             \
-            fail_msg("%s returned %d: %s", #rc, ctt_rc_, ct_error_last());           \
+#define ctt_ok(rc)                                                                                 \
+    do {                                                                                           \
+        int ctt_rc_ = (rc);                                                                        \
+        if (ctt_rc_ < 0)                                                                           \
+            fail_msg("%s returned %d: %s", #rc, ctt_rc_, ct_error_last());                         \
     } while (0)
 
 #endif /* CATENA_TEST_HARNESS_H */

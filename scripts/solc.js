@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Compiles Solidity sources with the pinned solc-js (no network, no native
+// compiler) and writes one JSON file: {"ContractName": {"abi": [...],
+// "bytecode": "0x...", "deployedBytecode": "0x..."}}.
+// usage: node scripts/solc.js OUT.json SOURCE.sol...
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const solc = require('solc');
+
+const [out, ...sources] = process.argv.slice(2);
+if (!out || sources.length === 0) {
+  console.error('usage: node scripts/solc.js OUT.json SOURCE.sol...');
+  process.exit(2);
+}
+const input = {
+  language: 'Solidity',
+  sources: {},
+  settings: {
+    optimizer: { enabled: true, runs: 200 },
+    evmVersion: 'cancun',
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+  },
+};
+for (const s of sources) input.sources[path.basename(s)] = { content: fs.readFileSync(s, 'utf8') };
+const result = JSON.parse(solc.compile(JSON.stringify(input)));
+const errors = (result.errors || []).filter((e) => e.severity === 'error');
+for (const e of result.errors || []) console.error(e.formattedMessage);
+if (errors.length > 0) process.exit(1);
+const contracts = {};
+for (const file of Object.keys(result.contracts)) {
+  for (const [name, c] of Object.entries(result.contracts[file])) {
+    contracts[name] = {
+      abi: c.abi,
+      bytecode: '0x' + c.evm.bytecode.object,
+      deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+    };
+  }
+}
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out + '.tmp', JSON.stringify(contracts, null, 1));
+fs.renameSync(out + '.tmp', out);

@@ -1,0 +1,327 @@
+/* The Ethereum core against a real Hardhat node: value transfers, a
+ * contract deployment, calls, receipts and decoded logs, reverts (both
+ * Hardhat's send error and a failed estimate), restarts, and two threads
+ * sharing one sender without nonce errors. */
+#include "harness.h"
+
+#include <pthread.h>
+
+static ct_devnode node;
+
+static int setup(void **state)
+{
+    (void)state;
+    ctt_hardhat_start(&node);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ctt_hardhat_stop(&node);
+    return 0;
+}
+
+static void key_from_hex(uint8_t key[32], const char *hex)
+{
+    size_t len;
+    ctt_ok(ct_hex_decode(key, 32, &len, hex, strlen(hex)));
+}
+
+static ct_sender *new_sender(const char *hex)
+{
+    uint8_t key[32];
+    ct_sender *s;
+
+    key_from_hex(key, hex);
+    ctt_ok(ct_sender_new(&s, node.url, key, NULL));
+    ct_wipe(key, sizeof(key));
+    return s;
+}
+
+static void transfer(void **state)
+{
+    ct_sender *s = new_sender(CTT_DEV_KEY);
+    ct_send_result res;
+    ct_address to;
+    ct_u256 bal, want;
+    ct_rpc *rpc;
+    uint8_t fresh[32];
+    (void)state;
+
+    ctt_ok(ct_seckey_generate(fresh));
+    ctt_ok(ct_address_from_seckey(&to, fresh));
+    ct_send_req req = {.to = &to};
+    ctt_ok(ct_u256_parse(&req.value, "1234567890123456789"));
+    ctt_ok(ct_sender_send(s, &res, &req, true));
+    assert_true(res.mined && res.success);
+    assert_int_equal(res.gas_used, 21000);
+    ct_send_result_clear(&res);
+
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    ctt_ok(ct_rpc_get_balance(rpc, &bal, &to, "latest"));
+    want = req.value;
+    assert_int_equal(ct_u256_cmp(&bal, &want), 0);
+    ct_rpc_free(rpc);
+    ct_sender_free(s);
+}
+
+/* Deploys Probe, calls store, checks the event and total(). */
+static void deploy_call_logs(void **state)
+{
+    ct_sender *s = new_sender(CTT_DEV_KEY);
+    json_t *abi, *entry, *logs, *values = NULL, *decoded = NULL;
+    ct_abi_sig *store = NULL, *stored = NULL;
+    uint8_t *code, sel[4];
+    size_t code_len, i;
+    ct_send_result res;
+    ct_buf call;
+    (void)state;
+
+    ctt_contract("Probe", &abi, &code, &code_len);
+    ct_send_req deploy = {.data = code, .data_len = code_len};
+    ctt_ok(ct_sender_send(s, &res, &deploy, true));
+    assert_true(res.success);
+    ct_address probe = res.contract;
+    ct_send_result_clear(&res);
+
+    json_array_foreach (abi, i, entry) {
+        const char *name = json_string_value(json_object_get(entry, "name"));
+        if (name && strcmp(name, "store") == 0)
+            ctt_ok(ct_abi_sig_from_json(&store, entry));
+        if (name && strcmp(name, "Stored") == 0)
+            ctt_ok(ct_abi_sig_from_json(&stored, entry));
+    }
+    assert_non_null(store);
+    assert_non_null(stored);
+    ct_buf_init(&call, 1 << 16);
+    ctt_ok(ct_abi_selector(sel, store));
+    ctt_ok(ct_buf_append(&call, sel, 4));
+    ctt_ok(ct_json_parse(&values, "[\"vm-42\", 1024, \"hello ledger\"]",
+                         strlen("[\"vm-42\", 1024, \"hello ledger\"]"), 8));
+    ctt_ok(ct_abi_encode(&call, store->params, values));
+    ct_send_req req = {.to = &probe, .data = (uint8_t *)call.data, .data_len = call.len};
+    ctt_ok(ct_sender_send(s, &res, &req, true));
+    assert_true(res.success);
+
+    /* The receipt's log, and the same log through eth_getLogs. */
+    logs = json_object_get(res.receipt, "logs");
+    assert_int_equal(json_array_size(logs), 1);
+    json_t *log = json_array_get(logs, 0);
+    json_t *topics_j = json_object_get(log, "topics");
+    uint8_t topics[4][32], *data;
+    size_t n_topics = json_array_size(topics_j), data_len, len;
+    assert_int_equal(n_topics, 3);
+    for (size_t t = 0; t < n_topics; t++)
+        ctt_ok(
+            ct_hex_decode(topics[t], 32, &len, json_string_value(json_array_get(topics_j, t)), 66));
+    ctt_ok(ct_hex_decode_new(&data, &data_len, json_string_value(json_object_get(log, "data"))));
+    ctt_ok(ct_abi_decode_log(&decoded, stored, false, (const uint8_t(*)[32])topics, n_topics, data,
+                             data_len));
+    char who[CT_ADDRESS_TEXT_SIZE], tag_hash[67];
+    uint8_t h[32];
+    ct_address_format(who, ct_sender_address(s));
+    assert_string_equal(json_string_value(json_object_get(decoded, "who")), who);
+    ct_keccak256(h, "vm-42", 5);
+    ct_hex_encode(tag_hash, sizeof(tag_hash), h, 32, true);
+    assert_string_equal(json_string_value(json_object_get(decoded, "tag")), tag_hash);
+    assert_string_equal(json_string_value(json_object_get(decoded, "value")), "1024");
+    assert_string_equal(json_string_value(json_object_get(decoded, "note")), "hello ledger");
+    free(data);
+
+    ct_rpc *rpc;
+    json_t *filter, *got;
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    filter = json_pack("{s:s, s:o, s:[o]}", "fromBlock", "0x0", "address", ct_json_hex(probe.b, 20),
+                       "topics", ct_json_hex(topics[0], 32));
+    ctt_ok(ct_rpc_get_logs(rpc, &got, filter));
+    assert_int_equal(json_array_size(got), 1);
+    json_decref(got);
+    json_decref(filter);
+
+    /* total() through eth_call. */
+    ct_abi_sig *total;
+    ct_abi_type *ret;
+    uint8_t *out;
+    size_t out_len;
+    json_t *callobj, *r;
+    ctt_ok(ct_abi_sig_parse(&total, "total()"));
+    ctt_ok(ct_abi_selector(sel, total));
+    callobj = json_pack("{s:o, s:o}", "to", ct_json_hex(probe.b, 20), "data", ct_json_hex(sel, 4));
+    ctt_ok(ct_rpc_call_contract(rpc, &out, &out_len, callobj, "latest"));
+    ctt_ok(ct_abi_type_parse(&ret, "(uint256)"));
+    ctt_ok(ct_abi_decode(&r, ret, out, out_len));
+    assert_string_equal(json_string_value(json_array_get(r, 0)), "1024");
+    json_decref(r);
+    ct_abi_type_free(ret);
+    free(out);
+    json_decref(callobj);
+    ct_abi_sig_free(total);
+    ct_rpc_free(rpc);
+
+    /* A reverting call: with an estimate nothing is sent; with a fixed gas
+     * limit Hardhat mines it and answers with an error. Either way the
+     * nonce stays right for the next transaction. */
+    ct_buf_reset(&call);
+    ctt_ok(ct_abi_selector(sel, store));
+    ctt_ok(ct_buf_append(&call, sel, 4));
+    json_decref(values);
+    ctt_ok(ct_json_parse(&values, "[\"x\", 13, \"\"]", strlen("[\"x\", 13, \"\"]"), 8));
+    ctt_ok(ct_abi_encode(&call, store->params, values));
+    ct_send_result_clear(&res);
+    req.data = (uint8_t *)call.data;
+    req.data_len = call.len;
+    assert_int_equal(ct_sender_send(s, &res, &req, true), CT_EREVERT);
+    assert_non_null(strstr(ct_error_last(), "unlucky"));
+    assert_false(res.mined);
+    ct_send_result_clear(&res);
+    req.gas_limit = 200000;
+    assert_int_equal(ct_sender_send(s, &res, &req, true), CT_EREVERT);
+    assert_true(res.mined);
+    assert_false(res.success);
+    ct_send_result_clear(&res);
+    ct_send_req tx2 = req;
+    tx2.gas_limit = 0;
+    json_decref(values);
+    ctt_ok(ct_json_parse(&values, "[\"y\", 1, \"after revert\"]",
+                         strlen("[\"y\", 1, \"after revert\"]"), 8));
+    ct_buf_reset(&call);
+    ctt_ok(ct_buf_append(&call, sel, 4));
+    ctt_ok(ct_abi_encode(&call, store->params, values));
+    tx2.data = (uint8_t *)call.data;
+    tx2.data_len = call.len;
+    ctt_ok(ct_sender_send(s, &res, &tx2, true));
+    assert_true(res.success);
+    ct_send_result_clear(&res);
+
+    json_decref(values);
+    json_decref(decoded);
+    ct_buf_free(&call);
+    ct_abi_sig_free(store);
+    ct_abi_sig_free(stored);
+    free(code);
+    json_decref(abi);
+    ct_sender_free(s);
+}
+
+/* A new sender for a key that another sender used picks up the nonce. */
+static void restart(void **state)
+{
+    ct_sender *a = new_sender(CTT_DEV_KEY2), *b;
+    ct_send_result res;
+    ct_address to;
+    (void)state;
+
+    memset(&to, 0x11, sizeof(to));
+    ct_send_req req = {.to = &to};
+    ct_u256_from_u64(&req.value, 1);
+    ctt_ok(ct_sender_send(a, &res, &req, true));
+    ct_send_result_clear(&res);
+    b = new_sender(CTT_DEV_KEY2);
+    ctt_ok(ct_sender_send(b, &res, &req, true));
+    ct_send_result_clear(&res);
+    /* a's nonce is now stale: the node refuses it and a recovers. */
+    ctt_ok(ct_sender_send(a, &res, &req, true));
+    assert_true(res.success);
+    ct_send_result_clear(&res);
+    ct_sender_free(a);
+    ct_sender_free(b);
+}
+
+struct worker {
+    ct_sender *s;
+    int sent;
+    int failed;
+    char error[256];
+};
+
+static void *send_many(void *arg)
+{
+    struct worker *w = arg;
+    ct_address to;
+
+    memset(&to, 0x22, sizeof(to));
+    for (int i = 0; i < 25; i++) {
+        ct_send_result res;
+        ct_send_req req = {.to = &to};
+        ct_u256_from_u64(&req.value, (uint64_t)i + 1);
+        if (ct_sender_send(w->s, &res, &req, true) == 0 && res.success) {
+            w->sent++;
+        } else if (w->failed++ == 0) {
+            snprintf(w->error, sizeof(w->error), "%s", ct_error_last());
+        }
+        ct_send_result_clear(&res);
+    }
+    return NULL;
+}
+
+static void two_threads(void **state)
+{
+    ct_sender *s = new_sender(CTT_DEV_KEY);
+    struct worker w[2] = {{.s = s}, {.s = s}};
+    pthread_t t[2];
+    uint64_t before, after;
+    ct_rpc *rpc;
+    (void)state;
+
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    ctt_ok(ct_rpc_get_tx_count(rpc, &before, ct_sender_address(s), "latest"));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, send_many, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++)
+        if (w[i].failed)
+            fail_msg("thread %d: %d failures, first: %s", i, w[i].failed, w[i].error);
+    ctt_ok(ct_rpc_get_tx_count(rpc, &after, ct_sender_address(s), "latest"));
+    assert_int_equal(after - before, 50);
+    ct_rpc_free(rpc);
+    ct_sender_free(s);
+}
+
+static void rpc_batch_and_errors(void **state)
+{
+    ct_rpc *rpc;
+    json_t *calls, *res, *block;
+    uint64_t n;
+    (void)state;
+
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    calls = json_pack("[[s, []], [s, []], [s, [s, b]]]", "eth_chainId", "eth_noSuchMethod",
+                      "eth_getBlockByNumber", "0x0", 0);
+    ctt_ok(ct_rpc_batch(rpc, &res, calls));
+    assert_int_equal(json_array_size(res), 3);
+    assert_string_equal(json_string_value(json_array_get(res, 0)), "0x7a69");
+    assert_non_null(json_object_get(json_array_get(res, 1), "error"));
+    assert_non_null(json_object_get(json_array_get(res, 2), "hash"));
+    json_decref(res);
+    json_decref(calls);
+    ctt_ok(ct_rpc_block_number(rpc, &n));
+    assert_int_equal(ct_rpc_get_block_by_number(rpc, &block, "0xffffff", false), CT_ENOTFOUND);
+    ct_u256 fee;
+    ctt_ok(ct_rpc_gas_price(rpc, &fee));
+    json_t *hist;
+    ctt_ok(ct_rpc_fee_history(rpc, &hist, 2, "latest", NULL));
+    assert_non_null(json_object_get(hist, "baseFeePerGas"));
+    json_decref(hist);
+    ct_rpc_free(rpc);
+
+    /* Nothing listens on a fresh port: a transport error, quickly. */
+    uint16_t port;
+    ctt_ok(ct_net_free_port(&port));
+    ctt_ok(ct_rpc_new(&rpc, ctt_path("http://127.0.0.1:%u", port), 2000));
+    assert_int_equal(ct_rpc_block_number(rpc, &n), CT_ERPC);
+    ct_rpc_free(rpc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(transfer),
+        cmocka_unit_test(deploy_call_logs),
+        cmocka_unit_test(restart),
+        cmocka_unit_test(two_threads),
+        cmocka_unit_test(rpc_batch_and_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
