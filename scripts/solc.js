@@ -18,6 +18,7 @@ const input = {
   sources: {},
   settings: {
     optimizer: { enabled: true, runs: 200 },
+    viaIR: true, // the ledger's wide functions need it (stack too deep otherwise)
     evmVersion: 'cancun',
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
   },

@@ -1,0 +1,72 @@
+/* Catena ledger: the Federation contract (contracts/Federation.sol),
+ * compiled at build time and embedded; calls encoded and events decoded by
+ * name through its ABI; deployment; the VC tag formula. */
+#ifndef CATENA_LEDGER_H
+#define CATENA_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catena/crypto.h"
+#include "catena/eth.h"
+#include "catena/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The Federation contract's ABI, parsed once. Read only after creation, so
+ * one ct_ledger may be shared by threads. */
+typedef struct ct_ledger ct_ledger;
+
+/* Parses the embedded artefact. Out: *out, free with ct_ledger_free.
+ * Returns: 0 or CT_ENOMEM/CT_EPARSE (a build defect). */
+int ct_ledger_open(ct_ledger **out);
+
+void ct_ledger_free(ct_ledger *l);
+
+/* Returns: the contract's ABI JSON array (borrowed). */
+const json_t *ct_ledger_abi(const ct_ledger *l);
+
+/* Returns: the creation bytecode (borrowed), its length in *len. */
+const uint8_t *ct_ledger_bytecode(const ct_ledger *l, size_t *len);
+
+/* Appends the calldata of function(args...) to out; args is a JSON array
+ * in the ABI's value form (see ct_abi_encode).
+ * Returns: 0, CT_ENOTFOUND (no such function), CT_EINVAL (bad args). */
+int ct_ledger_encode_call(const ct_ledger *l, ct_buf *out, const char *function,
+                          const json_t *args);
+
+/* Decodes the return data of function. Out: *out new ref, a JSON array.
+ * Returns: 0, CT_ENOTFOUND, CT_EPARSE. */
+int ct_ledger_decode_result(const ct_ledger *l, json_t **out, const char *function,
+                            const uint8_t *data, size_t len);
+
+/* Decodes one log as returned by eth_getLogs / receipts.
+ * Out: *name the event's name (borrowed, lives as long as l), *args a new
+ * JSON object {parameter name: value}.
+ * Returns: 0; CT_ENOTFOUND when topic 0 is not a Federation event;
+ * CT_EPARSE when the log is malformed. */
+int ct_ledger_decode_log(const ct_ledger *l, const char **name, json_t **args, const json_t *log);
+
+/* topic 0 of the event called name. Returns: 0 or CT_ENOTFOUND. */
+int ct_ledger_event_topic(const ct_ledger *l, uint8_t out[32], const char *name);
+
+/* Deploys the contract through s (open: any wallet may register a DC;
+ * otherwise the admin admits each one) and waits for the receipt.
+ * Out: the contract address and the deployment block.
+ * Returns: 0 or the sender's error. */
+int ct_ledger_deploy(const ct_ledger *l, ct_sender *s, bool open, ct_address *addr,
+                     uint64_t *block);
+
+/* The VC tag the contract derives:
+ * keccak256(abi.encodePacked(vcType, id, owner, uint256 created)). */
+void ct_ledger_vc_tag(uint8_t out[32], const char *vc_type, const char *id, const ct_address *owner,
+                      uint64_t created);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CATENA_LEDGER_H */

@@ -1,0 +1,283 @@
+/* The Federation contract on a real Hardhat node, driven through the
+ * embedded ABI: DC registration (open and consortium), VC registration and
+ * its tag, availability, migration intent and confirmation with their
+ * access rules, retirement, batch registration, and event decoding. */
+#include "harness.h"
+
+#include "catena/ledger.h"
+
+static ct_devnode node;
+static ct_ledger *ledger;
+
+/* Hardhat dev accounts #0 (admin), #1 (DC1), #2 (DC2), #3 (outsider). */
+static const char *const keys[] = {
+    CTT_DEV_KEY,
+    CTT_DEV_KEY2,
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+};
+
+static int setup(void **state)
+{
+    (void)state;
+    ctt_hardhat_start(&node);
+    return ct_ledger_open(&ledger) < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ct_ledger_free(ledger);
+    ctt_hardhat_stop(&node);
+    return 0;
+}
+
+static ct_sender *sender(int i)
+{
+    uint8_t key[32];
+    size_t len;
+    ct_sender *s;
+
+    ctt_ok(ct_hex_decode(key, 32, &len, keys[i], strlen(keys[i])));
+    ctt_ok(ct_sender_new(&s, node.url, key, NULL));
+    return s;
+}
+
+/* Calls function(args as JSON text) on the contract from s.
+ * Returns the sender's result; *res keeps the receipt. */
+static int call(ct_sender *s, ct_send_result *res, const ct_address *contract, const char *function,
+                const char *args_json)
+{
+    json_t *args;
+    ct_buf data;
+    int rc;
+
+    ctt_ok(ct_json_parse(&args, args_json, strlen(args_json), 16));
+    ct_buf_init(&data, 1 << 20);
+    ctt_ok(ct_ledger_encode_call(ledger, &data, function, args));
+    ct_send_req req = {.to = contract, .data = (uint8_t *)data.data, .data_len = data.len};
+    rc = ct_sender_send(s, res, &req, true);
+    ct_buf_free(&data);
+    json_decref(args);
+    return rc;
+}
+
+/* Expects success and returns the only Federation event of the receipt. */
+static json_t *call_ok(ct_sender *s, const ct_address *c, const char *fn, const char *args,
+                       const char *want_event)
+{
+    ct_send_result res;
+    const char *name;
+    json_t *ev = NULL, *logs;
+
+    if (call(s, &res, c, fn, args) < 0)
+        fail_msg("%s(%s): %s", fn, args, ct_error_last());
+    logs = json_object_get(res.receipt, "logs");
+    assert_int_equal(json_array_size(logs), 1);
+    ctt_ok(ct_ledger_decode_log(ledger, &name, &ev, json_array_get(logs, 0)));
+    assert_string_equal(name, want_event);
+    ct_send_result_clear(&res);
+    return ev;
+}
+
+static void call_reverts(ct_sender *s, const ct_address *c, const char *fn, const char *args,
+                         const char *reason)
+{
+    ct_send_result res;
+    int rc = call(s, &res, c, fn, args);
+
+    if (rc != CT_EREVERT || strstr(ct_error_last(), reason) == NULL)
+        fail_msg("%s(%s): expected a revert with '%s', got %d: %s", fn, args, reason, rc,
+                 ct_error_last());
+    ct_send_result_clear(&res);
+}
+
+static const char *addr_text(ct_sender *s)
+{
+    static char out[4][CT_ADDRESS_TEXT_SIZE];
+    static int next;
+    char *p = out[next++ % 4];
+    ct_address_format(p, ct_sender_address(s));
+    return p;
+}
+
+static void seed_flow(void **state)
+{
+    ct_sender *admin = sender(0), *dc1 = sender(1), *dc2 = sender(2), *other = sender(3);
+    ct_address fed;
+    uint64_t block;
+    json_t *ev;
+    char args[1024], tag_hex[67];
+    uint8_t tag[32];
+    (void)state;
+
+    ctt_ok(ct_ledger_deploy(ledger, admin, true, &fed, &block));
+    assert_true(block > 0);
+    ev = call_ok(dc1, &fed, "registerDatacenter", "[\"DC1\"]", "DatacenterRegistered");
+    assert_string_equal(json_string_value(json_object_get(ev, "name")), "DC1");
+    assert_string_equal(json_string_value(json_object_get(ev, "wallet")), addr_text(dc1));
+    json_decref(ev);
+    json_decref(call_ok(dc2, &fed, "registerDatacenter", "[\"DC2\"]", "DatacenterRegistered"));
+    call_reverts(other, &fed, "registerDatacenter", "[\"DC1\"]", "name taken");
+    call_reverts(dc1, &fed, "registerDatacenter", "[\"DC1b\"]", "already registered");
+
+    /* Listing 5's VM, with vram 1024 (the seed's uint8 could not hold it). */
+    static const char vm[] = "[\"openstack:vm\", true, 1, 1024, 10, "
+                             "\"b55f090c-67f0-4691-a736-104ebe82c2e9\", \"http://10.0.9.39\", "
+                             "\"http://10.0.9.2\", 1536677183]";
+    call_reverts(other, &fed, "registerContainer", vm, "not a registered datacenter");
+    ev = call_ok(dc1, &fed, "registerContainer", vm, "ContainerRegistered");
+    ct_ledger_vc_tag(tag, "openstack:vm", "b55f090c-67f0-4691-a736-104ebe82c2e9",
+                     ct_sender_address(dc1), 1536677183);
+    ct_hex_encode(tag_hex, sizeof(tag_hex), tag, 32, true);
+    assert_string_equal(json_string_value(json_object_get(ev, "vcTag")), tag_hex);
+    assert_string_equal(json_string_value(json_object_get(ev, "vram")), "1024");
+    assert_string_equal(json_string_value(json_object_get(ev, "owner")), addr_text(dc1));
+    json_decref(ev);
+    call_reverts(dc1, &fed, "registerContainer", vm, "already registered");
+
+    /* Availability: host only. */
+    snprintf(args, sizeof(args), "[\"%s\", false, 1536829690]", tag_hex);
+    call_reverts(dc2, &fed, "changeAvailability", args, "not the host");
+    json_decref(call_ok(dc1, &fed, "changeAvailability", args, "ContainerAvailabilityChanged"));
+
+    /* Migration DC1 -> DC2 at price 5, invoice 13. */
+    snprintf(args, sizeof(args), "[\"%s\", \"%s\", 5, 13, 1536830928]", tag_hex, addr_text(dc2));
+    call_reverts(dc2, &fed, "migrationPending", args, "not the host");
+    ev = call_ok(dc1, &fed, "migrationPending", args, "ContainerMigrationPending");
+    assert_string_equal(json_string_value(json_object_get(ev, "to")), addr_text(dc2));
+    json_decref(ev);
+    snprintf(args, sizeof(args),
+             "[\"%s\", \"c55f090c-67f0-4784-a736-215ebeb2c2e9\", \"http://10.9.0.12\", "
+             "\"http://10.9.0.1\", %d, 13, 1536832128]",
+             tag_hex, 6);
+    call_reverts(dc2, &fed, "migrateContainer", args, "does not match");
+    snprintf(args, sizeof(args),
+             "[\"%s\", \"c55f090c-67f0-4784-a736-215ebeb2c2e9\", \"http://10.9.0.12\", "
+             "\"http://10.9.0.1\", 5, 13, 1536832128]",
+             tag_hex);
+    call_reverts(dc1, &fed, "migrateContainer", args, "not the migration target");
+    ev = call_ok(dc2, &fed, "migrateContainer", args, "ContainerMigrated");
+    assert_string_equal(json_string_value(json_object_get(ev, "from")), addr_text(dc1));
+    assert_string_equal(json_string_value(json_object_get(ev, "id")),
+                        "c55f090c-67f0-4784-a736-215ebeb2c2e9");
+    json_decref(ev);
+    call_reverts(dc2, &fed, "migrateContainer", args, "no pending migration");
+
+    /* DC2 is now the host: DC1 can no longer change it. */
+    snprintf(args, sizeof(args), "[\"%s\", true, 1536832200]", tag_hex);
+    call_reverts(dc1, &fed, "changeAvailability", args, "not the host");
+    json_decref(call_ok(dc2, &fed, "changeAvailability", args, "ContainerAvailabilityChanged"));
+
+    /* The contract's own view agrees (eth_call + decoded result). */
+    ct_rpc *rpc;
+    ct_buf data;
+    uint8_t *out;
+    size_t out_len;
+    json_t *targs, *callobj, *result;
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    ct_buf_init(&data, 4096);
+    targs = json_pack("[s]", tag_hex);
+    ctt_ok(ct_ledger_encode_call(ledger, &data, "container", targs));
+    callobj = json_pack("{s:o, s:o}", "to", ct_json_hex(fed.b, 20), "data",
+                        ct_json_hex((uint8_t *)data.data, data.len));
+    ctt_ok(ct_rpc_call_contract(rpc, &out, &out_len, callobj, "latest"));
+    ctt_ok(ct_ledger_decode_result(ledger, &result, "container", out, out_len));
+    json_t *c = json_array_get(result, 0);
+    assert_string_equal(json_string_value(json_array_get(c, 2)),
+                        "c55f090c-67f0-4784-a736-215ebeb2c2e9");
+    assert_string_equal(json_string_value(json_array_get(c, 5)), addr_text(dc2));
+    assert_string_equal(json_string_value(json_array_get(c, 6)), addr_text(dc1));
+    json_decref(result);
+    free(out);
+    json_decref(callobj);
+    json_decref(targs);
+    ct_buf_free(&data);
+    ct_rpc_free(rpc);
+
+    /* Retirement: host only, then nothing more can change. */
+    snprintf(args, sizeof(args), "[\"%s\", 1536900000]", tag_hex);
+    call_reverts(dc1, &fed, "retireContainer", args, "not the host");
+    json_decref(call_ok(dc2, &fed, "retireContainer", args, "ContainerRetired"));
+    snprintf(args, sizeof(args), "[\"%s\", true, 1536900001]", tag_hex);
+    call_reverts(dc2, &fed, "changeAvailability", args, "retired");
+
+    ct_sender_free(admin);
+    ct_sender_free(dc1);
+    ct_sender_free(dc2);
+    ct_sender_free(other);
+}
+
+static void consortium_and_batch(void **state)
+{
+    ct_sender *admin = sender(0), *dc = sender(3);
+    ct_address fed;
+    uint64_t block;
+    ct_send_result res;
+    char args[256];
+    (void)state;
+
+    ctt_ok(ct_ledger_deploy(ledger, admin, false, &fed, &block));
+    call_reverts(dc, &fed, "registerDatacenter", "[\"DC9\"]", "not admitted");
+    snprintf(args, sizeof(args), "[\"%s\"]", addr_text(dc));
+    call_reverts(dc, &fed, "admitDatacenter", args, "only the federation admin");
+    json_decref(call_ok(admin, &fed, "admitDatacenter", args, "DatacenterAdmitted"));
+    json_decref(call_ok(dc, &fed, "registerDatacenter", "[\"DC9\"]", "DatacenterRegistered"));
+
+    /* 40 VCs in one transaction: 40 events. */
+    ct_buf list;
+    ct_buf_init(&list, 1 << 20);
+    ctt_ok(ct_buf_append(&list, "[[", 2));
+    for (int i = 0; i < 40; i++)
+        ctt_ok(ct_buf_appendf(&list,
+                              "%s[\"docker:container\", true, 2, 2048, 20, \"c-%d\", "
+                              "\"http://10.1.0.%d\", \"http://10.1.0.1\", %d]",
+                              i ? "," : "", i, i + 2, 1700000000 + i));
+    ctt_ok(ct_buf_append(&list, "]]", 2));
+    ctt_ok(call(dc, &res, &fed, "registerContainers", list.data));
+    json_t *logs = json_object_get(res.receipt, "logs");
+    assert_int_equal(json_array_size(logs), 40);
+    const char *name;
+    json_t *ev;
+    ctt_ok(ct_ledger_decode_log(ledger, &name, &ev, json_array_get(logs, 39)));
+    assert_string_equal(name, "ContainerRegistered");
+    assert_string_equal(json_string_value(json_object_get(ev, "id")), "c-39");
+    json_decref(ev);
+    ct_send_result_clear(&res);
+    ct_buf_free(&list);
+    ct_sender_free(admin);
+    ct_sender_free(dc);
+}
+
+static void foreign_logs(void **state)
+{
+    const char *name;
+    json_t *ev, *log;
+    (void)state;
+
+    log = json_pack("{s:[s], s:s}", "topics",
+                    "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef", "data",
+                    "0x");
+    assert_int_equal(ct_ledger_decode_log(ledger, &name, &ev, log), CT_ENOTFOUND);
+    json_decref(log);
+    log = json_pack("{s:[s]}", "topics", "0x12");
+    assert_int_equal(ct_ledger_decode_log(ledger, &name, &ev, log), CT_EPARSE);
+    json_decref(log);
+    ct_buf b;
+    ct_buf_init(&b, 64);
+    json_t *args = json_pack("[]");
+    assert_int_equal(ct_ledger_encode_call(ledger, &b, "noSuchFunction", args), CT_ENOTFOUND);
+    assert_int_equal(ct_ledger_encode_call(ledger, &b, "registerDatacenter", args), CT_EINVAL);
+    json_decref(args);
+    ct_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(seed_flow),
+        cmocka_unit_test(consortium_and_batch),
+        cmocka_unit_test(foreign_logs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
