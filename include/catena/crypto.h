@@ -35,6 +35,15 @@ void ct_keccak_final(ct_keccak *k, uint8_t out[CT_KECCAK256_SIZE]);
 /* One-shot keccak-256. */
 void ct_keccak256(uint8_t out[CT_KECCAK256_SIZE], const void *data, size_t len);
 
+/* ---------------------------------------------------------------- SHA-256 */
+
+/* SHA-256 (OpenSSL), used for bearer-token hashes. */
+void ct_sha256(uint8_t out[32], const void *data, size_t len);
+
+/* The SHA-256 of a bearer token as 64 lowercase hex digits and a NUL, the
+ * form gateways and agents store (never the token itself). */
+void ct_token_hash(char out[65], const char *token);
+
 /* ---------------------------------------------------------------- keys */
 
 #define CT_SECKEY_SIZE 32

@@ -295,6 +295,9 @@ void ct_proc_signal(const ct_proc *p, int sig);
  * Returns: 0, or CT_EIO. */
 int ct_net_free_port(uint16_t *out);
 
+/* Returns: whether a TCP connection to 127.0.0.1:port succeeds now. */
+bool ct_net_can_connect(uint16_t port);
+
 /* ---------------------------------------------------------------- files */
 
 /* Reads a whole file of at most max bytes, NUL terminated.

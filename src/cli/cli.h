@@ -6,6 +6,8 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* Exit codes: 0 success, 1 failure at run time, 2 bad usage or input. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -45,8 +47,36 @@ void cli_log_init(void);
  * $CATENA_ROOT, else the source tree catena was built from. Borrowed. */
 const char *cli_root_dir(void);
 
+/* Sends method url with an optional bearer token and JSON body.
+ * Out: *status the HTTP status, *out the JSON answer (new ref).
+ * Returns: 0 (whatever the status), CT_EIO (no answer), CT_EPARSE. */
+int cli_http(long *status, json_t **out, const char *method, const char *url, const char *token,
+             const json_t *body);
+
+/* Signing keys (keys.c). Errors are printed as "catena <who>: ..." and
+ * returned as CLI_USAGE. Secrets come from a file (trailing newline
+ * stripped) or an environment variable, never from argv. */
+/* Out: *out malloc'd; release it with cli_free_secret (wipes it). */
+int cli_read_secret(char **out, const char *who, const char *file, const char *env);
+void cli_free_secret(char *s);
+/* Parses a 32-byte hex private key. */
+int cli_parse_key(uint8_t key[32], const char *who, const char *text);
+/* --key-file holds a hex key or a keystore v3 file (password from
+ * pw_file or pw_env); --key-env names a variable holding a hex key. */
+int cli_load_key(uint8_t key[32], const char *who, const char *key_file, const char *key_env,
+                 const char *pw_file, const char *pw_env);
+
 int cmd_up(int argc, char **argv);
+int cmd_api(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_dc(int argc, char **argv);
+int cmd_vc(int argc, char **argv);
 int cmd_tool(int argc, char **argv);
+int cmd_place(int argc, char **argv);
+/* `catena place binpack FILE [--json]` (cmd_binpack.c), reached through cmd_place. */
+int cmd_place_binpack(int argc, char **argv);
+/* `catena sim` (cmd_sim.c): the consolidation simulator. */
+int cmd_sim(int argc, char **argv);
 
 /* The generated help of `catena tool` (its subcommands' usage lines). */
 const char *cli_tool_help(void);

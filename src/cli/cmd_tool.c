@@ -86,80 +86,7 @@ static int expect_args(const char *sub, int argc, int min, int max, const char *
     return 0;
 }
 
-/* ---------------------------------------------------------------- keys */
-
-/* Reads a secret from a file (trailing newline stripped) or an environment
- * variable, never from argv. Out: *out malloc'd; wipe and free it. */
-static int read_secret(char **out, const char *sub, const char *file, const char *env)
-{
-    size_t len;
-
-    if (file != NULL) {
-        if (ct_file_read(out, &len, file, CT_KEYSTORE_MAX_SIZE) < 0)
-            return bad_input(sub, "%s", ct_error_last());
-        while (len > 0 && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r'))
-            (*out)[--len] = '\0';
-        return 0;
-    }
-    const char *v = getenv(env);
-    if (v == NULL)
-        return bad_input(sub, "environment variable %s is not set", env);
-    if ((*out = strdup(v)) == NULL)
-        abort();
-    return 0;
-}
-
-static void free_secret(char *s)
-{
-    if (s != NULL) {
-        ct_wipe(s, strlen(s));
-        free(s);
-    }
-}
-
-/* Parses a 0x-hex private key. */
-static int parse_key(uint8_t key[CT_SECKEY_SIZE], const char *sub, const char *text)
-{
-    size_t len;
-    size_t n = strlen(text);
-
-    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\n'))
-        n--;
-    if (ct_hex_decode(key, CT_SECKEY_SIZE, &len, text, n) < 0 || len != CT_SECKEY_SIZE)
-        return bad_input(sub, "private key must be 32 bytes of hex");
-    if (ct_seckey_verify(key) < 0)
-        return bad_input(sub, "not a valid secp256k1 private key");
-    return 0;
-}
-
-/* Loads the signing key: --key-file holds a hex key or a keystore v3 file
- * (password from --password-file or --password-env); --key-env names a
- * variable holding a hex key. */
-static int load_key(uint8_t key[CT_SECKEY_SIZE], const char *sub, const char *key_file,
-                    const char *key_env, const char *pw_file, const char *pw_env)
-{
-    char *text = NULL, *pw = NULL;
-    ct_address addr;
-    int rc;
-
-    if ((key_file == NULL) == (key_env == NULL))
-        return bad_input(sub, "give exactly one of --key-file F or --key-env VAR");
-    if ((rc = read_secret(&text, sub, key_file, key_env)) != 0)
-        return rc;
-    if (text[0] != '{') {
-        rc = parse_key(key, sub, text);
-        free_secret(text);
-        return rc;
-    }
-    if (pw_file == NULL && pw_env == NULL)
-        rc = bad_input(sub, "a keystore needs --password-file F or --password-env VAR");
-    else if ((rc = read_secret(&pw, sub, pw_file, pw_env)) == 0 &&
-             ct_keystore_decrypt(key, &addr, text, strlen(text), pw, strlen(pw)) < 0)
-        rc = bad_input(sub, "%s", ct_error_last());
-    free_secret(pw);
-    free_secret(text);
-    return rc;
-}
+/* Keys and secrets: see keys.c (shared with `catena agent`). */
 
 /* ---------------------------------------------------------------- hashing */
 
@@ -190,7 +117,7 @@ static int tool_address(int argc, char **argv)
     char text[CT_ADDRESS_TEXT_SIZE];
 
     if (expect_args("address", argc, 1, 1, "<0xprivkey>") != 0 ||
-        parse_key(key, "address", argv[1]) != 0)
+        cli_parse_key(key, "tool address", argv[1]) != 0)
         return CLI_USAGE;
     ct_address_from_seckey(&addr, key);
     ct_wipe(key, sizeof(key));
@@ -235,7 +162,7 @@ static int tool_sign_tx(int argc, char **argv)
     json_decref(j);
     if (rc < 0)
         return bad_input("sign-tx", "%s", ct_error_last());
-    if ((rc = load_key(key, "sign-tx", kf, ke, pf, pe)) == 0) {
+    if ((rc = cli_load_key(key, "tool sign-tx", kf, ke, pf, pe)) == 0) {
         rc = ct_tx_sign(&tx, key) < 0 || ct_tx_encode(&raw, &len, &tx) < 0 ? CLI_FAIL : 0;
         if (rc == 0) {
             print_hex(raw, len);
@@ -464,7 +391,7 @@ static int keystore_new(int argc, char **argv)
     if (optind != argc || (pf == NULL) == (pe == NULL))
         return bad_input("keystore new", "expected --password-file F or --password-env VAR "
                                          "[--out DIR] [--light]");
-    if (read_secret(&pw, "keystore new", pf, pe) != 0)
+    if (cli_read_secret(&pw, "tool keystore new", pf, pe) != 0)
         return CLI_USAGE;
     if (ct_seckey_generate(key) < 0 || ct_address_from_seckey(&addr, key) < 0 ||
         ct_keystore_encrypt(&json, key, pw, strlen(pw),
@@ -487,7 +414,7 @@ static int keystore_new(int argc, char **argv)
     rc = CLI_OK;
 done:
     ct_wipe(key, sizeof(key));
-    free_secret(pw);
+    cli_free_secret(pw);
     free(json);
     return rc;
 }

@@ -17,20 +17,107 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const cli_cmd commands[] = {
-    {"up", "run a local federation (Hardhat node, ...) until Ctrl-C",
-     "catena up [--dir DIR] [--rpc-port N]",
-     "Starts a local Hardhat development chain on 127.0.0.1, writes\n"
-     "DIR/federation.json describing it and waits. Ctrl-C or SIGTERM stops\n"
-     "everything it started.\n"
+    {"up", "run a local federation (chain, contract, gateway, two DC agents) until Ctrl-C",
+     "catena up [--dir DIR] [--rpc-port N] [--api-port N]",
+     "Starts a local Hardhat chain, deploys the Federation contract, creates\n"
+     "funded keystores for DC1 and DC2, starts their agents and a gateway,\n"
+     "registers both DCs through the gateway and writes DIR/federation.json\n"
+     "(API and RPC URLs, contract, each DC's wallet and bearer token). Ctrl-C\n"
+     "or SIGTERM stops everything it started.\n"
      "\n"
-     "  --dir DIR       state and logs (default: ./catena-up)\n"
+     "  --dir DIR       state, keys and logs (default: ./catena-up)\n"
      "  --rpc-port N    chain JSON-RPC port, 0 picks a free one (default: 8545)\n"
+     "  --api-port N    gateway port, 0 picks a free one (default: 5100)\n"
      "\n"
      "Hardhat is looked up in $CATENA_ROOT/node_modules, else in the source\n"
      "tree catena was built from.\n",
      NULL, cmd_up},
+    {"agent", "the DC agent: signs this DC's transactions for the gateway (WebSocket)",
+     "catena agent --name DC --key-file F (--password-file F | --password-env VAR)\n"
+     "                    --rpc URL --contract ADDR --listen HOST:PORT --tokens FILE\n"
+     "                    [--max-message BYTES]\n"
+     "       catena agent --hash-token [--token-env VAR]",
+     "Serves ws://HOST:PORT/ws/DC for the gateway (docs/AGENT_PROTOCOL.md): each\n"
+     "request must carry a token of this DC, is validated, signed with the DC's key\n"
+     "and sent to the Federation contract; the reply is the transaction hash.\n"
+     "SIGINT or SIGTERM stops it.\n"
+     "\n"
+     "  --name DC            this DC's name (also the URL path)\n"
+     "  --key-file F         keystore v3 file (or a hex key) of the DC's wallet\n"
+     "  --password-file F    keystore password, or --password-env VAR\n"
+     "  --rpc URL            chain JSON-RPC endpoint\n"
+     "  --contract ADDR      the Federation contract\n"
+     "  --listen HOST:PORT   IPv4 address and port to serve on\n"
+     "  --tokens FILE        {\"DC\": [\"<sha256 hex of a token>\", ...]}\n"
+     "  --max-message BYTES  largest request (default 65536)\n"
+     "  --hash-token         print the SHA-256 of a token read from stdin (or\n"
+     "                       --token-env VAR), for the tokens file\n",
+     NULL, cmd_agent},
     {"tool", "Ethereum and data utilities (keccak, ABI, RLP, transactions, keystores, rpc)",
      "catena tool <subcommand> [args]", NULL, cli_tool_help, cmd_tool},
+    {"dc", "datacenters through a gateway: list, show, register",
+     "catena dc (list | show WALLET | register NAME WALLET) [--api URL] [--federation FILE]",
+     "The gateway URL comes from --api, $CATENA_API or federation.json (--federation,\n"
+     "default ./catena-up/federation.json); the bearer token from $CATENA_TOKEN or\n"
+     "federation.json (the DC being registered, or --as DC).\n",
+     NULL, cmd_dc},
+    {"vc", "virtual containers through a gateway: register, show, history, sla, ...",
+     "catena vc <verb> ... [--api URL] [--federation FILE] [--as DC]",
+     "  register DC '<json of Table 3>'      show|flavor|history|pending TAG\n"
+     "  tag TX_HASH                          list [--dc DC] [--available true|false]\n"
+     "  sla TAG [--from T] [--to T] [--target PCT]\n"
+     "  availability DC TAG true|false [--at TIME]\n"
+     "  migrate DC TAG --dest DC2 --price P --invoice I [--at TIME]\n"
+     "  confirm DC TAG --id ID [--ip URL] [--controller URL] --price P --invoice I [--at TIME]\n"
+     "  retire DC TAG [--at TIME]\n"
+     "Gateway URL and token as for 'catena dc'; writes act for the DC named after the verb.\n",
+     NULL, cmd_vc},
+    {"place", "place a TOSCA application on the most energy-efficient hosts; bin packing",
+     "catena place APP.yaml --kb KB [--format tosca|hot|json] [--input NAME=VALUE]... "
+     "[--objective energy|cost|carbon]\n       catena place binpack FILE [--json]",
+     "Places each Compute node of the TOSCA template APP.yaml (with its imports) on\n"
+     "the host of the knowledge base KB (YAML or JSON, see docs/PLACEMENT.md) where\n"
+     "its predicted load adds the least power (or cost, or carbon), honouring\n"
+     "catena.tag / catena.arch metadata, and prints the concrete TOSCA (default),\n"
+     "a Heat template (hot) or the decisions as JSON.\n"
+     "\n"
+     "  --kb KB             knowledge base: tags, flavours, host models, hosts\n"
+     "  --format F          tosca, hot or json (default tosca)\n"
+     "  --input NAME=VALUE  value of a topology input (repeatable)\n"
+     "  --objective O       energy, cost or carbon (default: the KB's, else energy)\n"
+     "\n"
+     "Exit 2 with file:line:column errors when the template or KB is invalid,\n"
+     "1 when no host can take a component.\n"
+     "'catena place binpack FILE' solves OR-Library bin packing instances.\n",
+     NULL, cmd_place},
+    {"sim", "replay a PlanetLab day through a VM consolidation policy (energy, SLA)",
+     "catena sim [--trace DIR] [--policy P] [--hosts N] [--json] [--vm-types T] [--param X]",
+     "Replays one day of VM CPU traces (one file per VM, one percentage per 5 min)\n"
+     "on a CloudSim-style data centre and prints energy (kWh), SLATAH, PDM, SLAV\n"
+     "and the number of migrations (docs/SIMULATOR.md).\n"
+     "\n"
+     "  --trace DIR     trace directory; a bare name is a day under\n"
+     "                  $CATENA_DATA_DIR/planetlab/ (default: 20110303)\n"
+     "  --policy P      thr-mmt, iqr-mmt, mad-mmt, lr-mmt, lrr-mmt or catena\n"
+     "                  (default: lr-mmt)\n"
+     "  --hosts N       hosts, alternating HP ML110 G4 and G5 (default: 800)\n"
+     "  --param X       threshold or safety parameter (default: 0.8, 1.5, 2.5,\n"
+     "                  1.2, 1.2; catena: factor on predicted demand, 1.0)\n"
+     "  --vm-types T    round-robin (default) or blocks (CloudSim's Helper)\n"
+     "  --json          one JSON object instead of text\n",
+     NULL, cmd_sim},
+    {"api", "run the federation gateway (REST, OpenAPI, event follower, agent links)",
+     "catena api --config FILE [--listen HOST:PORT] [--reindex] [--check]",
+     "Serves seed 000's REST API under /api/ (Swagger UI at /api/swagger/),\n"
+     "forwards writes to each DC's agent, and answers reads from a SQLite cache\n"
+     "that follows the chain. The configuration file is described in\n"
+     "docs/GATEWAY.md.\n"
+     "\n"
+     "  --config FILE       gateway configuration (JSON)\n"
+     "  --listen HOST:PORT  overrides the file's listen address (port 0: any)\n"
+     "  --reindex           rebuild the cache from the chain at start\n"
+     "  --check             only validate the configuration\n",
+     NULL, cmd_api},
     {"help", "show help for catena or one command", "catena help [COMMAND]", "", NULL, cmd_help},
     {"version", "print the version", "catena version", "", NULL, cmd_version},
 };

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <zlib.h>
 
 #define MAX_SERVICES 64
@@ -162,16 +163,42 @@ const char *ctt_artifacts_dir(void)
     return d;
 }
 
+/* Paths are kept until exit, so a returned pointer never changes under
+ * its user however many paths are made after it. */
+static char **paths;
+static size_t n_paths, cap_paths;
+
+static void free_paths(void)
+{
+    for (size_t i = 0; i < n_paths; i++)
+        free(paths[i]);
+    free(paths);
+    paths = NULL;
+    n_paths = cap_paths = 0;
+}
+
 const char *ctt_path(const char *fmt, ...)
 {
-    static char slots[8][1024];
-    static int next;
-    char *p = slots[next++ % 8];
+    char *p = NULL;
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(p, sizeof(slots[0]), fmt, ap);
+    if (vasprintf(&p, fmt, ap) < 0)
+        p = NULL;
     va_end(ap);
+    if (p == NULL)
+        fail_msg("ctt_path: out of memory");
+    if (n_paths == cap_paths) {
+        size_t ncap = cap_paths ? cap_paths * 2 : 64;
+        char **np = realloc(paths, ncap * sizeof(*np));
+        if (np == NULL)
+            fail_msg("ctt_path: out of memory");
+        if (paths == NULL)
+            atexit(free_paths);
+        paths = np;
+        cap_paths = ncap;
+    }
+    paths[n_paths++] = p;
     return p;
 }
 
@@ -293,4 +320,47 @@ void ctt_assert_hex(const uint8_t *data, size_t len, const char *want, const cha
     if (strcmp(got, want) != 0)
         fail_msg("%s:\n got  %s\n want %s", what, got, want);
     free(got);
+}
+
+static size_t http_body(char *data, size_t size, size_t nmemb, void *payload)
+{
+    return ct_buf_append(payload, data, size * nmemb) == 0 ? size * nmemb : 0;
+}
+
+int ctt_http(long *status, json_t **out, const char *method, const char *url, const char *token,
+             const char *body)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    char auth[600];
+    ct_buf buf;
+    CURLcode cc;
+
+    assert_non_null(c);
+    ct_buf_init(&buf, 64u << 20);
+    if (token != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+    if (body != NULL)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    *out = NULL;
+    if (cc == CURLE_OK && buf.len > 0)
+        ct_json_parse(out, buf.data, buf.len, 64);
+    ct_buf_free(&buf);
+    if (cc != CURLE_OK)
+        return ct_error_set(CT_EIO, "%s: %s", url, curl_easy_strerror(cc));
+    return 0;
 }

@@ -84,6 +84,12 @@ int ctt_exit_code(const ctt_run *r);
 /* Fails the test unless data, as "0x" hex, equals want; what names it. */
 void ctt_assert_hex(const uint8_t *data, size_t len, const char *want, const char *what);
 
+/* One HTTP request with libcurl: an optional bearer token and raw body
+ * text. Out: *status, *out the JSON answer (NULL when the body is not
+ * JSON). Returns: 0, or CT_EIO when nothing answered. */
+int ctt_http(long *status, json_t **out, const char *method, const char *url, const char *token,
+             const char *body);
+
 /* Returns: the catena binary under test (CATENA_BIN). */
 const char *ctt_catena_bin(void);
 
@@ -91,7 +97,7 @@ const char *ctt_catena_bin(void);
  * demand (CATENA_ARTIFACTS). */
 const char *ctt_artifacts_dir(void);
 
-/* Formats a path into a static rotating buffer (8 slots). */
+/* Formats a string (a path, a URL); it stays valid until exit. */
 const char *ctt_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Returns: true if a process with this pid exists (zombies included). */

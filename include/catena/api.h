@@ -1,0 +1,70 @@
+/* Catena api: the federation gateway (seed 000 section 3.1.2): REST under
+ * /api/, OpenAPI + Swagger UI, a chain-event follower feeding a SQLite
+ * cache, and a WebSocket client to each DC's agent. */
+#ifndef CATENA_API_H
+#define CATENA_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catena/crypto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_api_agent_config {
+    char *name; /* DC name */
+    ct_address wallet;
+    char *url; /* ws://host:port/ws/NAME */
+} ct_api_agent_config;
+
+typedef struct ct_api_token {
+    char hash[65]; /* SHA-256 of the token, lowercase hex */
+    char *dc;      /* the DC it acts for */
+} ct_api_token;
+
+typedef struct ct_api_config {
+    char *listen_host; /* "127.0.0.1" */
+    uint16_t port;     /* 0: pick a free one (ct_api_port tells) */
+    char *rpc_url;
+    ct_address contract;
+    uint64_t from_block; /* deployment block */
+    char *cache_path;    /* SQLite file */
+    bool reindex;        /* rebuild the cache from the chain at start */
+    bool reads_need_token;
+    int agent_timeout_ms; /* 408 after this (default 30000) */
+    char *swagger_dir;    /* swagger-ui-dist files */
+    char *web_dir;        /* explorer files (may be NULL) */
+    ct_api_agent_config *agents;
+    size_t n_agents;
+    ct_api_token *tokens;
+    size_t n_tokens;
+} ct_api_config;
+
+/* Parses a gateway config file (JSON, documented in docs/GATEWAY.md).
+ * Out: cfg filled (free with ct_api_config_clear).
+ * Returns: 0 or CT_EINVAL/CT_EPARSE naming the field. */
+int ct_api_config_parse(ct_api_config *cfg, const char *json, size_t len);
+void ct_api_config_clear(ct_api_config *cfg);
+
+typedef struct ct_api ct_api;
+
+/* Starts the gateway: opens the cache, starts the follower thread, the
+ * agent connections and the HTTP server. cfg is copied.
+ * Returns: 0, CT_EIO (cannot listen), CT_ESTATE (cache of another chain
+ * without reindex), or an error from the chain. */
+int ct_api_start(ct_api **out, const ct_api_config *cfg);
+
+/* Returns: the port the HTTP server listens on. */
+uint16_t ct_api_port(const ct_api *api);
+
+/* Stops everything and frees the gateway. */
+void ct_api_stop(ct_api *api);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CATENA_API_H */

@@ -1,0 +1,273 @@
+/* Catena store: the gateway's SQLite cache (WAL) of the Federation
+ * contract's events and of the state derived from them, the follower that
+ * fills it from eth_getLogs and heals it after reorganisations, and the
+ * reads that answer the REST API in the seed's wire format. */
+#ifndef CATENA_STORE_H
+#define CATENA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "catena/crypto.h"
+#include "catena/ledger.h"
+#include "catena/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- the cache
+ *
+ * What the cache holds. Everything in it is derived from the chain, so a
+ * file can always be deleted or rebuilt (ct_store_reset + a follower):
+ * - events: every Federation event of the bound contract, in chain order,
+ *   numbered 1, 2, 3... (Table 14 "id"). Ids are assigned in chain order,
+ *   so a cache rebuilt from scratch and one that rewound a reorganisation
+ *   and replayed give every event the same id.
+ * - blocks: number, hash, parent hash and time of each block that carries
+ *   events, and the last processed block (the cursor).
+ * - datacenters, containers and pending migrations: pure functions of the
+ *   events (a fold over each DC's and each VC's events in id order).
+ *
+ * Times: the chain gives seconds since the epoch; every time in a JSON
+ * answer is "YYYY-MM-DDTHH:MM:SS.mmmZ" (ct_time_format). A time the
+ * contract accepted but that lies outside years 0000-9999 is given as its
+ * number of seconds instead (a JSON integer, or a decimal string above
+ * 2^63 - 1), so nothing is lost.
+ * Numbers: uint values are JSON integers when they fit 2^63 - 1, else
+ * decimal strings. Addresses are EIP-55, hashes and tags "0x" + 64
+ * lowercase hex digits.
+ *
+ * Thread safety: a ct_store handle has its own mutex, so it may be shared
+ * by threads, whose calls then run one at a time. For reads beside the
+ * follower's writes, give each thread its own handle on the same file
+ * (ct_store_open): with WAL, readers never wait for the writer and each
+ * read sees a consistent snapshot. A ":memory:" store is private to its
+ * handle. */
+
+typedef struct ct_store ct_store;
+
+/* Schema version this library writes (kept in the file's meta table). */
+#define CT_STORE_SCHEMA_VERSION 1
+
+/* How long a handle waits on a lock held by another handle (ms). */
+#define CT_STORE_BUSY_TIMEOUT_MS 5000
+
+/* Opens (creating if needed) the cache at path, or a private in-memory one
+ * for ":memory:". Creates or migrates the schema, turns on WAL (files
+ * only), synchronous=NORMAL (a crash may lose the last batches, never
+ * consistency: the cursor is written in the same transaction) and a busy
+ * timeout of CT_STORE_BUSY_TIMEOUT_MS.
+ * Out: *out, close with ct_store_close.
+ * Returns: 0; CT_EIO (cannot open, not a database, SQLite error; message
+ * says which); CT_ESTATE (the file has a newer schema version than this
+ * library knows); CT_ENOMEM. */
+int ct_store_open(ct_store **out, const char *path);
+
+/* Closes the handle; NULL is a no-op. */
+void ct_store_close(ct_store *s);
+
+/* Records what the cache is made of: chain id, contract address and the
+ * block to follow from (the deployment block). On a cache that is not
+ * bound yet, stores them; on one bound to the same three values, does
+ * nothing.
+ * Returns: 0; CT_ESTATE when the cache was made for another chain,
+ * contract or start block (nothing changes: call ct_store_reset first to
+ * rebuild it); CT_EIO. */
+int ct_store_bind(ct_store *s, uint64_t chain_id, const ct_address *contract, uint64_t from_block);
+
+/* Wipes events, blocks, derived rows, the cursor and the binding in one
+ * transaction, so the next bind and follower rebuild it (--reindex).
+ * Returns: 0 or CT_EIO. */
+int ct_store_reset(ct_store *s);
+
+/* A summary of the cache, for health checks and tests. */
+typedef struct ct_store_info {
+    bool bound;          /* ct_store_bind was called */
+    uint64_t chain_id;   /* when bound */
+    ct_address contract; /* when bound */
+    uint64_t from_block; /* when bound */
+    bool has_cursor;     /* some block was processed */
+    uint64_t processed;  /* last processed block, when has_cursor */
+    uint8_t processed_hash[32];
+    uint64_t events; /* number of events stored */
+} ct_store_info;
+
+/* Returns: 0 or CT_EIO. */
+int ct_store_get_info(ct_store *s, ct_store_info *out);
+
+/* ---------------------------------------------------------------- follower */
+
+/* Fills a store from a node: reads the contract's logs with eth_getLogs in
+ * block ranges (max_range blocks, halved when the node fails or the answer
+ * is too large, grown back when answers are small), decodes them with
+ * ct_ledger_decode_log, and writes each range's events, the blocks that
+ * carry them and the new cursor in one SQLite transaction.
+ *
+ * Reorganisations: each round first compares the stored hash of the last
+ * processed block with the chain's, and each range checks that its first
+ * block's parent hash is the stored cursor hash. On a mismatch the
+ * follower finds the newest stored block still on the chain (binary search
+ * over the stored blocks), deletes the events and blocks after it,
+ * rebuilds the derived rows of every VC and DC those events touched by
+ * replaying their remaining events, and reads forward again. The result
+ * equals a cache built from scratch (same event ids, same rows).
+ *
+ * Thread safety: ct_follower_poll from one thread at a time;
+ * ct_follower_lag and ct_follower_get_stats from any thread. */
+typedef struct ct_follower ct_follower;
+
+typedef struct ct_follower_opts {
+    uint64_t max_range; /* blocks per eth_getLogs (default 2000) */
+    int timeout_ms;     /* per RPC call (default 30000) */
+} ct_follower_opts;
+
+/* Creates a follower of the Federation contract at contract, from block
+ * from_block (its deployment block), on the node at rpc_url. Does no I/O:
+ * the first poll reads the chain id and binds the store.
+ * Args: s and l are borrowed and must outlive the follower; opts NULL (or
+ * zero fields) means the defaults.
+ * Out: *out, free with ct_follower_free.
+ * Returns: 0, CT_EINVAL (bad url), CT_EPARSE (l's ABI lacks an event the
+ * store needs), CT_ENOMEM. */
+int ct_follower_new(ct_follower **out, ct_store *s, const ct_ledger *l, const char *rpc_url,
+                    const ct_address *contract, uint64_t from_block, const ct_follower_opts *opts);
+
+/* Frees the follower (not its store or ledger); NULL is a no-op. */
+void ct_follower_free(ct_follower *f);
+
+/* One round: reads the head, heals a reorganisation if there was one, and
+ * processes every block up to that head. Safe to call repeatedly (a round
+ * with nothing new costs two RPC calls); what was committed stays
+ * committed when a later range fails, so the next call resumes.
+ * Out: *new_events (may be NULL) the events stored in this round.
+ * Returns: 0; CT_ERPC or CT_ETIMEOUT (node unreachable or refusing: try
+ * again later); CT_ESTATE (the store is bound to another chain, contract
+ * or start block: ct_store_reset it to rebuild); CT_EPARSE (the node sent
+ * a malformed log or block); CT_EIO (SQLite). */
+int ct_follower_poll(ct_follower *f, uint64_t *new_events);
+
+/* Out: *head the chain head seen by the last poll, *processed the last
+ * block stored (from_block - 1, or 0, before the first range). Either may
+ * be NULL. Returns: 0. Thread safe. */
+int ct_follower_lag(ct_follower *f, uint64_t *head, uint64_t *processed);
+
+typedef struct ct_follower_stats {
+    uint64_t head;           /* as ct_follower_lag */
+    uint64_t processed;      /* as ct_follower_lag */
+    uint64_t events;         /* events stored by this follower */
+    uint64_t reorgs;         /* reorganisations healed */
+    uint64_t rewound_events; /* events deleted by those rewinds */
+    uint64_t rpc_calls;      /* JSON-RPC requests made (a batch counts once) */
+} ct_follower_stats;
+
+/* Thread safe. */
+void ct_follower_get_stats(ct_follower *f, ct_follower_stats *out);
+
+/* ---------------------------------------------------------------- reads
+ *
+ * Each read answers from one consistent snapshot. Out: *out is a new
+ * reference owned by the caller. Returns: 0, CT_ENOTFOUND (unknown object;
+ * the message names it), CT_EIO (SQLite), CT_ENOMEM. */
+
+/* Table 9: {"name", "wallet", "registered"}. A wallet that never
+ * registered gives {"name": "", "wallet": ..., "registered": false} (not
+ * CT_ENOTFOUND), as the seed's GET /datacenter/{address}/details/ does. */
+int ct_store_dc_by_wallet(ct_store *s, json_t **out, const ct_address *wallet);
+
+/* The wallet of the DC registered as name (exact, case-sensitive).
+ * Returns: 0 or CT_ENOTFOUND. */
+int ct_store_dc_by_name(ct_store *s, ct_address *out, const char *name);
+
+/* Array of Table 9 objects plus "registered_at" (block time of the
+ * registration) and "containers" (number of VCs it hosts that are not
+ * retired), in registration order. */
+int ct_store_dc_list(ct_store *s, json_t **out);
+
+/* Table 4, keys in the order of Listing 7, then "vc_tag" and "retired":
+ * {"vc_type", "available", "id", "ip_address", "controller", "host",
+ * "owner", "updated" (block time of the last change, as the contract's
+ * updated), "created" (as the registering DC reported it), "vc_tag",
+ * "retired"}. Returns CT_ENOTFOUND for an unknown tag. */
+int ct_store_vc_details(ct_store *s, json_t **out, const uint8_t tag[32]);
+
+/* Table 5: {"vcpu", "vram", "vdisk"}. CT_ENOTFOUND for an unknown tag. */
+int ct_store_vc_flavor(ct_store *s, json_t **out, const uint8_t tag[32]);
+
+/* Table 11 from the ContainerRegistered events of transaction tx_hash:
+ * {"vc_tag", "owner", "created", "block_number", "block_hash"} of the
+ * first VC it registered; when it registered several (registerContainers)
+ * also "vc_tags": every tag in log order. CT_ENOTFOUND when the
+ * transaction registered no VC (or is not cached yet). */
+int ct_store_vc_tag_by_tx(ct_store *s, json_t **out, const uint8_t tx_hash[32]);
+
+/* Array of Table 14 chain events about the VC, in chain order: {"id",
+ * "name" (the event name of Table 2, or ContainerRetired), "args" (object
+ * of the event's parameters by their Solidity names, in declaration
+ * order; "timestamp" as a time), "log_index", "tx_index", "tx_hash",
+ * "block_number", "block_hash", "address" (the contract), "created"
+ * (block time)}. CT_ENOTFOUND for an unknown tag. */
+int ct_store_vc_history(ct_store *s, json_t **out, const uint8_t tag[32]);
+
+/* Table 7: {"vc_tag", "from_address", "to_address", "price", "invoice"}
+ * of the VC's pending migration, or Listing 10's all-zero object (zero
+ * tag, zero addresses, 0, 0) when the VC has none (none yet, confirmed,
+ * or retired). CT_ENOTFOUND for an unknown tag. */
+int ct_store_vc_pending(ct_store *s, json_t **out, const uint8_t tag[32]);
+
+/* Array of ct_store_vc_details objects in registration order.
+ * Args: host NULL for any host; available -1 any, 0 unavailable (retired
+ * VCs included), 1 available; limit 0 for no limit; offset rows skipped. */
+int ct_store_vc_list(ct_store *s, json_t **out, const ct_address *host, int available, size_t limit,
+                     size_t offset);
+
+/* ---------------------------------------------------------------- SLA input */
+
+/* What happened to a VC, for availability (SLA) computation. */
+typedef enum ct_avail_kind {
+    CT_AVAIL_REGISTERED = 1,      /* registered by host (= owner), available as reported */
+    CT_AVAIL_UP = 2,              /* host reported it available */
+    CT_AVAIL_DOWN = 3,            /* host reported it unavailable */
+    CT_AVAIL_MIGRATION_START = 4, /* host recorded the intent to move it to peer */
+    CT_AVAIL_MIGRATION_END = 5,   /* host (the former target) confirmed; peer is the origin */
+    CT_AVAIL_RETIRED = 6          /* host retired it: unavailable for good */
+} ct_avail_kind;
+
+typedef struct ct_avail_change {
+    int64_t time_ms;       /* the event's "timestamp" as the DC reported it (for
+                              REGISTERED: created); block_time_ms when it lies
+                              outside years 0000-9999 */
+    int64_t block_time_ms; /* time of the block that recorded it */
+    int kind;              /* ct_avail_kind */
+    bool available;        /* availability after the change, as the contract
+                              holds it (migrations leave it unchanged) */
+    ct_address host;       /* the host after the change */
+    ct_address peer;       /* MIGRATION_START: target; MIGRATION_END: origin;
+                              otherwise zero */
+    uint64_t event_id;     /* Table 14 id of the event */
+} ct_avail_change;
+
+/* The VC's availability timeline, in chain order.
+ * Out: *out malloc'd array of *n entries (caller frees with free(); NULL
+ * when *n is 0, which cannot happen for a known tag).
+ * Returns: 0, CT_ENOTFOUND (unknown tag), CT_EIO, CT_ENOMEM. */
+int ct_store_vc_timeline(ct_store *s, ct_avail_change **out, size_t *n, const uint8_t tag[32]);
+
+/* ---------------------------------------------------------------- dump */
+
+/* A canonical text of every table's content (meta, blocks, events,
+ * datacenters, containers, pending), rows in primary-key order, one line
+ * each, blobs in hex: two caches hold the same data exactly when their
+ * dumps are equal (after --reindex, a restart, a reorganisation).
+ * Out: *out malloc'd NUL-terminated text, caller frees.
+ * Returns: 0, CT_EIO, CT_ENOMEM. */
+int ct_store_dump(ct_store *s, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CATENA_STORE_H */

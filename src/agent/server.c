@@ -1,0 +1,312 @@
+/* The agent's WebSocket server on Ulfius and libmicrohttpd: the upgrade at
+ * /ws/{DC_NAME} is checked against the DC's name and wallet; each
+ * connection has its own thread that handles its requests in order; what a
+ * hostile peer can make Ulfius allocate is capped; stopping closes every
+ * connection, even one stalled in the middle of a frame. */
+#include "agent_int.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <orcania.h>
+#include <ulfius.h>
+
+#define MAX_CONNECTIONS 64
+#define HTTP_TIMEOUT_S 30
+#define STOP_GRACE_MS 2000
+#define MANAGER_TICK_MS 50
+
+struct ct_agent__server {
+    struct _u_instance inst;
+    struct sockaddr_in bind;
+    uint16_t port;
+    pthread_mutex_t mu; /* guards conns */
+    ct_agent__conn *conns;
+    atomic_bool stopping;
+};
+
+/* ---------------------------------------------------------------- allocation cap */
+
+/* Ulfius 2.7 allocates a frame's payload at the length the frame declares
+ * and grows fragmented messages without a bound. Its allocations go
+ * through orcania's o_malloc/o_realloc, so they are capped here: a larger
+ * frame or message fails to allocate and Ulfius drops the connection. The
+ * cap leaves room above the message limit, so a moderately oversized
+ * message still gets a polite bad_request. Process-wide, like the
+ * allocator it replaces; jansson keeps the allocator Ulfius gave it. */
+static atomic_size_t alloc_cap = SIZE_MAX;
+
+static void *capped_malloc(size_t n)
+{
+    return n > atomic_load(&alloc_cap) ? NULL : malloc(n);
+}
+
+/* Ulfius overwrites the pointer it reallocates with the result, so the
+ * block is freed here when the request is refused rather than leaked. */
+static void *capped_realloc(void *p, size_t n)
+{
+    if (n > atomic_load(&alloc_cap)) {
+        free(p);
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static void install_alloc_cap(size_t max_message)
+{
+    atomic_store(&alloc_cap, 2 * max_message + 4096);
+    o_set_alloc_funcs(capped_malloc, capped_realloc, free);
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static void conn_add(ct_agent__server *srv, ct_agent__conn *c)
+{
+    pthread_mutex_lock(&srv->mu);
+    c->next = srv->conns;
+    srv->conns = c;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void conn_remove(ct_agent__server *srv, const struct _websocket_manager *m)
+{
+    ct_agent__conn **pp, *found = NULL;
+
+    pthread_mutex_lock(&srv->mu);
+    for (pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
+        if ((*pp)->manager == m) {
+            found = *pp;
+            *pp = found->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+    free(found);
+}
+
+static bool conns_empty(ct_agent__server *srv)
+{
+    bool empty;
+
+    pthread_mutex_lock(&srv->mu);
+    empty = srv->conns == NULL;
+    pthread_mutex_unlock(&srv->mu);
+    return empty;
+}
+
+/* Registers the connection for stopping, then keeps it open: Ulfius closes
+ * a connection when its manager callback returns. */
+static void on_manager(const struct _u_request *req, struct _websocket_manager *m, void *user)
+{
+    ct_agent *a = user;
+    ct_agent__conn *c = calloc(1, sizeof(*c));
+    char peer[INET_ADDRSTRLEN] = "?";
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)req->client_address;
+
+    /* Ulfius keeps every message of a connection by default: a memory leak
+     * on a long-lived connection. */
+    m->keep_messages = U_WEBSOCKET_KEEP_NONE;
+    if (c == NULL)
+        return;
+    c->manager = m;
+    conn_add(a->server, c);
+    if (sin != NULL && sin->sin_family == AF_INET)
+        inet_ntop(AF_INET, &sin->sin_addr, peer, sizeof(peer));
+    ct_log(CT_LOG_INFO, "%s: gateway connected from %s", a->dc_name, peer);
+    while (!atomic_load(&a->server->stopping) &&
+           ulfius_websocket_status(m) == U_WEBSOCKET_STATUS_OPEN)
+        ct_sleep_ms(MANAGER_TICK_MS);
+}
+
+static void on_close(const struct _u_request *req, struct _websocket_manager *m, void *user)
+{
+    ct_agent *a = user;
+    (void)req;
+
+    conn_remove(a->server, m);
+    ct_log(CT_LOG_INFO, "%s: gateway disconnected", a->dc_name);
+}
+
+static void send_text(struct _websocket_manager *m, const char *text)
+{
+    if (ulfius_websocket_send_message(m, U_WEBSOCKET_OPCODE_TEXT, strlen(text), text) != U_OK)
+        ct_log(CT_LOG_WARN, "websocket: could not send a reply");
+}
+
+/* One request, one reply, on this connection's own thread. */
+static void on_message(const struct _u_request *req, struct _websocket_manager *m,
+                       const struct _websocket_message *msg, void *user)
+{
+    ct_agent *a = user;
+    char *reply = NULL;
+    int rc;
+    (void)req;
+
+    m->keep_messages = U_WEBSOCKET_KEEP_NONE;
+    if (msg->opcode != U_WEBSOCKET_OPCODE_TEXT)
+        rc = ct_agent_error_reply(&reply, "bad_request", "only text messages are accepted");
+    else
+        rc = ct_agent_handle(a, &reply, msg->data != NULL ? msg->data : "", msg->data_len);
+    if (rc < 0) {
+        ct_log(CT_LOG_ERROR, "%s: %s", a->dc_name, ct_error_last());
+        ulfius_websocket_send_close_signal(m);
+        return;
+    }
+    send_text(m, reply);
+    free(reply);
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+/* Compares a wallet header with the DC's address as bytes, so any letter
+ * case of the hex digits is accepted. */
+static bool wallet_matches(const char *header, const ct_address *wallet)
+{
+    uint8_t b[CT_ADDRESS_SIZE];
+    size_t n;
+
+    if (header == NULL)
+        return false;
+    if (strncmp(header, "0x", 2) == 0 || strncmp(header, "0X", 2) == 0)
+        header += 2;
+    if (strlen(header) != 2 * CT_ADDRESS_SIZE ||
+        ct_hex_decode(b, sizeof(b), &n, header, 2 * CT_ADDRESS_SIZE) < 0)
+        return false;
+    return memcmp(b, wallet->b, CT_ADDRESS_SIZE) == 0;
+}
+
+static int refuse(struct _u_response *resp, unsigned int status, const char *text)
+{
+    ulfius_set_string_body_response(resp, status, text);
+    return U_CALLBACK_COMPLETE;
+}
+
+static int on_upgrade(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_agent *a = user;
+    const char *name = u_map_get(req->map_url, "name");
+    const char *wallet = u_map_get_case(req->map_header, "wallet");
+
+    if (name == NULL || strcmp(name, a->dc_name) != 0) {
+        ct_log(CT_LOG_WARN, "%s: refused a connection for another DC", a->dc_name);
+        return refuse(resp, 404, "unknown DC\n");
+    }
+    if (!wallet_matches(wallet, &a->wallet)) {
+        ct_log(CT_LOG_WARN, "%s: refused a connection: %s wallet header", a->dc_name,
+               wallet == NULL ? "no" : "wrong");
+        return refuse(resp, 403, "the wallet header must be this DC's address\n");
+    }
+    if (atomic_load(&a->server->stopping))
+        return refuse(resp, 503, "stopping\n");
+    if (ulfius_set_websocket_response(resp, NULL, NULL, on_manager, a, on_message, a, on_close,
+                                      a) != U_OK)
+        return refuse(resp, 500, "cannot open a websocket\n");
+    return U_CALLBACK_COMPLETE;
+}
+
+static int on_default(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    (void)req;
+    (void)user;
+    return refuse(resp, 404, "not found\n");
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
+static int listen_mhd(ct_agent__server *srv)
+{
+    struct MHD_OptionItem ops[] = {
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, &srv->bind},
+        {MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    unsigned int flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_UPGRADE;
+    const union MHD_DaemonInfo *info;
+    struct sockaddr_in bound;
+    socklen_t len = sizeof(bound);
+
+    if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK)
+        return CT_EIO;
+    /* The port actually bound (the configured one may be 0), read from the
+     * socket itself: MHD reports the port it was given. */
+    info = MHD_get_daemon_info(srv->inst.mhd_daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    if (info == NULL || getsockname(info->listen_fd, (struct sockaddr *)&bound, &len) < 0)
+        return CT_EIO;
+    srv->port = ntohs(bound.sin_port);
+    return 0;
+}
+
+int ct_agent__server_start(ct_agent *a)
+{
+    ct_agent__server *srv = calloc(1, sizeof(*srv));
+
+    if (srv == NULL)
+        return ct_error_set(CT_ENOMEM, "agent: out of memory");
+    pthread_mutex_init(&srv->mu, NULL);
+    atomic_init(&srv->stopping, false);
+    srv->bind.sin_family = AF_INET;
+    srv->bind.sin_port = htons(a->listen_port);
+    inet_pton(AF_INET, a->listen_host, &srv->bind.sin_addr);
+    a->server = srv;
+    install_alloc_cap(a->max_message);
+    /* Ulfius refuses port 0; MHD takes the address, port included, from
+     * MHD_OPTION_SOCK_ADDR, so a placeholder stands in for it. */
+    if (ulfius_init_instance(&srv->inst, a->listen_port != 0 ? a->listen_port : 1, &srv->bind,
+                             NULL) != U_OK) {
+        ct_agent__server_stop(a);
+        return ct_error_set(CT_ENOMEM, "agent: cannot set up the HTTP server");
+    }
+    srv->inst.max_post_body_size = 1024; /* no endpoint takes a body */
+    if (ulfius_add_endpoint_by_val(&srv->inst, "GET", "/ws", "/:name", 0, on_upgrade, a) != U_OK ||
+        ulfius_set_default_endpoint(&srv->inst, on_default, a) != U_OK || listen_mhd(srv) < 0) {
+        ct_agent__server_stop(a);
+        return ct_error_set(CT_EIO, "agent: cannot listen on %s:%u", a->listen_host,
+                            (unsigned)a->listen_port);
+    }
+    ct_log(CT_LOG_INFO, "%s: listening on ws://%s:%u/ws/%s", a->dc_name, a->listen_host,
+           (unsigned)srv->port, a->dc_name);
+    return 0;
+}
+
+uint16_t ct_agent__server_port(const ct_agent *a)
+{
+    return a->server != NULL ? a->server->port : 0;
+}
+
+/* Unblocks the threads of connections that are still open: a peer that
+ * stopped in the middle of a frame leaves Ulfius waiting in read(). */
+static void shutdown_conns(ct_agent__server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    for (ct_agent__conn *c = srv->conns; c != NULL; c = c->next)
+        shutdown(c->manager->mhd_sock, SHUT_RDWR);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+void ct_agent__server_stop(ct_agent *a)
+{
+    ct_agent__server *srv = a->server;
+    int64_t deadline = ct_time_mono_ms() + STOP_GRACE_MS;
+
+    if (srv == NULL)
+        return;
+    atomic_store(&srv->stopping, true);
+    /* Managers return within a tick; Ulfius then sends each idle
+     * connection a close frame. */
+    while (srv->inst.mhd_daemon != NULL && !conns_empty(srv) && ct_time_mono_ms() < deadline)
+        ct_sleep_ms(MANAGER_TICK_MS);
+    shutdown_conns(srv);
+    if (srv->inst.mhd_daemon != NULL)
+        ulfius_stop_framework(&srv->inst);
+    ulfius_clean_instance(&srv->inst);
+    pthread_mutex_destroy(&srv->mu);
+    free(srv);
+    a->server = NULL;
+}

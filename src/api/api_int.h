@@ -1,0 +1,126 @@
+/* What the gateway's files share: the request/response of one HTTP
+ * exchange, the route table, and the gateway state. */
+#ifndef CATENA_API_INT_H
+#define CATENA_API_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catena/api.h"
+#include "catena/ledger.h"
+#include "catena/store.h"
+
+#define API_MAX_PARAMS 4
+/* Largest request body accepted (bodies are small JSON objects). */
+#define API_MAX_BODY (64 * 1024)
+
+typedef struct api_req {
+    const char *method;
+    const char *path;
+    const char *params[API_MAX_PARAMS]; /* path segments matched by {x} */
+    int n_params;
+    const char *body;
+    size_t body_len;
+    void *conn; /* struct MHD_Connection *, for headers and query args */
+} api_req;
+
+typedef struct api_resp {
+    int status;
+    json_t *json;             /* body as JSON (owned), or */
+    const char *file;         /* a file to send (borrowed path) */
+    const char *content_type; /* for file */
+    char *text;               /* or a text body (owned) */
+} api_resp;
+
+struct ct_api;
+typedef void (*api_handler)(struct ct_api *api, const api_req *req, api_resp *resp);
+
+/* One connected agent, per DC. */
+typedef struct api_agent api_agent;
+
+struct ct_api {
+    ct_api_config cfg;
+    ct_ledger *ledger;
+    ct_store *store;      /* follower thread only */
+    ct_store *read_store; /* request threads (the handle serialises them) */
+    ct_follower *follower;
+    pthread_t follower_thread;
+    bool follower_started;
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake;
+    bool stopping;
+    bool follower_ok;
+    uint64_t chain_head, processed;
+    api_agent **agents;
+    size_t n_agents;
+    void *http; /* struct MHD_Daemon * */
+};
+
+/* Deep-copies a configuration. Returns: 0 or CT_ENOMEM. */
+int ct_api_config_copy(ct_api_config *dst, const ct_api_config *src);
+
+/* Looks up a header or query argument of the request. */
+const char *ct_api__header(const api_req *req, const char *name);
+const char *ct_api__query(const api_req *req, const char *name);
+
+/* Sets an error response {"error": message} with status. */
+void ct_api__error(api_resp *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Finds the handler for method + path, filling req->params.
+ * Returns: the handler, or NULL with *status 404 or 405. */
+api_handler ct_api__route(api_req *req, int *status);
+
+/* HTTP server. */
+int ct_api__http_start(struct ct_api *api);
+void ct_api__http_stop(struct ct_api *api);
+
+/* Agents: connect (background reconnects), forward a request, state. */
+int ct_api__agents_start(struct ct_api *api);
+void ct_api__agents_stop(struct ct_api *api);
+/* Sends msg (a JSON object; "_request_id" is added) to the agent of dc and
+ * waits up to timeout_ms for its answer.
+ * Out: *answer new ref (Table 19 or 20).
+ * Returns: 0, CT_ENOTFOUND (no agent for dc), CT_ETIMEOUT, CT_EIO (not
+ * connected). */
+int ct_api__agent_call(struct ct_api *api, const char *dc, json_t *msg, json_t **answer,
+                       int timeout_ms);
+/* Returns: how many agents are connected; *total the configured ones. */
+size_t ct_api__agents_connected(struct ct_api *api, size_t *total);
+/* Returns: the configured wallet of dc's agent, or NULL. */
+const ct_address *ct_api__agent_wallet(struct ct_api *api, const char *dc);
+
+/* Authentication: the DC that the request's bearer token belongs to.
+ * Returns: the DC name (borrowed from the config) or NULL. */
+const char *ct_api__auth_dc(struct ct_api *api, const api_req *req);
+
+/* Wakes the follower (after a write) so reads catch up quickly. */
+void ct_api__follower_wake(struct ct_api *api);
+
+/* The embedded OpenAPI document (text). */
+const char *ct_api__openapi(void);
+
+/* Route handlers. */
+void ct_api__h_dc_register(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_dc_details(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_dc_list(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_register(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_register_batch(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_tag(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_details(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_flavor(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_history(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_pending(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_list(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_sla(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_availability(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_migrate_pending(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_migrate_confirm(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_retire(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_health(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_openapi(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_swagger(struct ct_api *api, const api_req *req, api_resp *resp);
+
+#endif /* CATENA_API_INT_H */

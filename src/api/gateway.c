@@ -1,0 +1,245 @@
+/* The gateway's life cycle: configuration, the cache and its follower
+ * thread, agent connections, the HTTP server; plus bearer-token checks,
+ * health, the OpenAPI document and Swagger UI's static files. */
+#include "api_int.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+/* The OpenAPI document, docs/openapi.json embedded at build time. */
+extern const char ct_api__openapi_json[];
+
+const char *ct_api__openapi(void)
+{
+    return ct_api__openapi_json;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+const char *ct_api__auth_dc(ct_api *api, const api_req *req)
+{
+    const char *h = ct_api__header(req, "Authorization");
+    const char *dc = NULL;
+    char hash[65];
+
+    if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
+        return NULL;
+    ct_token_hash(hash, h + 7);
+    /* Compare with every stored hash, in constant time each. */
+    for (size_t i = 0; i < api->cfg.n_tokens; i++)
+        if (CRYPTO_memcmp(hash, api->cfg.tokens[i].hash, 64) == 0)
+            dc = api->cfg.tokens[i].dc;
+    return dc;
+}
+
+/* ---------------------------------------------------------------- follower */
+
+void ct_api__follower_wake(ct_api *api)
+{
+    pthread_mutex_lock(&api->wake_mu);
+    pthread_cond_signal(&api->wake);
+    pthread_mutex_unlock(&api->wake_mu);
+}
+
+static void *follower_main(void *arg)
+{
+    ct_api *api = arg;
+    uint64_t n, head = 0, done = 0;
+
+    for (;;) {
+        int rc = ct_follower_poll(api->follower, &n);
+        if (rc == 0)
+            ct_follower_lag(api->follower, &head, &done);
+        else
+            ct_log(CT_LOG_WARN, "api: follower: %s", ct_error_last());
+        pthread_mutex_lock(&api->wake_mu);
+        api->follower_ok = rc == 0;
+        api->chain_head = head;
+        api->processed = done;
+        if (!api->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 250 * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&api->wake, &api->wake_mu, &until);
+        }
+        bool stop = api->stopping;
+        pthread_mutex_unlock(&api->wake_mu);
+        if (stop)
+            return NULL;
+    }
+}
+
+void ct_api__h_health(ct_api *api, const api_req *req, api_resp *resp)
+{
+    size_t total, up = ct_api__agents_connected(api, &total);
+    (void)req;
+
+    pthread_mutex_lock(&api->wake_mu);
+    resp->json = json_pack(
+        "{s:b, s:I, s:I, s:I, s:I, s:I}", "chain_reachable", api->follower_ok, "chain_head",
+        (json_int_t)api->chain_head, "processed_block", (json_int_t)api->processed,
+        "follower_lag_blocks",
+        (json_int_t)(api->chain_head > api->processed ? api->chain_head - api->processed : 0),
+        "agents_connected", (json_int_t)up, "agents_configured", (json_int_t)total);
+    resp->status = api->follower_ok && up == total ? 200 : 503;
+    pthread_mutex_unlock(&api->wake_mu);
+}
+
+/* ---------------------------------------------------------------- docs */
+
+void ct_api__h_openapi(ct_api *api, const api_req *req, api_resp *resp)
+{
+    (void)api;
+    (void)req;
+    resp->text = strdup(ct_api__openapi());
+    resp->content_type = "application/json";
+}
+
+static const char *content_type(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL)
+        return "application/octet-stream";
+    if (strcmp(dot, ".html") == 0)
+        return "text/html; charset=utf-8";
+    if (strcmp(dot, ".js") == 0)
+        return "text/javascript; charset=utf-8";
+    if (strcmp(dot, ".css") == 0)
+        return "text/css; charset=utf-8";
+    if (strcmp(dot, ".png") == 0)
+        return "image/png";
+    if (strcmp(dot, ".json") == 0 || strcmp(dot, ".map") == 0)
+        return "application/json";
+    return "application/octet-stream";
+}
+
+/* Swagger UI from swagger-ui-dist, with our own initializer pointing at
+ * /api/openapi.json. File names are checked against a strict alphabet, so
+ * no path can leave the directory. */
+void ct_api__h_swagger(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static _Thread_local char path[PATH_MAX];
+    const char *name = req->path + strlen("/api/swagger");
+
+    if (*name == '/')
+        name++;
+    if (*name == '\0')
+        name = "index.html";
+    if (strcmp(name, "swagger-initializer.js") == 0) {
+        resp->text =
+            strdup("window.onload = function () {\n"
+                   "  window.ui = SwaggerUIBundle({url: '/api/openapi.json', "
+                   "dom_id: '#swagger-ui', deepLinking: true,\n"
+                   "    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],\n"
+                   "    layout: 'StandaloneLayout'});\n};\n");
+        resp->content_type = "text/javascript; charset=utf-8";
+        return;
+    }
+    if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name) || name[0] == '.' ||
+        api->cfg.swagger_dir == NULL) {
+        ct_api__error(resp, 404, "not found");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s", api->cfg.swagger_dir, name);
+    resp->file = path;
+    resp->content_type = content_type(name);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static int open_cache(ct_api *api)
+{
+    uint64_t chain_id;
+    ct_rpc *rpc;
+    int rc;
+
+    if ((rc = ct_rpc_new(&rpc, api->cfg.rpc_url, 10000)) < 0)
+        return rc;
+    rc = ct_rpc_chain_id(rpc, &chain_id);
+    ct_rpc_free(rpc);
+    if (rc < 0)
+        return ct_error_wrap("api: chain at %s", api->cfg.rpc_url);
+    if ((rc = ct_store_open(&api->store, api->cfg.cache_path)) < 0)
+        return rc;
+    if (api->cfg.reindex && (rc = ct_store_reset(api->store)) < 0)
+        return rc;
+    rc = ct_store_bind(api->store, chain_id, &api->cfg.contract, api->cfg.from_block);
+    if (rc == CT_ESTATE)
+        return ct_error_wrap("api: %s holds another chain's cache (start with --reindex)",
+                             api->cfg.cache_path);
+    if (rc < 0 || (rc = ct_store_open(&api->read_store, api->cfg.cache_path)) < 0)
+        return rc;
+    return ct_follower_new(&api->follower, api->store, api->ledger, api->cfg.rpc_url,
+                           &api->cfg.contract, api->cfg.from_block, NULL);
+}
+
+int ct_api_start(ct_api **out, const ct_api_config *cfg)
+{
+    ct_api *api = calloc(1, sizeof(*api));
+    int rc;
+
+    if (api == NULL)
+        return ct_error_set(CT_ENOMEM, "api: out of memory");
+    pthread_mutex_init(&api->wake_mu, NULL);
+    pthread_cond_init(&api->wake, NULL);
+    if ((rc = ct_api_config_copy(&api->cfg, cfg)) < 0)
+        goto fail;
+    if (api->cfg.agent_timeout_ms <= 0)
+        api->cfg.agent_timeout_ms = 30000;
+    if ((rc = ct_ledger_open(&api->ledger)) < 0 || (rc = open_cache(api)) < 0)
+        goto fail;
+    /* One catch-up before serving, so the first reads are not empty. */
+    uint64_t n;
+    if ((rc = ct_follower_poll(api->follower, &n)) < 0)
+        goto fail;
+    api->follower_ok = true;
+    ct_follower_lag(api->follower, &api->chain_head, &api->processed);
+    if (pthread_create(&api->follower_thread, NULL, follower_main, api) != 0) {
+        rc = ct_error_set(CT_EIO, "api: cannot start the follower thread");
+        goto fail;
+    }
+    api->follower_started = true;
+    if ((rc = ct_api__agents_start(api)) < 0 || (rc = ct_api__http_start(api)) < 0)
+        goto fail;
+    *out = api;
+    return 0;
+fail:
+    ct_api_stop(api);
+    return rc;
+}
+
+uint16_t ct_api_port(const ct_api *api)
+{
+    return api->cfg.port;
+}
+
+void ct_api_stop(ct_api *api)
+{
+    if (api == NULL)
+        return;
+    ct_api__http_stop(api);
+    ct_api__agents_stop(api);
+    if (api->follower_started) {
+        pthread_mutex_lock(&api->wake_mu);
+        api->stopping = true;
+        pthread_cond_signal(&api->wake);
+        pthread_mutex_unlock(&api->wake_mu);
+        pthread_join(api->follower_thread, NULL);
+    }
+    ct_follower_free(api->follower);
+    ct_store_close(api->read_store);
+    ct_store_close(api->store);
+    ct_ledger_free(api->ledger);
+    ct_api_config_clear(&api->cfg);
+    pthread_cond_destroy(&api->wake);
+    pthread_mutex_destroy(&api->wake_mu);
+    free(api);
+}

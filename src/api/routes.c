@@ -1,0 +1,103 @@
+/* The gateway's route table: seed 000 section 4.3 paths (with or without
+ * the trailing slash, "datacenter" or the seed's "datacentre"), plus the
+ * listing, SLA, health, OpenAPI and Swagger UI endpoints. */
+#include "api_int.h"
+
+#include <string.h>
+
+struct route {
+    const char *method;
+    const char *pattern; /* segments; "{}" matches one segment, "*" the rest */
+    api_handler handler;
+};
+
+static const struct route routes[] = {
+    {"POST", "/api/datacenter/register", ct_api__h_dc_register},
+    {"GET", "/api/datacenter", ct_api__h_dc_list},
+    {"GET", "/api/datacenter/{}/details", ct_api__h_dc_details},
+    {"POST", "/api/datacenter/{}/container/register", ct_api__h_vc_register},
+    {"POST", "/api/datacenter/{}/container/register/batch", ct_api__h_vc_register_batch},
+    {"POST", "/api/datacenter/{}/container/{}/availability/change", ct_api__h_vc_availability},
+    {"POST", "/api/datacenter/{}/container/{}/migrate/pending", ct_api__h_vc_migrate_pending},
+    {"POST", "/api/datacenter/{}/container/{}/migrate/confirm", ct_api__h_vc_migrate_confirm},
+    {"POST", "/api/datacenter/{}/container/{}/retire", ct_api__h_vc_retire},
+    {"GET", "/api/transaction/{}/vctag", ct_api__h_vc_tag},
+    {"GET", "/api/container", ct_api__h_vc_list},
+    {"GET", "/api/container/{}/details", ct_api__h_vc_details},
+    {"GET", "/api/container/{}/flavor", ct_api__h_vc_flavor},
+    {"GET", "/api/container/{}/history", ct_api__h_vc_history},
+    {"GET", "/api/container/{}/migration/pending", ct_api__h_vc_pending},
+    {"GET", "/api/container/{}/sla", ct_api__h_vc_sla},
+    {"GET", "/api/health", ct_api__h_health},
+    {"GET", "/api/openapi.json", ct_api__h_openapi},
+    {"GET", "/api/swagger", ct_api__h_swagger},
+    {"GET", "/api/swagger/*", ct_api__h_swagger},
+};
+
+/* Compares the next path segment of *p with want (length n); advances. */
+static bool segment_is(const char **p, const char *want, size_t n)
+{
+    if (strncmp(*p, want, n) != 0 || ((*p)[n] != '/' && (*p)[n] != '\0'))
+        return false;
+    *p += n;
+    return true;
+}
+
+/* Matches path against pattern, collecting {} segments into req. The
+ * seed spells "datacentre" in one place; both spellings are accepted. */
+static bool match(const char *pattern, const char *path, api_req *req)
+{
+    const char *p = path, *q = pattern;
+
+    req->n_params = 0;
+    while (*q != '\0') {
+        const char *qe;
+        if (*q != '/' || *p != '/')
+            return false;
+        q++, p++;
+        qe = strchr(q, '/');
+        size_t qn = qe ? (size_t)(qe - q) : strlen(q);
+        if (qn == 1 && *q == '*')
+            return true;
+        if (qn == 2 && q[0] == '{') {
+            size_t pn = strcspn(p, "/");
+            if (pn == 0 || req->n_params == API_MAX_PARAMS)
+                return false;
+            req->params[req->n_params++] = p; /* cut at '/' by the caller */
+            p += pn;
+        } else if (!segment_is(&p, q, qn) && !(qn == 10 && strncmp(q, "datacenter", 10) == 0 &&
+                                               segment_is(&p, "datacentre", 10))) {
+            return false;
+        }
+        q += qn;
+    }
+    return *p == '\0' || strcmp(p, "/") == 0;
+}
+
+api_handler ct_api__route(api_req *req, int *status)
+{
+    static _Thread_local char segs[API_MAX_PARAMS][256];
+    bool path_known = false;
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!match(routes[i].pattern, req->path, req))
+            continue;
+        path_known = true;
+        if (strcmp(routes[i].method, req->method) != 0)
+            continue;
+        /* Copy the {} segments out so handlers get NUL-terminated strings. */
+        for (int k = 0; k < req->n_params; k++) {
+            size_t n = strcspn(req->params[k], "/");
+            if (n >= sizeof(segs[k])) {
+                *status = 404;
+                return NULL;
+            }
+            memcpy(segs[k], req->params[k], n);
+            segs[k][n] = '\0';
+            req->params[k] = segs[k];
+        }
+        return routes[i].handler;
+    }
+    *status = path_known ? 405 : 404;
+    return NULL;
+}

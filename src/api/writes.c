@@ -1,0 +1,288 @@
+/* The gateway's write endpoints (seed 000 sections 4.3.1.1, 4.3.2.1,
+ * 4.3.3): validate the body, check the bearer token's DC, forward to that
+ * DC's agent over WebSocket, and answer {"tx_hash": ...}. */
+#include "api_int.h"
+
+#include <string.h>
+
+/* Parses the body as a JSON object with only the allowed keys. */
+static json_t *parse_body(const api_req *req, api_resp *resp, const char *const *allowed)
+{
+    json_t *body;
+
+    if (ct_json_parse(&body, req->body, req->body_len, 16) < 0) {
+        ct_api__error(resp, 400, "body: %s", ct_error_last());
+        return NULL;
+    }
+    if (ct_json_check_keys(body, allowed) < 0) {
+        ct_api__error(resp, 400, "body: %s", ct_error_last());
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+/* Checks that the bearer token acts for dc. Sets 401/403 on failure. */
+static bool authorised(ct_api *api, const api_req *req, api_resp *resp, const char *dc)
+{
+    const char *who = ct_api__auth_dc(api, req);
+
+    if (who == NULL) {
+        ct_api__error(resp, 401, "a valid 'Authorization: Bearer <token>' header is required");
+        return false;
+    }
+    if (strcmp(who, dc) != 0) {
+        ct_api__error(resp, 403, "this token acts for %s, not %s", who, dc);
+        return false;
+    }
+    return true;
+}
+
+static bool valid_tag(const char *s)
+{
+    uint8_t tag[32];
+    size_t n;
+    return strlen(s) == 66 && strncmp(s, "0x", 2) == 0 && ct_hex_decode(tag, 32, &n, s, 66) == 0;
+}
+
+/* Checks that field is a datetime (ISO 8601); 400 naming it otherwise. */
+static bool check_time(const json_t *body, const char *field, bool optional, api_resp *resp)
+{
+    const char *s;
+    int64_t ms;
+    int rc = ct_json_get_string(&s, body, field, optional);
+
+    if (rc == CT_ENOTFOUND)
+        return true;
+    if (rc < 0 || ct_time_parse(&ms, s) < 0) {
+        ct_api__error(resp, 400, "field '%s': %s", field, ct_error_last());
+        return false;
+    }
+    return true;
+}
+
+/* Maps an agent's Table 20 code to an HTTP status. */
+static int status_of(const char *code)
+{
+    if (code == NULL)
+        return 500;
+    if (strcmp(code, "bad_request") == 0)
+        return 400;
+    if (strcmp(code, "unauthorized") == 0 || strcmp(code, "reverted") == 0)
+        return 403;
+    return 500;
+}
+
+/* Forwards msg (stolen) to dc's agent with the caller's token and turns the
+ * answer into the response. */
+static void forward(ct_api *api, const api_req *req, api_resp *resp, const char *dc, json_t *msg)
+{
+    const char *auth = ct_api__header(req, "Authorization");
+    json_t *answer = NULL;
+    int rc;
+
+    json_object_set_new(msg, "token", json_string(auth + strlen("Bearer ")));
+    rc = ct_api__agent_call(api, dc, msg, &answer, api->cfg.agent_timeout_ms);
+    json_decref(msg);
+    if (rc == CT_ENOTFOUND) {
+        ct_api__error(resp, 404, "%s", ct_error_last());
+    } else if (rc < 0) {
+        ct_api__error(resp, 408, "%s", ct_error_last());
+    } else if (json_is_true(json_object_get(answer, "error"))) {
+        ct_api__error(resp, status_of(json_string_value(json_object_get(answer, "code"))), "%s",
+                      json_string_value(json_object_get(answer, "response")));
+    } else {
+        resp->json = json_pack("{s:O}", "tx_hash", json_object_get(answer, "response"));
+        ct_api__follower_wake(api);
+    }
+    json_decref(answer);
+}
+
+/* Copies the listed fields of body into msg (which they must all be in,
+ * unless optional). Types are checked by the agent, which is the one that
+ * signs; the gateway checks what it needs to route. */
+static void copy_fields(json_t *msg, const json_t *body, const char *const *fields)
+{
+    for (size_t i = 0; fields[i] != NULL; i++) {
+        json_t *v = json_object_get(body, fields[i]);
+        if (v != NULL)
+            json_object_set(msg, fields[i], v);
+    }
+}
+
+static bool require_fields(const json_t *body, const char *const *fields, api_resp *resp)
+{
+    for (size_t i = 0; fields[i] != NULL; i++)
+        if (json_object_get(body, fields[i]) == NULL) {
+            ct_api__error(resp, 400, "field '%s' is required", fields[i]);
+            return false;
+        }
+    return true;
+}
+
+void ct_api__h_dc_register(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static const char *const keys[] = {"name", "wallet", NULL};
+    json_t *body = parse_body(req, resp, keys);
+    const char *name, *wallet;
+    const ct_address *expected;
+    ct_address w;
+
+    if (body == NULL)
+        return;
+    if (ct_json_get_string(&name, body, "name", false) < 0 ||
+        ct_json_get_string(&wallet, body, "wallet", false) < 0) {
+        ct_api__error(resp, 400, "%s", ct_error_last());
+    } else if (ct_address_parse(&w, wallet) < 0) {
+        ct_api__error(resp, 400, "field 'wallet': %s", ct_error_last());
+    } else if (authorised(api, req, resp, name)) {
+        expected = ct_api__agent_wallet(api, name);
+        if (expected == NULL)
+            ct_api__error(resp, 404, "no agent is configured for datacenter %s", name);
+        else if (!ct_address_equal(expected, &w))
+            ct_api__error(resp, 403, "wallet %s is not the wallet of %s's agent", wallet, name);
+        else
+            forward(api, req, resp, name,
+                    json_pack("{s:s, s:s}", "method", "register_datacenter", "name", name));
+    }
+    json_decref(body);
+}
+
+static const char *const vc_fields[] = {"vc_type", "available",  "vcpu",       "vram",    "vdisk",
+                                        "id",      "ip_address", "controller", "created", NULL};
+
+void ct_api__h_vc_register(ct_api *api, const api_req *req, api_resp *resp)
+{
+    json_t *body = parse_body(req, resp, vc_fields), *msg;
+    const char *dc = req->params[0];
+
+    if (body == NULL)
+        return;
+    if (require_fields(body, vc_fields, resp) && check_time(body, "created", false, resp) &&
+        authorised(api, req, resp, dc)) {
+        msg = json_pack("{s:s}", "method", "register_container");
+        copy_fields(msg, body, vc_fields);
+        forward(api, req, resp, dc, msg);
+    }
+    json_decref(body);
+}
+
+void ct_api__h_vc_register_batch(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static const char *const keys[] = {"containers", NULL};
+    json_t *body = parse_body(req, resp, keys), *list, *msg;
+    const char *dc = req->params[0];
+
+    if (body == NULL)
+        return;
+    list = json_object_get(body, "containers");
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        ct_api__error(resp, 400, "field 'containers' must be a non-empty array");
+    else if (authorised(api, req, resp, dc)) {
+        msg = json_pack("{s:s, s:O}", "method", "register_containers", "containers", list);
+        forward(api, req, resp, dc, msg);
+    }
+    json_decref(body);
+}
+
+/* The common shape of the /container/{tag}/... writes: check the tag and
+ * token, require fields, build the agent message. */
+static json_t *vc_write(ct_api *api, const api_req *req, api_resp *resp, const char *const *keys,
+                        const char *const *required, const char *method, json_t **body_out)
+{
+    const char *dc = req->params[0], *tag = req->params[1];
+    json_t *body, *msg;
+
+    *body_out = NULL;
+    if (!valid_tag(tag)) {
+        ct_api__error(resp, 400, "vc_tag must be 0x and 64 hex digits");
+        return NULL;
+    }
+    if ((body = parse_body(req, resp, keys)) == NULL)
+        return NULL;
+    *body_out = body;
+    if (!require_fields(body, required, resp) || !check_time(body, "timestamp", true, resp) ||
+        !authorised(api, req, resp, dc))
+        return NULL;
+    msg = json_pack("{s:s, s:s}", "method", method, "vc_tag", tag);
+    copy_fields(msg, body, keys);
+    return msg;
+}
+
+void ct_api__h_vc_availability(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static const char *const keys[] = {"status", "timestamp", NULL};
+    json_t *body, *msg = vc_write(api, req, resp, keys, keys, "change_availability", &body);
+
+    if (msg != NULL)
+        forward(api, req, resp, req->params[0], msg);
+    json_decref(body);
+}
+
+void ct_api__h_vc_retire(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static const char *const keys[] = {"timestamp", NULL};
+    json_t *body, *msg = vc_write(api, req, resp, keys, keys, "retire", &body);
+
+    if (msg != NULL)
+        forward(api, req, resp, req->params[0], msg);
+    json_decref(body);
+}
+
+void ct_api__h_vc_migrate_confirm(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static const char *const keys[] = {"id",      "ip_address", "controller", "price",
+                                       "invoice", "timestamp",  NULL};
+    json_t *body, *msg = vc_write(api, req, resp, keys, keys, "migrate_container", &body);
+
+    if (msg != NULL)
+        forward(api, req, resp, req->params[0], msg);
+    json_decref(body);
+}
+
+/* Resolves the pending migration's target: "target" (a DC name, as in
+ * Listing 12) or "to_address" (Table 6). */
+static bool resolve_target(ct_api *api, json_t *msg, const json_t *body, api_resp *resp)
+{
+    const char *target = json_string_value(json_object_get(body, "target"));
+    const char *to = json_string_value(json_object_get(body, "to_address"));
+    ct_address addr;
+    char text[CT_ADDRESS_TEXT_SIZE];
+    const ct_address *known;
+    int rc;
+
+    json_object_del(msg, "target");
+    if ((target == NULL) == (to == NULL)) {
+        ct_api__error(resp, 400, "give either 'target' (a DC name) or 'to_address'");
+        return false;
+    }
+    if (to != NULL)
+        return true;
+    known = ct_api__agent_wallet(api, target);
+    if (known != NULL) {
+        addr = *known;
+    } else {
+        rc = ct_store_dc_by_name(api->read_store, &addr, target);
+        if (rc < 0) {
+            ct_api__error(resp, 404, "unknown target datacenter '%s'", target);
+            return false;
+        }
+    }
+    ct_address_format(text, &addr);
+    json_object_set_new(msg, "to_address", json_string(text));
+    return true;
+}
+
+void ct_api__h_vc_migrate_pending(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static const char *const keys[] = {"target",  "to_address", "price",
+                                       "invoice", "timestamp",  NULL};
+    static const char *const required[] = {"price", "invoice", NULL};
+    json_t *body, *msg = vc_write(api, req, resp, keys, required, "pending_migrate", &body);
+
+    if (msg != NULL && resolve_target(api, msg, body, resp))
+        forward(api, req, resp, req->params[0], msg);
+    else
+        json_decref(msg);
+    json_decref(body);
+}

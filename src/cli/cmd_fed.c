@@ -1,0 +1,307 @@
+/* `catena dc ...` and `catena vc ...`: the federation's REST API from the
+ * command line. The gateway URL and the acting DC's token come from flags,
+ * the environment, or the federation.json that `catena up` writes. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catena/crypto.h"
+#include "catena/util.h"
+
+struct fed {
+    const char *sub; /* "dc list", for messages */
+    char *api;       /* base URL ending in /api */
+    char *token;     /* may be NULL (reads) */
+    json_t *doc;     /* federation.json, if read */
+    const char *as;  /* DC whose token to use */
+    const char *from, *to, *target, *at, *dest, *id, *ip, *controller, *price, *invoice;
+    const char *dc_filter, *available;
+};
+
+static int fed_error(const struct fed *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fed_error(const struct fed *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "catena %s: ", f->sub);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_USAGE;
+}
+
+/* Fills api and token from flags, CATENA_API / CATENA_TOKEN, or the
+ * federation file (its DC named by --as, else the DC the command acts
+ * for). */
+static int fed_resolve(struct fed *f, const char *file, const char *api, const char *dc)
+{
+    const char *env_api = getenv("CATENA_API"), *env_tok = getenv("CATENA_TOKEN");
+    const char *who = f->as ? f->as : dc;
+    char *text;
+    size_t len, i;
+    json_t *d;
+
+    if (file != NULL || (api == NULL && env_api == NULL)) {
+        const char *path = file ? file : "catena-up/federation.json";
+        if (ct_file_read(&text, &len, path, 1 << 20) < 0)
+            return fed_error(f, "%s (give --api URL or --federation FILE)", ct_error_last());
+        if (ct_json_parse(&f->doc, text, len, 16) < 0) {
+            free(text);
+            return fed_error(f, "%s: %s", path, ct_error_last());
+        }
+        free(text);
+    }
+    api = api ? api : env_api ? env_api : json_string_value(json_object_get(f->doc, "api_url"));
+    if (api == NULL || (f->api = strdup(api)) == NULL)
+        return fed_error(f, "no gateway URL");
+    if (env_tok != NULL && (f->token = strdup(env_tok)) == NULL)
+        abort();
+    json_array_foreach (json_object_get(f->doc, "datacenters"), i, d) {
+        const char *name = json_string_value(json_object_get(d, "name"));
+        if (f->token == NULL && who != NULL && name != NULL && strcmp(name, who) == 0)
+            f->token = strdup(json_string_value(json_object_get(d, "token")));
+    }
+    return 0;
+}
+
+/* Sends the request, prints the JSON answer; non-2xx is a failure. */
+static int fed_call(struct fed *f, const char *method, const char *path, const json_t *body)
+{
+    char url[1024];
+    long status = 0;
+    json_t *out = NULL;
+    char *text = NULL;
+    int rc;
+
+    snprintf(url, sizeof(url), "%s%s", f->api, path);
+    if (cli_http(&status, &out, method, url, f->token, body) < 0) {
+        fprintf(stderr, "catena %s: %s\n", f->sub, ct_error_last());
+        return CLI_FAIL;
+    }
+    if (status >= 200 && status < 300) {
+        if (ct_json_dump(&text, out) == 0)
+            puts(text);
+        rc = CLI_OK;
+    } else {
+        fprintf(stderr, "catena %s: HTTP %ld: %s\n", f->sub, status,
+                json_string_value(json_object_get(out, "error"))
+                    ? json_string_value(json_object_get(out, "error"))
+                    : "(no message)");
+        rc = status == 400 ? CLI_USAGE : CLI_FAIL;
+    }
+    free(text);
+    json_decref(out);
+    return rc;
+}
+
+static void fed_free(struct fed *f)
+{
+    free(f->api);
+    if (f->token != NULL) {
+        ct_wipe(f->token, strlen(f->token));
+        free(f->token);
+    }
+    json_decref(f->doc);
+}
+
+/* Parses the common flags; leaves positional arguments from optind. */
+static int fed_opts(struct fed *f, int argc, char **argv, const char **file, const char **api)
+{
+    static const struct option longopts[] = {
+        {"federation", required_argument, NULL, 'F'}, {"api", required_argument, NULL, 'A'},
+        {"as", required_argument, NULL, 's'},         {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},         {"target", required_argument, NULL, 'g'},
+        {"at", required_argument, NULL, 'a'},         {"dest", required_argument, NULL, 'd'},
+        {"id", required_argument, NULL, 'i'},         {"ip", required_argument, NULL, 'p'},
+        {"controller", required_argument, NULL, 'c'}, {"price", required_argument, NULL, 'P'},
+        {"invoice", required_argument, NULL, 'I'},    {"dc", required_argument, NULL, 'D'},
+        {"available", required_argument, NULL, 'v'},  {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'F': *file = optarg; break;
+        case 'A': *api = optarg; break;
+        case 's': f->as = optarg; break;
+        case 'f': f->from = optarg; break;
+        case 't': f->to = optarg; break;
+        case 'g': f->target = optarg; break;
+        case 'a': f->at = optarg; break;
+        case 'd': f->dest = optarg; break;
+        case 'i': f->id = optarg; break;
+        case 'p': f->ip = optarg; break;
+        case 'c': f->controller = optarg; break;
+        case 'P': f->price = optarg; break;
+        case 'I': f->invoice = optarg; break;
+        case 'D': f->dc_filter = optarg; break;
+        case 'v': f->available = optarg; break;
+        default: return fed_error(f, "bad option '%s'", argv[optind - 1]);
+        }
+    }
+    return 0;
+}
+
+/* The time given by --at, or now, as ISO 8601. */
+static const char *when(const struct fed *f)
+{
+    static char now[CT_TIME_ISO8601_SIZE];
+    ct_time_format(now, ct_time_now_ms());
+    return f->at ? f->at : now;
+}
+
+/* An integer flag as JSON (numbers the agent checks). */
+static json_t *num(const char *s)
+{
+    uint64_t v;
+    return s != NULL && ct_parse_uint(&v, s, INT64_MAX) == 0 ? json_integer((json_int_t)v)
+                                                             : json_string(s ? s : "");
+}
+
+static int dc_main(struct fed *f, int argc, char **argv)
+{
+    const char *verb = argv[optind];
+    int n = argc - optind;
+
+    if (strcmp(verb, "list") == 0 && n == 1)
+        return fed_call(f, "GET", "/datacenter/", NULL);
+    if (strcmp(verb, "show") == 0 && n == 2) {
+        char path[256];
+        snprintf(path, sizeof(path), "/datacenter/%s/details/", argv[optind + 1]);
+        return fed_call(f, "GET", path, NULL);
+    }
+    if (strcmp(verb, "register") == 0 && n == 3) {
+        json_t *body =
+            json_pack("{s:s, s:s}", "name", argv[optind + 1], "wallet", argv[optind + 2]);
+        int rc = fed_call(f, "POST", "/datacenter/register/", body);
+        json_decref(body);
+        return rc;
+    }
+    return fed_error(f, "expected: list | show WALLET | register NAME WALLET");
+}
+
+/* vc verbs that only read: show, flavor, history, pending, sla, tag, list. */
+static int vc_read(struct fed *f, const char *verb, const char *arg)
+{
+    char path[512];
+
+    if (strcmp(verb, "tag") == 0)
+        snprintf(path, sizeof(path), "/transaction/%s/vctag/", arg);
+    else if (strcmp(verb, "sla") == 0)
+        snprintf(path, sizeof(path), "/container/%s/sla/?target=%s%s%s%s%s", arg,
+                 f->target ? f->target : "99", f->from ? "&from=" : "", f->from ? f->from : "",
+                 f->to ? "&to=" : "", f->to ? f->to : "");
+    else
+        snprintf(path, sizeof(path), "/container/%s/%s/", arg,
+                 strcmp(verb, "show") == 0      ? "details"
+                 : strcmp(verb, "pending") == 0 ? "migration/pending"
+                                                : verb);
+    return fed_call(f, "GET", path, NULL);
+}
+
+/* vc verbs that write: DC TAG [...]. */
+static int vc_write(struct fed *f, const char *verb, const char *dc, const char *tag,
+                    const char *extra)
+{
+    char path[512];
+    const char *action;
+    json_t *body;
+    int rc;
+
+    if (strcmp(verb, "availability") == 0 && extra != NULL &&
+        (strcmp(extra, "true") == 0 || strcmp(extra, "false") == 0)) {
+        action = "availability/change";
+        body = json_pack("{s:b, s:s}", "status", strcmp(extra, "true") == 0, "timestamp", when(f));
+    } else if (strcmp(verb, "migrate") == 0 && f->dest != NULL) {
+        action = "migrate/pending";
+        body = json_pack("{s:s, s:o, s:o, s:s}", "target", f->dest, "price", num(f->price),
+                         "invoice", num(f->invoice), "timestamp", when(f));
+    } else if (strcmp(verb, "confirm") == 0 && f->id != NULL) {
+        action = "migrate/confirm";
+        body = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "id", f->id, "ip_address",
+                         f->ip ? f->ip : "", "controller", f->controller ? f->controller : "",
+                         "price", num(f->price), "invoice", num(f->invoice), "timestamp", when(f));
+    } else if (strcmp(verb, "retire") == 0) {
+        action = "retire";
+        body = json_pack("{s:s}", "timestamp", when(f));
+    } else {
+        return fed_error(f, "expected: availability DC TAG true|false | migrate DC TAG --dest DC "
+                            "--price P --invoice I | confirm DC TAG --id ID [--ip IP] "
+                            "[--controller URL] --price P --invoice I | retire DC TAG");
+    }
+    snprintf(path, sizeof(path), "/datacenter/%s/container/%s/%s/", dc, tag, action);
+    rc = fed_call(f, "POST", path, body);
+    json_decref(body);
+    return rc;
+}
+
+static int vc_main(struct fed *f, int argc, char **argv)
+{
+    const char *verb = argv[optind];
+    int n = argc - optind;
+    static const char *const reads[] = {"show", "flavor", "history", "pending", "sla", "tag", NULL};
+
+    for (size_t i = 0; reads[i] != NULL; i++)
+        if (strcmp(verb, reads[i]) == 0 && n == 2)
+            return vc_read(f, verb, argv[optind + 1]);
+    if (strcmp(verb, "list") == 0 && n == 1) {
+        char path[256];
+        snprintf(path, sizeof(path), "/container/?%s%s%s%s", f->dc_filter ? "dc=" : "",
+                 f->dc_filter ? f->dc_filter : "", f->available ? "&available=" : "",
+                 f->available ? f->available : "");
+        return fed_call(f, "GET", path, NULL);
+    }
+    if (strcmp(verb, "register") == 0 && n == 3) {
+        json_t *body;
+        char path[256];
+        if (ct_json_parse(&body, argv[optind + 2], strlen(argv[optind + 2]), 8) < 0)
+            return fed_error(f, "body: %s", ct_error_last());
+        snprintf(path, sizeof(path), "/datacenter/%s/container/register/", argv[optind + 1]);
+        int rc = fed_call(f, "POST", path, body);
+        json_decref(body);
+        return rc;
+    }
+    if (n >= 3)
+        return vc_write(f, verb, argv[optind + 1], argv[optind + 2],
+                        n >= 4 ? argv[optind + 3] : NULL);
+    return fed_error(f, "unknown or incomplete command; see 'catena help vc'");
+}
+
+static int fed_main(int argc, char **argv, bool dc)
+{
+    struct fed f = {.sub = dc ? "dc" : "vc"};
+    const char *file = NULL, *api = NULL;
+    int rc;
+
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        cli_print_help(cli_find(f.sub));
+        return CLI_OK;
+    }
+    if (fed_opts(&f, argc, argv, &file, &api) != 0)
+        return CLI_USAGE;
+    if (optind >= argc)
+        return cli_usage_error(cli_find(f.sub), "expects a subcommand");
+    /* Writes act for the DC named after the verb (dc register NAME, vc X DC). */
+    const char *acting = argc - optind >= 2 ? argv[optind + 1] : NULL;
+    if ((rc = fed_resolve(&f, file, api, acting)) == 0)
+        rc = dc ? dc_main(&f, argc, argv) : vc_main(&f, argc, argv);
+    fed_free(&f);
+    return rc;
+}
+
+int cmd_dc(int argc, char **argv)
+{
+    return fed_main(argc, argv, true);
+}
+
+int cmd_vc(int argc, char **argv)
+{
+    return fed_main(argc, argv, false);
+}

@@ -1,0 +1,629 @@
+/* The TOSCA type system: reading node, capability, data, relationship and
+ * other type definitions, resolving short names, linking derivations and
+ * checking the references between types. */
+#include "tosca_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_section[TK_COUNT] = {
+    "node_types",      "capability_types", "data_types",   "relationship_types",
+    "interface_types", "artifact_types",   "policy_types", "group_types"};
+static const char *const kind_prefix[TK_COUNT] = {
+    "tosca.nodes.",      "tosca.capabilities.", "tosca.datatypes.", "tosca.relationships.",
+    "tosca.interfaces.", "tosca.artifacts.",    "tosca.policies.",  "tosca.groups."};
+static const char *const kind_label[TK_COUNT] = {
+    "node type",      "capability type", "data type",   "relationship type",
+    "interface type", "artifact type",   "policy type", "group type"};
+
+#define COMMON_KEYS "derived_from", "version", "metadata", "description"
+static const char *const node_keys[] = {COMMON_KEYS,    "properties", "attributes", "requirements",
+                                        "capabilities", "interfaces", "artifacts",  NULL};
+static const char *const cap_keys[] = {COMMON_KEYS, "properties", "attributes",
+                                       "valid_source_types", NULL};
+static const char *const data_keys[] = {COMMON_KEYS,  "constraints",  "properties",
+                                        "key_schema", "entry_schema", NULL};
+static const char *const rel_keys[] = {COMMON_KEYS,  "properties",         "attributes",
+                                       "interfaces", "valid_target_types", NULL};
+static const char *const artifact_keys[] = {COMMON_KEYS, "mime_type", "file_ext", "properties",
+                                            NULL};
+static const char *const policy_keys[] = {COMMON_KEYS, "properties", "targets", "triggers", NULL};
+static const char *const group_keys[] = {COMMON_KEYS,    "properties",   "attributes", "members",
+                                         "requirements", "capabilities", "interfaces", NULL};
+/* Interface types list their operations as keys (1.0) or under
+ * "operations" (1.3), so their keys are not checked. */
+static const char *const *const kind_keys[TK_COUNT] = {
+    node_keys, cap_keys, data_keys, rel_keys, NULL, artifact_keys, policy_keys, group_keys};
+
+static const char *const propdef_keys[] = {
+    "type",         "description", "required", "default",         "status", "constraints",
+    "entry_schema", "key_schema",  "metadata", "external_schema", "title",  NULL};
+static const char *const capdef_keys[] = {
+    "type", "description", "properties", "attributes", "valid_source_types", "occurrences", NULL};
+static const char *const reqdef_keys[] = {
+    "capability", "node", "relationship", "occurrences", "description", "node_filter", NULL};
+static const char *const schema_keys[] = {"type", "description", "constraints", NULL};
+static const char *const constraint_ops[] = {"equal",
+                                             "greater_than",
+                                             "greater_or_equal",
+                                             "less_than",
+                                             "less_or_equal",
+                                             "in_range",
+                                             "valid_values",
+                                             "length",
+                                             "min_length",
+                                             "max_length",
+                                             "pattern",
+                                             "schema",
+                                             NULL};
+
+const char *ct_tosca__kind_section(tosca_kind k)
+{
+    return kind_section[k];
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+static bool name_is(const tosca_type *t, const char *prefix, const char *name)
+{
+    size_t pl = strlen(prefix);
+
+    return strncmp(t->name, prefix, pl) == 0 && strcmp(t->name + pl, name) == 0;
+}
+
+tosca_type *ct_tosca__type_find(const struct ct_tosca_types *ts, tosca_kind k, const char *name)
+{
+    const struct ct_tosca_types *s;
+    size_t nl;
+
+    if (ts == NULL || name == NULL)
+        return NULL;
+    for (s = ts; s != NULL; s = s->base)
+        for (size_t i = 0; i < s->n; i++)
+            if (s->v[i]->kind == k && strcmp(s->v[i]->name, name) == 0)
+                return s->v[i];
+    if (strncmp(name, "tosca:", 6) == 0)
+        name += 6;
+    for (s = ts; s != NULL; s = s->base)
+        for (size_t i = 0; i < s->n; i++)
+            if (s->v[i]->kind == k && name_is(s->v[i], kind_prefix[k], name))
+                return s->v[i];
+    /* Normative short names drop the namespace too ("PortDef"). */
+    nl = strlen(name);
+    for (s = ts; s != NULL; s = s->base)
+        for (size_t i = 0; i < s->n; i++) {
+            tosca_type *t = s->v[i];
+            size_t tl = strlen(t->name);
+            if (t->kind == k && t->builtin && tl > nl && t->name[tl - nl - 1] == '.' &&
+                strcmp(t->name + tl - nl, name) == 0)
+                return t;
+        }
+    return NULL;
+}
+
+bool ct_tosca__type_derives(const tosca_type *t, const tosca_type *ancestor)
+{
+    for (size_t hops = 0; t != NULL && hops <= TOSCA_MAX_TYPES; hops++, t = t->parent)
+        if (t == ancestor)
+            return true;
+    return false;
+}
+
+const tosca_propdef *ct_tosca__prop_find(const tosca_type *t, const char *name)
+{
+    for (size_t hops = 0; t != NULL && hops <= TOSCA_MAX_TYPES; hops++, t = t->parent)
+        for (size_t i = 0; i < t->n_props; i++)
+            if (strcmp(t->props[i].name, name) == 0)
+                return &t->props[i];
+    return NULL;
+}
+
+const tosca_capdef *ct_tosca__cap_find(const tosca_type *t, const char *name)
+{
+    for (size_t hops = 0; t != NULL && hops <= TOSCA_MAX_TYPES; hops++, t = t->parent)
+        for (size_t i = 0; i < t->n_caps; i++)
+            if (strcmp(t->caps[i].name, name) == 0)
+                return &t->caps[i];
+    return NULL;
+}
+
+const tosca_reqdef *ct_tosca__req_find(const tosca_type *t, const char *name)
+{
+    for (size_t hops = 0; t != NULL && hops <= TOSCA_MAX_TYPES; hops++, t = t->parent)
+        for (size_t i = 0; i < t->n_reqs; i++)
+            if (strcmp(t->reqs[i].name, name) == 0)
+                return &t->reqs[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- freeing */
+
+void ct_tosca__propdefs_free(tosca_propdef *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].name);
+        free(p[i].type);
+        free(p[i].entry);
+        json_decref(p[i].def);
+        json_decref(p[i].constraints);
+    }
+    free(p);
+}
+
+static void type_free(tosca_type *t)
+{
+    if (t == NULL)
+        return;
+    free(t->name);
+    free(t->derived_from);
+    ct_tosca__propdefs_free(t->props, t->n_props);
+    for (size_t i = 0; i < t->n_caps; i++) {
+        free(t->caps[i].name);
+        free(t->caps[i].type);
+        ct_tosca__propdefs_free(t->caps[i].props, t->caps[i].n_props);
+    }
+    free(t->caps);
+    for (size_t i = 0; i < t->n_reqs; i++) {
+        free(t->reqs[i].name);
+        free(t->reqs[i].capability);
+        free(t->reqs[i].node);
+        free(t->reqs[i].relationship);
+    }
+    free(t->reqs);
+    json_decref(t->constraints);
+    free(t);
+}
+
+void ct_tosca__types_free(struct ct_tosca_types *ts)
+{
+    if (ts == NULL)
+        return;
+    for (size_t i = 0; i < ts->n; i++)
+        type_free(ts->v[i]);
+    free(ts->v);
+    free(ts);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+/* Grows an array of elements of size sz by one zeroed element.
+ * Returns: a pointer to the new element, or NULL when out of memory. */
+static void *grow(void **arr, size_t *n, size_t sz)
+{
+    char *v = realloc(*arr, (*n + 1) * sz);
+
+    if (v == NULL)
+        return NULL;
+    memset(v + *n * sz, 0, sz);
+    *arr = v;
+    return v + (*n)++ * sz;
+}
+
+static int read_bool(tosca_ctx *c, bool *out, struct fy_node *n, const char *what)
+{
+    const char *s = ct_tosca__scalar(n);
+
+    if (s != NULL && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0)) {
+        *out = true;
+        return 0;
+    }
+    if (s != NULL && (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0)) {
+        *out = false;
+        return 0;
+    }
+    return ct_tosca__err(c, n, "%s must be true or false", what);
+}
+
+static int read_constraints(tosca_ctx *c, json_t **out, struct fy_node *n, const char *what)
+{
+    struct fy_node *item;
+    void *it = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    if (!ct_tosca__is_seq(n))
+        return ct_tosca__err(c, n, "%s: constraints must be a list", what);
+    n = ct_tosca__deref(n);
+    while ((item = fy_node_sequence_iterate(n, &it)) != NULL) {
+        const char *op;
+        struct fy_node_pair *p;
+        void *it2 = NULL;
+        size_t i;
+        struct fy_node *m = ct_tosca__deref(item);
+        if (m == NULL || !fy_node_is_mapping(m) || fy_node_mapping_item_count(m) != 1)
+            return ct_tosca__err(c, item, "%s: a constraint is a map with one operator", what);
+        p = fy_node_mapping_iterate(m, &it2);
+        op = ct_tosca__scalar(fy_node_pair_key(p));
+        for (i = 0; op != NULL && constraint_ops[i] != NULL; i++)
+            if (strcmp(op, constraint_ops[i]) == 0)
+                break;
+        if (op == NULL || constraint_ops[i] == NULL)
+            return ct_tosca__err(c, item, "%s: unknown constraint operator \"%s\"", what,
+                                 op ? op : "?");
+    }
+    rc = ct_tosca__to_json(c, out, n, 0);
+    return rc;
+}
+
+static int read_entry_schema(tosca_ctx *c, char **out, struct fy_node *n, const char *what)
+{
+    if (ct_tosca__is_map(n)) {
+        if (ct_tosca__check_keys(c, n, what, schema_keys) != 0)
+            return c->nomem ? CT_ENOMEM : CT_EPARSE;
+        n = ct_tosca__get(n, "type");
+    }
+    return ct_tosca__strdup(c, out, n, what);
+}
+
+/* Reads one property definition (long or short form). */
+static int read_propdef(tosca_ctx *c, tosca_propdef *p, struct fy_node *v, const char *what,
+                        bool type_required)
+{
+    struct fy_node *n;
+    int rc;
+
+    p->required = true;
+    if (!ct_tosca__is_map(v)) {
+        if (ct_tosca__scalar(v) == NULL || ct_tosca__is_null(v))
+            return ct_tosca__err(c, v, "%s: a property definition is a map or a type name", what);
+        return ct_tosca__strdup(c, &p->type, v, what);
+    }
+    if (ct_tosca__check_keys(c, v, what, propdef_keys) != 0)
+        return c->nomem ? CT_ENOMEM : CT_EPARSE;
+    if ((n = ct_tosca__get(v, "type")) != NULL) {
+        if ((rc = ct_tosca__strdup(c, &p->type, n, what)) < 0)
+            return rc;
+    } else if (type_required) {
+        return ct_tosca__err(c, v, "%s: missing \"type\"", what);
+    }
+    if ((n = ct_tosca__get(v, "required")) != NULL &&
+        (rc = read_bool(c, &p->required, n, what)) < 0)
+        return rc;
+    if ((n = ct_tosca__get(v, "constraints")) != NULL &&
+        (rc = read_constraints(c, &p->constraints, n, what)) < 0)
+        return rc;
+    if ((n = ct_tosca__get(v, "entry_schema")) != NULL &&
+        (rc = read_entry_schema(c, &p->entry, n, what)) < 0)
+        return rc;
+    p->def_node = ct_tosca__get(v, "default");
+    return 0;
+}
+
+typedef struct defs_arg {
+    tosca_propdef **out;
+    size_t *n;
+    const char *owner;
+    bool type_required;
+} defs_arg;
+
+static int read_propdef_pair(tosca_ctx *c, const char *key, struct fy_node *k, struct fy_node *v,
+                             void *arg)
+{
+    defs_arg *da = arg;
+    tosca_propdef *p;
+    char what[256];
+
+    (void)k;
+    snprintf(what, sizeof(what), "%s: property \"%s\"", da->owner, key);
+    if ((p = grow((void **)da->out, da->n, sizeof(*p))) == NULL)
+        return ct_tosca__nomem(c);
+    if ((p->name = strdup(key)) == NULL)
+        return ct_tosca__nomem(c);
+    return read_propdef(c, p, v, what, da->type_required);
+}
+
+static int read_propdefs_opt(tosca_ctx *c, tosca_propdef **out, size_t *out_n, struct fy_node *map,
+                             const char *owner, bool type_required)
+{
+    defs_arg da = {out, out_n, owner, type_required};
+
+    if (ct_tosca__is_null(map))
+        return 0;
+    if (!ct_tosca__is_map(map))
+        return ct_tosca__err(c, map, "%s: properties must be a map", owner);
+    return ct_tosca__each(c, map, read_propdef_pair, &da);
+}
+
+int ct_tosca__read_propdefs(tosca_ctx *c, tosca_propdef **out, size_t *out_n, struct fy_node *map,
+                            const char *owner)
+{
+    return read_propdefs_opt(c, out, out_n, map, owner, true);
+}
+
+static int read_capdef(tosca_ctx *c, const char *key, struct fy_node *k, struct fy_node *v,
+                       void *arg)
+{
+    tosca_type *t = arg;
+    tosca_capdef *cd;
+    char what[256];
+    int rc;
+
+    (void)k;
+    snprintf(what, sizeof(what), "%s %s: capability \"%s\"", kind_label[t->kind], t->name, key);
+    if ((cd = grow((void **)&t->caps, &t->n_caps, sizeof(*cd))) == NULL ||
+        (cd->name = strdup(key)) == NULL)
+        return ct_tosca__nomem(c);
+    if (!ct_tosca__is_map(v))
+        return ct_tosca__strdup(c, &cd->type, v, what);
+    if (ct_tosca__check_keys(c, v, what, capdef_keys) != 0)
+        return c->nomem ? CT_ENOMEM : CT_EPARSE;
+    if ((rc = ct_tosca__strdup(c, &cd->type, ct_tosca__get(v, "type"), what)) < 0)
+        return rc;
+    return read_propdefs_opt(c, &cd->props, &cd->n_props, ct_tosca__get(v, "properties"), what,
+                             false);
+}
+
+static int read_reqdef_body(tosca_ctx *c, tosca_reqdef *rd, struct fy_node *v, const char *what)
+{
+    struct fy_node *n;
+    int rc;
+
+    if (!ct_tosca__is_map(v))
+        return ct_tosca__strdup(c, &rd->capability, v, what);
+    if (ct_tosca__check_keys(c, v, what, reqdef_keys) != 0)
+        return c->nomem ? CT_ENOMEM : CT_EPARSE;
+    if ((n = ct_tosca__get(v, "capability")) != NULL &&
+        (rc = ct_tosca__strdup(c, &rd->capability, n, what)) < 0)
+        return rc;
+    if ((n = ct_tosca__get(v, "node")) != NULL &&
+        (rc = ct_tosca__strdup(c, &rd->node, n, what)) < 0)
+        return rc;
+    if ((n = ct_tosca__get(v, "relationship")) != NULL) {
+        if (ct_tosca__is_map(n))
+            n = ct_tosca__get(n, "type");
+        if ((rc = ct_tosca__strdup(c, &rd->relationship, n, what)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int read_reqdefs(tosca_ctx *c, tosca_type *t, struct fy_node *seq)
+{
+    struct fy_node *item;
+    void *it = NULL;
+    char what[256];
+    int rc = 0;
+
+    if (ct_tosca__is_null(seq))
+        return 0;
+    if (!ct_tosca__is_seq(seq))
+        return ct_tosca__err(c, seq, "%s %s: requirements must be a list", kind_label[t->kind],
+                             t->name);
+    seq = ct_tosca__deref(seq);
+    while ((item = fy_node_sequence_iterate(seq, &it)) != NULL) {
+        struct fy_node *m = ct_tosca__deref(item);
+        struct fy_node_pair *p;
+        void *it2 = NULL;
+        tosca_reqdef *rd;
+        const char *name;
+        if (m == NULL || !fy_node_is_mapping(m) || fy_node_mapping_item_count(m) != 1)
+            return ct_tosca__err(c, item, "%s %s: each requirement is a map with one name",
+                                 kind_label[t->kind], t->name);
+        p = fy_node_mapping_iterate(m, &it2);
+        if ((name = ct_tosca__scalar(fy_node_pair_key(p))) == NULL)
+            return ct_tosca__err(c, item, "a requirement name must be a string");
+        snprintf(what, sizeof(what), "%s %s: requirement \"%s\"", kind_label[t->kind], t->name,
+                 name);
+        if ((rd = grow((void **)&t->reqs, &t->n_reqs, sizeof(*rd))) == NULL ||
+            (rd->name = strdup(name)) == NULL)
+            return ct_tosca__nomem(c);
+        if ((rc = read_reqdef_body(c, rd, fy_node_pair_value(p), what)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int read_type_body(tosca_ctx *c, tosca_type *t, struct fy_node *v)
+{
+    char owner[256];
+    struct fy_node *n;
+    int rc;
+
+    snprintf(owner, sizeof(owner), "%s %s", kind_label[t->kind], t->name);
+    if (kind_keys[t->kind] != NULL && ct_tosca__check_keys(c, v, owner, kind_keys[t->kind]) != 0)
+        return c->nomem ? CT_ENOMEM : CT_EPARSE;
+    if ((n = ct_tosca__get(v, "derived_from")) != NULL &&
+        (rc = ct_tosca__strdup(c, &t->derived_from, n, "derived_from")) < 0)
+        return rc;
+    if (t->kind == TK_NODE || t->kind == TK_CAPABILITY || t->kind == TK_DATA ||
+        t->kind == TK_RELATIONSHIP) {
+        rc = ct_tosca__read_propdefs(c, &t->props, &t->n_props, ct_tosca__get(v, "properties"),
+                                     owner);
+        if (rc < 0)
+            return rc;
+    }
+    if (t->kind == TK_DATA && (n = ct_tosca__get(v, "constraints")) != NULL &&
+        (rc = read_constraints(c, &t->constraints, n, owner)) < 0)
+        return rc;
+    if (t->kind != TK_NODE)
+        return 0;
+    if ((n = ct_tosca__get(v, "capabilities")) != NULL) {
+        if (!ct_tosca__is_map(n) && !ct_tosca__is_null(n))
+            return ct_tosca__err(c, n, "%s: capabilities must be a map", owner);
+        if ((rc = ct_tosca__each(c, n, read_capdef, t)) < 0)
+            return rc;
+    }
+    return read_reqdefs(c, t, ct_tosca__get(v, "requirements"));
+}
+
+typedef struct section_arg {
+    tosca_kind kind;
+} section_arg;
+
+static int read_type(tosca_ctx *c, const char *key, struct fy_node *k, struct fy_node *v, void *arg)
+{
+    section_arg *sa = arg;
+    struct ct_tosca_types *ts = c->t->types;
+    tosca_type *t, *old = NULL;
+
+    for (const struct ct_tosca_types *s = ts; s != NULL && old == NULL; s = s->base)
+        for (size_t i = 0; i < s->n && old == NULL; i++)
+            if (s->v[i]->kind == sa->kind && strcmp(s->v[i]->name, key) == 0)
+                old = s->v[i];
+    if (old != NULL) {
+        unsigned line, col;
+        ct_tosca__pos(old->node, &line, &col);
+        return ct_tosca__err(c, k, "%s %s is already defined at %s:%u:%u", kind_label[sa->kind],
+                             key, old->file, line, col);
+    }
+    if (!ct_tosca__is_map(v) && !ct_tosca__is_null(v))
+        return ct_tosca__err(c, v, "%s %s: a type definition must be a map", kind_label[sa->kind],
+                             key);
+    if (ts->n >= TOSCA_MAX_TYPES)
+        return ct_tosca__err(c, k, "more than %d types", TOSCA_MAX_TYPES);
+    if (ts->n == ts->cap) {
+        size_t cap = ts->cap ? ts->cap * 2 : 128;
+        tosca_type **nv = realloc(ts->v, cap * sizeof(*nv));
+        if (nv == NULL)
+            return ct_tosca__nomem(c);
+        ts->v = nv;
+        ts->cap = cap;
+    }
+    if ((t = calloc(1, sizeof(*t))) == NULL || (t->name = strdup(key)) == NULL) {
+        free(t);
+        return ct_tosca__nomem(c);
+    }
+    t->kind = sa->kind;
+    t->builtin = c->builtin;
+    t->file = c->file;
+    t->node = k;
+    t->body = v;
+    ts->v[ts->n++] = t;
+    return ct_tosca__is_map(v) ? read_type_body(c, t, v) : 0;
+}
+
+int ct_tosca__read_types(tosca_ctx *c, tosca_kind k, struct fy_node *section)
+{
+    section_arg sa = {k};
+
+    if (ct_tosca__is_null(section))
+        return 0;
+    if (!ct_tosca__is_map(section))
+        return ct_tosca__err(c, section, "%s must be a map", kind_section[k]);
+    return ct_tosca__each(c, section, read_type, &sa);
+}
+
+/* ---------------------------------------------------------------- linking */
+
+static int link_parent(tosca_ctx *c, tosca_type *t)
+{
+    struct fy_node *at = ct_tosca__get(t->body, "derived_from");
+
+    if (t->derived_from == NULL)
+        return 0;
+    if (t->kind == TK_DATA && ct_tosca__primitive(t->derived_from))
+        return 0;
+    t->parent = ct_tosca__type_find(c->t->types, t->kind, t->derived_from);
+    if (t->parent == NULL)
+        return ct_tosca__err(c, at ? at : t->node, "%s %s: derived_from names unknown %s \"%s\"",
+                             kind_label[t->kind], t->name, kind_label[t->kind], t->derived_from);
+    size_t hops = 0;
+    for (const tosca_type *p = t->parent; p != NULL && hops <= TOSCA_MAX_TYPES;
+         p = p->parent, hops++)
+        if (p == t) {
+            t->parent = NULL;
+            return ct_tosca__err(c, at ? at : t->node, "%s %s: derives from itself",
+                                 kind_label[t->kind], t->name);
+        }
+    return 0;
+}
+
+static int check_ref(tosca_ctx *c, const tosca_type *t, tosca_kind k, const char *name,
+                     const char *what)
+{
+    if (name == NULL || ct_tosca__type_find(c->t->types, k, name) != NULL)
+        return 0;
+    return ct_tosca__err(c, t->node, "%s %s: %s names unknown %s \"%s\"", kind_label[t->kind],
+                         t->name, what, kind_label[k], name);
+}
+
+static int check_propdef(tosca_ctx *c, const tosca_type *t, tosca_propdef *p, const char *owner)
+{
+    char what[300];
+    json_t *def = NULL;
+    int rc;
+
+    if (p->type == NULL)
+        return 0;
+    if ((rc = ct_tosca__check_type_name(c, t->node, p->type)) < 0 ||
+        (p->entry && (rc = ct_tosca__check_type_name(c, t->node, p->entry)) < 0))
+        return rc;
+    if (p->def_node == NULL)
+        return 0;
+    snprintf(what, sizeof(what), "%s: default of property \"%s\"", owner, p->name);
+    if ((rc = ct_tosca__value(c, &def, p->def_node, p->type, p->entry, p->constraints, what)) < 0)
+        return rc;
+    p->def = def;
+    return 0;
+}
+
+/* Gives the refinements of a capability definition the types of the
+ * properties they refine. */
+static int check_capdef(tosca_ctx *c, const tosca_type *t, tosca_capdef *cd)
+{
+    tosca_type *ct = ct_tosca__type_find(c->t->types, TK_CAPABILITY, cd->type);
+    char owner[300];
+    int rc;
+
+    if (ct == NULL)
+        return check_ref(c, t, TK_CAPABILITY, cd->type, "a capability");
+    snprintf(owner, sizeof(owner), "node type %s: capability %s", t->name, cd->name);
+    for (size_t i = 0; i < cd->n_props; i++) {
+        tosca_propdef *p = &cd->props[i];
+        const tosca_propdef *base = ct_tosca__prop_find(ct, p->name);
+        if (p->type == NULL && base == NULL)
+            return ct_tosca__err(c, t->node, "%s: refines unknown property \"%s\"", owner, p->name);
+        if (p->type == NULL && (p->type = strdup(base->type)) == NULL)
+            return ct_tosca__nomem(c);
+        if (p->entry == NULL && base != NULL && base->entry != NULL &&
+            (p->entry = strdup(base->entry)) == NULL)
+            return ct_tosca__nomem(c);
+        if ((rc = check_propdef(c, t, p, owner)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_type(tosca_ctx *c, tosca_type *t)
+{
+    char owner[256];
+    int rc = 0, r;
+
+    snprintf(owner, sizeof(owner), "%s %s", kind_label[t->kind], t->name);
+    for (size_t i = 0; i < t->n_props; i++)
+        if ((r = check_propdef(c, t, &t->props[i], owner)) < 0)
+            rc = r;
+    for (size_t i = 0; i < t->n_caps; i++)
+        if ((r = check_capdef(c, t, &t->caps[i])) < 0)
+            rc = r;
+    for (size_t i = 0; i < t->n_reqs; i++) {
+        tosca_reqdef *rd = &t->reqs[i];
+        if ((r = check_ref(c, t, TK_CAPABILITY, rd->capability, "a requirement's capability")) <
+                0 ||
+            (r = check_ref(c, t, TK_NODE, rd->node, "a requirement's node")) < 0 ||
+            (r = check_ref(c, t, TK_RELATIONSHIP, rd->relationship, "a relationship")) < 0)
+            rc = r;
+    }
+    return rc;
+}
+
+int ct_tosca__link_types(tosca_ctx *c)
+{
+    struct ct_tosca_types *ts = c->t->types;
+    const char *file = c->file;
+    int rc = 0, r;
+
+    for (size_t i = 0; i < ts->n && !c->nomem; i++) {
+        c->file = ts->v[i]->file;
+        if ((r = link_parent(c, ts->v[i])) < 0)
+            rc = r;
+    }
+    for (size_t i = 0; i < ts->n && !c->nomem; i++) {
+        c->file = ts->v[i]->file;
+        if ((r = check_type(c, ts->v[i])) < 0)
+            rc = r;
+    }
+    c->file = file;
+    return c->nomem ? CT_ENOMEM : rc;
+}

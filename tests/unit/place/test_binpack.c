@@ -1,0 +1,461 @@
+/* Bin packing: the 40 OR-Library instances of binpack2 and binpack5
+ * (within one bin of the best known, every packing checked here, not by
+ * the library), hand cases with known answers, the lower bound, the
+ * vector variant and the OR-Library parser's errors. */
+#include "harness.h"
+
+#include "catena/binpack.h"
+
+/* Checks a packing without the library: every item in a bin below bins,
+ * no bin empty or over capacity, and the loads add up to the total. */
+static void check_packing(const size_t *bin_of, size_t bins, const int64_t *sizes, size_t n,
+                          int64_t capacity, const char *what)
+{
+    int64_t *load = calloc(bins + 1, sizeof(*load));
+    size_t *count = calloc(bins + 1, sizeof(*count));
+    int64_t total = 0, packed = 0;
+    size_t placed = 0;
+
+    assert_non_null(load);
+    assert_non_null(count);
+    for (size_t i = 0; i < n; i++) {
+        if (bin_of[i] >= bins)
+            fail_msg("%s: item %zu in bin %zu of %zu", what, i, bin_of[i], bins);
+        load[bin_of[i]] += sizes[i];
+        count[bin_of[i]]++;
+        total += sizes[i];
+    }
+    for (size_t b = 0; b < bins; b++) {
+        if (count[b] == 0)
+            fail_msg("%s: bin %zu is empty", what, b);
+        if (load[b] > capacity)
+            fail_msg("%s: bin %zu holds %lld > %lld", what, b, (long long)load[b],
+                     (long long)capacity);
+        packed += load[b];
+        placed += count[b];
+    }
+    assert_int_equal(placed, n);
+    assert_int_equal(packed, total);
+    free(load);
+    free(count);
+}
+
+/* Solves with algo, checks the packing and the bound, returns the bins. */
+static size_t solve_checked(const int64_t *sizes, size_t n, int64_t capacity, ct_binpack_algo algo,
+                            ct_binpack_result *out, const char *what)
+{
+    size_t *bin_of = malloc((n ? n : 1) * sizeof(*bin_of));
+    ct_binpack_opts opts;
+    ct_binpack_result r;
+
+    assert_non_null(bin_of);
+    ct_binpack_opts_init(&opts);
+    opts.algo = algo;
+    ctt_ok(ct_binpack_solve(&r, bin_of, sizes, n, capacity, &opts));
+    check_packing(bin_of, r.bins, sizes, n, capacity, what);
+    ctt_ok(ct_binpack_verify(bin_of, r.bins, sizes, n, capacity));
+    if (r.bins < r.lower_bound)
+        fail_msg("%s: %zu bins below the lower bound %zu", what, r.bins, r.lower_bound);
+    assert_true(r.optimal == (r.bins == r.lower_bound));
+    free(bin_of);
+    if (out != NULL)
+        *out = r;
+    return r.bins;
+}
+
+/* Loads DATA_DIR/binpacking/<name>, or returns NULL (the test skips). */
+static ct_binpack_file *load_orlib(const char *name)
+{
+    const char *dir = ctt_data_dir();
+    ct_binpack_file *f;
+    char *text;
+    size_t len;
+
+    if (dir == NULL)
+        return NULL;
+    ctt_ok(ct_file_read(&text, &len, ctt_path("%s/binpacking/%s", dir, name), 1u << 24));
+    ctt_ok(ct_binpack_parse_orlib(&f, text, len));
+    free(text);
+    return f;
+}
+
+/* Every instance within one bin of the best known, never below the lower
+ * bound, and the bound never above a packing someone found. */
+static void run_file(const char *name, size_t want_n, int64_t want_capacity, unsigned decimals)
+{
+    ct_binpack_file *f = load_orlib(name);
+    size_t proven = 0, at_best = 0;
+
+    if (f == NULL) {
+        printf("skip: binpacking/%s absent (CATENA_DATA_DIR)\n", name);
+        skip();
+    }
+    assert_int_equal(f->count, 20);
+    for (size_t i = 0; i < f->count; i++) {
+        const ct_binpack_instance *in = &f->inst[i];
+        ct_binpack_result r;
+        size_t ffd, bfd, best = (size_t)in->best_known;
+        assert_int_equal(in->n, want_n);
+        assert_int_equal(in->capacity, want_capacity);
+        assert_int_equal(in->decimals, decimals);
+        ffd = solve_checked(in->sizes, in->n, in->capacity, CT_BINPACK_FFD, NULL, in->name);
+        bfd = solve_checked(in->sizes, in->n, in->capacity, CT_BINPACK_BFD, NULL, in->name);
+        solve_checked(in->sizes, in->n, in->capacity, CT_BINPACK_AUTO, &r, in->name);
+        if (r.bins > best + 1)
+            fail_msg("%s: %zu bins, best known %zu", in->name, r.bins, best);
+        if (r.lower_bound > best)
+            fail_msg("%s: lower bound %zu above the best known %zu", in->name, r.lower_bound, best);
+        assert_true(r.bins <= ffd && r.bins <= bfd);
+        proven += r.optimal;
+        at_best += r.bins <= best;
+    }
+    printf("%s: %zu/20 at or below the best known, %zu/20 proven optimal\n", name, at_best, proven);
+    ct_binpack_file_free(f);
+}
+
+static void orlib_uniform_binpack2(void **state)
+{
+    (void)state;
+    run_file("binpack2.txt", 250, 150, 0);
+}
+
+static void orlib_triplets_binpack5(void **state)
+{
+    (void)state;
+    run_file("binpack5.txt", 60, 1000, 1); /* "100.0" with sizes like "36.6" */
+}
+
+/* The triplet instances are built so that n/3 bins are exactly full: an
+ * exact parse of the decimals must find the total equal to that. */
+static void orlib_triplets_parse_exactly(void **state)
+{
+    ct_binpack_file *f = load_orlib("binpack5.txt");
+    (void)state;
+
+    if (f == NULL) {
+        printf("skip: binpacking/binpack5.txt absent (CATENA_DATA_DIR)\n");
+        skip();
+    }
+    for (size_t i = 0; i < f->count; i++) {
+        int64_t total = 0;
+        for (size_t k = 0; k < f->inst[i].n; k++)
+            total += f->inst[i].sizes[k];
+        assert_int_equal(total, (int64_t)(f->inst[i].n / 3) * f->inst[i].capacity);
+        assert_int_equal(f->inst[i].best_known, 20);
+    }
+    assert_string_equal(f->inst[0].name, "t60_00");
+    assert_int_equal(f->inst[0].line, 2);
+    assert_int_equal(f->inst[0].sizes[0], 366); /* 36.6 */
+    ct_binpack_file_free(f);
+}
+
+/* Optimum 3 with every bin exactly full ({51,26,23} twice, {27,27,23,23}),
+ * but first fit decreasing strands the 23s and needs 4. */
+static void search_beats_ffd(void **state)
+{
+    static const int64_t sizes[] = {51, 51, 27, 27, 26, 26, 23, 23, 23, 23};
+    ct_binpack_result r;
+    (void)state;
+
+    assert_int_equal(solve_checked(sizes, 10, 100, CT_BINPACK_FFD, &r, "ffd"), 4);
+    assert_false(r.optimal);
+    assert_int_equal(r.lower_bound, 3);
+    assert_int_equal(solve_checked(sizes, 10, 100, CT_BINPACK_AUTO, &r, "auto"), 3);
+    assert_true(r.optimal);
+    assert_string_equal(r.method, "search");
+}
+
+static void small_cases(void **state)
+{
+    static const int64_t one[] = {10}, pairs[] = {6, 5, 5, 4}, big[] = {60, 60, 60};
+    ct_binpack_result r;
+    size_t lb;
+    (void)state;
+
+    assert_int_equal(solve_checked(NULL, 0, 10, CT_BINPACK_AUTO, &r, "empty"), 0);
+    assert_int_equal(r.lower_bound, 0);
+    assert_int_equal(solve_checked(one, 1, 10, CT_BINPACK_AUTO, &r, "one"), 1);
+    assert_int_equal(solve_checked(pairs, 4, 10, CT_BINPACK_BFD, &r, "pairs"), 2);
+    /* L1 says 2 (180/100), but no two of these share a bin: L2 says 3. */
+    ctt_ok(ct_binpack_lower_bound(&lb, big, 3, 100));
+    assert_int_equal(lb, 3);
+    assert_int_equal(solve_checked(big, 3, 100, CT_BINPACK_FFD, &r, "big"), 3);
+    assert_true(r.optimal);
+}
+
+/* L2 with K > 0: items above c - K cannot share with items of size >= K. */
+static void lower_bound_l2(void **state)
+{
+    /* c = 100: 70, 70 (> c/2) and four 35s. L1 = ceil(280/100) = 3. With
+     * K = 35 the 70s are above c - K = 65 so they take two bins alone,
+     * and the 35s need two more: 4. */
+    static const int64_t sizes[] = {70, 70, 35, 35, 35, 35};
+    ct_binpack_result r;
+    size_t lb;
+    (void)state;
+
+    ctt_ok(ct_binpack_lower_bound(&lb, sizes, 6, 100));
+    assert_int_equal(lb, 4);
+    assert_int_equal(solve_checked(sizes, 6, 100, CT_BINPACK_AUTO, &r, "l2"), 4);
+    assert_true(r.optimal);
+}
+
+static void rejects_bad_input(void **state)
+{
+    static const int64_t zero[] = {5, 0}, over[] = {5, 11}, ok[] = {5};
+    size_t bin_of[2];
+    ct_binpack_result r;
+    (void)state;
+
+    assert_int_equal(ct_binpack_solve(&r, bin_of, zero, 2, 10, NULL), CT_EINVAL);
+    assert_non_null(strstr(ct_error_last(), "item 1"));
+    assert_int_equal(ct_binpack_solve(&r, bin_of, over, 2, 10, NULL), CT_EINVAL);
+    assert_int_equal(ct_binpack_solve(&r, bin_of, ok, 1, 0, NULL), CT_EINVAL);
+    assert_int_equal(ct_binpack_solve(&r, bin_of, ok, 1, CT_BINPACK_MAX_SIZE + 1, NULL), CT_EINVAL);
+}
+
+static void verify_catches_bad_packings(void **state)
+{
+    static const int64_t sizes[] = {6, 5, 5};
+    (void)state;
+
+    ctt_ok(ct_binpack_verify((const size_t[]){0, 1, 1}, 2, sizes, 3, 10));
+    assert_int_equal(ct_binpack_verify((const size_t[]){0, 0, 1}, 2, sizes, 3, 10), CT_EINVAL);
+    assert_non_null(strstr(ct_error_last(), "over capacity"));
+    assert_int_equal(ct_binpack_verify((const size_t[]){0, 2, 2}, 2, sizes, 3, 10), CT_EINVAL);
+    assert_int_equal(ct_binpack_verify((const size_t[]){0, 2, 2}, 3, sizes, 3, 10), CT_EINVAL);
+    assert_non_null(strstr(ct_error_last(), "empty"));
+}
+
+/* A seeded generator, so the random instances are the same every run. */
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+/* Same seed, same packing; and a random instance still packs feasibly. */
+static void deterministic(void **state)
+{
+    enum { N = 500 };
+    int64_t sizes[N];
+    size_t a[N], b[N];
+    uint64_t g = 42;
+    ct_binpack_opts opts;
+    ct_binpack_result ra, rb;
+    (void)state;
+
+    for (size_t i = 0; i < N; i++)
+        sizes[i] = 20 + (int64_t)(lcg(&g) % 81);
+    ct_binpack_opts_init(&opts);
+    opts.effort = 2000000;
+    ctt_ok(ct_binpack_solve(&ra, a, sizes, N, 150, &opts));
+    ctt_ok(ct_binpack_solve(&rb, b, sizes, N, 150, &opts));
+    assert_int_equal(ra.bins, rb.bins);
+    assert_memory_equal(a, b, sizeof(a));
+    check_packing(a, ra.bins, sizes, N, 150, "random");
+}
+
+/* The greedy packers stay O(n log n): 200,000 items in well under the
+ * unit test time limit even under ASan, and still feasible. */
+static void many_items(void **state)
+{
+    enum { N = 200000 };
+    int64_t *sizes = malloc(N * sizeof(*sizes));
+    uint64_t g = 7;
+    ct_binpack_result r;
+    (void)state;
+
+    assert_non_null(sizes);
+    for (size_t i = 0; i < N; i++)
+        sizes[i] = 1 + (int64_t)(lcg(&g) % 1000);
+    solve_checked(sizes, N, 1000, CT_BINPACK_FFD, &r, "ffd 200k");
+    solve_checked(sizes, N, 1000, CT_BINPACK_BFD, &r, "bfd 200k");
+    assert_true(r.bins <= r.lower_bound + r.lower_bound / 10);
+    free(sizes);
+}
+
+/* Checks a vector packing without the library. */
+static void check_vec(const size_t *bin_of, size_t bins, const int64_t *sizes, size_t n,
+                      size_t dims, const int64_t *cap)
+{
+    int64_t *load = calloc((bins + 1) * dims, sizeof(*load));
+    size_t *count = calloc(bins + 1, sizeof(*count));
+
+    assert_non_null(load);
+    assert_non_null(count);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(bin_of[i] < bins);
+        count[bin_of[i]]++;
+        for (size_t k = 0; k < dims; k++)
+            load[bin_of[i] * dims + k] += sizes[i * dims + k];
+    }
+    for (size_t b = 0; b < bins; b++) {
+        assert_true(count[b] > 0);
+        for (size_t k = 0; k < dims; k++)
+            if (load[b * dims + k] > cap[k])
+                fail_msg("bin %zu dimension %zu holds %lld > %lld", b, k,
+                         (long long)load[b * dims + k], (long long)cap[k]);
+    }
+    free(load);
+    free(count);
+}
+
+static void vector_packing(void **state)
+{
+    /* CPU cores and GB of RAM: the CPU-heavy and RAM-heavy VMs pair up. */
+    static const int64_t cap[] = {4, 8};
+    static const int64_t vms[] = {3, 1, 1, 6, 3, 2, 1, 6, 2, 2, 2, 2};
+    enum { N = 2000 };
+    int64_t *sizes = malloc(N * 2 * sizeof(*sizes));
+    size_t bin_of[N], bins, lb;
+    uint64_t g = 3;
+    (void)state;
+
+    ctt_ok(ct_binpack_vec_ffd(&bins, bin_of, vms, 6, 2, cap));
+    check_vec(bin_of, bins, vms, 6, 2, cap);
+    ctt_ok(ct_binpack_vec_verify(bin_of, bins, vms, 6, 2, cap));
+    ctt_ok(ct_binpack_vec_lower_bound(&lb, vms, 6, 2, cap));
+    assert_int_equal(lb, 3); /* 12 cores / 4 */
+    assert_int_equal(bins, 3);
+
+    assert_non_null(sizes);
+    for (size_t i = 0; i < N; i++) {
+        sizes[2 * i] = (int64_t)(lcg(&g) % 5);
+        sizes[2 * i + 1] = (int64_t)(lcg(&g) % 9);
+    }
+    ctt_ok(ct_binpack_vec_ffd(&bins, bin_of, sizes, N, 2, cap));
+    check_vec(bin_of, bins, sizes, N, 2, cap);
+    ctt_ok(ct_binpack_vec_lower_bound(&lb, sizes, N, 2, cap));
+    assert_true(bins >= lb);
+    /* A bad packing is caught, and so is an item larger than a bin. */
+    bin_of[0] = bins;
+    assert_int_equal(ct_binpack_vec_verify(bin_of, bins, sizes, N, 2, cap), CT_EINVAL);
+    sizes[1] = 9;
+    assert_int_equal(ct_binpack_vec_ffd(&bins, bin_of, sizes, N, 2, cap), CT_EINVAL);
+    assert_int_equal(ct_binpack_vec_ffd(&bins, bin_of, sizes, N, 0, cap), CT_EINVAL);
+    free(sizes);
+}
+
+static void parses_orlib_text(void **state)
+{
+    static const char text[] = "2\r\n first \r\n 10.5 3 2\r\n 2.25\r\n3\r\n5.250\r\n"
+                               "second\n100.0 2 1 40 60\n";
+    ct_binpack_file *f;
+    (void)state;
+
+    ctt_ok(ct_binpack_parse_orlib(&f, text, strlen(text)));
+    assert_int_equal(f->count, 2);
+    assert_string_equal(f->inst[0].name, "first");
+    assert_int_equal(f->inst[0].line, 2);
+    assert_int_equal(f->inst[0].decimals, 2);
+    assert_int_equal(f->inst[0].capacity, 1050);
+    assert_int_equal(f->inst[0].n, 3);
+    assert_int_equal(f->inst[0].best_known, 2);
+    assert_int_equal(f->inst[0].sizes[0], 225);
+    assert_int_equal(f->inst[0].sizes[1], 300);
+    assert_int_equal(f->inst[0].sizes[2], 525);
+    /* "100.0" is the integer 100: no decimals needed. */
+    assert_string_equal(f->inst[1].name, "second");
+    assert_int_equal(f->inst[1].line, 7);
+    assert_int_equal(f->inst[1].decimals, 0);
+    assert_int_equal(f->inst[1].capacity, 100);
+    assert_int_equal(f->inst[1].sizes[1], 60);
+    ct_binpack_file_free(f);
+}
+
+static void rejects_bad_orlib(void **state)
+{
+    static const struct {
+        const char *text;
+        int code;
+        const char *want; /* the message starts with this */
+    } cases[] = {
+        {"", CT_EPARSE, "1: expected the number of problems, found the end of the text"},
+        {"x", CT_EPARSE, "1: expected the number of problems, found 'x'"},
+        {"1\n", CT_EPARSE, "1: expected a problem identifier, found the end"},
+        {"1\n t\n 10 2 1\n 5\n", CT_EPARSE, "4: expected item 2 of 2, found the end"},
+        {"1\n t\n 10 2 1\n 5\n 11\n", CT_EPARSE, "5: item 2 of 2: size 11 exceeds the capacity"},
+        {"1\n t\n 10 2 1\n 5\n 0.0\n", CT_EPARSE, "5: item 2 of 2: size must be positive"},
+        {"1\n t\n 0 1 1\n 1\n", CT_EPARSE, "3: the bin capacity must be positive"},
+        {"1\n t\n 10 1 1\n 5\n\n extra\n", CT_EPARSE, "6: unexpected 'extra' after the last"},
+        {"1\n t\n 10 1.5 1\n", CT_EPARSE, "3: expected the number of items, found '1.5'"},
+        {"1\n t\n 10 1 1\n -5\n", CT_EPARSE, "4: expected an item size, found '-5'"},
+        {"1\n t\n 10 1 1\n 5.\n", CT_EPARSE, "4: expected an item size, found '5.'"},
+        {"1\n t\n 10 1 1\n .5\n", CT_EPARSE, "4: expected an item size, found '.5'"},
+        {"1\n t\n 10 1 1\n 1.2.3\n", CT_EPARSE, "4: expected an item size, found '1.2.3'"},
+        {"1\n t\n 10 1 1\n 1.1234567\n", CT_ELIMIT, "4: an item size has more than 6 decimals"},
+        {"1\n t\n 1000000000001 1 1\n 1\n", CT_ELIMIT, "3: the bin capacity '1000000000001'"},
+        {"1\n t\n 10 2000000 1\n", CT_ELIMIT, "3: the number of items 2000000 is more than"},
+        {"1\n t\n 999999999999 1 1\n 0.000001\n", CT_ELIMIT, "2: problem 't': with 6 decimals"},
+        {"1\n t\x01\n", CT_EPARSE, "2: unexpected byte 0x01"},
+        {"100001\n", CT_ELIMIT, "1: the number of problems 100001 is more than"},
+        {"1\n 12345678901234567890123456789012345678901234567890123456789012345\n", CT_EPARSE,
+         "2: problem identifier longer than 64"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ct_binpack_file *f = NULL;
+        int rc = ct_binpack_parse_orlib(&f, cases[i].text, strlen(cases[i].text));
+        if (rc != cases[i].code)
+            fail_msg("case %zu: got %d (%s), want %d", i, rc, ct_error_last(), cases[i].code);
+        if (strncmp(ct_error_last(), cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("case %zu: got '%s', want '%s...'", i, ct_error_last(), cases[i].want);
+        assert_null(f);
+    }
+}
+
+/* A NUL inside the text is an error, not the end of the text. */
+static void rejects_nul_byte(void **state)
+{
+    static const char text[] = "1\n t\n 10 1 1\n 5\0 junk";
+    ct_binpack_file *f = NULL;
+    (void)state;
+
+    assert_int_equal(ct_binpack_parse_orlib(&f, text, sizeof(text) - 1), CT_EPARSE);
+    assert_string_equal(ct_error_last(), "4: unexpected byte 0x00");
+    assert_null(f);
+}
+
+/* The text need not end with a NUL: a name at its very end is copied
+ * with its length (ASan's strict string checks caught a strndup here). */
+static void parses_unterminated_text(void **state)
+{
+    static const char name_last[] = "1\nname", whole[] = "1\n t\n 10 2 2\n 5\n 7";
+    char *text = malloc(sizeof(whole));
+    ct_binpack_file *f = NULL;
+    (void)state;
+
+    assert_non_null(text);
+    memcpy(text, name_last, sizeof(name_last) - 1);
+    assert_int_equal(ct_binpack_parse_orlib(&f, text, sizeof(name_last) - 1), CT_EPARSE);
+    assert_string_equal(ct_error_last(), "2: expected the bin capacity, found the end of the text");
+    memcpy(text, whole, sizeof(whole) - 1);
+    ctt_ok(ct_binpack_parse_orlib(&f, text, sizeof(whole) - 1));
+    assert_int_equal(f->inst[0].sizes[1], 7);
+    ct_binpack_file_free(f);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(search_beats_ffd),
+        cmocka_unit_test(small_cases),
+        cmocka_unit_test(lower_bound_l2),
+        cmocka_unit_test(rejects_bad_input),
+        cmocka_unit_test(verify_catches_bad_packings),
+        cmocka_unit_test(deterministic),
+        cmocka_unit_test(many_items),
+        cmocka_unit_test(vector_packing),
+        cmocka_unit_test(parses_orlib_text),
+        cmocka_unit_test(rejects_bad_orlib),
+        cmocka_unit_test(rejects_nul_byte),
+        cmocka_unit_test(parses_unterminated_text),
+        cmocka_unit_test(orlib_triplets_parse_exactly),
+        cmocka_unit_test(orlib_uniform_binpack2),
+        cmocka_unit_test(orlib_triplets_binpack5),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
