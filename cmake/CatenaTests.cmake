@@ -59,6 +59,12 @@ if(NOT CATENA_FUZZ)
       endif()
     endforeach()
   endforeach()
+  # The explorer in a real browser (playwright-core driving Debian's
+  # chromium): docs/EXPLORER.md.
+  add_test(NAME e2e_browser_explorer
+           COMMAND node --test ${CMAKE_SOURCE_DIR}/tests/e2e/browser/explorer.test.js)
+  set_tests_properties(e2e_browser_explorer PROPERTIES LABELS e2e TIMEOUT 600
+                       ENVIRONMENT "${CATENA_TEST_ENV}")
 endif()
 
 # ---------------------------------------------------------------- fuzz

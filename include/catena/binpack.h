@@ -61,6 +61,12 @@ typedef struct ct_binpack_result {
 int ct_binpack_validate(const int64_t *sizes, size_t n, int64_t capacity);
 
 /* Packs n items of the given sizes into bins of the given capacity.
+ * Sizes are integers: scale fractional sizes first (the OR-Library parser
+ * does). AUTO's search empties three bins into a pool of loose items and
+ * swaps pool items with packed ones (tabu search) until the pool fits two
+ * bins, one bin saved per round; its cost is bounded by opts->effort, so
+ * with a million items AUTO costs about FFD plus BFD plus a second or two
+ * (use FFD or BFD, or a time limit, where that matters).
  * Args: opts may be NULL (defaults of ct_binpack_opts_init).
  * Out: out describes the packing; bin_of (n entries, caller's buffer)
  *      receives each item's bin, numbered from 0 with no empty bin.
@@ -130,13 +136,17 @@ typedef struct ct_binpack_file {
 
 /* Parses OR-Library bin packing text (binpackinfo.txt): the number of
  * problems P, then per problem an identifier, "capacity n best_known" and
- * n item sizes; numbers are whitespace separated, sizes may have up to six
- * decimals. Everything is checked: counts, numbers, sizes within
- * 1..capacity, nothing after the last problem.
+ * n item sizes; tokens are whitespace separated (any line breaks, CRLF
+ * too), sizes and capacity may have up to six decimals. Everything is
+ * checked: counts, numbers, sizes within 1..capacity, nothing after the
+ * last problem. The text need not be NUL terminated; a NUL in it is an
+ * error.
  * Out: *out is new, owned by the caller (ct_binpack_file_free).
- * Returns: 0, CT_EPARSE whose message starts with the line number and a
- *          colon ("12: expected ..."), so a caller can prefix a file name,
- *          CT_ELIMIT past the limits above, or CT_ENOMEM. */
+ * Returns: 0, CT_EPARSE (malformed) or CT_ELIMIT (a number past 10^12 or
+ *          six decimals, more than CT_BINPACK_MAX_ITEMS items or 100000
+ *          problems), whose messages start with the line number and a
+ *          colon ("12: expected ...") so a caller can prefix a file name;
+ *          or CT_ENOMEM. Thread safety: reentrant. */
 int ct_binpack_parse_orlib(ct_binpack_file **out, const char *text, size_t len);
 
 /* Frees a parsed file; NULL is a no-op. */

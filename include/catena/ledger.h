@@ -50,6 +50,17 @@ int ct_ledger_decode_result(const ct_ledger *l, json_t **out, const char *functi
  * CT_EPARSE when the log is malformed. */
 int ct_ledger_decode_log(const ct_ledger *l, const char **name, json_t **args, const json_t *log);
 
+/* Decodes a transaction's input against the contract's functions (the
+ * first 4 bytes select one).
+ * Out: *name the function's name (borrowed, lives as long as l), *args a
+ * new JSON object {parameter name (or "argN"): value} in ct_abi_decode's
+ * value form.
+ * Returns: 0; CT_ENOTFOUND when the selector is not a Federation function
+ * (or data is shorter than 4 bytes); CT_EPARSE when the arguments are
+ * malformed. */
+int ct_ledger_decode_call(const ct_ledger *l, const char **name, json_t **args,
+                          const uint8_t *data, size_t len);
+
 /* topic 0 of the event called name. Returns: 0 or CT_ENOTFOUND. */
 int ct_ledger_event_topic(const ct_ledger *l, uint8_t out[32], const char *name);
 

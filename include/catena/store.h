@@ -102,22 +102,31 @@ int ct_store_get_info(ct_store *s, ct_store_info *out);
 /* ---------------------------------------------------------------- follower */
 
 /* Fills a store from a node: reads the contract's logs with eth_getLogs in
- * block ranges (max_range blocks, halved when the node fails or the answer
- * is too large, grown back when answers are small), decodes them with
- * ct_ledger_decode_log, and writes each range's events, the blocks that
- * carry them and the new cursor in one SQLite transaction.
+ * block ranges, decodes them with ct_ledger_decode_log, and writes each
+ * range's events, the blocks that carry them and the new cursor in one
+ * SQLite transaction. The range starts at 100 blocks, doubles (up to
+ * max_range) while answers hold fewer than 1,000 logs, shrinks to about
+ * 2,500 logs' worth when an answer holds more than 5,000, and halves when
+ * the node refuses a range or its answer is too large. While a range is
+ * checked and written, a helper thread (with its own connection) already
+ * fetches the next one, so the node's work and ours overlap; the thread
+ * lives only inside ct_follower_poll.
  *
- * Reorganisations: each round first compares the stored hash of the last
- * processed block with the chain's, and each range checks that its first
- * block's parent hash is the stored cursor hash. On a mismatch the
- * follower finds the newest stored block still on the chain (binary search
- * over the stored blocks), deletes the events and blocks after it,
- * rebuilds the derived rows of every VC and DC those events touched by
- * replaying their remaining events, and reads forward again. The result
- * equals a cache built from scratch (same event ids, same rows).
+ * Every range is checked to extend the cache: its first block's parent
+ * hash must be the stored cursor hash, and its last block's hash must be
+ * the same before and after its logs were read. Each round also compares
+ * the stored hash of the last processed block with the chain's. On a
+ * mismatch (a reorganisation) the follower finds the newest stored block
+ * still on the chain (binary search over the stored blocks), deletes the
+ * events and blocks after it, rebuilds the derived rows of every VC and
+ * DC those events touched by replaying their remaining events, and reads
+ * forward again. The result equals a cache built from scratch (same event
+ * ids, same rows).
  *
  * Thread safety: ct_follower_poll from one thread at a time;
- * ct_follower_lag and ct_follower_get_stats from any thread. */
+ * ct_follower_lag and ct_follower_get_stats from any thread. The store
+ * handle is used under its mutex, so request threads may share it; one
+ * handle per thread reads without waiting for the follower's writes. */
 typedef struct ct_follower ct_follower;
 
 typedef struct ct_follower_opts {
@@ -265,6 +274,31 @@ int ct_store_vc_timeline(ct_store *s, ct_avail_change **out, size_t *n, const ui
  * Out: *out malloc'd NUL-terminated text, caller frees.
  * Returns: 0, CT_EIO, CT_ENOMEM. */
 int ct_store_dump(ct_store *s, char **out);
+
+/* ---------------------------------------------------------------- event monitor
+ *
+ * The explorer's event monitor registrations (src/store/monitor.c): a
+ * contract address, a label, its ABI JSON text and a JSON array of the
+ * event names to watch. They are user input kept beside the cache:
+ * ct_store_reset and ct_store_dump ignore them. Callers validate the JSON
+ * texts; the store keeps them as given. Thread safety as every call on a
+ * handle. */
+
+/* Out: *out the new registration's id. Returns: 0 or CT_EIO. */
+int ct_store_monitor_add(ct_store *s, int64_t *out, const ct_address *address, const char *label,
+                         const char *abi_json, const char *events_json);
+
+/* Out: *out new ref, an array of {"id", "address", "label", "abi" (parsed),
+ * "events" (parsed), "created" (Unix seconds)} in id order.
+ * Returns: 0, CT_EIO, CT_ENOMEM. */
+int ct_store_monitor_list(ct_store *s, json_t **out);
+
+/* Out: *out new ref, one registration as in ct_store_monitor_list.
+ * Returns: 0, CT_ENOTFOUND, CT_EIO, CT_ENOMEM. */
+int ct_store_monitor_get(ct_store *s, json_t **out, int64_t id);
+
+/* Returns: 0, CT_ENOTFOUND, CT_EIO. */
+int ct_store_monitor_delete(ct_store *s, int64_t id);
 
 #ifdef __cplusplus
 }

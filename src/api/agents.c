@@ -32,6 +32,14 @@ struct api_agent {
     struct waiting waiting[MAX_WAITING];
 };
 
+static bool stopping(api_agent *a)
+{
+    pthread_mutex_lock(&a->mu);
+    bool stop = a->stop;
+    pthread_mutex_unlock(&a->mu);
+    return stop;
+}
+
 static void on_message(const struct _u_request *req, struct _websocket_manager *m,
                        const struct _websocket_message *msg, void *payload)
 {
@@ -65,19 +73,16 @@ static void on_connected(const struct _u_request *req, struct _websocket_manager
     api_agent *a = payload;
     (void)req;
 
+    /* Ulfius keeps every message of a connection unless told not to. */
+    m->keep_messages = U_WEBSOCKET_KEEP_NONE;
     pthread_mutex_lock(&a->mu);
     a->manager = m;
     a->connected = true;
     pthread_cond_broadcast(&a->cond);
     pthread_mutex_unlock(&a->mu);
     ct_log(CT_LOG_INFO, "api: connected to agent %s", a->cfg->name);
-    while (ulfius_websocket_wait_close(m, 200) == U_WEBSOCKET_STATUS_OPEN) {
-        pthread_mutex_lock(&a->mu);
-        bool stop = a->stop;
-        pthread_mutex_unlock(&a->mu);
-        if (stop)
-            break;
-    }
+    while (ulfius_websocket_wait_close(m, 200) == U_WEBSOCKET_STATUS_OPEN && !stopping(a))
+        ;
     pthread_mutex_lock(&a->mu);
     a->manager = NULL;
     a->connected = false;
@@ -85,15 +90,15 @@ static void on_connected(const struct _u_request *req, struct _websocket_manager
     pthread_mutex_unlock(&a->mu);
 }
 
-/* Opens one connection and waits until it ends. Returns: true if it was
- * established. */
+/* Opens one connection and waits until it ends (or the gateway stops).
+ * Returns: true if it was established. */
 static bool connect_once(api_agent *a)
 {
     struct _u_request req;
     struct _u_response resp;
     struct _websocket_client_handler h = {NULL, NULL};
     char wallet[CT_ADDRESS_TEXT_SIZE];
-    bool ok = false;
+    bool ok = false, peer_closed = false;
 
     ulfius_init_request(&req);
     ulfius_init_response(&resp);
@@ -103,14 +108,16 @@ static bool connect_once(api_agent *a)
         if (ulfius_open_websocket_client_connection(&req, on_connected, a, on_message, a, NULL,
                                                     NULL, &h, &resp) == U_OK) {
             ok = true;
-            while (ulfius_websocket_client_connection_wait_close(&h, 200) ==
-                   U_WEBSOCKET_STATUS_OPEN) {
-                pthread_mutex_lock(&a->mu);
-                bool stop = a->stop;
-                pthread_mutex_unlock(&a->mu);
-                if (stop)
-                    ulfius_websocket_client_connection_close(&h);
-            }
+            while (!(peer_closed = ulfius_websocket_client_connection_wait_close(&h, 200) !=
+                                   U_WEBSOCKET_STATUS_OPEN) &&
+                   !stopping(a))
+                ;
+            /* When the agent closed it, Ulfius' client thread reports the
+             * close before it closes its own socket: give it a moment, or
+             * freeing now could close a descriptor a new connection reuses
+             * (docs/AGENT_PROTOCOL.md section 5). Close once, then. */
+            if (peer_closed)
+                ct_sleep_ms(200);
             ulfius_websocket_client_connection_close(&h);
         }
     }
@@ -124,26 +131,15 @@ static void *agent_thread(void *arg)
     api_agent *a = arg;
     int backoff = BACKOFF_MIN_MS;
 
-    for (;;) {
-        pthread_mutex_lock(&a->mu);
-        bool stop = a->stop;
-        pthread_mutex_unlock(&a->mu);
-        if (stop)
-            break;
+    while (!stopping(a)) {
         if (connect_once(a))
             backoff = BACKOFF_MIN_MS;
         else
             ct_log(CT_LOG_DEBUG, "api: agent %s unreachable, retry in %d ms", a->cfg->name,
                    backoff);
         /* Sleep in small steps so stopping is prompt. */
-        for (int slept = 0; slept < backoff; slept += 50) {
-            pthread_mutex_lock(&a->mu);
-            stop = a->stop;
-            pthread_mutex_unlock(&a->mu);
-            if (stop)
-                break;
+        for (int slept = 0; slept < backoff && !stopping(a); slept += 50)
             ct_sleep_ms(50);
-        }
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
     return NULL;

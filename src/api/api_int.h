@@ -122,5 +122,17 @@ void ct_api__h_vc_retire(struct ct_api *api, const api_req *req, api_resp *resp)
 void ct_api__h_health(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_openapi(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_swagger(struct ct_api *api, const api_req *req, api_resp *resp);
+/* Explorer (explorer.c). */
+void ct_api__h_chain_overview(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_chain_blocks(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_chain_block(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_chain_tx(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_chain_search(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_chain_abi(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_monitor_list(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_monitor_add(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_monitor_delete(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_monitor_events(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_explorer(struct ct_api *api, const api_req *req, api_resp *resp);
 
 #endif /* CATENA_API_INT_H */

@@ -32,6 +32,18 @@ static const struct route routes[] = {
     {"GET", "/api/openapi.json", ct_api__h_openapi},
     {"GET", "/api/swagger", ct_api__h_swagger},
     {"GET", "/api/swagger/*", ct_api__h_swagger},
+    {"GET", "/api/chain/overview", ct_api__h_chain_overview},
+    {"GET", "/api/chain/blocks", ct_api__h_chain_blocks},
+    {"GET", "/api/chain/block/{}", ct_api__h_chain_block},
+    {"GET", "/api/chain/tx/{}", ct_api__h_chain_tx},
+    {"GET", "/api/chain/search", ct_api__h_chain_search},
+    {"GET", "/api/chain/abi", ct_api__h_chain_abi},
+    {"GET", "/api/chain/monitor", ct_api__h_monitor_list},
+    {"POST", "/api/chain/monitor", ct_api__h_monitor_add},
+    {"DELETE", "/api/chain/monitor/{}", ct_api__h_monitor_delete},
+    {"GET", "/api/chain/monitor/{}/events", ct_api__h_monitor_events},
+    {"GET", "/explorer", ct_api__h_explorer},
+    {"GET", "/explorer/*", ct_api__h_explorer},
 };
 
 /* Compares the next path segment of *p with want (length n); advances. */

@@ -162,14 +162,15 @@ static int up_configs(struct up *u)
             agents, json_pack("{s:s, s:s, s:s}", "name", dc->name, "wallet", addr, "url", url));
         json_array_append_new(hashes, json_pack("{s:s, s:s}", "dc", dc->name, "sha256", hash));
     }
-    char listen[32], swagger[PATH_MAX];
+    char listen[32], swagger[PATH_MAX], web[PATH_MAX];
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)u->api_port);
     snprintf(swagger, sizeof(swagger), "%s/node_modules/swagger-ui-dist", cli_root_dir());
-    api =
-        json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:i, s:s, s:o, s:o}", "listen", listen, "rpc_url",
-                  u->node.url, "contract", contract, "from_block", (json_int_t)u->deploy_block,
-                  "cache", up_path(u, "cache.sqlite"), "reindex", 1, "agent_timeout_ms", 10000,
-                  "swagger_dir", swagger, "agents", agents, "tokens", hashes);
+    snprintf(web, sizeof(web), "%s/web", cli_root_dir());
+    api = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:i, s:s, s:s, s:o, s:o}", "listen", listen,
+                    "rpc_url", u->node.url, "contract", contract, "from_block",
+                    (json_int_t)u->deploy_block, "cache", up_path(u, "cache.sqlite"), "reindex", 1,
+                    "agent_timeout_ms", 10000, "swagger_dir", swagger, "web_dir", web, "agents",
+                    agents, "tokens", hashes);
     rc = ct_json_dump(&text, tokens);
     if (rc == 0)
         rc = ct_file_write_atomic(up_path(u, "tokens.json"), text, strlen(text), 0600);

@@ -3,6 +3,7 @@
  * time, so the C side never restates the contract's signatures. */
 #include "catena/ledger.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,40 @@ int ct_ledger_decode_result(const ct_ledger *l, json_t **out, const char *functi
         return CT_ENOTFOUND;
     if (ct_abi_decode(out, e->outputs, data, len) < 0)
         return ct_error_wrap("%s result", function);
+    return 0;
+}
+
+int ct_ledger_decode_call(const ct_ledger *l, const char **name, json_t **args, const uint8_t *data,
+                          size_t len)
+{
+    const struct entry *e = NULL;
+    json_t *list = NULL;
+    int rc;
+
+    if (len < 4)
+        return ct_error_set(CT_ENOTFOUND, "ledger: calldata shorter than a selector");
+    for (size_t i = 0; i < l->n_functions && e == NULL; i++)
+        if (memcmp(l->functions[i].id, data, 4) == 0)
+            e = &l->functions[i];
+    if (e == NULL)
+        return ct_error_set(CT_ENOTFOUND, "ledger: not a %s function", CONTRACT);
+    if ((rc = ct_abi_decode(&list, e->sig->params, data + 4, len - 4)) < 0)
+        return ct_error_wrap("ledger: %s arguments", e->name);
+    /* Name each value after its parameter, as decoded logs are. */
+    *args = json_object();
+    for (size_t i = 0; i < e->sig->params->n_items && *args != NULL; i++) {
+        const char *pn = e->sig->params->items[i]->name;
+        char key[32];
+        if (pn == NULL || *pn == '\0') {
+            snprintf(key, sizeof(key), "arg%zu", i);
+            pn = key;
+        }
+        json_object_set(*args, pn, json_array_get(list, i));
+    }
+    json_decref(list);
+    if (*args == NULL)
+        return ct_error_set(CT_ENOMEM, "ledger: out of memory");
+    *name = e->name;
     return 0;
 }
 

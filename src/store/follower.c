@@ -123,6 +123,9 @@ int ct_follower_new(ct_follower **out, ct_store *s, const ct_ledger *l, const ch
         ct_follower_free(f);
         return rc;
     }
+    struct cursor c;
+    if (load_cursor(f, &c) == 0 && c.has)
+        f->stats.processed = c.number; /* lag is right before the first poll */
     *out = f;
     return 0;
 }
@@ -364,14 +367,32 @@ static int decode_items(ct_follower *f, struct range *r)
     return 0;
 }
 
-/* Writes the range's blocks, events and the new cursor in one transaction. */
-static int write_range(ct_follower *f, const struct range *r, uint64_t *stored)
+/* Whether the stored cursor is still c (another handle may have reset the
+ * file meanwhile). Returns: 0, STEP_RETRY, or CT_EIO. */
+static int cursor_unchanged(ct_follower *f, const struct cursor *c)
+{
+    uint8_t hash[32];
+    uint64_t number;
+    int rc = ct_store__cursor_get(f->s, &number, hash);
+
+    if (rc < 0 && rc != CT_ENOTFOUND)
+        return rc;
+    if ((rc == 0) != c->has || (c->has && (number != c->number || memcmp(hash, c->hash, 32))))
+        return STEP_RETRY;
+    return 0;
+}
+
+/* Writes the range's blocks, events and the new cursor in one transaction,
+ * if the cursor is still the one the range was checked against. */
+static int write_range(ct_follower *f, const struct range *r, const struct cursor *c,
+                       uint64_t *stored)
 {
     size_t bi = 0;
     int rc;
 
     ct_store__lock(f->s);
-    rc = ct_store__begin(f->s, true);
+    if ((rc = ct_store__begin(f->s, true)) == 0)
+        rc = cursor_unchanged(f, c);
     for (size_t i = 0; i < r->n_blocks && rc == 0; i++)
         rc = ct_store__block_add(f->s, r->blocks[i].number, r->blocks[i].hash, r->blocks[i].parent,
                                  r->blocks[i].time);
@@ -393,7 +414,7 @@ static int write_range(ct_follower *f, const struct range *r, uint64_t *stored)
     }
     if (rc == 0 && (rc = ct_store__cursor_set(f->s, r->b, r->hb.hash)) == 0)
         rc = ct_store__commit(f->s);
-    if (rc < 0) {
+    if (rc != 0) {
         ct_store__rollback(f->s);
         *stored = 0;
     }
@@ -431,7 +452,7 @@ static int store_range(ct_follower *f, struct range *r, const struct cursor *c, 
 
     *stored = 0;
     if ((rc = select_items(f, r)) != 0 || (rc = verify_range(f, r, c)) != 0 ||
-        (rc = decode_items(f, r)) != 0 || (rc = write_range(f, r, stored)) != 0)
+        (rc = decode_items(f, r)) != 0 || (rc = write_range(f, r, c, stored)) != 0)
         return rc;
     stat_add(f, &f->stats.events, *stored);
     stat_set(f, &f->stats.processed, r->b);

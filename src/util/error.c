@@ -12,8 +12,13 @@ static _Thread_local char err_msg[CT_ERROR_MSG_SIZE];
 
 int ct_error_vset(int code, const char *fmt, va_list ap)
 {
+    char msg[CT_ERROR_MSG_SIZE];
+
+    /* Formatted aside first: callers may pass ct_error_last() itself as an
+     * argument ("...: %s", ct_error_last()). */
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    memcpy(err_msg, msg, sizeof(err_msg));
     err_code = code;
-    vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
     return code;
 }
 

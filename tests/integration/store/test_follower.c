@@ -442,8 +442,13 @@ static void reindex_and_restart(void **state)
     char *before, *after, *fresh;
     (void)state;
 
-    /* Restart: reopening the file catches up with nothing to do. */
+    /* Restart: reopening the file catches up with nothing to do, and the
+     * lag is known before the first poll. */
+    uint64_t processed, chain_head;
     open_cache(&s, &f);
+    ctt_ok(ct_follower_lag(f, NULL, &processed));
+    ctt_ok(ct_rpc_block_number(rpc, &chain_head));
+    assert_int_equal(processed, chain_head);
     before = dump(s);
     assert_int_equal(poll(f), 0);
     after = dump(s);

@@ -416,7 +416,7 @@ static const char tagged_app[] =
          "        host: {properties: {num_cpus: {get_input: cpus}, mem_size: {get_input: mem}}}\n"
          "    db:\n"
          "      type: tosca.nodes.DBMS\n"
-         "      metadata: {catena.arch: arm64}\n"
+         "      metadata: {catena.arch: arm64, catena.tag: cpu_intensive}\n"
          "      requirements: [{host: back}]\n"
          "    back:\n"
          "      type: tosca.nodes.Compute\n"
@@ -447,8 +447,8 @@ static void hosts_and_tags(void **state)
     assert_int_equal(h[0].n_components, 2);
     assert_true(h[0].load > 0.7499 && h[0].load < 0.7501); /* 0.25 + 0.5 */
     assert_string_equal(t->nodes[h[1].node].name, "back");
-    assert_string_equal(h[1].tag, "memory_intensive");
-    assert_string_equal(h[1].arch, "arm64"); /* catena.arch agrees with aarch64 */
+    assert_string_equal(h[1].tag, "memory_intensive"); /* the Compute node's own tag wins */
+    assert_string_equal(h[1].arch, "arm64");           /* catena.arch agrees with aarch64 */
     assert_true(h[1].arch_forced);
     assert_int_equal(h[1].disk_size, 100000000000ull);
     assert_true(h[1].load < 0);

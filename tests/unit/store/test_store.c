@@ -4,6 +4,7 @@
  * parsing of node answers and of event args into the wire form. */
 #include "harness.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "catena/store.h"
@@ -506,6 +507,91 @@ static void wire_args(void **state)
     ct_ledger_free(l);
 }
 
+/* ---------------------------------------------------------------- threads */
+
+struct reader {
+    const char *path;
+    ct_store *shared; /* the writer's handle, used through its mutex */
+    volatile int *stop;
+    int errors;
+    volatile long reads;
+    uint64_t last_seen;
+};
+
+/* Reads from its own handle and from the shared one until told to stop;
+ * counts failures (cmocka's asserts are not for threads). */
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    ct_store *own;
+    ct_store_info info;
+    json_t *v;
+
+    if (ct_store_open(&own, r->path) < 0) {
+        r->errors++;
+        return NULL;
+    }
+    while (!*r->stop) {
+        if (ct_store_vc_list(own, &v, NULL, -1, 10, 0) < 0)
+            r->errors++;
+        else
+            json_decref(v);
+        if (ct_store_dc_list(r->shared, &v) < 0)
+            r->errors++;
+        else
+            json_decref(v);
+        if (ct_store_get_info(own, &info) < 0 || info.events < r->last_seen)
+            r->errors++; /* a snapshot never goes back */
+        r->last_seen = info.events;
+        r->reads++;
+    }
+    ct_store_close(own);
+    return NULL;
+}
+
+static void concurrent_handles(void **state)
+{
+    const char *path = ctt_path("%s/threads.db", ctt_tmpdir());
+    volatile int stop = 0;
+    struct reader r[2];
+    pthread_t th[2];
+    ct_store *w, *check;
+    ct_store_info info;
+    char ev[1024];
+    (void)state;
+
+    ctt_ok(ct_store_open(&w, path));
+    for (int i = 0; i < 2; i++) {
+        r[i] = (struct reader){.path = path, .shared = w, .stop = &stop};
+        assert_int_equal(pthread_create(&th[i], NULL, reader_main, &r[i]), 0);
+    }
+    /* Write only once both readers read, so the two overlap. */
+    for (int waited = 0; (r[0].reads == 0 || r[1].reads == 0) && waited < 10000; waited++)
+        ct_sleep_ms(1);
+    for (int b = 1; b <= 200; b++) {
+        snprintf(ev, sizeof(ev),
+                 "ContainerRegistered|{\"vcTag\":\"0x%064x\",\"timestamp\":1,\"owner\":\"%s\","
+                 "\"vcType\":\"t\",\"id\":\"i%d\",\"ipAddress\":\"\",\"controller\":\"\","
+                 "\"vcpu\":1,\"vram\":1,\"vdisk\":1,\"available\":true}",
+                 b, DC1, b);
+        const char *const events[] = {ev, NULL};
+        add_block(w, (uint64_t)b, (uint8_t)b, events);
+    }
+    stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].errors, 0);
+        assert_true(r[i].reads > 0);
+    }
+    ctt_ok(ct_store_open(&check, path));
+    ctt_ok(ct_store_get_info(check, &info));
+    assert_int_equal(info.events, 200);
+    assert_int_equal(info.processed, 200);
+    ct_store_close(check);
+    ct_store_close(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +604,7 @@ int main(void)
         cmocka_unit_test(dump_is_deterministic),
         cmocka_unit_test(parse_node_answers),
         cmocka_unit_test(wire_args),
+        cmocka_unit_test(concurrent_handles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

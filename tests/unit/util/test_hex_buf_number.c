@@ -87,6 +87,10 @@ static void errors_and_log(void **state)
     assert_int_equal(ct_error_wrap("saving %s", "x"), CT_EIO);
     assert_string_equal(ct_error_last(), "saving x: disk 7");
     assert_int_equal(ct_error_code(), CT_EIO);
+    /* The last message may be an argument of the next one. */
+    ct_error_set(CT_EIO, "disk %d", 7);
+    ct_error_set(CT_EINVAL, "field 'x': %s", ct_error_last());
+    assert_string_equal(ct_error_last(), "field 'x': disk 7");
     ct_error_clear();
     assert_int_equal(ct_error_code(), CT_OK);
     assert_string_equal(ct_strerror(CT_EREVERT), "reverted");

@@ -1,0 +1,693 @@
+/* The explorer's endpoints under /api/chain/: chain overview, blocks,
+ * transactions with their Federation calls and events decoded, search,
+ * the event monitor's registrations and decoded logs, and the static
+ * explorer files of web_dir at /explorer/. Chain reads go through a
+ * per-request ct_rpc, so the browser never talks to the node itself. */
+#include "api_int.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RPC_TIMEOUT_MS 10000
+/* Most blocks one listing returns. */
+#define MAX_BLOCKS 100
+/* Most monitor logs one answer returns (newest first). */
+#define MAX_LOGS 200
+
+/* A client for this request. Returns: false with a 502 set on failure. */
+static bool rpc_open(ct_api *api, ct_rpc **rpc, api_resp *resp)
+{
+    if (ct_rpc_new(rpc, api->cfg.rpc_url, RPC_TIMEOUT_MS) == 0)
+        return true;
+    ct_api__error(resp, 502, "chain: %s", ct_error_last());
+    return false;
+}
+
+static void rpc_fail(api_resp *resp, int rc)
+{
+    if (rc == CT_ENOTFOUND)
+        ct_api__error(resp, 404, "%s", ct_error_last());
+    else
+        ct_api__error(resp, 502, "chain: %s", ct_error_last());
+}
+
+static uint64_t quantity(const json_t *v)
+{
+    uint64_t n = 0;
+    if (ct_quantity_parse_u64(&n, v) < 0)
+        n = 0;
+    return n;
+}
+
+static json_t *time_json(uint64_t secs)
+{
+    char t[CT_TIME_ISO8601_SIZE];
+    ct_time_format(t, (int64_t)(secs > INT64_MAX / 1000 ? 0 : secs) * 1000);
+    return json_string(t);
+}
+
+static bool is_contract(ct_api *api, const json_t *to)
+{
+    ct_address a;
+    const char *s = json_string_value(to);
+    return s != NULL && ct_address_parse(&a, s) == 0 &&
+           memcmp(a.b, api->cfg.contract.b, CT_ADDRESS_SIZE) == 0;
+}
+
+/* Decodes a transaction input; sets "method" and "args" on out when it
+ * is a Federation call. */
+static void decode_input(ct_api *api, json_t *out, const json_t *tx)
+{
+    const char *hex = json_string_value(json_object_get(tx, "input"));
+    const char *name;
+    uint8_t *data = NULL;
+    size_t len;
+    json_t *args = NULL;
+
+    if (hex == NULL || !is_contract(api, json_object_get(tx, "to")) ||
+        ct_hex_decode_new(&data, &len, hex) < 0)
+        return;
+    if (ct_ledger_decode_call(api->ledger, &name, &args, data, len) == 0) {
+        json_object_set_new(out, "method", json_string(name));
+        json_object_set_new(out, "args", args);
+    }
+    free(data);
+}
+
+/* A block's summary, with its transactions' summaries when full. */
+static json_t *block_json(ct_api *api, const json_t *b, bool full)
+{
+    const json_t *txs = json_object_get(b, "transactions");
+    uint64_t ts = quantity(json_object_get(b, "timestamp"));
+    json_t *out = json_pack(
+        "{s:I, s:O, s:O, s:I, s:o, s:I, s:I, s:I, s:O}", "number",
+        (json_int_t)quantity(json_object_get(b, "number")), "hash", json_object_get(b, "hash"),
+        "parent_hash", json_object_get(b, "parentHash"), "timestamp", (json_int_t)ts, "time",
+        time_json(ts), "tx_count", (json_int_t)json_array_size(txs), "gas_used",
+        (json_int_t)quantity(json_object_get(b, "gasUsed")), "gas_limit",
+        (json_int_t)quantity(json_object_get(b, "gasLimit")), "miner", json_object_get(b, "miner"));
+    if (out != NULL && full) {
+        json_t *list = json_array(), *tx;
+        size_t i;
+        json_array_foreach (txs, i, tx) {
+            json_t *t =
+                json_pack("{s:O, s:O, s:O}", "hash", json_object_get(tx, "hash"), "from",
+                          json_object_get(tx, "from"), "to",
+                          json_object_get(tx, "to") ? json_object_get(tx, "to") : json_null());
+            if (t == NULL)
+                continue;
+            decode_input(api, t, tx);
+            json_array_append_new(list, t);
+        }
+        json_object_set_new(out, "transactions", list);
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- overview */
+
+void ct_api__h_chain_overview(ct_api *api, const api_req *req, api_resp *resp)
+{
+    ct_rpc *rpc = NULL;
+    json_t *version = NULL, *latest = NULL, *dcs = NULL, *vcs = NULL;
+    uint64_t chain_id = 0, head, processed;
+    char contract[CT_ADDRESS_TEXT_SIZE];
+    int rc;
+    (void)req;
+
+    if (!rpc_open(api, &rpc, resp))
+        return;
+    if ((rc = ct_rpc_chain_id(rpc, &chain_id)) < 0 ||
+        (rc = ct_rpc_call(rpc, &version, "web3_clientVersion", NULL)) < 0 ||
+        (rc = ct_rpc_get_block_by_number(rpc, &latest, "latest", false)) < 0) {
+        rpc_fail(resp, rc);
+        goto done;
+    }
+    if (ct_store_dc_list(api->read_store, &dcs) < 0 ||
+        ct_store_vc_list(api->read_store, &vcs, NULL, -1, 0, 0) < 0) {
+        ct_api__error(resp, 500, "cache: %s", ct_error_last());
+        goto done;
+    }
+    pthread_mutex_lock(&api->wake_mu);
+    head = api->chain_head;
+    processed = api->processed;
+    pthread_mutex_unlock(&api->wake_mu);
+    ct_address_format(contract, &api->cfg.contract);
+    resp->json = json_pack(
+        "{s:I, s:O, s:s, s:I, s:o, s:I, s:I, s:I, s:I}", "chain_id", (json_int_t)chain_id,
+        "client_version", version, "contract", contract, "deploy_block",
+        (json_int_t)api->cfg.from_block, "latest_block", block_json(api, latest, false),
+        "datacenters", (json_int_t)json_array_size(dcs), "containers",
+        (json_int_t)json_array_size(vcs), "follower_processed_block", (json_int_t)processed,
+        "follower_lag_blocks", (json_int_t)(head > processed ? head - processed : 0));
+done:
+    json_decref(version);
+    json_decref(latest);
+    json_decref(dcs);
+    json_decref(vcs);
+    ct_rpc_free(rpc);
+}
+
+/* ---------------------------------------------------------------- blocks */
+
+static bool query_u64(const api_req *req, const char *name, uint64_t *out, uint64_t max,
+                      api_resp *resp)
+{
+    const char *v = ct_api__query(req, name);
+
+    if (v == NULL || *v == '\0')
+        return true;
+    if (ct_parse_uint(out, v, max) < 0) {
+        ct_api__error(resp, 400, "query '%s': %s", name, ct_error_last());
+        return false;
+    }
+    return true;
+}
+
+void ct_api__h_chain_blocks(ct_api *api, const api_req *req, api_resp *resp)
+{
+    uint64_t head, before = UINT64_MAX, limit = 20;
+    ct_rpc *rpc = NULL;
+    json_t *list = NULL;
+    int rc;
+
+    if (!query_u64(req, "before", &before, UINT64_MAX - 1, resp) ||
+        !query_u64(req, "limit", &limit, MAX_BLOCKS, resp) || !rpc_open(api, &rpc, resp))
+        return;
+    if ((rc = ct_rpc_block_number(rpc, &head)) < 0) {
+        rpc_fail(resp, rc);
+        goto done;
+    }
+    list = json_array();
+    /* Blocks strictly before "before", newest first. */
+    uint64_t top = before == UINT64_MAX || before > head + 1 ? head + 1 : before;
+    for (uint64_t n = top; n > 0 && json_array_size(list) < limit; n--) {
+        char tag[24];
+        json_t *b = NULL;
+        snprintf(tag, sizeof(tag), "0x%llx", (unsigned long long)(n - 1));
+        if ((rc = ct_rpc_get_block_by_number(rpc, &b, tag, false)) < 0) {
+            rpc_fail(resp, rc);
+            goto done;
+        }
+        json_array_append_new(list, block_json(api, b, false));
+        json_decref(b);
+    }
+    resp->json = json_pack("{s:I, s:O}", "latest", (json_int_t)head, "blocks", list);
+done:
+    json_decref(list);
+    ct_rpc_free(rpc);
+}
+
+static bool parse_hash(uint8_t out[32], const char *s)
+{
+    size_t n;
+    return strlen(s) == 66 && strncmp(s, "0x", 2) == 0 && ct_hex_decode(out, 32, &n, s, 66) == 0;
+}
+
+void ct_api__h_chain_block(ct_api *api, const api_req *req, api_resp *resp)
+{
+    const char *id = req->params[0];
+    uint8_t hash[32];
+    uint64_t num;
+    ct_rpc *rpc = NULL;
+    json_t *b = NULL;
+    int rc;
+
+    if (!rpc_open(api, &rpc, resp))
+        return;
+    if (parse_hash(hash, id)) {
+        rc = ct_rpc_get_block_by_hash(rpc, &b, hash, true);
+    } else if (ct_parse_uint(&num, id, UINT64_MAX) == 0) {
+        char tag[24];
+        snprintf(tag, sizeof(tag), "0x%llx", (unsigned long long)num);
+        rc = ct_rpc_get_block_by_number(rpc, &b, tag, true);
+    } else {
+        ct_api__error(resp, 400, "block must be a number or 0x and 64 hex digits");
+        goto done;
+    }
+    if (rc < 0 || b == NULL || json_is_null(b))
+        ct_api__error(resp, rc < 0 && rc != CT_ENOTFOUND ? 502 : 404, "block %s not found", id);
+    else
+        resp->json = block_json(api, b, true);
+done:
+    json_decref(b);
+    ct_rpc_free(rpc);
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+/* The receipt's logs, the contract's ones decoded. */
+static json_t *logs_json(ct_api *api, const json_t *receipt)
+{
+    json_t *list = json_array(), *log;
+    size_t i;
+
+    json_array_foreach (json_object_get(receipt, "logs"), i, log) {
+        json_t *e = json_pack("{s:I, s:O, s:O, s:O}", "log_index",
+                              (json_int_t)quantity(json_object_get(log, "logIndex")), "address",
+                              json_object_get(log, "address"), "topics",
+                              json_object_get(log, "topics"), "data", json_object_get(log, "data"));
+        const char *name;
+        json_t *args = NULL;
+        if (e == NULL)
+            continue;
+        if (is_contract(api, json_object_get(log, "address")) &&
+            ct_ledger_decode_log(api->ledger, &name, &args, log) == 0) {
+            json_object_set_new(e, "event", json_string(name));
+            json_object_set_new(e, "args", args);
+        }
+        json_array_append_new(list, e);
+    }
+    return list;
+}
+
+void ct_api__h_chain_tx(ct_api *api, const api_req *req, api_resp *resp)
+{
+    uint8_t hash[32];
+    char hex[67];
+    ct_rpc *rpc = NULL;
+    json_t *tx = NULL, *receipt = NULL, *params = NULL, *out;
+    int rc;
+
+    if (!parse_hash(hash, req->params[0])) {
+        ct_api__error(resp, 400, "transaction hash must be 0x and 64 hex digits");
+        return;
+    }
+    if (!rpc_open(api, &rpc, resp))
+        return;
+    ct_hex_encode(hex, sizeof(hex), hash, 32, true);
+    params = json_pack("[s]", hex);
+    if ((rc = ct_rpc_call(rpc, &tx, "eth_getTransactionByHash", params)) < 0) {
+        rpc_fail(resp, rc);
+        goto done;
+    }
+    if (!json_is_object(tx)) {
+        ct_api__error(resp, 404, "transaction %s not found", hex);
+        goto done;
+    }
+    rc = ct_rpc_get_receipt(rpc, &receipt, hash);
+    if (rc < 0 && rc != CT_ENOTFOUND) {
+        rpc_fail(resp, rc);
+        goto done;
+    }
+    const json_t *to = json_object_get(tx, "to");
+    out = json_pack(
+        "{s:s, s:O, s:O, s:I, s:O, s:O, s:I, s:O, s:O}", "hash", hex, "block_number",
+        json_object_get(tx, "blockNumber") ? json_object_get(tx, "blockNumber") : json_null(),
+        "block_hash",
+        json_object_get(tx, "blockHash") ? json_object_get(tx, "blockHash") : json_null(),
+        "tx_index", (json_int_t)quantity(json_object_get(tx, "transactionIndex")), "from",
+        json_object_get(tx, "from"), "to", to ? to : json_null(), "nonce",
+        (json_int_t)quantity(json_object_get(tx, "nonce")), "value", json_object_get(tx, "value"),
+        "input", json_object_get(tx, "input"));
+    if (out == NULL) {
+        ct_api__error(resp, 502, "chain: malformed transaction");
+        goto done;
+    }
+    json_object_set_new(out, "block_number",
+                        json_integer((json_int_t)quantity(json_object_get(tx, "blockNumber"))));
+    json_object_set_new(out, "gas", json_integer((json_int_t)quantity(json_object_get(tx, "gas"))));
+    json_object_set_new(out, "federation_call", json_boolean(is_contract(api, to)));
+    decode_input(api, out, tx);
+    if (receipt != NULL) {
+        json_object_set_new(out, "status",
+                            json_string(quantity(json_object_get(receipt, "status")) == 1
+                                            ? "success"
+                                            : "reverted"));
+        json_object_set_new(
+            out, "gas_used",
+            json_integer((json_int_t)quantity(json_object_get(receipt, "gasUsed"))));
+        json_object_set_new(out, "events", logs_json(api, receipt));
+    } else {
+        json_object_set_new(out, "status", json_string("pending"));
+        json_object_set_new(out, "events", json_array());
+    }
+    resp->json = out;
+done:
+    json_decref(params);
+    json_decref(tx);
+    json_decref(receipt);
+    ct_rpc_free(rpc);
+}
+
+/* ---------------------------------------------------------------- search */
+
+/* Answers {"kind", "id"}: what the query names and how to open it. */
+static void found(api_resp *resp, const char *kind, const char *id)
+{
+    resp->json = json_pack("{s:s, s:s}", "kind", kind, "id", id);
+}
+
+static void search_hash(ct_api *api, api_resp *resp, const char *q, const uint8_t h[32])
+{
+    ct_rpc *rpc = NULL;
+    json_t *v = NULL, *params = json_pack("[s]", q);
+
+    if (ct_store_vc_details(api->read_store, &v, h) == 0) {
+        found(resp, "vc", q);
+        goto done;
+    }
+    if (!rpc_open(api, &rpc, resp))
+        goto done;
+    if (ct_rpc_call(rpc, &v, "eth_getTransactionByHash", params) == 0 && json_is_object(v))
+        found(resp, "tx", q);
+    else if (json_decref(v), v = NULL,
+             ct_rpc_get_block_by_hash(rpc, &v, h, false) == 0 && json_is_object(v))
+        found(resp, "block", q);
+    else
+        ct_api__error(resp, 404, "no VC, transaction or block %s", q);
+done:
+    json_decref(v);
+    json_decref(params);
+    ct_rpc_free(rpc);
+}
+
+void ct_api__h_chain_search(ct_api *api, const api_req *req, api_resp *resp)
+{
+    const char *q = ct_api__query(req, "q");
+    char text[CT_ADDRESS_TEXT_SIZE];
+    uint8_t h[32];
+    uint64_t num;
+    ct_address a;
+    json_t *dc = NULL;
+
+    if (q == NULL || *q == '\0') {
+        ct_api__error(resp, 400, "query 'q' is required");
+        return;
+    }
+    if (ct_parse_uint(&num, q, UINT64_MAX) == 0) {
+        found(resp, "block", q);
+    } else if (parse_hash(h, q)) {
+        search_hash(api, resp, q, h);
+    } else if (ct_address_parse(&a, q) == 0) {
+        ct_address_format(text, &a);
+        if (ct_store_dc_by_wallet(api->read_store, &dc, &a) == 0 &&
+            json_is_true(json_object_get(dc, "registered")))
+            found(resp, "dc", text);
+        else
+            ct_api__error(resp, 404, "%s is not a registered datacenter", q);
+    } else if (ct_store_dc_by_name(api->read_store, &a, q) == 0) {
+        ct_address_format(text, &a);
+        found(resp, "dc", text);
+    } else {
+        ct_api__error(resp, 404,
+                      "nothing matches '%s' (try a VC tag, tx hash, block number, DC name or "
+                      "wallet)",
+                      q);
+    }
+    json_decref(dc);
+}
+
+void ct_api__h_chain_abi(ct_api *api, const api_req *req, api_resp *resp)
+{
+    char contract[CT_ADDRESS_TEXT_SIZE];
+    (void)req;
+
+    ct_address_format(contract, &api->cfg.contract);
+    resp->json = json_pack("{s:s, s:s, s:O}", "name", "Federation", "address", contract, "abi",
+                           ct_ledger_abi(api->ledger));
+}
+
+/* ---------------------------------------------------------------- event monitor */
+
+/* The events of abi to watch: every event entry, or those named in
+ * names when it is not empty. Out: *out new array of the ABI entries.
+ * Returns: false with a 400 set when an entry or name is bad. */
+static bool watched(json_t **out, const json_t *abi, const json_t *names, api_resp *resp)
+{
+    json_t *e, *n;
+    size_t i, k;
+
+    *out = json_array();
+    json_array_foreach (abi, i, e) {
+        const char *nm = json_string_value(json_object_get(e, "name"));
+        bool want = json_array_size(names) == 0;
+        if (!json_is_string(json_object_get(e, "type")) ||
+            strcmp(json_string_value(json_object_get(e, "type")), "event") != 0 || nm == NULL)
+            continue;
+        json_array_foreach (names, k, n)
+            want = want || (json_is_string(n) && strcmp(json_string_value(n), nm) == 0);
+        if (want)
+            json_array_append(*out, e);
+    }
+    json_array_foreach (names, k, n) {
+        bool seen = false;
+        json_array_foreach (*out, i, e)
+            seen = seen || (json_is_string(n) && json_equal(json_object_get(e, "name"), n));
+        if (!seen) {
+            ct_api__error(resp, 400, "event '%s' is not in the ABI",
+                          json_is_string(n) ? json_string_value(n) : "?");
+            json_decref(*out);
+            return false;
+        }
+    }
+    return true;
+}
+
+void ct_api__h_monitor_add(ct_api *api, const api_req *req, api_resp *resp)
+{
+    json_t *body = NULL, *abi, *names, *events = NULL;
+    const char *addr_s, *label;
+    char *abi_text = NULL, *names_text = NULL;
+    ct_address addr;
+    int64_t id;
+
+    if (ct_json_parse(&body, req->body, req->body_len, CT_JSON_MAX_DEPTH) < 0 ||
+        !json_is_object(body)) {
+        ct_api__error(resp, 400, "body: a JSON object is required");
+        goto done;
+    }
+    addr_s = json_string_value(json_object_get(body, "address"));
+    label = json_string_value(json_object_get(body, "label"));
+    abi = json_object_get(body, "abi");
+    names = json_object_get(body, "events");
+    if (json_is_string(abi) && json_string_length(abi) > 0) {
+        json_t *parsed = NULL;
+        if (ct_json_parse(&parsed, json_string_value(abi), json_string_length(abi),
+                          CT_JSON_MAX_DEPTH) < 0) {
+            ct_api__error(resp, 400, "abi: not JSON: %s", ct_error_last());
+            goto done;
+        }
+        json_object_set_new(body, "abi", parsed);
+        abi = parsed;
+    }
+    if (addr_s == NULL || ct_address_parse(&addr, addr_s) < 0) {
+        ct_api__error(resp, 400, "address: a contract address is required");
+        goto done;
+    }
+    if (!json_is_array(abi)) {
+        ct_api__error(resp, 400, "abi: the contract's ABI JSON array is required");
+        goto done;
+    }
+    if (names != NULL && !json_is_array(names)) {
+        ct_api__error(resp, 400, "events: an array of event names is expected");
+        goto done;
+    }
+    if (!watched(&events, abi, names, resp))
+        goto done;
+    if (json_array_size(events) == 0) {
+        ct_api__error(resp, 400, "abi: no events to watch");
+        goto done;
+    }
+    abi_text = json_dumps(abi, JSON_COMPACT);
+    names_text = json_dumps(names ? names : json_array(), JSON_COMPACT);
+    if (abi_text == NULL || names_text == NULL ||
+        ct_store_monitor_add(api->read_store, &id, &addr, label ? label : "", abi_text,
+                             names_text) < 0) {
+        ct_api__error(resp, 500, "cache: %s", ct_error_last());
+        goto done;
+    }
+    if (ct_store_monitor_get(api->read_store, &resp->json, id) < 0)
+        ct_api__error(resp, 500, "cache: %s", ct_error_last());
+    else
+        resp->status = 201;
+done:
+    free(abi_text);
+    free(names_text);
+    json_decref(events);
+    json_decref(body);
+}
+
+void ct_api__h_monitor_list(ct_api *api, const api_req *req, api_resp *resp)
+{
+    (void)req;
+    if (ct_store_monitor_list(api->read_store, &resp->json) < 0)
+        ct_api__error(resp, 500, "cache: %s", ct_error_last());
+}
+
+static bool monitor_id(const api_req *req, int64_t *id, api_resp *resp)
+{
+    uint64_t v;
+    if (ct_parse_uint(&v, req->params[0], INT64_MAX) < 0) {
+        ct_api__error(resp, 400, "monitor id must be a number");
+        return false;
+    }
+    *id = (int64_t)v;
+    return true;
+}
+
+void ct_api__h_monitor_delete(ct_api *api, const api_req *req, api_resp *resp)
+{
+    int64_t id;
+    int rc;
+
+    if (!monitor_id(req, &id, resp))
+        return;
+    rc = ct_store_monitor_delete(api->read_store, id);
+    if (rc == 0)
+        resp->json = json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1);
+    else
+        ct_api__error(resp, rc == CT_ENOTFOUND ? 404 : 500, "%s", ct_error_last());
+}
+
+/* Decodes one log against the watched signatures. Returns: new object or
+ * NULL when none matches. */
+static json_t *decode_watched(const json_t *log, ct_abi_sig **sigs, const json_t *entries,
+                              const uint8_t (*topic0)[32])
+{
+    uint8_t topics[4][32], *data = NULL;
+    size_t n = 0, len, dl;
+    const json_t *t, *list = json_object_get(log, "topics");
+    json_t *args = NULL, *out = NULL;
+
+    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 4)
+        return NULL;
+    json_array_foreach (list, n, t)
+        if (!json_is_string(t) || ct_hex_decode(topics[n], 32, &len, json_string_value(t), 66) < 0)
+            return NULL;
+    n = json_array_size(list);
+    if (ct_hex_decode_new(&data, &dl, json_string_value(json_object_get(log, "data"))) < 0)
+        return NULL;
+    for (size_t i = 0; i < json_array_size(entries); i++) {
+        if (memcmp(topic0[i], topics[0], 32) != 0)
+            continue;
+        if (ct_abi_decode_log(&args, sigs[i], false, (const uint8_t(*)[32])topics, n, data, dl) < 0)
+            break;
+        out = json_pack("{s:I, s:O, s:I, s:O, s:o}", "block_number",
+                        (json_int_t)quantity(json_object_get(log, "blockNumber")), "tx_hash",
+                        json_object_get(log, "transactionHash"), "log_index",
+                        (json_int_t)quantity(json_object_get(log, "logIndex")), "event",
+                        json_object_get(json_array_get(entries, i), "name"), "args", args);
+        break;
+    }
+    free(data);
+    return out;
+}
+
+/* Reads the watched logs of registration m from the chain, decoded. */
+static void monitor_logs(ct_api *api, const json_t *m, api_resp *resp)
+{
+    json_t *entries = NULL, *filter = NULL, *logs = NULL, *t0s = json_array(), *out = NULL;
+    ct_abi_sig **sigs = NULL;
+    uint8_t(*topic0)[32] = NULL;
+    ct_rpc *rpc = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    if (!watched(&entries, json_object_get(m, "abi"), json_object_get(m, "events"), resp))
+        goto done;
+    n = json_array_size(entries);
+    sigs = calloc(n + 1, sizeof(*sigs));
+    topic0 = calloc(n + 1, sizeof(*topic0));
+    if (sigs == NULL || topic0 == NULL)
+        goto oom;
+    for (i = 0; i < n; i++) {
+        if (ct_abi_sig_from_json(&sigs[i], json_array_get(entries, i)) < 0 ||
+            ct_abi_topic(topic0[i], sigs[i]) < 0) {
+            ct_api__error(resp, 400, "abi: %s", ct_error_last());
+            goto done;
+        }
+        json_array_append_new(t0s, ct_json_hex(topic0[i], 32));
+    }
+    filter = json_pack("{s:O, s:s, s:s, s:[O]}", "address", json_object_get(m, "address"),
+                       "fromBlock", "0x0", "toBlock", "latest", "topics", t0s);
+    if (filter == NULL)
+        goto oom;
+    if (!rpc_open(api, &rpc, resp))
+        goto done;
+    if ((rc = ct_rpc_get_logs(rpc, &logs, filter)) < 0) {
+        rpc_fail(resp, rc);
+        goto done;
+    }
+    out = json_array();
+    for (i = json_array_size(logs); i > 0 && json_array_size(out) < MAX_LOGS; i--) {
+        json_t *e = decode_watched(json_array_get(logs, i - 1), sigs, entries,
+                                   (const uint8_t(*)[32])topic0);
+        if (e != NULL)
+            json_array_append_new(out, e);
+    }
+    resp->json = json_pack("{s:O, s:o}", "monitor", m, "logs", out);
+    goto done;
+oom:
+    ct_api__error(resp, 500, "out of memory");
+done:
+    for (i = 0; sigs != NULL && i < n; i++)
+        ct_abi_sig_free(sigs[i]);
+    free(sigs);
+    free(topic0);
+    json_decref(entries);
+    json_decref(filter);
+    json_decref(logs);
+    json_decref(t0s);
+    ct_rpc_free(rpc);
+}
+
+void ct_api__h_monitor_events(ct_api *api, const api_req *req, api_resp *resp)
+{
+    json_t *m = NULL;
+    int64_t id;
+    int rc;
+
+    if (!monitor_id(req, &id, resp))
+        return;
+    rc = ct_store_monitor_get(api->read_store, &m, id);
+    if (rc < 0) {
+        ct_api__error(resp, rc == CT_ENOTFOUND ? 404 : 500, "%s", ct_error_last());
+        return;
+    }
+    monitor_logs(api, m, resp);
+    json_decref(m);
+}
+
+/* ---------------------------------------------------------------- static files */
+
+static const char *web_type(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".json", "application/json"},
+    };
+    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i][0]) == 0)
+            return types[i][1];
+    return "application/octet-stream";
+}
+
+/* Files of web_dir; names are checked against a strict alphabet so no
+ * path leaves the directory. Any unknown page name serves index.html, so
+ * the explorer's own routes (#/...) survive a reload. */
+void ct_api__h_explorer(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static _Thread_local char path[PATH_MAX];
+    const char *name = req->path + strlen("/explorer");
+
+    if (*name == '/')
+        name++;
+    if (*name == '\0' || strchr(name, '.') == NULL)
+        name = "index.html";
+    if (api->cfg.web_dir == NULL ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name) || name[0] == '.') {
+        ct_api__error(resp, 404, "not found");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s", api->cfg.web_dir, name);
+    resp->file = path;
+    resp->content_type = web_type(name);
+}

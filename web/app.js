@@ -1,0 +1,411 @@
+/* Catena explorer: a small single-page app over the gateway's JSON API
+ * (/api/chain/... for the chain, /api/datacenter and /api/container for
+ * the federation). Routes live in the URL hash; the current view refreshes
+ * every 2 s without reloading the page. */
+'use strict';
+
+const POLL_MS = 2000;
+const view = document.getElementById('view');
+const statusBox = document.getElementById('status');
+let refreshTimer = null;
+let dcNames = {}; // wallet (lowercase) -> DC name
+
+function esc(v) {
+  return String(v === undefined || v === null ? '' : v).replace(/[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+async function api(path, opts) {
+  const r = await fetch('/api' + path, opts);
+  let body = null;
+  try { body = await r.json(); } catch (e) { body = null; }
+  if (!r.ok) throw new Error((body && body.error) || ('HTTP ' + r.status + ' for ' + path));
+  return body;
+}
+
+function short(h, n) {
+  n = n || 10;
+  h = String(h || '');
+  return h.length > 2 * n + 2 ? h.slice(0, n + 2) + '…' + h.slice(-n) : h;
+}
+const blockLink = (n) => `<a href="#/block/${esc(n)}">${esc(n)}</a>`;
+const txLink = (h) => `<a class="mono" href="#/tx/${esc(h)}" title="${esc(h)}">${esc(short(h))}</a>`;
+const vcLink = (t) => `<a class="mono" href="#/vc/${esc(t)}" title="${esc(t)}">${esc(short(t))}</a>`;
+function dcLink(w) {
+  if (!w) return '';
+  const name = dcNames[String(w).toLowerCase()];
+  return `<a href="#/dc/${esc(w)}" title="${esc(w)}">${esc(name || short(w, 6))}</a>`;
+}
+function card(k, v) { return `<div class="card"><div class="k">${esc(k)}</div><div class="v">${v}</div></div>`; }
+function kv(obj) {
+  return '<dl class="kv">' + Object.keys(obj).map((k) => `<dt>${esc(k)}</dt><dd>${obj[k]}</dd>`).join('') + '</dl>';
+}
+function argsTable(args) {
+  if (!args) return '';
+  return '<table><tr><th>Parameter</th><th>Value</th></tr>' + Object.keys(args).map((k) =>
+    `<tr><td>${esc(k)}</td><td class="mono">${esc(typeof args[k] === 'object' ? JSON.stringify(args[k]) : args[k])}</td></tr>`).join('') + '</table>';
+}
+
+async function loadDcNames() {
+  try {
+    const list = await api('/datacenter');
+    for (const d of list) dcNames[String(d.wallet).toLowerCase()] = d.name;
+  } catch (e) { /* names are a nicety */ }
+}
+
+/* ---------------------------------------------------------------- views */
+
+async function overview() {
+  const [o, b] = await Promise.all([api('/chain/overview'), api('/chain/blocks?limit=10')]);
+  const t = o.latest_block;
+  return `<h1>Chain overview</h1>
+  <div class="cards" id="overview">
+    ${card('Chain id', esc(o.chain_id))}
+    ${card('Client', esc(o.client_version))}
+    ${card('Latest block', blockLink(t.number))}
+    ${card('Block time', esc(t.time))}
+    ${card('Datacenters', `<a href="#/dcs">${esc(o.datacenters)}</a>`)}
+    ${card('Containers', `<a href="#/vcs">${esc(o.containers)}</a>`)}
+    ${card('Follower lag', esc(o.follower_lag_blocks) + ' blocks')}
+    ${card('Federation contract', `<span class="mono">${esc(o.contract)}</span>`)}
+  </div>
+  <h2>Latest blocks</h2>${blocksTable(b.blocks)}`;
+}
+
+function blocksTable(blocks) {
+  return `<table id="blocks"><tr><th>Block</th><th>Time</th><th>Transactions</th><th>Gas used</th><th>Hash</th></tr>` +
+    blocks.map((b) => `<tr class="block-row"><td>${blockLink(b.number)}</td><td>${esc(b.time)}</td>
+      <td>${esc(b.tx_count)}</td><td>${esc(b.gas_used)}</td><td class="mono">${esc(short(b.hash))}</td></tr>`).join('') +
+    '</table>';
+}
+
+async function blocks(params) {
+  const before = params.get('before');
+  const b = await api('/chain/blocks?limit=20' + (before ? '&before=' + encodeURIComponent(before) : ''));
+  const last = b.blocks.length ? b.blocks[b.blocks.length - 1].number : 0;
+  return `<h1>Blocks</h1>${blocksTable(b.blocks)}
+    <div class="pager">${before ? '<a href="#/blocks">Newest</a>' : ''}
+    ${last > 0 ? `<a href="#/blocks?before=${last}">Older →</a>` : ''}</div>`;
+}
+
+async function block(id) {
+  const b = await api('/chain/block/' + encodeURIComponent(id));
+  const rows = b.transactions.map((t) => `<tr><td>${txLink(t.hash)}</td><td class="mono">${esc(t.from)}</td>
+    <td class="mono">${esc(t.to || '(contract creation)')}</td><td>${esc(t.method || '')}</td></tr>`).join('');
+  return `<h1>Block ${esc(b.number)}</h1>
+  ${kv({ Number: esc(b.number), Hash: `<span class="mono">${esc(b.hash)}</span>`,
+    Parent: b.number > 0 ? `<a class="mono" href="#/block/${esc(b.number - 1)}">${esc(b.parent_hash)}</a>` : esc(b.parent_hash),
+    Time: esc(b.time), 'Gas used': esc(b.gas_used) + ' of ' + esc(b.gas_limit), Miner: `<span class="mono">${esc(b.miner)}</span>` })}
+  <h2>Transactions (${b.transactions.length})</h2>
+  <table id="block-txs"><tr><th>Hash</th><th>From</th><th>To</th><th>Method</th></tr>${rows}</table>`;
+}
+
+async function tx(hash) {
+  const t = await api('/chain/tx/' + encodeURIComponent(hash));
+  const status = `<span class="badge ${t.status === 'success' ? 'ok' : 'bad'}">${esc(t.status)}</span>`;
+  const events = t.events.map((e) => `<h3>${esc(e.event || '(undecoded log)')} <small class="mono">log ${esc(e.log_index)} · ${esc(e.address)}</small></h3>` +
+    (e.args ? argsTable(e.args) : `<pre>${esc(JSON.stringify({ topics: e.topics, data: e.data }, null, 1))}</pre>`)).join('');
+  return `<h1>Transaction</h1>
+  ${kv({ Hash: `<span class="mono">${esc(t.hash)}</span>`, Status: status, Block: blockLink(t.block_number),
+    From: `<span class="mono">${esc(t.from)}</span>`, To: `<span class="mono">${esc(t.to || '(contract creation)')}</span>`,
+    Nonce: esc(t.nonce), Gas: esc(t.gas_used) + ' used of ' + esc(t.gas), Value: esc(t.value) })}
+  <h2>Decoded call</h2>
+  <div id="decoded-call">${t.method ? `<p>Method <b id="method">${esc(t.method)}</b> of the Federation contract</p>${argsTable(t.args)}` : '<p>Not a Federation contract call.</p>'}</div>
+  <h2>Events (${t.events.length})</h2><div id="tx-events">${events || '<p>None.</p>'}</div>
+  <h2>Raw input</h2><pre id="raw-input">${esc(t.input)}</pre>`;
+}
+
+async function dcs() {
+  const list = await api('/datacenter');
+  return `<h1>Datacenters</h1><table id="dcs"><tr><th>Name</th><th>Wallet</th><th>Registered at</th><th>Containers</th></tr>` +
+    list.map((d) => `<tr><td><a href="#/dc/${esc(d.wallet)}">${esc(d.name)}</a></td><td class="mono">${esc(d.wallet)}</td>
+      <td>${esc(d.registered_at)}</td><td>${esc(d.containers)}</td></tr>`).join('') + '</table>';
+}
+
+function vcsTable(list) {
+  return `<table class="vcs"><tr><th>VC tag</th><th>Type</th><th>Id</th><th>Host</th><th>Available</th><th>Updated</th></tr>` +
+    list.map((v) => `<tr><td>${vcLink(v.vc_tag)}</td><td>${esc(v.vc_type)}</td><td class="mono">${esc(v.id)}</td>
+      <td>${dcLink(v.host)}</td><td>${v.retired ? '<span class="badge">retired</span>' : `<span class="badge ${v.available ? 'ok' : 'bad'}">${v.available ? 'yes' : 'no'}</span>`}</td>
+      <td>${esc(v.updated)}</td></tr>`).join('') + '</table>';
+}
+
+async function dc(wallet) {
+  const [d, list] = await Promise.all([api('/datacenter/' + encodeURIComponent(wallet) + '/details'),
+    api('/container?limit=1000&dc=' + encodeURIComponent(wallet))]);
+  return `<h1>Datacenter ${esc(d.name)}</h1>
+  ${kv({ Name: esc(d.name), Wallet: `<span class="mono">${esc(d.wallet)}</span>`, Registered: esc(d.registered) })}
+  <h2>Containers hosted (${list.length})</h2>${vcsTable(list)}`;
+}
+
+async function vcs() {
+  const list = await api('/container?limit=1000');
+  return `<h1>Containers</h1>${vcsTable(list)}`;
+}
+
+/* ---------------------------------------------------------------- VC page */
+
+/* The lifecycle as text per event, following the VC's id across DCs. */
+function timelineItems(history) {
+  let id = null;
+  return history.map((e) => {
+    const a = e.args || {};
+    let what = '';
+    switch (e.name) {
+      case 'ContainerRegistered':
+        id = a.id;
+        what = `Registered at ${dcLink(a.owner)} with id <span class="mono">${esc(a.id)}</span>, ${a.available ? 'available' : 'unavailable'}`;
+        break;
+      case 'ContainerAvailabilityChanged':
+        what = `${a.available ? 'Available' : 'Unavailable'} at ${dcLink(a.host)}`;
+        break;
+      case 'ContainerMigrationPending':
+        what = `Migration intent ${dcLink(a.from)} → ${dcLink(a.to)} (price ${esc(a.price)}, invoice ${esc(a.invoice)})`;
+        break;
+      case 'ContainerMigrated':
+        what = `Migration confirmed ${dcLink(a.from)} → ${dcLink(a.to)}: id <span class="mono">${esc(id)}</span> → <span class="mono">${esc(a.id)}</span>`;
+        id = a.id;
+        break;
+      case 'ContainerRetired':
+        what = `Retired at ${dcLink(a.host)}`;
+        break;
+      default:
+        what = esc(JSON.stringify(a));
+    }
+    return `<li class="event"><b>${esc(e.name)}</b> — ${what}
+      <div class="when">reported ${esc(a.timestamp || '')} · block ${blockLink(e.block_number)} · tx ${txLink(e.tx_hash)}</div></li>`;
+  }).join('');
+}
+
+function toLocalInput(iso) { return iso ? String(iso).slice(0, 16) : ''; }
+
+/* Default SLA window: from registration to a day after the last change. */
+function defaultWindow(history) {
+  const times = history.map((e) => Date.parse((e.args && e.args.timestamp) || e.created)).filter((x) => !isNaN(x));
+  const from = times.length ? Math.min(...times) : Date.now() - 86400000;
+  const to = Math.min(Date.now(), (times.length ? Math.max(...times) : Date.now()) + 86400000);
+  return [new Date(from).toISOString(), new Date(Math.max(to, from + 60000)).toISOString()];
+}
+
+/* Availability over the window as an SVG step line (1 up, 0 down). */
+function slaChart(sla) {
+  const W = 1000, H = 160, P = 30;
+  const t0 = Date.parse(sla.from), t1 = Date.parse(sla.to);
+  const x = (t) => P + ((t - t0) / Math.max(1, t1 - t0)) * (W - 2 * P);
+  const yUp = 30, yDown = H - 30;
+  let d = `M ${x(t0).toFixed(1)} ${yUp}`;
+  for (const iv of sla.downtime) {
+    const a = Math.max(t0, Date.parse(iv.from)), b = Math.min(t1, Date.parse(iv.to));
+    d += ` L ${x(a).toFixed(1)} ${yUp} L ${x(a).toFixed(1)} ${yDown} L ${x(b).toFixed(1)} ${yDown} L ${x(b).toFixed(1)} ${yUp}`;
+  }
+  d += ` L ${x(t1).toFixed(1)} ${yUp}`;
+  const label = (t, anchor) => `<text x="${x(t).toFixed(1)}" y="${H - 6}" font-size="12" text-anchor="${anchor}" fill="#556">${esc(new Date(t).toISOString().slice(0, 16).replace('T', ' '))}</text>`;
+  return `<svg id="sla-chart" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="availability over time">
+    <line x1="${P}" y1="${yUp}" x2="${W - P}" y2="${yUp}" stroke="#cde" stroke-dasharray="4 4"/>
+    <line x1="${P}" y1="${yDown}" x2="${W - P}" y2="${yDown}" stroke="#cde" stroke-dasharray="4 4"/>
+    <text x="2" y="${yUp + 4}" font-size="12" fill="#556">up</text><text x="2" y="${yDown + 4}" font-size="12" fill="#556">down</text>
+    <path d="${d}" fill="none" stroke="#2d6cb5" stroke-width="2.5"/>
+    ${label(t0, 'start')}${label(t1, 'end')}</svg>`;
+}
+
+async function vc(tag) {
+  const [d, f, h] = await Promise.all([api(`/container/${tag}/details`), api(`/container/${tag}/flavor`),
+    api(`/container/${tag}/history`)]);
+  await loadDcNames();
+  const [from, to] = defaultWindow(h);
+  return {
+    html: `<h1>Container <span class="mono">${esc(short(tag, 8))}</span></h1>
+    <div id="vc-details">${vcDetails(d, f, tag)}</div>
+    <h2>Lifecycle across datacenters</h2><ul class="timeline" id="timeline">${timelineItems(h)}</ul>
+    <h2>SLA availability</h2>
+    <form class="row" id="sla-form">
+      <label>From (UTC)<input type="datetime-local" id="sla-from" value="${toLocalInput(from)}"></label>
+      <label>To (UTC)<input type="datetime-local" id="sla-to" value="${toLocalInput(to)}"></label>
+      <label>Target %<input type="number" id="sla-target" value="99" min="0" max="100" step="0.1"></label>
+      <button type="submit">Show</button>
+    </form>
+    <div id="sla-summary"></div><div class="chart" id="sla"></div>`,
+    after: () => {
+      document.getElementById('sla-form').addEventListener('submit', (ev) => { ev.preventDefault(); drawSla(tag); });
+      drawSla(tag);
+    },
+    refresh: async () => {
+      const [d2, f2, h2] = await Promise.all([api(`/container/${tag}/details`), api(`/container/${tag}/flavor`),
+        api(`/container/${tag}/history`)]);
+      setHtml('vc-details', vcDetails(d2, f2, tag));
+      setHtml('timeline', timelineItems(h2));
+      await drawSla(tag);
+    },
+  };
+}
+
+function vcDetails(d, f, tag) {
+  return kv({ 'VC tag': `<span class="mono">${esc(tag)}</span>`, Type: esc(d.vc_type), Id: `<span class="mono">${esc(d.id)}</span>`,
+    Host: dcLink(d.host), Owner: dcLink(d.owner),
+    Available: d.retired ? 'retired' : `<span class="badge ${d.available ? 'ok' : 'bad'}">${d.available ? 'yes' : 'no'}</span>`,
+    'IP address': esc(d.ip_address), Controller: esc(d.controller), Created: esc(d.created), Updated: esc(d.updated),
+    Flavour: `${esc(f.vcpu)} vCPU · ${esc(f.vram)} MiB RAM · ${esc(f.vdisk)} GiB disk` });
+}
+
+async function drawSla(tag) {
+  const from = document.getElementById('sla-from'), to = document.getElementById('sla-to');
+  const target = document.getElementById('sla-target');
+  if (!from || !to) return;
+  const q = `from=${encodeURIComponent(from.value + ':00Z')}&to=${encodeURIComponent(to.value + ':00Z')}&target=${encodeURIComponent(target.value)}`;
+  const s = await api(`/container/${tag}/sla/?${q}`);
+  setHtml('sla-summary', `<p>Availability <b id="sla-availability">${esc(s.availability)}%</b> (target ${esc(s.target)}%),
+    downtime ${esc(s.downtime_seconds)} s over ${esc(s.measured_seconds)} s measured:
+    <span class="badge ${s.state === 'ok' ? 'ok' : 'bad'}">${esc(s.state)}</span></p>`);
+  setHtml('sla', slaChart(s));
+}
+
+/* ---------------------------------------------------------------- event monitor */
+
+async function monitor() {
+  const list = await api('/chain/monitor');
+  return {
+    html: `<h1>Event monitor</h1>
+    <p>Register a contract: paste its address and ABI JSON, pick the events to watch. Matching logs appear below, decoded, as blocks arrive.</p>
+    <form id="monitor-form">
+      <div class="row">
+        <label>Contract address<input id="mon-address" size="46" placeholder="0x…" required></label>
+        <label>Label<input id="mon-label" placeholder="optional"></label>
+        <button type="button" class="secondary" id="mon-federation">Use the Federation contract</button>
+      </div>
+      <label>ABI JSON<textarea id="mon-abi" placeholder='[{"type":"event","name":"Transfer",...}]'></textarea></label>
+      <div class="events-choice" id="mon-events"></div>
+      <button type="submit" id="mon-submit">Watch</button>
+    </form>
+    <div id="monitors">${monitorsHtml(list)}</div>`,
+    after: () => {
+      const abiBox = document.getElementById('mon-abi');
+      abiBox.addEventListener('input', () => showEventChoices(abiBox.value));
+      document.getElementById('mon-federation').addEventListener('click', async () => {
+        const f = await api('/chain/abi');
+        document.getElementById('mon-address').value = f.address;
+        document.getElementById('mon-label').value = f.name;
+        abiBox.value = JSON.stringify(f.abi, null, 1);
+        showEventChoices(abiBox.value);
+      });
+      document.getElementById('monitor-form').addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const events = [...document.querySelectorAll('#mon-events input:checked')].map((c) => c.value);
+        try {
+          await api('/chain/monitor', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ address: document.getElementById('mon-address').value.trim(),
+              label: document.getElementById('mon-label').value, abi: abiBox.value, events }) });
+          setStatus('');
+          await refreshMonitors();
+        } catch (e) { setStatus(e.message); }
+      });
+      refreshMonitors();
+    },
+    refresh: refreshMonitors,
+  };
+}
+
+function showEventChoices(text) {
+  const box = document.getElementById('mon-events');
+  let abi;
+  try { abi = JSON.parse(text); } catch (e) { box.innerHTML = '<span>ABI is not valid JSON yet.</span>'; return; }
+  const names = (Array.isArray(abi) ? abi : []).filter((e) => e.type === 'event').map((e) => e.name);
+  box.innerHTML = names.length ? names.map((n) => `<label><input type="checkbox" value="${esc(n)}" checked> ${esc(n)}</label>`).join('') : '<span>No events in this ABI.</span>';
+}
+
+function monitorsHtml(list) {
+  if (!list.length) return '<p>No contracts registered yet.</p>';
+  return list.map((m) => `<section class="monitor" data-id="${esc(m.id)}">
+    <h2>#${esc(m.id)} ${esc(m.label)} <small class="mono">${esc(m.address)}</small>
+      <button class="secondary" data-del="${esc(m.id)}">Remove</button></h2>
+    <p>Watching: ${esc(m.events.length ? m.events.join(', ') : 'all events')}</p>
+    <div class="logs" id="logs-${esc(m.id)}">Loading…</div></section>`).join('');
+}
+
+async function refreshMonitors() {
+  const box = document.getElementById('monitors');
+  if (!box) return;
+  const list = await api('/chain/monitor');
+  const ids = list.map((m) => String(m.id)).join(',');
+  if (box.dataset.ids !== ids) {
+    box.innerHTML = monitorsHtml(list);
+    box.dataset.ids = ids;
+    box.querySelectorAll('[data-del]').forEach((b) => b.addEventListener('click', async () => {
+      await api('/chain/monitor/' + b.dataset.del, { method: 'DELETE' });
+      refreshMonitors();
+    }));
+  }
+  for (const m of list) {
+    const r = await api(`/chain/monitor/${m.id}/events`);
+    setHtml('logs-' + m.id, r.logs.length ? `<table class="decoded-logs"><tr><th>Block</th><th>Tx</th><th>Event</th><th>Arguments</th></tr>` +
+      r.logs.map((l) => `<tr class="decoded-log"><td>${blockLink(l.block_number)}</td><td>${txLink(l.tx_hash)}</td>
+        <td class="event-name">${esc(l.event)}</td><td class="mono">${esc(Object.keys(l.args).map((k) => k + '=' + l.args[k]).join(', '))}</td></tr>`).join('') + '</table>'
+      : '<p>No matching events yet.</p>');
+  }
+}
+
+/* ---------------------------------------------------------------- router */
+
+function setHtml(id, html) {
+  const el = document.getElementById(id);
+  if (el && el.innerHTML !== html) el.innerHTML = html;
+}
+function setStatus(msg) { statusBox.textContent = msg; }
+
+async function route() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const [path, qs] = hash.split('?');
+  const params = new URLSearchParams(qs || '');
+  const parts = path.split('/').filter(Boolean);
+  const table = {
+    '': () => overview(), blocks: () => blocks(params), block: () => block(parts[1]), tx: () => tx(parts[1]),
+    dcs: () => dcs(), dc: () => dc(parts[1]), vcs: () => vcs(), vc: () => vc(parts[1]), monitor: () => monitor(),
+  };
+  const fn = table[parts[0] || ''];
+  if (!fn) { view.innerHTML = '<h1>Not found</h1>'; return null; }
+  await loadDcNames();
+  let r = await fn();
+  if (typeof r === 'string') {
+    const again = fn;
+    r = { html: r, refresh: async () => { const h = await again(); if (typeof h === 'string' && view.dataset.html !== h) { view.innerHTML = h; view.dataset.html = h; } } };
+  }
+  view.innerHTML = r.html;
+  view.dataset.html = r.html;
+  if (r.after) r.after();
+  return r;
+}
+
+let current = null;
+async function navigate() {
+  clearTimeout(refreshTimer);
+  const at = location.hash;
+  try {
+    setStatus('');
+    current = await route();
+  } catch (e) {
+    current = null;
+    view.innerHTML = `<h1>Cannot show this page</h1><p>${esc(e.message)}</p>`;
+  }
+  schedule(at);
+}
+
+function schedule(at) {
+  refreshTimer = setTimeout(async () => {
+    if (location.hash !== at) return;
+    try {
+      if (current && current.refresh) await current.refresh();
+      setStatus('');
+    } catch (e) { setStatus('Update failed: ' + e.message); }
+    schedule(at);
+  }, POLL_MS);
+}
+
+document.getElementById('search').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const q = document.getElementById('q').value.trim();
+  if (!q) return;
+  try {
+    const r = await api('/chain/search?q=' + encodeURIComponent(q));
+    location.hash = `#/${r.kind}/${r.id}`;
+  } catch (e) { setStatus(e.message); }
+});
+window.addEventListener('hashchange', navigate);
+navigate();
