@@ -58,8 +58,8 @@ int ct_ledger_decode_log(const ct_ledger *l, const char **name, json_t **args, c
  * Returns: 0; CT_ENOTFOUND when the selector is not a Federation function
  * (or data is shorter than 4 bytes); CT_EPARSE when the arguments are
  * malformed. */
-int ct_ledger_decode_call(const ct_ledger *l, const char **name, json_t **args,
-                          const uint8_t *data, size_t len);
+int ct_ledger_decode_call(const ct_ledger *l, const char **name, json_t **args, const uint8_t *data,
+                          size_t len);
 
 /* topic 0 of the event called name. Returns: 0 or CT_ENOTFOUND. */
 int ct_ledger_event_topic(const ct_ledger *l, uint8_t out[32], const char *name);

@@ -555,7 +555,8 @@ static json_t *decode_watched(const json_t *log, ct_abi_sig **sigs, const json_t
     if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 4)
         return NULL;
     json_array_foreach (list, n, t)
-        if (!json_is_string(t) || ct_hex_decode(topics[n], 32, &len, json_string_value(t), 66) < 0)
+        if (!json_is_string(t) || json_string_length(t) != 66 ||
+            ct_hex_decode(topics[n], 32, &len, json_string_value(t), 66) < 0)
             return NULL;
     n = json_array_size(list);
     if (ct_hex_decode_new(&data, &dl, json_string_value(json_object_get(log, "data"))) < 0)

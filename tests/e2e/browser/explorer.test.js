@@ -117,7 +117,18 @@ after(async () => {
     try { process.kill(-pid, 'SIGKILL'); } catch (e) { /* gone */ }
     try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ }
   }
-  if (tmp && !process.env.CATENA_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+  // Under ASan/UBSan the services report at exit into their logs.
+  const reports = [];
+  for (const dir of tmp ? [tmp, path.join(tmp, 'up')] : []) {
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      if (!f.endsWith('.log')) continue;
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(text)) reports.push(`${f}:\n${text}`);
+    }
+  }
+  if (tmp && !process.env.CATENA_KEEP_TMP && reports.length === 0)
+    fs.rmSync(tmp, { recursive: true, force: true });
+  if (reports.length > 0) throw new Error('sanitizer reports (logs kept in ' + tmp + '):\n' + reports.join('\n'));
 });
 
 test('seed flow over REST', async () => {
