@@ -27,6 +27,11 @@ const cli_cmd *cli_find(const char *name);
  * Returns: CLI_USAGE. */
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints "catena CMD[ SUB]: message" (one line) to stderr for bad input.
+ * Returns: CLI_USAGE. */
+int cli_bad_input(const char *cmd, const char *sub, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prints the full help of cmd to stdout. */
 void cli_print_help(const cli_cmd *cmd);
 

@@ -20,21 +20,6 @@ struct fed {
     const char *dc_filter, *available;
 };
 
-static int fed_error(const struct fed *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int fed_error(const struct fed *f, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "catena %s: ", f->sub);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return CLI_USAGE;
-}
-
 /* Fills api and token from flags, CATENA_API / CATENA_TOKEN, or the
  * federation file (its DC named by --as, else the DC the command acts
  * for). */
@@ -49,16 +34,17 @@ static int fed_resolve(struct fed *f, const char *file, const char *api, const c
     if (file != NULL || (api == NULL && env_api == NULL)) {
         const char *path = file ? file : "catena-up/federation.json";
         if (ct_file_read(&text, &len, path, 1 << 20) < 0)
-            return fed_error(f, "%s (give --api URL or --federation FILE)", ct_error_last());
+            return cli_bad_input(f->sub, NULL, "%s (give --api URL or --federation FILE)",
+                                 ct_error_last());
         if (ct_json_parse(&f->doc, text, len, 16) < 0) {
             free(text);
-            return fed_error(f, "%s: %s", path, ct_error_last());
+            return cli_bad_input(f->sub, NULL, "%s: %s", path, ct_error_last());
         }
         free(text);
     }
     api = api ? api : env_api ? env_api : json_string_value(json_object_get(f->doc, "api_url"));
     if (api == NULL || (f->api = strdup(api)) == NULL)
-        return fed_error(f, "no gateway URL");
+        return cli_bad_input(f->sub, NULL, "no gateway URL");
     if (env_tok != NULL && (f->token = strdup(env_tok)) == NULL)
         abort();
     json_array_foreach (json_object_get(f->doc, "datacenters"), i, d) {
@@ -143,7 +129,7 @@ static int fed_opts(struct fed *f, int argc, char **argv, const char **file, con
         case 'I': f->invoice = optarg; break;
         case 'D': f->dc_filter = optarg; break;
         case 'v': f->available = optarg; break;
-        default: return fed_error(f, "bad option '%s'", argv[optind - 1]);
+        default: return cli_bad_input(f->sub, NULL, "bad option '%s'", argv[optind - 1]);
         }
     }
     return 0;
@@ -184,7 +170,7 @@ static int dc_main(struct fed *f, int argc, char **argv)
         json_decref(body);
         return rc;
     }
-    return fed_error(f, "expected: list | show WALLET | register NAME WALLET");
+    return cli_bad_input(f->sub, NULL, "expected: list | show WALLET | register NAME WALLET");
 }
 
 /* vc verbs that only read: show, flavor, history, pending, sla, tag, list. */
@@ -232,9 +218,10 @@ static int vc_write(struct fed *f, const char *verb, const char *dc, const char 
         action = "retire";
         body = json_pack("{s:s}", "timestamp", when(f));
     } else {
-        return fed_error(f, "expected: availability DC TAG true|false | migrate DC TAG --dest DC "
-                            "--price P --invoice I | confirm DC TAG --id ID [--ip IP] "
-                            "[--controller URL] --price P --invoice I | retire DC TAG");
+        return cli_bad_input(f->sub, NULL,
+                             "expected: availability DC TAG true|false | migrate DC TAG --dest DC "
+                             "--price P --invoice I | confirm DC TAG --id ID [--ip IP] "
+                             "[--controller URL] --price P --invoice I | retire DC TAG");
     }
     snprintf(path, sizeof(path), "/datacenter/%s/container/%s/%s/", dc, tag, action);
     rc = fed_call(f, "POST", path, body);
@@ -262,7 +249,7 @@ static int vc_main(struct fed *f, int argc, char **argv)
         json_t *body;
         char path[256];
         if (ct_json_parse(&body, argv[optind + 2], strlen(argv[optind + 2]), 8) < 0)
-            return fed_error(f, "body: %s", ct_error_last());
+            return cli_bad_input(f->sub, NULL, "body: %s", ct_error_last());
         snprintf(path, sizeof(path), "/datacenter/%s/container/register/", argv[optind + 1]);
         int rc = fed_call(f, "POST", path, body);
         json_decref(body);
@@ -271,7 +258,7 @@ static int vc_main(struct fed *f, int argc, char **argv)
     if (n >= 3)
         return vc_write(f, verb, argv[optind + 1], argv[optind + 2],
                         n >= 4 ? argv[optind + 3] : NULL);
-    return fed_error(f, "unknown or incomplete command; see 'catena help vc'");
+    return cli_bad_input(f->sub, NULL, "unknown or incomplete command; see 'catena help vc'");
 }
 
 static int fed_main(int argc, char **argv, bool dc)

@@ -23,22 +23,12 @@ typedef struct tool_cmd {
     int (*run)(int argc, char **argv);
 } tool_cmd;
 
+/* Bad input of a tool subcommand: "catena tool SUB: ...", exit 2. */
+#define bad_input(sub, ...) cli_bad_input("tool", (sub), __VA_ARGS__)
+
 static const cli_cmd *self(void)
 {
     return cli_find("tool");
-}
-
-/* Reports bad input for a tool subcommand. Returns: CLI_USAGE. */
-__attribute__((format(printf, 2, 3))) static int bad_input(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "catena tool %s: ", sub);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return CLI_USAGE;
 }
 
 static int print_json(const json_t *v)

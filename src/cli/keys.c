@@ -11,33 +11,20 @@
 #include "catena/crypto.h"
 #include "catena/util.h"
 
-/* Reports bad input as "catena <who>: ...". Returns: CLI_USAGE. */
-__attribute__((format(printf, 2, 3))) static int bad_input(const char *who, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "catena %s: ", who);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return CLI_USAGE;
-}
-
 int cli_read_secret(char **out, const char *who, const char *file, const char *env)
 {
     size_t len;
 
     if (file != NULL) {
         if (ct_file_read(out, &len, file, CT_KEYSTORE_MAX_SIZE) < 0)
-            return bad_input(who, "%s", ct_error_last());
+            return cli_bad_input(who, NULL, "%s", ct_error_last());
         while (len > 0 && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r'))
             (*out)[--len] = '\0';
         return 0;
     }
     const char *v = getenv(env);
     if (v == NULL)
-        return bad_input(who, "environment variable %s is not set", env);
+        return cli_bad_input(who, NULL, "environment variable %s is not set", env);
     if ((*out = strdup(v)) == NULL)
         abort(); /* the CLI may abort on allocation failure (STYLE.md) */
     return 0;
@@ -59,9 +46,9 @@ int cli_parse_key(uint8_t key[32], const char *who, const char *text)
     while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\n'))
         n--;
     if (ct_hex_decode(key, CT_SECKEY_SIZE, &len, text, n) < 0 || len != CT_SECKEY_SIZE)
-        return bad_input(who, "private key must be 32 bytes of hex");
+        return cli_bad_input(who, NULL, "private key must be 32 bytes of hex");
     if (ct_seckey_verify(key) < 0)
-        return bad_input(who, "not a valid secp256k1 private key");
+        return cli_bad_input(who, NULL, "not a valid secp256k1 private key");
     return 0;
 }
 
@@ -73,7 +60,7 @@ int cli_load_key(uint8_t key[32], const char *who, const char *key_file, const c
     int rc;
 
     if ((key_file == NULL) == (key_env == NULL))
-        return bad_input(who, "give exactly one of --key-file F or --key-env VAR");
+        return cli_bad_input(who, NULL, "give exactly one of --key-file F or --key-env VAR");
     if ((rc = cli_read_secret(&text, who, key_file, key_env)) != 0)
         return rc;
     if (text[0] != '{') {
@@ -82,10 +69,10 @@ int cli_load_key(uint8_t key[32], const char *who, const char *key_file, const c
         return rc;
     }
     if (pw_file == NULL && pw_env == NULL)
-        rc = bad_input(who, "a keystore needs --password-file F or --password-env VAR");
+        rc = cli_bad_input(who, NULL, "a keystore needs --password-file F or --password-env VAR");
     else if ((rc = cli_read_secret(&pw, who, pw_file, pw_env)) == 0 &&
              ct_keystore_decrypt(key, &addr, text, strlen(text), pw, strlen(pw)) < 0)
-        rc = bad_input(who, "%s", ct_error_last());
+        rc = cli_bad_input(who, NULL, "%s", ct_error_last());
     cli_free_secret(pw);
     cli_free_secret(text);
     return rc;

@@ -147,6 +147,18 @@ void cli_print_help(const cli_cmd *cmd)
     printf("usage: %s\n\n%s", cmd->usage, cmd->help_fn ? cmd->help_fn() : cmd->help);
 }
 
+int cli_bad_input(const char *cmd, const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "catena %s%s%s: ", cmd, sub ? " " : "", sub ? sub : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_USAGE;
+}
+
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;
