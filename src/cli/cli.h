@@ -73,6 +73,7 @@ int cli_load_key(uint8_t key[32], const char *who, const char *key_file, const c
 
 int cmd_up(int argc, char **argv);
 int cmd_api(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_dc(int argc, char **argv);
 int cmd_vc(int argc, char **argv);

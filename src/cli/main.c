@@ -118,6 +118,14 @@ static const cli_cmd commands[] = {
      "  --reindex           rebuild the cache from the chain at start\n"
      "  --check             only validate the configuration\n",
      NULL, cmd_api},
+    {"deploy", "deploy the Federation contract (embedded) and print its address",
+     "catena deploy --rpc URL (--key-file F | --key-env VAR) [--password-file F | "
+     "--password-env VAR] [--consortium] [--json]",
+     "Deploys the Federation contract compiled into catena. By default any wallet\n"
+     "may register a datacenter (dev mode); with --consortium the deploying\n"
+     "account (the federation admin) must admit each DC's wallet first\n"
+     "(admitDatacenter). The key file holds a hex key or a keystore v3 file.\n",
+     NULL, cmd_deploy},
     {"help", "show help for catena or one command", "catena help [COMMAND]", "", NULL, cmd_help},
     {"version", "print the version", "catena version", "", NULL, cmd_version},
 };

@@ -170,6 +170,51 @@ static void rpc(void **state)
     ctt_hardhat_stop(&node);
 }
 
+/* `catena deploy` puts the Federation contract on a chain. */
+static void deploy(void **state)
+{
+    const char *keyfile = ctt_path("%s/dev.key", ctt_tmpdir());
+    ct_devnode node;
+    ctt_run r;
+    json_t *out, *code;
+    ct_rpc *rpc;
+    (void)state;
+
+    ctt_ok(ct_file_write_atomic(keyfile, CTT_DEV_KEY "\n", strlen(CTT_DEV_KEY) + 1, 0600));
+    ctt_hardhat_start(&node);
+    ctt_catena(&r, (const char *[]){"deploy", "--rpc", node.url, "--key-file", keyfile, "--json",
+                                     NULL});
+    if (ctt_exit_code(&r) != 0)
+        fail_msg("deploy: %s", r.err);
+    ctt_ok(ct_json_parse(&out, r.out, strlen(r.out), 4));
+    ctt_run_free(&r);
+    assert_string_equal(json_string_value(json_object_get(out, "mode")), "open");
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    json_t *params = json_pack("[O, s]", json_object_get(out, "address"), "latest");
+    ctt_ok(ct_rpc_call(rpc, &code, "eth_getCode", params));
+    assert_true(strlen(json_string_value(code)) > 1000);
+    json_decref(code);
+    json_decref(params);
+    json_decref(out);
+    ct_rpc_free(rpc);
+    /* Consortium mode prints just the address. */
+    ctt_catena(&r, (const char *[]){"deploy", "--rpc", node.url, "--key-file", keyfile,
+                                     "--consortium", NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
+    assert_int_equal(strlen(r.out), 43);
+    ctt_run_free(&r);
+    ctt_hardhat_stop(&node);
+    /* No key is bad input; no chain is a failure. */
+    ctt_catena(&r, (const char *[]){"deploy", "--rpc", "http://127.0.0.1:1", NULL});
+    assert_int_equal(ctt_exit_code(&r), 2);
+    ctt_run_free(&r);
+    ctt_catena(&r, (const char *[]){"deploy", "--rpc", "http://127.0.0.1:1", "--key-file", keyfile,
+                                     NULL});
+    assert_int_equal(ctt_exit_code(&r), 1);
+    assert_string_equal(r.out, "");
+    ctt_run_free(&r);
+}
+
 static void bad_input(void **state)
 {
     const char *const *cases[] = {
@@ -225,6 +270,7 @@ int main(void)
         cmocka_unit_test(abi_and_rlp),
         cmocka_unit_test(keystores),
         cmocka_unit_test(rpc),
+        cmocka_unit_test(deploy),
         cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
