@@ -2,13 +2,15 @@
  * runs as a child process group; N single registrations go through the
  * gateway and DC1's agent, then, as the reference in the same run, N raw
  * registerContainer transactions, pre-signed by a fresh DC key, go
- * straight to the same Hardhat node; last, batch registrations through
- * the gateway. Every transaction's receipt is checked afterwards.
+ * straight to the same Hardhat node; then batch registrations through the
+ * gateway and, to see where they spend their time, the same batches
+ * pre-signed and sent straight. Each phase also reports every service's
+ * CPU time per item; every receipt is checked afterwards.
  *   bench_federation [n [batch [requests [clients]]]]     prints JSON lines
  * Defaults: 1000 singles, 30 batches of 64 VCs, 4 keep-alive clients. A VC
- * costs about 195k gas, Hardhat caps a transaction at 2^24 gas (EIP-7825)
- * and the agent asks for its estimate plus a quarter, so a batch through
- * the agent holds at most about 68 VCs. */
+ * costs about 193k gas in a batch, Hardhat caps a transaction at 2^24 gas
+ * (EIP-7825) and the agent asks for its estimate plus a quarter, so a
+ * batch through the agent holds at most about 69 VCs. */
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>

@@ -4,7 +4,9 @@
 # registers one VC, its two answers are saved, and wrk loads each URL.
 #   bench/federation_reads.sh     prints one JSON line per measurement
 # Environment: CATENA_BIN (default build/catena), WRK_DURATION (10s),
-# WRK_CONNECTIONS (64), WRK_THREADS (2), CATENA_KEEP_TMP=1 keeps the logs.
+# WRK_CONNECTIONS (64), WRK_THREADS (2), WRK_ROUNDS (1: rounds alternate
+# gateway and nginx; the ratio lines take the median of each), and
+# CATENA_KEEP_TMP=1 keeps the logs.
 # Needs wrk and nginx (Debian: wrk, nginx-light; scripts/bench installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ catena=${CATENA_BIN:-build/catena}
 duration=${WRK_DURATION:-10s}
 conns=${WRK_CONNECTIONS:-64}
 threads=${WRK_THREADS:-2}
+rounds=${WRK_ROUNDS:-1}
 for tool in wrk nginx node curl; do
   command -v "$tool" >/dev/null || { echo "federation_reads: $tool is not installed" >&2; exit 2; }
 done
@@ -37,7 +40,8 @@ cleanup() {
   local rc=$?
   [ -n "$nginx_pid" ] && stop_group "$nginx_pid"
   [ -n "$up_pid" ] && stop_group "$up_pid"
-  if [ -n "${CATENA_KEEP_TMP:-}" ] || [ $rc -ne 0 ]; then
+  # Kept on failure (not on an interrupt) for its logs.
+  if [ -n "${CATENA_KEEP_TMP:-}" ] || { [ $rc -ne 0 ] && [ $rc -ne 130 ]; }; then
     echo "federation_reads: logs in $tmp" >&2
   else
     rm -rf "$tmp"
@@ -138,19 +142,25 @@ measure() {
   ' "$out" "$op" "$bytes" "$conns"
 }
 results=$(
-  for f in details history; do
-    url_var=${f}_url
-    bytes=$(stat -c %s "$tmp/www/$f.json")
-    measure "gateway_$f" "${!url_var}" "$bytes"
-    measure "nginx_$f" "http://127.0.0.1:$port/$f.json" "$bytes"
+  for round in $(seq "$rounds"); do
+    for f in details history; do
+      url_var=${f}_url
+      bytes=$(stat -c %s "$tmp/www/$f.json")
+      measure "gateway_$f" "${!url_var}" "$bytes"
+      measure "nginx_$f" "http://127.0.0.1:$port/$f.json" "$bytes"
+    done
   done
 )
 echo "$results"
 node -e '
-  const r = Object.fromEntries(process.argv[1].trim().split("\n").map((l) => JSON.parse(l)).map((x) => [x.op, x]));
+  const rows = process.argv[1].trim().split("\n").map((l) => JSON.parse(l));
+  const median = (v) => { v = [...v].sort((a, b) => a - b); return v[(v.length - 1) >> 1]; };
+  const of = (op, k) => median(rows.filter((x) => x.op === op).map((x) => x[k]));
   for (const f of ["details", "history"]) {
-    const g = r["gateway_" + f], n = r["nginx_" + f];
-    console.log(JSON.stringify({op: "ratio_" + f, gateway_vs_nginx: +(g.req_per_s / n.req_per_s).toFixed(2),
-      gateway_p99_ms: g.p99_ms, nginx_p99_ms: n.p99_ms}));
+    const g = "gateway_" + f, n = "nginx_" + f;
+    console.log(JSON.stringify({op: "ratio_" + f, rounds: rows.filter((x) => x.op === g).length,
+      gateway_req_per_s: of(g, "req_per_s"), nginx_req_per_s: of(n, "req_per_s"),
+      gateway_vs_nginx: +(of(g, "req_per_s") / of(n, "req_per_s")).toFixed(2),
+      gateway_p99_ms: of(g, "p99_ms"), nginx_p99_ms: of(n, "p99_ms")}));
   }
 ' "$results"

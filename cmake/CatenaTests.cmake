@@ -24,6 +24,7 @@ set(CATENA_TEST_ENV
 if(CATENA_SANITIZE)
   list(APPEND CATENA_TEST_ENV
        "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+       "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/fuzz/lsan.supp:print_suppressions=0"
        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 endif()
 

@@ -327,7 +327,8 @@ typedef struct ct_sender_opts {
     int timeout_ms;         /* per RPC call (default 30000) */
     int receipt_timeout_ms; /* waiting for a receipt (default 120000) */
     int poll_ms;            /* receipt polling interval (default 50) */
-    int tx_type;            /* 2 (default) or 0 for nodes without EIP-1559 */
+    bool legacy;            /* type 0 transactions, for nodes without EIP-1559;
+                               default (false): EIP-1559 (type 2) */
 } ct_sender_opts;
 
 /* What to send; nonce, chain id, fees and (when gas_limit is 0) gas come

@@ -44,7 +44,10 @@ struct ct_api {
     ct_api_config cfg;
     ct_ledger *ledger;
     ct_store *store;      /* follower thread only */
-    ct_store *read_store; /* request threads (the handle serialises them) */
+    ct_store *read_store; /* fallback for request threads (serialises them) */
+    pthread_mutex_t handles_mu;
+    ct_store **handles; /* one read handle per request thread */
+    size_t n_handles;
     ct_follower *follower;
     pthread_t follower_thread;
     bool follower_started;
@@ -60,6 +63,11 @@ struct ct_api {
 
 /* Deep-copies a configuration. Returns: 0 or CT_ENOMEM. */
 int ct_api_config_copy(ct_api_config *dst, const ct_api_config *src);
+
+/* Returns: this thread's read handle on the cache (opened on first use,
+ * so readers do not queue on one handle; WAL lets them read beside the
+ * follower's writes), or the shared one if that fails. */
+ct_store *ct_api__store(struct ct_api *api);
 
 /* Looks up a header or query argument of the request. */
 const char *ct_api__header(const api_req *req, const char *name);

@@ -125,8 +125,8 @@ void ct_api__h_chain_overview(ct_api *api, const api_req *req, api_resp *resp)
         rpc_fail(resp, rc);
         goto done;
     }
-    if (ct_store_dc_list(api->read_store, &dcs) < 0 ||
-        ct_store_vc_list(api->read_store, &vcs, NULL, -1, 0, 0) < 0) {
+    if (ct_store_dc_list(ct_api__store(api), &dcs) < 0 ||
+        ct_store_vc_list(ct_api__store(api), &vcs, NULL, -1, 0, 0) < 0) {
         ct_api__error(resp, 500, "cache: %s", ct_error_last());
         goto done;
     }
@@ -345,7 +345,7 @@ static void search_hash(ct_api *api, api_resp *resp, const char *q, const uint8_
     ct_rpc *rpc = NULL;
     json_t *v = NULL, *params = json_pack("[s]", q);
 
-    if (ct_store_vc_details(api->read_store, &v, h) == 0) {
+    if (ct_store_vc_details(ct_api__store(api), &v, h) == 0) {
         found(resp, "vc", q);
         goto done;
     }
@@ -383,12 +383,12 @@ void ct_api__h_chain_search(ct_api *api, const api_req *req, api_resp *resp)
         search_hash(api, resp, q, h);
     } else if (ct_address_parse(&a, q) == 0) {
         ct_address_format(text, &a);
-        if (ct_store_dc_by_wallet(api->read_store, &dc, &a) == 0 &&
+        if (ct_store_dc_by_wallet(ct_api__store(api), &dc, &a) == 0 &&
             json_is_true(json_object_get(dc, "registered")))
             found(resp, "dc", text);
         else
             ct_api__error(resp, 404, "%s is not a registered datacenter", q);
-    } else if (ct_store_dc_by_name(api->read_store, &a, q) == 0) {
+    } else if (ct_store_dc_by_name(ct_api__store(api), &a, q) == 0) {
         ct_address_format(text, &a);
         found(resp, "dc", text);
     } else {
@@ -494,12 +494,12 @@ void ct_api__h_monitor_add(ct_api *api, const api_req *req, api_resp *resp)
     abi_text = json_dumps(abi, JSON_COMPACT);
     names_text = json_dumps(names ? names : json_array(), JSON_COMPACT);
     if (abi_text == NULL || names_text == NULL ||
-        ct_store_monitor_add(api->read_store, &id, &addr, label ? label : "", abi_text,
+        ct_store_monitor_add(ct_api__store(api), &id, &addr, label ? label : "", abi_text,
                              names_text) < 0) {
         ct_api__error(resp, 500, "cache: %s", ct_error_last());
         goto done;
     }
-    if (ct_store_monitor_get(api->read_store, &resp->json, id) < 0)
+    if (ct_store_monitor_get(ct_api__store(api), &resp->json, id) < 0)
         ct_api__error(resp, 500, "cache: %s", ct_error_last());
     else
         resp->status = 201;
@@ -513,7 +513,7 @@ done:
 void ct_api__h_monitor_list(ct_api *api, const api_req *req, api_resp *resp)
 {
     (void)req;
-    if (ct_store_monitor_list(api->read_store, &resp->json) < 0)
+    if (ct_store_monitor_list(ct_api__store(api), &resp->json) < 0)
         ct_api__error(resp, 500, "cache: %s", ct_error_last());
 }
 
@@ -535,7 +535,7 @@ void ct_api__h_monitor_delete(ct_api *api, const api_req *req, api_resp *resp)
 
     if (!monitor_id(req, &id, resp))
         return;
-    rc = ct_store_monitor_delete(api->read_store, id);
+    rc = ct_store_monitor_delete(ct_api__store(api), id);
     if (rc == 0)
         resp->json = json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1);
     else
@@ -643,7 +643,7 @@ void ct_api__h_monitor_events(ct_api *api, const api_req *req, api_resp *resp)
 
     if (!monitor_id(req, &id, resp))
         return;
-    rc = ct_store_monitor_get(api->read_store, &m, id);
+    rc = ct_store_monitor_get(ct_api__store(api), &m, id);
     if (rc < 0) {
         ct_api__error(resp, rc == CT_ENOTFOUND ? 404 : 500, "%s", ct_error_last());
         return;

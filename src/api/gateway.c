@@ -51,6 +51,7 @@ static void *follower_main(void *arg)
     uint64_t n, head = 0, done = 0;
 
     for (;;) {
+        int64_t started = ct_time_mono_ms();
         int rc = ct_follower_poll(api->follower, &n);
         if (rc == 0)
             ct_follower_lag(api->follower, &head, &done);
@@ -74,6 +75,11 @@ static void *follower_main(void *arg)
         pthread_mutex_unlock(&api->wake_mu);
         if (stop)
             return NULL;
+        /* Writes wake the follower, but at most one poll per 100 ms: each
+         * poll costs the node several calls. */
+        int64_t elapsed = ct_time_mono_ms() - started;
+        if (elapsed < 100)
+            ct_sleep_ms((int)(100 - elapsed));
     }
 }
 
@@ -153,6 +159,41 @@ void ct_api__h_swagger(ct_api *api, const api_req *req, api_resp *resp)
     resp->content_type = content_type(name);
 }
 
+/* ---------------------------------------------------------------- read handles */
+
+static _Thread_local ct_store *thread_store;
+static _Thread_local const ct_api *thread_store_owner;
+
+ct_store *ct_api__store(ct_api *api)
+{
+    ct_store *s = NULL, **grown;
+
+    if (thread_store != NULL && thread_store_owner == api)
+        return thread_store;
+    pthread_mutex_lock(&api->handles_mu);
+    grown = realloc(api->handles, (api->n_handles + 1) * sizeof(*grown));
+    if (grown != NULL) {
+        api->handles = grown;
+        if (ct_store_open(&s, api->cfg.cache_path) == 0)
+            api->handles[api->n_handles++] = s;
+    }
+    pthread_mutex_unlock(&api->handles_mu);
+    if (s == NULL)
+        return api->read_store;
+    thread_store = s;
+    thread_store_owner = api;
+    return s;
+}
+
+static void close_handles(ct_api *api)
+{
+    for (size_t i = 0; i < api->n_handles; i++)
+        ct_store_close(api->handles[i]);
+    free(api->handles);
+    api->handles = NULL;
+    api->n_handles = 0;
+}
+
 /* ---------------------------------------------------------------- life cycle */
 
 static int open_cache(ct_api *api)
@@ -189,6 +230,7 @@ int ct_api_start(ct_api **out, const ct_api_config *cfg)
     if (api == NULL)
         return ct_error_set(CT_ENOMEM, "api: out of memory");
     pthread_mutex_init(&api->wake_mu, NULL);
+    pthread_mutex_init(&api->handles_mu, NULL);
     pthread_cond_init(&api->wake, NULL);
     if ((rc = ct_api_config_copy(&api->cfg, cfg)) < 0)
         goto fail;
@@ -235,11 +277,13 @@ void ct_api_stop(ct_api *api)
         pthread_join(api->follower_thread, NULL);
     }
     ct_follower_free(api->follower);
+    close_handles(api);
     ct_store_close(api->read_store);
     ct_store_close(api->store);
     ct_ledger_free(api->ledger);
     ct_api_config_clear(&api->cfg);
     pthread_cond_destroy(&api->wake);
     pthread_mutex_destroy(&api->wake_mu);
+    pthread_mutex_destroy(&api->handles_mu);
     free(api);
 }

@@ -53,7 +53,7 @@ static void read_by_tag(ct_api *api, const api_req *req, api_resp *resp, tag_rea
 
     if (!may_read(api, req, resp) || !parse_tag(tag, req->params[0], what, resp))
         return;
-    rc = fn(api->read_store, &out, tag);
+    rc = fn(ct_api__store(api), &out, tag);
     answer(resp, rc, out, what);
 }
 
@@ -94,7 +94,7 @@ void ct_api__h_dc_details(ct_api *api, const api_req *req, api_resp *resp)
         ct_api__error(resp, 400, "address: %s", ct_error_last());
         return;
     }
-    rc = ct_store_dc_by_wallet(api->read_store, &out, &wallet);
+    rc = ct_store_dc_by_wallet(ct_api__store(api), &out, &wallet);
     answer(resp, rc, out, "datacenter");
 }
 
@@ -105,7 +105,7 @@ void ct_api__h_dc_list(ct_api *api, const api_req *req, api_resp *resp)
 
     if (!may_read(api, req, resp))
         return;
-    rc = ct_store_dc_list(api->read_store, &out);
+    rc = ct_store_dc_list(ct_api__store(api), &out);
     answer(resp, rc, out, "datacenters");
 }
 
@@ -138,7 +138,7 @@ static bool query_host(ct_api *api, const api_req *req, ct_address *host, bool *
         *host = *w;
         return true;
     }
-    int rc = ct_store_dc_by_name(api->read_store, host, dc);
+    int rc = ct_store_dc_by_name(ct_api__store(api), host, dc);
     if (rc < 0) {
         ct_api__error(resp, 404, "unknown datacenter '%s'", dc);
         return false;
@@ -166,8 +166,8 @@ void ct_api__h_vc_list(ct_api *api, const api_req *req, api_resp *resp)
         }
         available = strcmp(avail, "true") == 0;
     }
-    rc = ct_store_vc_list(api->read_store, &out, by_host ? &host : NULL, available, (size_t)limit,
-                          (size_t)offset);
+    rc = ct_store_vc_list(ct_api__store(api), &out, by_host ? &host : NULL, available,
+                          (size_t)limit, (size_t)offset);
     answer(resp, rc, out, "containers");
 }
 
@@ -273,7 +273,7 @@ void ct_api__h_vc_sla(ct_api *api, const api_req *req, api_resp *resp)
             return;
         }
     }
-    rc = sla_events(api->read_store, &events, &n, tag);
+    rc = sla_events(ct_api__store(api), &events, &n, tag);
     if (rc < 0) {
         answer(resp, rc, NULL, "VC tag");
         return;

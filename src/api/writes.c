@@ -262,7 +262,7 @@ static bool resolve_target(ct_api *api, json_t *msg, const json_t *body, api_res
     if (known != NULL) {
         addr = *known;
     } else {
-        rc = ct_store_dc_by_name(api->read_store, &addr, target);
+        rc = ct_store_dc_by_name(ct_api__store(api), &addr, target);
         if (rc < 0) {
             ct_api__error(resp, 404, "unknown target datacenter '%s'", target);
             return false;

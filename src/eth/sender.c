@@ -31,8 +31,6 @@ static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
         o->receipt_timeout_ms = 120000;
     if (o->poll_ms <= 0)
         o->poll_ms = 50;
-    if (o->tx_type != 0)
-        o->tx_type = 2;
 }
 
 int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECKEY_SIZE],
@@ -150,7 +148,7 @@ static int build_signed(ct_sender *s, uint8_t **raw, size_t *len, uint8_t hash[3
     int rc;
 
     memset(&tx, 0, sizeof(tx));
-    tx.type = s->opts.tx_type;
+    tx.type = s->opts.legacy ? 0 : 2;
     tx.has_chain_id = true;
     tx.chain_id = s->chain_id;
     tx.nonce = s->nonce;

@@ -56,7 +56,22 @@ static void transfer(void **state)
     ctt_ok(ct_sender_send(s, &res, &req, true));
     assert_true(res.mined && res.success);
     assert_int_equal(res.gas_used, 21000);
+    /* EIP-1559 by default. */
+    assert_string_equal(json_string_value(json_object_get(res.receipt, "type")), "0x2");
     ct_send_result_clear(&res);
+
+    /* Legacy transactions for nodes without EIP-1559, on request. */
+    uint8_t key[32];
+    size_t klen;
+    ct_sender *legacy;
+    ct_sender_opts opts = {.legacy = true};
+    ctt_ok(ct_hex_decode(key, 32, &klen, CTT_DEV_KEY, strlen(CTT_DEV_KEY)));
+    ctt_ok(ct_sender_new(&legacy, node.url, key, &opts));
+    ctt_ok(ct_sender_send(legacy, &res, &req, true));
+    assert_string_equal(json_string_value(json_object_get(res.receipt, "type")), "0x0");
+    ct_send_result_clear(&res);
+    ct_sender_free(legacy);
+    ct_u256_mul_u64(&req.value, &req.value, 2);
 
     ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
     ctt_ok(ct_rpc_get_balance(rpc, &bal, &to, "latest"));
