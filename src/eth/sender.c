@@ -17,7 +17,14 @@ struct ct_sender {
     uint64_t chain_id;
     uint64_t nonce; /* next nonce to use */
     ct_sender_opts opts;
+    /* Fees of the last query, reused for FEE_CACHE_MS: max fee is twice
+     * the base fee plus the tip, which stays valid for several blocks of
+     * the largest base-fee rises EIP-1559 allows. */
+    int64_t fees_at_ms;
+    ct_u256 gas_price, tip, max_fee;
 };
+
+#define FEE_CACHE_MS 1000
 
 static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
 {
@@ -117,7 +124,7 @@ static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
 }
 
 /* Fees: EIP-1559 max fee = 2 * base fee + tip, or the legacy gas price. */
-static int pick_fees(ct_sender *s, ct_tx *tx)
+static int query_fees(ct_sender *s, ct_tx *tx)
 {
     json_t *block = NULL;
     ct_u256 base;
@@ -132,10 +139,31 @@ static int pick_fees(ct_sender *s, ct_tx *tx)
     rc = ct_quantity_parse_u256(&base, json_object_get(block, "baseFeePerGas"));
     json_decref(block);
     if (rc < 0)
-        return ct_error_wrap("latest block has no baseFeePerGas (use tx_type 0)");
+        return ct_error_wrap("latest block has no baseFeePerGas (use the legacy option)");
     if ((rc = ct_u256_mul_u64(&tx->max_fee, &base, 2)) < 0 ||
         (rc = ct_u256_add(&tx->max_fee, &tx->max_fee, &tx->max_priority_fee)) < 0)
         return rc;
+    return 0;
+}
+
+/* Fees for tx, from the cache when it is fresh (called under s->mu). */
+static int pick_fees(ct_sender *s, ct_tx *tx)
+{
+    int64_t now = ct_time_mono_ms();
+    int rc;
+
+    if (s->fees_at_ms != 0 && now - s->fees_at_ms < FEE_CACHE_MS) {
+        tx->gas_price = s->gas_price;
+        tx->max_priority_fee = s->tip;
+        tx->max_fee = s->max_fee;
+        return 0;
+    }
+    if ((rc = query_fees(s, tx)) < 0)
+        return rc;
+    s->gas_price = tx->gas_price;
+    s->tip = tx->max_priority_fee;
+    s->max_fee = tx->max_fee;
+    s->fees_at_ms = now;
     return 0;
 }
 
