@@ -13,6 +13,10 @@
 #include "catena/store.h"
 
 #define API_MAX_PARAMS 4
+/* Most VCs in one batch registration: about 193k gas each, and chains
+ * such as Hardhat cap a transaction at 2^24 gas (EIP-7825). */
+#define API_MAX_BATCH 64
+
 /* Largest request body accepted (bodies are small JSON objects). */
 #define API_MAX_BODY (64 * 1024)
 

@@ -351,6 +351,18 @@ static void negatives(void **state)
                      cases[i].path, status, msg ? msg : "", cases[i].status, cases[i].needle);
         json_decref(out);
     }
+    /* A batch larger than one transaction can hold is refused up front. */
+    ct_buf batch;
+    ct_buf_init(&batch, 1 << 20);
+    ctt_ok(ct_buf_append(&batch, "{\"containers\":[", 15));
+    for (int i = 0; i < 65; i++)
+        ctt_ok(ct_buf_appendf(&batch, "%s{}", i ? "," : ""));
+    ctt_ok(ct_buf_append(&batch, "]}", 2));
+    out = call_expect(400, "batch of 65", "POST", "/datacenter/DC1/container/register/batch/", t1,
+                      batch.data);
+    assert_non_null(strstr(json_string_value(json_object_get(out, "error")), "at most 64"));
+    json_decref(out);
+    ct_buf_free(&batch);
     /* An oversized body is refused before it is parsed. */
     char *big = malloc(70 * 1024);
     assert_non_null(big);
