@@ -174,6 +174,29 @@ static void deploy_call_logs(void **state)
     ct_abi_sig_free(total);
     ct_rpc_free(rpc);
 
+    /* The same call shape again, now reverting: the sender knows its gas
+     * and checks it with eth_call instead of an estimate; still nothing is
+     * sent. */
+    {
+        ct_buf again;
+        json_t *bad;
+        ct_send_result r2;
+        ct_buf_init(&again, 1 << 16);
+        ctt_ok(ct_abi_selector(sel, store));
+        ctt_ok(ct_buf_append(&again, sel, 4));
+        static const char bad_args[] = "[\"vm-43\", 13, \"hello ledger\"]";
+        ctt_ok(ct_json_parse(&bad, bad_args, strlen(bad_args), 8));
+        ctt_ok(ct_abi_encode(&again, store->params, bad));
+        assert_int_equal(again.len, call.len);
+        ct_send_req same = {.to = &probe, .data = (uint8_t *)again.data, .data_len = again.len};
+        assert_int_equal(ct_sender_send(s, &r2, &same, true), CT_EREVERT);
+        assert_non_null(strstr(ct_error_last(), "unlucky"));
+        assert_false(r2.mined);
+        ct_send_result_clear(&r2);
+        json_decref(bad);
+        ct_buf_free(&again);
+    }
+
     /* A reverting call: with an estimate nothing is sent; with a fixed gas
      * limit Hardhat mines it and answers with an error. Either way the
      * nonce stays right for the next transaction. */
