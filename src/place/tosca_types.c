@@ -574,6 +574,9 @@ static int check_capdef(tosca_ctx *c, const tosca_type *t, tosca_capdef *cd)
         const tosca_propdef *base = ct_tosca__prop_find(ct, p->name);
         if (p->type == NULL && base == NULL)
             return ct_tosca__err(c, t->node, "%s: refines unknown property \"%s\"", owner, p->name);
+        if (p->type == NULL && base->type == NULL)
+            return ct_tosca__err(c, t->node, "%s: property \"%s\" has no type to refine", owner,
+                                 p->name);
         if (p->type == NULL && (p->type = strdup(base->type)) == NULL)
             return ct_tosca__nomem(c);
         if (p->entry == NULL && base != NULL && base->entry != NULL &&
