@@ -132,30 +132,28 @@ int ct_store_dc_by_name(ct_store *s, ct_address *out, const char *name)
     return rc < 0 ? rc : 0;
 }
 
-int ct_store_dc_list(ct_store *s, json_t **out)
+/* Builds the JSON of one result row; sets *rc on failure. */
+typedef json_t *(*row_json)(sqlite3_stmt *st, int *rc);
+
+/* Steps st to its end, appending fn(row) to list.
+ * Returns: 0, CT_ENOMEM, or CT_EIO naming what (SQLite's message). */
+static int collect_rows(ct_store *s, sqlite3_stmt *st, json_t *list, row_json fn,
+                        const char *what)
 {
-    json_t *list = json_array();
-    sqlite3_stmt *st;
     int rc = 0, step = SQLITE_DONE;
 
-    ct_store__lock(s);
-    if ((st = ct_store__stmt(s, ST_READ_DC_LIST)) == NULL) {
-        rc = CT_EIO;
-        goto done;
-    }
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *o = json_object();
-        put(o, "name", col_text(st, 0), &rc);
-        put(o, "wallet", col_address(st, 1), &rc);
-        put(o, "registered", json_true(), &rc);
-        put(o, "registered_at", ct_store__time_json(sqlite3_column_int64(st, 2)), &rc);
-        put(o, "containers", json_integer(sqlite3_column_int64(st, 3)), &rc);
-        if (json_array_append_new(list, o) < 0 && rc == 0)
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+        if (json_array_append_new(list, fn(st, &rc)) < 0 && rc == 0)
             rc = ct_error_set(CT_ENOMEM, "store: out of memory building JSON");
-    }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = ct_store__fail(s, "datacenters");
-done:
+        rc = ct_store__fail(s, what);
+    return rc;
+}
+
+/* Ends a list read: resets st, unlocks, and hands list to *out on
+ * success (freeing it otherwise). Returns: rc. */
+static int finish_list(ct_store *s, sqlite3_stmt *st, json_t *list, json_t **out, int rc)
+{
     if (st != NULL)
         sqlite3_reset(st);
     ct_store__unlock(s);
@@ -163,6 +161,33 @@ done:
         *out = json_incref(list);
     json_decref(list);
     return rc;
+}
+
+/* A row of the datacenter listing. */
+static json_t *dc_row_json(sqlite3_stmt *st, int *rc)
+{
+    json_t *o = json_object();
+
+    put(o, "name", col_text(st, 0), rc);
+    put(o, "wallet", col_address(st, 1), rc);
+    put(o, "registered", json_true(), rc);
+    put(o, "registered_at", ct_store__time_json(sqlite3_column_int64(st, 2)), rc);
+    put(o, "containers", json_integer(sqlite3_column_int64(st, 3)), rc);
+    return o;
+}
+
+int ct_store_dc_list(ct_store *s, json_t **out)
+{
+    json_t *list = json_array();
+    sqlite3_stmt *st;
+    int rc;
+
+    ct_store__lock(s);
+    if ((st = ct_store__stmt(s, ST_READ_DC_LIST)) == NULL)
+        rc = CT_EIO;
+    else
+        rc = collect_rows(s, st, list, dc_row_json, "datacenters");
+    return finish_list(s, st, list, out, rc);
 }
 
 /* ---------------------------------------------------------------- containers */
@@ -196,16 +221,16 @@ static json_t *flavor_json(sqlite3_stmt *st, int *rc)
     return o;
 }
 
-/* One VC row through build (vc_json or flavor_json). */
-static int vc_read(ct_store *s, json_t **out, const uint8_t tag[32],
-                   json_t *(*build)(sqlite3_stmt *, int *))
+/* The row of statement which for a VC tag through build; CT_ENOTFOUND for
+ * an unknown tag. */
+static int vc_read(ct_store *s, json_t **out, const uint8_t tag[32], int which, row_json build)
 {
     json_t *o = NULL;
     sqlite3_stmt *st;
     int rc;
 
     ct_store__lock(s);
-    if ((st = ct_store__stmt(s, ST_READ_VC_DETAILS)) == NULL) {
+    if ((st = ct_store__stmt(s, which)) == NULL) {
         ct_store__unlock(s);
         return CT_EIO;
     }
@@ -227,12 +252,12 @@ static int vc_read(ct_store *s, json_t **out, const uint8_t tag[32],
 
 int ct_store_vc_details(ct_store *s, json_t **out, const uint8_t tag[32])
 {
-    return vc_read(s, out, tag, vc_json);
+    return vc_read(s, out, tag, ST_READ_VC_DETAILS, vc_json);
 }
 
 int ct_store_vc_flavor(ct_store *s, json_t **out, const uint8_t tag[32])
 {
-    return vc_read(s, out, tag, flavor_json);
+    return vc_read(s, out, tag, ST_READ_VC_DETAILS, flavor_json);
 }
 
 int ct_store_vc_list(ct_store *s, json_t **out, const ct_address *host, int available, size_t limit,
@@ -240,31 +265,18 @@ int ct_store_vc_list(ct_store *s, json_t **out, const ct_address *host, int avai
 {
     json_t *list = json_array();
     sqlite3_stmt *st;
-    int rc = 0, step = SQLITE_DONE;
+    int rc = CT_EIO;
 
     ct_store__lock(s);
-    if ((st = ct_store__stmt(s, ST_READ_VC_LIST)) == NULL) {
-        rc = CT_EIO;
-        goto done;
+    if ((st = ct_store__stmt(s, ST_READ_VC_LIST)) != NULL) {
+        if (host != NULL)
+            sqlite3_bind_blob(st, 1, host->b, CT_ADDRESS_SIZE, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, available < 0 ? -1 : available != 0);
+        sqlite3_bind_int64(st, 3, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
+        sqlite3_bind_int64(st, 4, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
+        rc = collect_rows(s, st, list, vc_json, "containers");
     }
-    if (host != NULL)
-        sqlite3_bind_blob(st, 1, host->b, CT_ADDRESS_SIZE, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, available < 0 ? -1 : available != 0);
-    sqlite3_bind_int64(st, 3, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
-    sqlite3_bind_int64(st, 4, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-        if (json_array_append_new(list, vc_json(st, &rc)) < 0 && rc == 0)
-            rc = ct_error_set(CT_ENOMEM, "store: out of memory building JSON");
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = ct_store__fail(s, "containers");
-done:
-    if (st != NULL)
-        sqlite3_reset(st);
-    ct_store__unlock(s);
-    if (rc == 0)
-        *out = json_incref(list);
-    json_decref(list);
-    return rc;
+    return finish_list(s, st, list, out, rc);
 }
 
 /* ---------------------------------------------------------------- registration tx */
@@ -345,40 +357,29 @@ int ct_store_vc_history(ct_store *s, json_t **out, const uint8_t tag[32])
 {
     json_t *list = json_array();
     sqlite3_stmt *st;
-    int rc = 0, step = SQLITE_DONE;
+    int rc = CT_EIO;
 
     ct_store__lock(s);
-    if ((st = ct_store__stmt(s, ST_READ_VC_HISTORY)) == NULL) {
-        rc = CT_EIO;
-        goto done;
+    if ((st = ct_store__stmt(s, ST_READ_VC_HISTORY)) != NULL) {
+        sqlite3_bind_blob(st, 1, tag, 32, SQLITE_STATIC);
+        rc = collect_rows(s, st, list, event_json, "history");
+        if (rc == 0 && json_array_size(list) == 0)
+            rc = not_found("VC", tag, 32);
     }
-    sqlite3_bind_blob(st, 1, tag, 32, SQLITE_STATIC);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-        if (json_array_append_new(list, event_json(st, &rc)) < 0 && rc == 0)
-            rc = ct_error_set(CT_ENOMEM, "store: out of memory building JSON");
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = ct_store__fail(s, "history");
-    else if (rc == 0 && json_array_size(list) == 0)
-        rc = not_found("VC", tag, 32);
-done:
-    if (st != NULL)
-        sqlite3_reset(st);
-    ct_store__unlock(s);
-    if (rc == 0)
-        *out = json_incref(list);
-    json_decref(list);
-    return rc;
+    return finish_list(s, st, list, out, rc);
 }
 
 /* ---------------------------------------------------------------- pending */
 
-static json_t *pending_json(sqlite3_stmt *st, const uint8_t tag[32], int *rc)
+/* Table 7, or Listing 10's zeros when there is no pending migration. The
+ * tag is left null for ct_store_vc_pending to fill, keeping key order. */
+static json_t *pending_json(sqlite3_stmt *st, int *rc)
 {
     static const uint8_t zero[32];
     bool none = sqlite3_column_type(st, 0) == SQLITE_NULL;
     json_t *o = json_object();
 
-    put(o, "vc_tag", ct_json_hex(none ? zero : tag, 32), rc);
+    put(o, "vc_tag", none ? ct_json_hex(zero, 32) : json_null(), rc);
     put(o, "from_address", col_address(st, 0), rc);
     put(o, "to_address", col_address(st, 1), rc);
     put(o, "price", none ? json_integer(0) : col_value(st, 2), rc);
@@ -388,27 +389,12 @@ static json_t *pending_json(sqlite3_stmt *st, const uint8_t tag[32], int *rc)
 
 int ct_store_vc_pending(ct_store *s, json_t **out, const uint8_t tag[32])
 {
-    json_t *o = NULL;
-    sqlite3_stmt *st;
-    int rc;
+    int rc = vc_read(s, out, tag, ST_READ_VC_PENDING, pending_json);
 
-    ct_store__lock(s);
-    if ((st = ct_store__stmt(s, ST_READ_VC_PENDING)) == NULL) {
-        ct_store__unlock(s);
-        return CT_EIO;
+    if (rc == 0 && json_is_null(json_object_get(*out, "vc_tag")) &&
+        json_object_set_new(*out, "vc_tag", ct_json_hex(tag, 32)) < 0) {
+        json_decref(*out);
+        return ct_error_set(CT_ENOMEM, "store: out of memory building JSON");
     }
-    sqlite3_bind_blob(st, 1, tag, 32, SQLITE_STATIC);
-    rc = step_one(s, st);
-    if (rc == 1) {
-        rc = 0;
-        o = pending_json(st, tag, &rc);
-    } else if (rc == 0) {
-        rc = not_found("VC", tag, 32);
-    }
-    sqlite3_reset(st);
-    ct_store__unlock(s);
-    if (rc == 0)
-        *out = json_incref(o);
-    json_decref(o);
     return rc;
 }
