@@ -298,6 +298,16 @@ int ct_net_free_port(uint16_t *out);
 /* Returns: whether a TCP connection to 127.0.0.1:port succeeds now. */
 bool ct_net_can_connect(uint16_t port);
 
+/* ---------------------------------------------------------------- HTTP */
+
+/* Sends one HTTP request (libcurl) with an optional bearer token and body
+ * text as application/json, waiting up to timeout_ms.
+ * Out: *status the HTTP status; *out the answer parsed as JSON (new ref),
+ * or NULL when the body is empty or not JSON.
+ * Returns: 0 whatever the status, or CT_EIO when nothing answered. */
+int ct_http_request(long *status, json_t **out, const char *method, const char *url,
+                    const char *token, const char *body, int timeout_ms);
+
 /* ---------------------------------------------------------------- files */
 
 /* Reads a whole file of at most max bytes, NUL terminated.

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <zlib.h>
 
 #define MAX_SERVICES 64
@@ -322,45 +321,8 @@ void ctt_assert_hex(const uint8_t *data, size_t len, const char *want, const cha
     free(got);
 }
 
-static size_t http_body(char *data, size_t size, size_t nmemb, void *payload)
-{
-    return ct_buf_append(payload, data, size * nmemb) == 0 ? size * nmemb : 0;
-}
-
 int ctt_http(long *status, json_t **out, const char *method, const char *url, const char *token,
              const char *body)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    char auth[600];
-    ct_buf buf;
-    CURLcode cc;
-
-    assert_non_null(c);
-    ct_buf_init(&buf, 64u << 20);
-    if (token != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, auth);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
-    if (body != NULL)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    cc = curl_easy_perform(c);
-    if (cc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    *out = NULL;
-    if (cc == CURLE_OK && buf.len > 0)
-        ct_json_parse(out, buf.data, buf.len, 64);
-    ct_buf_free(&buf);
-    if (cc != CURLE_OK)
-        return ct_error_set(CT_EIO, "%s: %s", url, curl_easy_strerror(cc));
-    return 0;
+    return ct_http_request(status, out, method, url, token, body, 60000);
 }

@@ -1,0 +1,53 @@
+/* One JSON-over-HTTP request with libcurl, for clients of the gateway
+ * (the CLI, `catena up`, tests and benchmarks). */
+#include "catena/util.h"
+
+#include <stdio.h>
+
+#include <curl/curl.h>
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *payload)
+{
+    return ct_buf_append(payload, data, size * nmemb) == 0 ? size * nmemb : 0;
+}
+
+int ct_http_request(long *status, json_t **out, const char *method, const char *url,
+                    const char *token, const char *body, int timeout_ms)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char auth[600];
+    ct_buf buf;
+    CURLcode cc;
+
+    *out = NULL;
+    *status = 0;
+    if (c == NULL)
+        return ct_error_set(CT_ENOMEM, "http: out of memory");
+    ct_buf_init(&buf, 64u << 20);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    if (token != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+    if (body != NULL)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (cc == CURLE_OK && buf.len > 0 && ct_json_parse(out, buf.data, buf.len, 64) < 0)
+        *out = NULL;
+    ct_buf_free(&buf);
+    if (cc != CURLE_OK)
+        return ct_error_set(CT_EIO, "%s: %s", url, curl_easy_strerror(cc));
+    return 0;
+}
