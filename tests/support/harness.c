@@ -326,3 +326,24 @@ int ctt_http(long *status, json_t **out, const char *method, const char *url, co
 {
     return ct_http_request(status, out, method, url, token, body, 60000);
 }
+
+const char *const ctt_dev_keys[4] = {
+    CTT_DEV_KEY,
+    CTT_DEV_KEY2,
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+};
+
+ct_sender *ctt_sender(const char *url, const char *key_hex)
+{
+    uint8_t key[32];
+    size_t len;
+    ct_sender *s;
+
+    ctt_ok(ct_hex_decode(key, 32, &len, key_hex, strlen(key_hex)));
+    if (len != 32)
+        fail_msg("ctt_sender: a key is 32 bytes, got %zu", len);
+    ctt_ok(ct_sender_new(&s, url, key, NULL));
+    ct_wipe(key, sizeof(key));
+    return s;
+}

@@ -66,6 +66,13 @@ void ctt_contract(const char *name, json_t **abi, uint8_t **code, size_t *code_l
 #define CTT_DEV_KEY "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 #define CTT_DEV_KEY2 "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 
+/* Hardhat's first four dev accounts' keys, in order (#0 is CTT_DEV_KEY). */
+extern const char *const ctt_dev_keys[4];
+
+/* A sender for the hex key on the node at url. Fails the test if it
+ * cannot be created. */
+ct_sender *ctt_sender(const char *url, const char *key_hex);
+
 /* The outcome of running the catena binary. */
 typedef struct ctt_run {
     int status; /* wait status */

@@ -22,21 +22,9 @@ static int teardown(void **state)
     return 0;
 }
 
-static void key_from_hex(uint8_t key[32], const char *hex)
-{
-    size_t len;
-    ctt_ok(ct_hex_decode(key, 32, &len, hex, strlen(hex)));
-}
-
 static ct_sender *new_sender(const char *hex)
 {
-    uint8_t key[32];
-    ct_sender *s;
-
-    key_from_hex(key, hex);
-    ctt_ok(ct_sender_new(&s, node.url, key, NULL));
-    ct_wipe(key, sizeof(key));
-    return s;
+    return ctt_sender(node.url, hex);
 }
 
 static void transfer(void **state)

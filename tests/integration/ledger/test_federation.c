@@ -10,13 +10,6 @@ static ct_devnode node;
 static ct_ledger *ledger;
 
 /* Hardhat dev accounts #0 (admin), #1 (DC1), #2 (DC2), #3 (outsider). */
-static const char *const keys[] = {
-    CTT_DEV_KEY,
-    CTT_DEV_KEY2,
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-};
-
 static int setup(void **state)
 {
     (void)state;
@@ -34,13 +27,7 @@ static int teardown(void **state)
 
 static ct_sender *sender(int i)
 {
-    uint8_t key[32];
-    size_t len;
-    ct_sender *s;
-
-    ctt_ok(ct_hex_decode(key, 32, &len, keys[i], strlen(keys[i])));
-    ctt_ok(ct_sender_new(&s, node.url, key, NULL));
-    return s;
+    return ctt_sender(node.url, ctt_dev_keys[i]);
 }
 
 /* Calls function(args as JSON text) on the contract from s.

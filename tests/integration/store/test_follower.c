@@ -14,12 +14,6 @@ static ct_ledger *ledger;
 static ct_rpc *rpc;
 
 /* Hardhat dev accounts #0 (admin), #1 (DC1), #2 (DC2). */
-static const char *const keys[] = {
-    CTT_DEV_KEY,
-    CTT_DEV_KEY2,
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-};
-
 #define VM_ID "b55f090c-67f0-4691-a736-104ebe82c2e9"
 #define VM_NEW_ID "c55f090c-67f0-4784-a736-215ebeb2c2e9"
 
@@ -66,13 +60,7 @@ static int teardown(void **state)
 
 static ct_sender *sender(int i)
 {
-    uint8_t key[32];
-    size_t len;
-    ct_sender *s;
-
-    ctt_ok(ct_hex_decode(key, 32, &len, keys[i], strlen(keys[i])));
-    ctt_ok(ct_sender_new(&s, node.url, key, NULL));
-    return s;
+    return ctt_sender(node.url, ctt_dev_keys[i]);
 }
 
 static void block_time(char out[CT_TIME_ISO8601_SIZE], uint64_t number)
