@@ -44,6 +44,16 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv, const struct option *l
  * returns CLI_USAGE. */
 int cli_parse_port(const cli_cmd *cmd, const char *flag, const char *value, uint16_t *out);
 
+/* Blocks SIGINT, SIGTERM and SIGHUP (the stop signals) in the calling
+ * thread and ignores SIGPIPE. Call it before any thread starts, so every
+ * thread inherits the mask and only cli_wait_stop sees them. */
+void cli_block_stop_signals(void);
+
+/* Waits up to timeout_ms (-1: for ever) for a stop signal blocked by
+ * cli_block_stop_signals, and logs it.
+ * Returns: the signal, or 0 on timeout. */
+int cli_wait_stop(int timeout_ms);
+
 /* Sends library log messages at or above CATENA_LOG_LEVEL (default info)
  * to stderr. */
 void cli_log_init(void);

@@ -143,21 +143,6 @@ static int hash_token(const char *env)
 
 /* ---------------------------------------------------------------- serving */
 
-/* Blocks the stop signals in every thread (the server's threads inherit
- * the mask) and waits for one of them. */
-static void wait_for_stop(const char *name)
-{
-    sigset_t set;
-    int sig = 0;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigwait(&set, &sig);
-    ct_log(CT_LOG_INFO, "%s: received %s, stopping", name, strsignal(sig));
-}
-
 /* Runs the agent until a stop signal; key is wiped once the agent holds
  * its copy. */
 static int serve(ct_agent_config *cfg, uint8_t key[CT_SECKEY_SIZE])
@@ -178,7 +163,7 @@ static int serve(ct_agent_config *cfg, uint8_t key[CT_SECKEY_SIZE])
     ct_address_format(contract, &cfg->contract);
     ct_log(CT_LOG_INFO, "%s: wallet %s, contract %s, chain %s", cfg->dc_name, wallet, contract,
            cfg->rpc_url);
-    wait_for_stop(cfg->dc_name);
+    cli_wait_stop(-1);
     ct_agent_free(agent);
     ct_log(CT_LOG_INFO, "%s: stopped", cfg->dc_name);
     return CLI_OK;
@@ -191,7 +176,6 @@ int cmd_agent(int argc, char **argv)
     ct_agent_tokens *tokens = NULL;
     uint8_t key[CT_SECKEY_SIZE];
     char host[64];
-    sigset_t set;
     int rc;
 
     if ((rc = agent_parse(&o, argc, argv)) != 0)
@@ -210,12 +194,7 @@ int cmd_agent(int argc, char **argv)
         ct_agent_tokens_free(tokens);
         return rc;
     }
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_block_stop_signals();
     cfg.dc_name = o.name;
     cfg.rpc_url = o.rpc;
     cfg.tokens = tokens;

@@ -10,20 +10,6 @@
 #include "catena/api.h"
 #include "catena/util.h"
 
-/* Blocks the stop signals and waits for one. */
-static void wait_for_stop(void)
-{
-    sigset_t set;
-    int sig;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigwait(&set, &sig);
-    ct_log(CT_LOG_INFO, "received %s, stopping", strsignal(sig));
-}
-
 static int load_config(ct_api_config *cfg, const char *path, const char *listen, bool reindex,
                        bool check)
 {
@@ -73,7 +59,6 @@ int cmd_api(int argc, char **argv)
     bool reindex = false, check = false;
     ct_api_config cfg;
     ct_api *api;
-    sigset_t set;
     int c, rc;
 
     while ((c = cli_getopt(self, argc, argv, longopts)) != -1) {
@@ -92,12 +77,7 @@ int cmd_api(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     /* Signals are blocked before any thread starts, so every thread
      * inherits the mask and only sigwait sees them. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cli_block_stop_signals();
     rc = ct_api_start(&api, &cfg);
     if (rc < 0) {
         fprintf(stderr, "catena api: %s\n", ct_error_last());
@@ -106,7 +86,7 @@ int cmd_api(int argc, char **argv)
     }
     ct_log(CT_LOG_INFO, "listening on http://%s:%u/api/", cfg.listen_host,
            (unsigned)ct_api_port(api));
-    wait_for_stop();
+    cli_wait_stop(-1);
     ct_api_stop(api);
     ct_api_config_clear(&cfg);
     return CLI_OK;

@@ -327,19 +327,9 @@ static int up_prepare(struct up *u)
  * the services. Returns: 0 on a stop signal, CLI_FAIL if a service died. */
 static int up_wait(struct up *u)
 {
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
     for (;;) {
-        struct timespec tick = {0, 500 * 1000 * 1000};
-        int sig = sigtimedwait(&set, NULL, &tick);
-        if (sig > 0) {
-            ct_log(CT_LOG_INFO, "received %s, stopping", strsignal(sig));
+        if (cli_wait_stop(500) > 0)
             return 0;
-        }
         bool dead = !ct_proc_alive(&u->node.proc) || !ct_proc_alive(&u->api);
         for (int i = 0; i < N_DCS; i++)
             dead |= !ct_proc_alive(&u->dcs[i].proc);
@@ -376,7 +366,6 @@ static int up_start(struct up *u)
 int cmd_up(int argc, char **argv)
 {
     struct up u;
-    sigset_t set;
     int rc;
 
     memset(&u, 0, sizeof(u));
@@ -384,11 +373,7 @@ int cmd_up(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     /* Block the stop signals before starting anything, so a Ctrl-C during
      * start-up is taken by up_wait and still stops what was started. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    cli_block_stop_signals();
     if (up_start(&u) < 0) {
         fprintf(stderr, "catena up: %s\n", ct_error_last());
         up_stop(&u);

@@ -2,6 +2,8 @@
  * help, version and usage errors (exit code 2). */
 #include "cli.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +204,42 @@ int cli_parse_port(const cli_cmd *cmd, const char *flag, const char *value, uint
         return cli_usage_error(cmd, "%s: %s", flag, ct_error_last());
     *out = (uint16_t)v;
     return 0;
+}
+
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
+void cli_block_stop_signals(void)
+{
+    sigset_t set;
+
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int cli_wait_stop(int timeout_ms)
+{
+    sigset_t set;
+    int sig = 0;
+
+    stop_signals(&set);
+    if (timeout_ms < 0) {
+        if (sigwait(&set, &sig) != 0)
+            return 0;
+    } else {
+        struct timespec t = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+        sig = sigtimedwait(&set, NULL, &t);
+        if (sig <= 0)
+            return 0;
+    }
+    ct_log(CT_LOG_INFO, "received %s, stopping", strsignal(sig));
+    return sig;
 }
 
 static void log_to_stderr(int level, const char *msg, void *payload)
