@@ -6,32 +6,23 @@
 pragma solidity ^0.8.24;
 
 contract Federation {
-    struct Flavor {
-        uint32 vcpu;  // virtual CPUs
-        uint32 vram;  // MB
-        uint32 vdisk; // GB
-    }
-
+    /// What the contract itself must know about a VC to check later calls,
+    /// packed into one storage slot (20 + 8 + 1 + 1 bytes). The VC's
+    /// details (type, flavour, id, address, controller) live in the events,
+    /// which are as permanent as storage and cost a fraction of its gas:
+    /// storing the strings cost about 193k gas per VC, this slot 22k.
     struct Container {
-        string vcType; // "openstack:vm", "docker:container"
-        Flavor flavor;
-        string id; // current id at the host (OpenStack UUID, container id)
-        string ipAddress;
-        string controller;
-        address host;  // DC currently running it
-        address owner; // DC that registered it
+        address host;   // DC currently running it
         uint64 created; // Unix seconds, as the registering DC reported
-        uint64 updated; // block time of the last change
         bool available;
         bool retired;
     }
 
+    /// A migration intent: the target and a hash of the agreed terms.
     struct Migration {
-        address from;
         address to;
-        uint256 price;
-        uint256 invoice;
         uint64 timestamp;
+        bytes32 terms; // keccak256(abi.encode(price, invoice))
     }
 
     /// Input of registerContainers (batch registration).
@@ -164,39 +155,52 @@ contract Federation {
         string calldata controller,
         uint256 created
     ) external onlyDatacenter returns (bytes32) {
-        return _register(
-            ContainerInput(vcType, available, vcpu, vram, vdisk, id, ipAddress, controller, created)
-        );
+        containerCount++;
+        return _register(vcType, available, vcpu, vram, vdisk, id, ipAddress, controller, created);
     }
 
     /// Registers many VCs in one transaction, for throughput.
     function registerContainers(ContainerInput[] calldata vcs) external onlyDatacenter {
+        containerCount += vcs.length;
+        // Each VC's tag preimage and event data are built in memory that
+        // nothing reads afterwards: give it back, so memory (and what the
+        // node copies of it per step) stays one VC's size, not the batch's.
+        uint256 freeMemory;
+        assembly ("memory-safe") {
+            freeMemory := mload(0x40)
+        }
         for (uint256 i = 0; i < vcs.length; i++) {
-            _register(vcs[i]);
+            ContainerInput calldata v = vcs[i];
+            _register(
+                v.vcType, v.available, v.vcpu, v.vram, v.vdisk, v.id, v.ipAddress, v.controller,
+                v.created
+            );
+            assembly ("memory-safe") {
+                mstore(0x40, freeMemory)
+            }
         }
     }
 
-    function _register(ContainerInput memory v) private returns (bytes32 vcTag) {
-        require(bytes(v.vcType).length != 0, "vcType is empty");
-        require(bytes(v.id).length != 0, "id is empty");
-        require(v.created <= type(uint64).max, "created out of range");
-        vcTag = vcTagOf(v.vcType, v.id, msg.sender, v.created);
+    function _register(
+        string calldata vcType,
+        bool available,
+        uint32 vcpu,
+        uint32 vram,
+        uint32 vdisk,
+        string calldata id,
+        string calldata ipAddress,
+        string calldata controller,
+        uint256 created
+    ) private returns (bytes32 vcTag) {
+        require(bytes(vcType).length != 0, "vcType is empty");
+        require(bytes(id).length != 0, "id is empty");
+        require(created <= type(uint64).max, "created out of range");
+        vcTag = keccak256(abi.encodePacked(vcType, id, msg.sender, created));
         require(containers[vcTag].host == address(0), "VC already registered");
-        Container storage c = containers[vcTag];
-        c.vcType = v.vcType;
-        c.flavor = Flavor(v.vcpu, v.vram, v.vdisk);
-        c.id = v.id;
-        c.ipAddress = v.ipAddress;
-        c.controller = v.controller;
-        c.host = msg.sender;
-        c.owner = msg.sender;
-        c.created = uint64(v.created);
-        c.updated = uint64(block.timestamp);
-        c.available = v.available;
-        containerCount++;
+        containers[vcTag] = Container(msg.sender, uint64(created), available, false);
         emit ContainerRegistered(
-            vcTag, v.created, msg.sender, v.vcType, v.id, v.ipAddress, v.controller, v.vcpu,
-            v.vram, v.vdisk, v.available
+            vcTag, created, msg.sender, vcType, id, ipAddress, controller, vcpu, vram, vdisk,
+            available
         );
     }
 
@@ -204,9 +208,7 @@ contract Federation {
         external
         onlyHost(vcTag)
     {
-        Container storage c = containers[vcTag];
-        c.available = available;
-        c.updated = uint64(block.timestamp);
+        containers[vcTag].available = available;
         emit ContainerAvailabilityChanged(vcTag, msg.sender, available, timestamp);
     }
 
@@ -222,7 +224,7 @@ contract Federation {
         require(bytes(dcName[to]).length != 0, "target is not a registered datacenter");
         require(to != msg.sender, "target is the host itself");
         require(timestamp <= type(uint64).max, "timestamp out of range");
-        pending[vcTag] = Migration(msg.sender, to, price, invoice, uint64(timestamp));
+        pending[vcTag] = Migration(to, uint64(timestamp), keccak256(abi.encode(price, invoice)));
         emit ContainerMigrationPending(vcTag, msg.sender, to, price, invoice, timestamp);
     }
 
@@ -240,18 +242,15 @@ contract Federation {
         Migration memory m = pending[vcTag];
         require(m.to != address(0), "no pending migration for this VC");
         require(m.to == msg.sender, "caller is not the migration target");
-        require(m.price == price && m.invoice == invoice, "price or invoice does not match");
+        require(m.terms == keccak256(abi.encode(price, invoice)), "price or invoice does not match");
         require(bytes(id).length != 0, "id is empty");
         Container storage c = containers[vcTag];
         require(!c.retired, "VC is retired");
+        address from = c.host;
         delete pending[vcTag];
-        c.id = id;
-        c.ipAddress = ipAddress;
-        c.controller = controller;
         c.host = msg.sender;
-        c.updated = uint64(block.timestamp);
         emit ContainerMigrated(
-            vcTag, m.from, msg.sender, id, ipAddress, controller, price, invoice, timestamp
+            vcTag, from, msg.sender, id, ipAddress, controller, price, invoice, timestamp
         );
     }
 
@@ -260,7 +259,6 @@ contract Federation {
         Container storage c = containers[vcTag];
         c.retired = true;
         c.available = false;
-        c.updated = uint64(block.timestamp);
         delete pending[vcTag];
         emit ContainerRetired(vcTag, msg.sender, timestamp);
     }

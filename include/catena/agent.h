@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 /* Default and bounds of the largest request message, in bytes. */
-#define CT_AGENT_MAX_MESSAGE_DEFAULT (64u * 1024)
+#define CT_AGENT_MAX_MESSAGE_DEFAULT (512u * 1024)
 #define CT_AGENT_MAX_MESSAGE_MIN 1024u
 #define CT_AGENT_MAX_MESSAGE_MAX (16u * 1024 * 1024)
 /* Deepest JSON nesting accepted in a request. */
@@ -106,6 +106,7 @@ typedef struct ct_agent_config {
     uint16_t listen_port;          /* 0 picks a free port (ct_agent_port) */
     size_t max_message;            /* 0: CT_AGENT_MAX_MESSAGE_DEFAULT */
     int rpc_timeout_ms;            /* 0: 30000 */
+    bool always_preflight;         /* see ct_sender_opts */
 } ct_agent_config;
 
 /* Creates an agent: checks the configuration, connects its sender to the

@@ -329,6 +329,13 @@ typedef struct ct_sender_opts {
     int poll_ms;            /* receipt polling interval (default 50) */
     bool legacy;            /* type 0 transactions, for nodes without EIP-1559;
                                default (false): EIP-1559 (type 2) */
+    /* A send whose gas limit is already known (remembered from an earlier
+     * estimate of the same call shape) is checked with one eth_call first,
+     * so a call that would revert costs nothing, unless the node executes
+     * transactions as they arrive and reports a revert as the send's
+     * error (Hardhat with automine, asked once at ct_sender_new): there the
+     * check would run every call twice. always_preflight: check anyway. */
+    bool always_preflight;
 } ct_sender_opts;
 
 /* What to send; nonce, chain id, fees and (when gas_limit is 0) gas come

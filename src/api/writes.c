@@ -180,8 +180,8 @@ void ct_api__h_vc_register_batch(ct_api *api, const api_req *req, api_resp *resp
         ct_api__error(resp, 400, "field 'containers' must be a non-empty array");
     else if (json_array_size(list) > API_MAX_BATCH)
         ct_api__error(resp, 400,
-                      "field 'containers': at most %d per batch (a VC costs about 193k gas and "
-                      "a transaction may use 2^24)",
+                      "field 'containers': at most %d per batch (a transaction may use 2^24 "
+                      "gas)",
                       API_MAX_BATCH);
     else if (authorised(api, req, resp, dc)) {
         msg = json_pack("{s:s, s:O}", "method", "register_containers", "containers", list);

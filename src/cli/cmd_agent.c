@@ -19,7 +19,7 @@ struct agent_opts {
     const char *name, *key_file, *key_env, *pw_file, *pw_env;
     const char *rpc, *contract, *listen, *tokens, *token_env;
     size_t max_message;
-    bool hash_token;
+    bool hash_token, always_preflight;
 };
 
 static const cli_cmd *self(void)
@@ -53,6 +53,7 @@ static int set_opt(struct agent_opts *o, int c)
     case 't': o->tokens = optarg; break;
     case 'T': o->token_env = optarg; break;
     case 'H': o->hash_token = true; break;
+    case 'A': o->always_preflight = true; break;
     case 'm': return parse_size(o, optarg);
     case 'h': cli_print_help(self()); return -1;
     default: return CLI_USAGE;
@@ -74,6 +75,7 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
         {"tokens", required_argument, NULL, 't'},
         {"max-message", required_argument, NULL, 'm'},
         {"hash-token", no_argument, NULL, 'H'},
+        {"always-preflight", no_argument, NULL, 'A'},
         {"token-env", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -199,6 +201,7 @@ int cmd_agent(int argc, char **argv)
     cfg.rpc_url = o.rpc;
     cfg.tokens = tokens;
     cfg.max_message = o.max_message;
+    cfg.always_preflight = o.always_preflight;
     rc = serve(&cfg, key);
     ct_agent_tokens_free(tokens);
     return rc;

@@ -37,7 +37,7 @@ static const cli_cmd commands[] = {
     {"agent", "the DC agent: signs this DC's transactions for the gateway (WebSocket)",
      "catena agent --name DC --key-file F (--password-file F | --password-env VAR)\n"
      "                    --rpc URL --contract ADDR --listen HOST:PORT --tokens FILE\n"
-     "                    [--max-message BYTES]\n"
+     "                    [--max-message BYTES] [--always-preflight]\n"
      "       catena agent --hash-token [--token-env VAR]",
      "Serves ws://HOST:PORT/ws/DC for the gateway (docs/AGENT_PROTOCOL.md): each\n"
      "request must carry a token of this DC, is validated, signed with the DC's key\n"
@@ -51,7 +51,10 @@ static const cli_cmd commands[] = {
      "  --contract ADDR      the Federation contract\n"
      "  --listen HOST:PORT   IPv4 address and port to serve on\n"
      "  --tokens FILE        {\"DC\": [\"<sha256 hex of a token>\", ...]}\n"
-     "  --max-message BYTES  largest request (default 65536)\n"
+     "  --max-message BYTES  largest request (default 524288)\n"
+     "  --always-preflight   check every call with eth_call before sending it, also\n"
+     "                       on a node that mines on arrival (Hardhat automine),\n"
+     "                       where a reverting call is otherwise mined as failed\n"
      "  --hash-token         print the SHA-256 of a token read from stdin (or\n"
      "                       --token-env VAR), for the tokens file\n",
      NULL, cmd_agent},

@@ -19,6 +19,7 @@ struct ct_sender {
     uint64_t chain_id;
     uint64_t nonce; /* next nonce to use */
     ct_sender_opts opts;
+    bool mines_on_send; /* the node executes a send before answering it */
     /* Fees of the last query, reused for FEE_CACHE_MS: max fee is twice
      * the base fee plus the tip, which stays valid for several blocks of
      * the largest base-fee rises EIP-1559 allows. */
@@ -45,6 +46,19 @@ static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
         o->poll_ms = 50;
 }
 
+/* Whether the node mines each transaction as it arrives and reports a
+ * revert as the send's error: Hardhat with automine. Other nodes do not
+ * know the method, which answers false. */
+static bool mines_on_send(ct_rpc *rpc)
+{
+    json_t *result = NULL;
+    bool yes = ct_rpc_call(rpc, &result, "hardhat_getAutomine", NULL) == 0 && json_is_true(result);
+
+    json_decref(result);
+    ct_error_clear();
+    return yes;
+}
+
 int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECKEY_SIZE],
                   const ct_sender_opts *opts)
 {
@@ -65,6 +79,7 @@ int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECK
         (rc = ct_rpc_chain_id(s->rpc, &s->chain_id)) < 0 ||
         (rc = ct_rpc_get_tx_count(s->rpc, &s->nonce, &s->addr, "pending")) < 0)
         goto fail;
+    s->mines_on_send = mines_on_send(s->rpc);
     *out = s;
     return 0;
 fail:
@@ -130,7 +145,8 @@ static uint64_t gas_key(const ct_send_req *req)
 /* Gas for req: the estimate plus a quarter, as estimates can be tight.
  * Estimates are remembered per gas_key: a repeat runs one eth_call instead
  * (gas estimation executes the call several times), which still refuses a
- * call that would revert before anything is sent. */
+ * call that would revert before anything is sent, or nothing at all where
+ * the send itself reports the revert (see ct_sender_opts). */
 static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
 {
     uint64_t key = gas_key(req);
@@ -142,6 +158,10 @@ static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
 
     if (req->gas_limit != 0) {
         *gas = req->gas_limit;
+        return 0;
+    }
+    if (s->gas_keys[slot] == key && s->mines_on_send && !s->opts.always_preflight) {
+        *gas = s->gas_limits[slot];
         return 0;
     }
     if ((call = call_object(s, req)) == NULL)

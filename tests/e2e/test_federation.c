@@ -355,21 +355,21 @@ static void negatives(void **state)
     ct_buf batch;
     ct_buf_init(&batch, 1 << 20);
     ctt_ok(ct_buf_append(&batch, "{\"containers\":[", 15));
-    for (int i = 0; i < 65; i++)
+    for (int i = 0; i < 201; i++)
         ctt_ok(ct_buf_appendf(&batch, "%s{}", i ? "," : ""));
     ctt_ok(ct_buf_append(&batch, "]}", 2));
-    out = call_expect(400, "batch of 65", "POST", "/datacenter/DC1/container/register/batch/", t1,
+    out = call_expect(400, "batch of 201", "POST", "/datacenter/DC1/container/register/batch/", t1,
                       batch.data);
-    assert_non_null(strstr(json_string_value(json_object_get(out, "error")), "at most 64"));
+    assert_non_null(strstr(json_string_value(json_object_get(out, "error")), "at most 200"));
     json_decref(out);
     ct_buf_free(&batch);
     /* An oversized body is refused before it is parsed. */
-    char *big = malloc(70 * 1024);
+    char *big = malloc(600 * 1024);
     assert_non_null(big);
-    memset(big, ' ', 70 * 1024 - 1);
-    big[70 * 1024 - 1] = '\0';
+    memset(big, ' ', 600 * 1024 - 1);
+    big[600 * 1024 - 1] = '\0';
     big[0] = '{';
-    big[70 * 1024 - 2] = '}';
+    big[600 * 1024 - 2] = '}';
     long status = http(&out, "POST", "/datacenter/DC1/container/register/", t1, big);
     assert_int_equal(status, 413);
     json_decref(out);

@@ -162,8 +162,10 @@ static void deploy_call_logs(void **state)
     ct_abi_sig_free(total);
     ct_rpc_free(rpc);
 
-    /* The same call shape again, now reverting: the sender knows its gas
-     * and checks it with eth_call instead of an estimate; still nothing is
+    /* The same call shape again, now reverting. The sender knows its gas.
+     * Hardhat mines on arrival, so by default nothing checks the call
+     * first: the node mines it as failed and its send error carries the
+     * reason. With always_preflight an eth_call refuses it and nothing is
      * sent. */
     {
         ct_buf again;
@@ -179,8 +181,24 @@ static void deploy_call_logs(void **state)
         ct_send_req same = {.to = &probe, .data = (uint8_t *)again.data, .data_len = again.len};
         assert_int_equal(ct_sender_send(s, &r2, &same, true), CT_EREVERT);
         assert_non_null(strstr(ct_error_last(), "unlucky"));
+        assert_true(r2.mined);
+        assert_false(r2.success);
+        ct_send_result_clear(&r2);
+
+        ct_sender *checked;
+        uint8_t key[32];
+        size_t key_len;
+        ct_sender_opts opts = {.always_preflight = true};
+        ctt_ok(ct_hex_decode(key, 32, &key_len, CTT_DEV_KEY2, strlen(CTT_DEV_KEY2)));
+        ctt_ok(ct_sender_new(&checked, node.url, key, &opts));
+        ct_send_req good = {.to = &probe, .data = (uint8_t *)call.data, .data_len = call.len};
+        ctt_ok(ct_sender_send(checked, &r2, &good, true)); /* estimated: shape known */
+        ct_send_result_clear(&r2);
+        assert_int_equal(ct_sender_send(checked, &r2, &same, true), CT_EREVERT);
+        assert_non_null(strstr(ct_error_last(), "unlucky"));
         assert_false(r2.mined);
         ct_send_result_clear(&r2);
+        ct_sender_free(checked);
         json_decref(bad);
         ct_buf_free(&again);
     }
