@@ -46,6 +46,9 @@ typedef void (*api_handler)(struct ct_api *api, const api_req *req, api_resp *re
 /* One connected agent, per DC. */
 typedef struct api_agent api_agent;
 
+/* The answer cache (cache.c). */
+typedef struct api_cache api_cache;
+
 struct ct_api {
     ct_api_config cfg;
     ct_ledger *ledger;
@@ -65,6 +68,7 @@ struct ct_api {
     api_agent **agents;
     size_t n_agents;
     void *http; /* struct MHD_Daemon * */
+    api_cache *cache;
 };
 
 /* Deep-copies a configuration. Returns: 0 or CT_ENOMEM. */
@@ -74,6 +78,28 @@ int ct_api_config_copy(ct_api_config *dst, const ct_api_config *src);
  * so readers do not queue on one handle; WAL lets them read beside the
  * follower's writes), or the shared one if that fails. */
 ct_store *ct_api__store(struct ct_api *api);
+
+/* ---------------------------------------------------------------- answer cache */
+
+/* Kinds of cached answers (the key is a VC tag or a transaction hash). */
+enum { CACHE_DETAILS = 1, CACHE_FLAVOR, CACHE_HISTORY, CACHE_PENDING, CACHE_TAG_BY_TX };
+
+int ct_api__cache_new(api_cache **out);
+void ct_api__cache_free(api_cache *c);
+
+/* Returns: the generation to store an answer under: read it before the
+ * store read the answer comes from (a commit in between only makes the
+ * entry stale at once). */
+uint64_t ct_api__cache_gen(struct ct_api *api);
+
+/* Fills resp (status, JSON text) from a current entry. Returns: whether
+ * there was one. */
+bool ct_api__cache_get(struct ct_api *api, int kind, const uint8_t key[32], api_resp *resp);
+
+/* Turns resp's JSON into its text (the answer is sent as that text) and,
+ * for a 200 or 404, keeps a copy under gen. */
+void ct_api__cache_put(struct ct_api *api, int kind, const uint8_t key[32], uint64_t gen,
+                       api_resp *resp);
 
 /* Looks up a header or query argument of the request. */
 const char *ct_api__header(const api_req *req, const char *name);

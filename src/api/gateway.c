@@ -236,7 +236,8 @@ int ct_api_start(ct_api **out, const ct_api_config *cfg)
         goto fail;
     if (api->cfg.agent_timeout_ms <= 0)
         api->cfg.agent_timeout_ms = 30000;
-    if ((rc = ct_ledger_open(&api->ledger)) < 0 || (rc = open_cache(api)) < 0)
+    if ((rc = ct_ledger_open(&api->ledger)) < 0 || (rc = open_cache(api)) < 0 ||
+        (rc = ct_api__cache_new(&api->cache)) < 0)
         goto fail;
     /* One catch-up before serving, so the first reads are not empty. */
     uint64_t n;
@@ -280,6 +281,7 @@ void ct_api_stop(ct_api *api)
     close_handles(api);
     ct_store_close(api->read_store);
     ct_store_close(api->store);
+    ct_api__cache_free(api->cache);
     ct_ledger_free(api->ledger);
     ct_api_config_clear(&api->cfg);
     pthread_cond_destroy(&api->wake);

@@ -70,8 +70,10 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *resp)
             ct_api__error(resp, 404, "not found");
     }
     if (r == NULL && resp->text != NULL) {
-        r = MHD_create_response_from_buffer(strlen(resp->text), resp->text, MHD_RESPMEM_MUST_COPY);
+        r = MHD_create_response_from_buffer(strlen(resp->text), resp->text, MHD_RESPMEM_MUST_FREE);
         type = resp->content_type ? resp->content_type : "text/plain; charset=utf-8";
+        if (r != NULL)
+            resp->text = NULL; /* now the response's */
     }
     if (r == NULL) {
         if (resp->json == NULL)

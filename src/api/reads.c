@@ -44,42 +44,47 @@ static void answer(api_resp *resp, int rc, json_t *out, const char *what)
 
 typedef int (*tag_read)(ct_store *s, json_t **out, const uint8_t tag[32]);
 
-static void read_by_tag(ct_api *api, const api_req *req, api_resp *resp, tag_read fn,
+/* A read keyed by a VC tag or transaction hash, through the answer cache. */
+static void read_by_tag(ct_api *api, const api_req *req, api_resp *resp, tag_read fn, int kind,
                         const char *what)
 {
     uint8_t tag[32];
     json_t *out = NULL;
+    uint64_t gen;
     int rc;
 
-    if (!may_read(api, req, resp) || !parse_tag(tag, req->params[0], what, resp))
+    if (!may_read(api, req, resp) || !parse_tag(tag, req->params[0], what, resp) ||
+        ct_api__cache_get(api, kind, tag, resp))
         return;
+    gen = ct_api__cache_gen(api);
     rc = fn(ct_api__store(api), &out, tag);
     answer(resp, rc, out, what);
+    ct_api__cache_put(api, kind, tag, gen, resp);
 }
 
 void ct_api__h_vc_details(ct_api *api, const api_req *req, api_resp *resp)
 {
-    read_by_tag(api, req, resp, ct_store_vc_details, "VC tag");
+    read_by_tag(api, req, resp, ct_store_vc_details, CACHE_DETAILS, "VC tag");
 }
 
 void ct_api__h_vc_flavor(ct_api *api, const api_req *req, api_resp *resp)
 {
-    read_by_tag(api, req, resp, ct_store_vc_flavor, "VC tag");
+    read_by_tag(api, req, resp, ct_store_vc_flavor, CACHE_FLAVOR, "VC tag");
 }
 
 void ct_api__h_vc_history(ct_api *api, const api_req *req, api_resp *resp)
 {
-    read_by_tag(api, req, resp, ct_store_vc_history, "VC tag");
+    read_by_tag(api, req, resp, ct_store_vc_history, CACHE_HISTORY, "VC tag");
 }
 
 void ct_api__h_vc_pending(ct_api *api, const api_req *req, api_resp *resp)
 {
-    read_by_tag(api, req, resp, ct_store_vc_pending, "VC tag");
+    read_by_tag(api, req, resp, ct_store_vc_pending, CACHE_PENDING, "VC tag");
 }
 
 void ct_api__h_vc_tag(ct_api *api, const api_req *req, api_resp *resp)
 {
-    read_by_tag(api, req, resp, ct_store_vc_tag_by_tx, "transaction hash");
+    read_by_tag(api, req, resp, ct_store_vc_tag_by_tx, CACHE_TAG_BY_TX, "transaction hash");
 }
 
 void ct_api__h_dc_details(ct_api *api, const api_req *req, api_resp *resp)

@@ -5,6 +5,8 @@
 #define CATENA_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 
 #include "catena/store.h"
@@ -43,6 +45,8 @@ struct ct_store {
     sqlite3 *db;
     pthread_mutex_t mu; /* serialises every call on this handle */
     sqlite3_stmt *st[ST__COUNT];
+    bool writing;                   /* in a BEGIN IMMEDIATE transaction */
+    _Atomic uint64_t write_commits; /* see ct_store_write_count */
 };
 
 /* Sets a CT_EIO error from SQLite's message. Returns: CT_EIO (CT_ENOMEM
