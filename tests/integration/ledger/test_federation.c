@@ -256,6 +256,184 @@ static void consortium_and_batch(void **state)
     ct_sender_free(dc);
 }
 
+/* One VC as registerContainer's argument array (JSON text). */
+static void vc_json(ct_buf *b, const char *type, const char *id, const char *ip, const char *ctl,
+                    long long created, bool available)
+{
+    ctt_ok(ct_buf_appendf(b, "[\"%s\", %s, 4, 8192, 80, \"%s\", \"%s\", \"%s\", %lld]", type,
+                          available ? "true" : "false", id, ip, ctl, created));
+}
+
+/* Sends raw calldata (for inputs our ABI encoder refuses to build). */
+static int call_raw(ct_sender *s, const ct_address *contract, const uint8_t *data, size_t len)
+{
+    ct_send_result res;
+    ct_send_req req = {.to = contract, .data = data, .data_len = len};
+    int rc = ct_sender_send(s, &res, &req, true);
+    ct_send_result_clear(&res);
+    return rc;
+}
+
+/* registerContainers (hand-written assembly) stores and emits exactly what
+ * registerContainer (compiled) does for the same VCs, refuses the same bad
+ * input, and refuses input the ABI decoder would. */
+static void batch_matches_single(void **state)
+{
+    ct_sender *admin = sender(0), *dc1 = sender(1), *dc2 = sender(2);
+    static const char *const ids[] = {"a", "b23456789012345678901234567890x",
+                                      "c234567890123456789012345678901x",
+                                      "d2345678901234567890123456789012x"};
+    char s256[257], s64[65], created_text[24];
+    ct_address fed;
+    uint64_t block;
+    ct_buf one, list;
+    ct_send_result res;
+    json_t *single_logs = json_array(), *batch_logs;
+    const size_t n = sizeof(ids) / sizeof(ids[0]);
+    (void)state;
+
+    memset(s256, 'p', 256);
+    s256[256] = '\0';
+    memset(s64, 'q', 64);
+    s64[64] = '\0';
+    ctt_ok(ct_ledger_deploy(ledger, admin, true, &fed, &block));
+    json_decref(call_ok(dc1, &fed, "registerDatacenter", "[\"B1\"]", "DatacenterRegistered"));
+    json_decref(call_ok(dc2, &fed, "registerDatacenter", "[\"B2\"]", "DatacenterRegistered"));
+
+    /* The same VCs (string lengths 0, 1, 31, 32, 33, 64, 256) one by one
+     * from DC1 and in one batch from DC2. */
+    ct_buf_init(&one, 1 << 16);
+    ct_buf_init(&list, 1 << 20);
+    ctt_ok(ct_buf_append(&list, "[[", 2));
+    for (size_t i = 0; i < n; i++) {
+        const char *ip = i == 0 ? "" : i == 1 ? s64 : "http://10.0.0.1";
+        const char *ctl = i == 2 ? s256 : i == 3 ? "" : "c";
+        ct_buf_reset(&one);
+        vc_json(&one, i == 3 ? s256 : "openstack:vm", ids[i], ip, ctl, 1700000000 + (long long)i,
+                i % 2 == 0);
+        ctt_ok(call(dc1, &res, &fed, "registerContainer", one.data));
+        json_array_append(single_logs, json_array_get(json_object_get(res.receipt, "logs"), 0));
+        ct_send_result_clear(&res);
+        ctt_ok(ct_buf_appendf(&list, "%s%s", i ? "," : "", one.data));
+    }
+    ctt_ok(ct_buf_append(&list, "]]", 2));
+    ctt_ok(call(dc2, &res, &fed, "registerContainers", list.data));
+    batch_logs = json_object_get(res.receipt, "logs");
+    assert_int_equal(json_array_size(batch_logs), n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = json_array_get(single_logs, i), *b = json_array_get(batch_logs, i);
+        json_t *ta = json_object_get(a, "topics"), *tb = json_object_get(b, "topics");
+        const char *name;
+        json_t *ev;
+        uint8_t tag[32];
+        char tag_hex[67], owner[CT_ADDRESS_TEXT_SIZE];
+
+        assert_string_equal(json_string_value(json_object_get(a, "data")),
+                            json_string_value(json_object_get(b, "data")));
+        assert_string_equal(json_string_value(json_array_get(ta, 0)),
+                            json_string_value(json_array_get(tb, 0)));
+        ctt_ok(ct_ledger_decode_log(ledger, &name, &ev, b));
+        assert_string_equal(name, "ContainerRegistered");
+        ct_ledger_vc_tag(tag, json_string_value(json_object_get(ev, "vcType")), ids[i],
+                         ct_sender_address(dc2), 1700000000 + i);
+        ct_hex_encode(tag_hex, sizeof(tag_hex), tag, 32, true);
+        assert_string_equal(json_string_value(json_object_get(ev, "vcTag")), tag_hex);
+        ct_address_format(owner, ct_sender_address(dc2));
+        assert_string_equal(json_string_value(json_object_get(ev, "owner")), owner);
+        json_decref(ev);
+
+        /* Storage as the compiled path leaves it: the container() view. */
+        ct_buf data;
+        ct_rpc *rpc;
+        uint8_t *out;
+        size_t out_len;
+        json_t *targs = json_pack("[s]", tag_hex), *callobj, *result, *c;
+        ct_buf_init(&data, 4096);
+        ctt_ok(ct_ledger_encode_call(ledger, &data, "container", targs));
+        callobj = json_pack("{s:o, s:o}", "to", ct_json_hex(fed.b, 20), "data",
+                            ct_json_hex((uint8_t *)data.data, data.len));
+        ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+        ctt_ok(ct_rpc_call_contract(rpc, &out, &out_len, callobj, "latest"));
+        ctt_ok(ct_ledger_decode_result(ledger, &result, "container", out, out_len));
+        c = json_array_get(result, 0);
+        assert_string_equal(json_string_value(json_array_get(c, 0)), owner);
+        snprintf(created_text, sizeof(created_text), "%lld", 1700000000 + (long long)i);
+        assert_string_equal(json_string_value(json_array_get(c, 1)), created_text);
+        assert_true(json_is_true(json_array_get(c, 2)) == (i % 2 == 0));
+        assert_true(json_is_false(json_array_get(c, 3)));
+        json_decref(result);
+        free(out);
+        json_decref(callobj);
+        json_decref(targs);
+        ct_rpc_free(rpc);
+        ct_buf_free(&data);
+    }
+    ct_send_result_clear(&res);
+    json_decref(single_logs);
+
+    /* The same refusals as registerContainer, and nothing of a refused
+     * batch stays: its first VC can still be registered afterwards. */
+    static const struct {
+        const char *second;
+        const char *reason;
+    } bad[] = {
+        {"[\"openstack:vm\", true, 1, 1, 1, \"a\", \"\", \"\", 1700000000]", "already registered"},
+        {"[\"openstack:vm\", true, 1, 1, 1, \"\", \"\", \"\", 1]", "id is empty"},
+        {"[\"\", true, 1, 1, 1, \"x\", \"\", \"\", 1]", "vcType is empty"},
+        {"[\"openstack:vm\", true, 1, 1, 1, \"x\", \"\", \"\", \"18446744073709551616\"]",
+         "created out of range"},
+        {"[\"openstack:vm\", true, 1, 1, 1, \"fresh\", \"\", \"\", 5]", "already registered"},
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        ct_buf_reset(&list);
+        ctt_ok(ct_buf_appendf(&list,
+                              "[[[\"openstack:vm\", true, 1, 1, 1, \"fresh\", \"\", \"\", 5], %s]]",
+                              bad[k].second));
+        call_reverts(dc2, &fed, "registerContainers", list.data, bad[k].reason);
+    }
+
+    /* Values the ABI decoder would refuse: a uint32 with high bits set, a
+     * bool of 2, a string running past the end of the calldata. */
+    ct_abi_sig *wide;
+    uint8_t sel[4];
+    json_t *args;
+    ct_buf raw;
+    ctt_ok(ct_abi_sig_parse(&wide, "registerContainers((string,uint256,uint256,uint32,uint32,"
+                                   "string,string,string,uint256)[])"));
+    ct_buf_init(&raw, 1 << 16);
+    ct_buf_reset(&list);
+    ctt_ok(ct_ledger_encode_call(ledger, &list, "registerContainers", json_pack("[[]]")));
+    memcpy(sel, list.data, 4);
+    for (int k = 0; k < 3; k++) {
+        const char *v = k == 0   ? "[[[\"t\", 1, 4294967296, 1, 1, \"w\", \"\", \"\", 1]]]"
+                        : k == 1 ? "[[[\"t\", 2, 1, 1, 1, \"w\", \"\", \"\", 1]]]"
+                                 : "[[[\"t\", 1, 1, 1, 1, \"w\", \"\", \"\", 1]]]";
+        ctt_ok(ct_json_parse(&args, v, strlen(v), 16));
+        ct_buf_reset(&raw);
+        ctt_ok(ct_buf_append(&raw, sel, 4));
+        ctt_ok(ct_abi_encode(&raw, wide->params, args));
+        json_decref(args);
+        if (k == 2)
+            raw.len -= 32; /* the last string's bytes are cut off */
+        int rc = call_raw(dc2, &fed, (uint8_t *)raw.data, raw.len);
+        if (rc != CT_EREVERT || strstr(ct_error_last(), "malformed VC input") == NULL)
+            fail_msg("raw input %d: expected 'malformed VC input', got %d: %s", k, rc,
+                     ct_error_last());
+    }
+    ct_buf_free(&raw);
+    ct_abi_sig_free(wide);
+    ct_buf_reset(&list);
+    ctt_ok(
+        ct_buf_appendf(&list, "[[[\"openstack:vm\", true, 1, 1, 1, \"fresh\", \"\", \"\", 5]]]"));
+    ctt_ok(call(dc2, &res, &fed, "registerContainers", list.data));
+    ct_send_result_clear(&res);
+    ct_buf_free(&one);
+    ct_buf_free(&list);
+    ct_sender_free(admin);
+    ct_sender_free(dc1);
+    ct_sender_free(dc2);
+}
+
 static void foreign_logs(void **state)
 {
     const char *name;
@@ -284,6 +462,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(seed_flow),
         cmocka_unit_test(consortium_and_batch),
+        cmocka_unit_test(batch_matches_single),
         cmocka_unit_test(foreign_logs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
