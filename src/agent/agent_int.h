@@ -13,6 +13,9 @@
 /* An open WebSocket connection, registered so that stopping can close it. */
 typedef struct ct_agent__conn {
     struct _websocket_manager *manager;
+    pthread_mutex_t mu;
+    pthread_cond_t idle; /* inflight fell to 0 */
+    int inflight;        /* requests being handled on worker threads */
     struct ct_agent__conn *next;
 } ct_agent__conn;
 

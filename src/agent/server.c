@@ -1,8 +1,10 @@
 /* The agent's WebSocket server on Ulfius and libmicrohttpd: the upgrade at
  * /ws/{DC_NAME} is checked against the DC's name and wallet; each
- * connection has its own thread that handles its requests in order; what a
- * hostile peer can make Ulfius allocate is capped; stopping closes every
- * connection, even one stalled in the middle of a frame. */
+ * connection's requests are handled concurrently on worker threads (up to
+ * MAX_INFLIGHT at a time) and answered as they finish, so one request is
+ * checked, encoded and waiting for the sender while another is at the
+ * node; what a hostile peer can make Ulfius allocate is capped; stopping
+ * closes every connection, even one stalled in the middle of a frame. */
 #include "agent_int.h"
 
 #include <arpa/inet.h>
@@ -18,6 +20,10 @@
 #define HTTP_TIMEOUT_S 30
 #define STOP_GRACE_MS 2000
 #define MANAGER_TICK_MS 50
+/* Most requests of one connection handled at once; past that the
+ * connection's reader handles the next one itself (and reads no more
+ * until it is done). */
+#define MAX_INFLIGHT 16
 
 struct ct_agent__server {
     struct _u_instance inst;
@@ -71,9 +77,41 @@ static void conn_add(ct_agent__server *srv, ct_agent__conn *c)
     pthread_mutex_unlock(&srv->mu);
 }
 
+static void conn_free(ct_agent__conn *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->idle);
+    free(c);
+}
+
+/* The registered connection of m, or NULL. Called on m's reader thread,
+ * the only one that removes it. */
+static ct_agent__conn *conn_find(ct_agent__server *srv, const struct _websocket_manager *m)
+{
+    ct_agent__conn *c;
+
+    pthread_mutex_lock(&srv->mu);
+    for (c = srv->conns; c != NULL && c->manager != m; c = c->next)
+        ;
+    pthread_mutex_unlock(&srv->mu);
+    return c;
+}
+
+/* Unregisters m's connection once its worker threads are done (Ulfius
+ * frees m after on_close returns). */
 static void conn_remove(ct_agent__server *srv, const struct _websocket_manager *m)
 {
-    ct_agent__conn **pp, *found = NULL;
+    ct_agent__conn **pp, *found = conn_find(srv, m);
+
+    if (found != NULL) {
+        pthread_mutex_lock(&found->mu);
+        while (found->inflight > 0)
+            pthread_cond_wait(&found->idle, &found->mu);
+        pthread_mutex_unlock(&found->mu);
+    }
+    found = NULL;
 
     pthread_mutex_lock(&srv->mu);
     for (pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
@@ -84,7 +122,7 @@ static void conn_remove(ct_agent__server *srv, const struct _websocket_manager *
         }
     }
     pthread_mutex_unlock(&srv->mu);
-    free(found);
+    conn_free(found);
 }
 
 static bool conns_empty(ct_agent__server *srv)
@@ -112,6 +150,8 @@ static void on_manager(const struct _u_request *req, struct _websocket_manager *
     if (c == NULL)
         return;
     c->manager = m;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->idle, NULL);
     conn_add(a->server, c);
     if (sin != NULL && sin->sin_family == AF_INET)
         inet_ntop(AF_INET, &sin->sin_addr, peer, sizeof(peer));
@@ -136,20 +176,10 @@ static void send_text(struct _websocket_manager *m, const char *text)
         ct_log(CT_LOG_WARN, "websocket: could not send a reply");
 }
 
-/* One request, one reply, on this connection's own thread. */
-static void on_message(const struct _u_request *req, struct _websocket_manager *m,
-                       const struct _websocket_message *msg, void *user)
+/* Sends the reply (Ulfius serialises writes on a connection), or closes
+ * the connection when none could be built. */
+static void reply_or_close(ct_agent *a, struct _websocket_manager *m, int rc, char *reply)
 {
-    ct_agent *a = user;
-    char *reply = NULL;
-    int rc;
-    (void)req;
-
-    m->keep_messages = U_WEBSOCKET_KEEP_NONE;
-    if (msg->opcode != U_WEBSOCKET_OPCODE_TEXT)
-        rc = ct_agent_error_reply(&reply, "bad_request", "only text messages are accepted");
-    else
-        rc = ct_agent_handle(a, &reply, msg->data != NULL ? msg->data : "", msg->data_len);
     if (rc < 0) {
         ct_log(CT_LOG_ERROR, "%s: %s", a->dc_name, ct_error_last());
         ulfius_websocket_send_close_signal(m);
@@ -157,6 +187,87 @@ static void on_message(const struct _u_request *req, struct _websocket_manager *
     }
     send_text(m, reply);
     free(reply);
+}
+
+struct job {
+    ct_agent *a;
+    ct_agent__conn *c;
+    size_t len;
+    char data[]; /* a copy: Ulfius frees the message after on_message */
+};
+
+static void job_done(ct_agent__conn *c)
+{
+    pthread_mutex_lock(&c->mu);
+    if (--c->inflight == 0)
+        pthread_cond_broadcast(&c->idle);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void *job_run(void *arg)
+{
+    struct job *j = arg;
+    ct_agent__conn *c = j->c;
+    char *reply = NULL;
+    int rc = ct_agent_handle(j->a, &reply, j->data, j->len);
+
+    reply_or_close(j->a, c->manager, rc, reply);
+    free(j);
+    job_done(c);
+    return NULL;
+}
+
+/* Hands the request to a new worker thread. Returns: whether it did (if
+ * not, the caller handles it itself). */
+static bool job_start(ct_agent *a, ct_agent__conn *c, const char *data, size_t len)
+{
+    struct job *j = NULL;
+    pthread_attr_t attr;
+    pthread_t t;
+    bool started = false;
+
+    pthread_mutex_lock(&c->mu);
+    if (c->inflight < MAX_INFLIGHT && (j = malloc(sizeof(*j) + len + 1)) != NULL)
+        c->inflight++;
+    pthread_mutex_unlock(&c->mu);
+    if (j == NULL)
+        return false;
+    *j = (struct job){.a = a, .c = c, .len = len};
+    memcpy(j->data, data, len);
+    j->data[len] = '\0';
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&t, &attr, job_run, j) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (!started) {
+        free(j);
+        job_done(c);
+    }
+    return started;
+}
+
+/* One request, one reply: on a worker thread when one can be had. */
+static void on_message(const struct _u_request *req, struct _websocket_manager *m,
+                       const struct _websocket_message *msg, void *user)
+{
+    ct_agent *a = user;
+    const char *data = msg->data != NULL ? msg->data : "";
+    ct_agent__conn *c;
+    char *reply = NULL;
+    int rc;
+    (void)req;
+
+    m->keep_messages = U_WEBSOCKET_KEEP_NONE;
+    if (msg->opcode != U_WEBSOCKET_OPCODE_TEXT) {
+        rc = ct_agent_error_reply(&reply, "bad_request", "only text messages are accepted");
+        reply_or_close(a, m, rc, reply);
+        return;
+    }
+    if ((c = conn_find(a->server, m)) != NULL && job_start(a, c, data, msg->data_len))
+        return;
+    rc = ct_agent_handle(a, &reply, data, msg->data_len);
+    reply_or_close(a, m, rc, reply);
 }
 
 /* ---------------------------------------------------------------- HTTP */

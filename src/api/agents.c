@@ -17,6 +17,7 @@ struct waiting {
     char id[40];
     json_t *answer; /* set when it arrives */
     bool used;
+    pthread_cond_t cond; /* its answer arrived, or the connection changed */
 };
 
 struct api_agent {
@@ -24,13 +25,20 @@ struct api_agent {
     ct_api *api;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cond;                /* answers arrived, connection state changed */
     struct _websocket_manager *manager; /* set while connected */
     bool connected;
     bool stop;
     uint64_t next_id;
     struct waiting waiting[MAX_WAITING];
 };
+
+/* Wakes every waiting request (the connection changed). Under a->mu. */
+static void wake_all(api_agent *a)
+{
+    for (size_t i = 0; i < MAX_WAITING; i++)
+        if (a->waiting[i].used)
+            pthread_cond_signal(&a->waiting[i].cond);
+}
 
 static bool stopping(api_agent *a)
 {
@@ -58,10 +66,10 @@ static void on_message(const struct _u_request *req, struct _websocket_manager *
         if (a->waiting[i].used && a->waiting[i].answer == NULL &&
             strcmp(a->waiting[i].id, id) == 0) {
             a->waiting[i].answer = json_incref(j);
+            pthread_cond_signal(&a->waiting[i].cond); /* only its own request */
             break;
         }
     }
-    pthread_cond_broadcast(&a->cond);
     pthread_mutex_unlock(&a->mu);
     json_decref(j);
 }
@@ -78,7 +86,7 @@ static void on_connected(const struct _u_request *req, struct _websocket_manager
     pthread_mutex_lock(&a->mu);
     a->manager = m;
     a->connected = true;
-    pthread_cond_broadcast(&a->cond);
+    wake_all(a);
     pthread_mutex_unlock(&a->mu);
     ct_log(CT_LOG_INFO, "api: connected to agent %s", a->cfg->name);
     while (ulfius_websocket_wait_close(m, 200) == U_WEBSOCKET_STATUS_OPEN && !stopping(a))
@@ -86,7 +94,7 @@ static void on_connected(const struct _u_request *req, struct _websocket_manager
     pthread_mutex_lock(&a->mu);
     a->manager = NULL;
     a->connected = false;
-    pthread_cond_broadcast(&a->cond);
+    wake_all(a);
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -157,7 +165,8 @@ int ct_api__agents_start(ct_api *api)
         a->cfg = &api->cfg.agents[i];
         a->api = api;
         pthread_mutex_init(&a->mu, NULL);
-        pthread_cond_init(&a->cond, NULL);
+        for (size_t w = 0; w < MAX_WAITING; w++)
+            pthread_cond_init(&a->waiting[w].cond, NULL);
         api->agents[api->n_agents++] = a;
         if (pthread_create(&a->thread, NULL, agent_thread, a) != 0) {
             api->n_agents--;
@@ -174,16 +183,17 @@ void ct_api__agents_stop(ct_api *api)
         api_agent *a = api->agents[i];
         pthread_mutex_lock(&a->mu);
         a->stop = true;
-        pthread_cond_broadcast(&a->cond);
+        wake_all(a);
         pthread_mutex_unlock(&a->mu);
     }
     for (size_t i = 0; i < api->n_agents; i++) {
         api_agent *a = api->agents[i];
         pthread_join(a->thread, NULL);
-        for (size_t w = 0; w < MAX_WAITING; w++)
+        for (size_t w = 0; w < MAX_WAITING; w++) {
             json_decref(a->waiting[w].answer);
+            pthread_cond_destroy(&a->waiting[w].cond);
+        }
         pthread_mutex_destroy(&a->mu);
-        pthread_cond_destroy(&a->cond);
         free(a);
     }
     free(api->agents);
@@ -246,7 +256,7 @@ static int wait_answer(api_agent *a, int slot, json_t **answer, int timeout_ms)
         until.tv_nsec -= 1000000000L;
     }
     while (a->waiting[slot].answer == NULL && a->connected && !a->stop) {
-        if (pthread_cond_timedwait(&a->cond, &a->mu, &until) != 0)
+        if (pthread_cond_timedwait(&a->waiting[slot].cond, &a->mu, &until) != 0)
             break;
     }
     if (a->waiting[slot].answer != NULL) {

@@ -613,6 +613,67 @@ static void seed_flow(void **state)
     ws_close(&w2);
 }
 
+/* Requests sent back to back on one connection are handled concurrently:
+ * each gets exactly one reply with its own _request_id (in any order), the
+ * good ones a distinct transaction hash with consecutive nonces, the bad
+ * ones their error, and the connection keeps serving. */
+static void pipelined_requests(void **state)
+{
+    enum { N = 12 };
+    uint64_t before = nonce_of(&dcs[0]);
+    bool seen[N] = {false};
+    uint8_t hashes[N][32];
+    int good = 0;
+    ws w;
+    (void)state;
+
+    gw_open(&w, 0);
+    for (int i = 0; i < N; i++) {
+        char id[16], vm[32], *text;
+        json_t *req;
+        snprintf(id, sizeof(id), "p-%d", i);
+        snprintf(vm, sizeof(vm), "pipelined-%d", i);
+        req = request("register_container", id, 0);
+        /* Every fourth one has a bad field: refused before any signing. */
+        json_object_update(req, json_pack("{s:s, s:b, s:i, s:i, s:i, s:s, s:s, s:s, s:s}",
+                                          "vc_type", "docker:container", "available", 1, "vcpu",
+                                          i % 4 == 3 ? -1 : 1, "vram", 512, "vdisk", 5, "id", vm,
+                                          "ip_address", "http://10.2.0.1", "controller",
+                                          "http://10.2.0.2", "created", "2024-01-01T00:00:00Z"));
+        ctt_ok(ct_json_dump(&text, req));
+        json_decref(req);
+        ws_send(&w, U_WEBSOCKET_OPCODE_TEXT, text, strlen(text));
+        free(text);
+    }
+    for (int k = 0; k < N; k++) {
+        char *r = ws_next(&w, REPLY_TIMEOUT_MS);
+        json_t *reply;
+        int i;
+        if (r == NULL)
+            fail_msg("only %d of %d replies", k, N);
+        ctt_ok(ct_json_parse(&reply, r, strlen(r), 8));
+        free(r);
+        const char *id = json_string_value(json_object_get(reply, "_request_id"));
+        assert_non_null(id);
+        assert_int_equal(sscanf(id, "p-%d", &i), 1);
+        assert_true(i >= 0 && i < N && !seen[i]);
+        seen[i] = true;
+        if (i % 4 == 3) {
+            expect_error(reply, id, "bad_request", "vcpu");
+        } else {
+            expect_hash(reply, id, hashes[good]);
+            for (int j = 0; j < good; j++)
+                assert_memory_not_equal(hashes[j], hashes[good], 32);
+            good++;
+        }
+    }
+    assert_int_equal(good, N - N / 4);
+    assert_int_equal(nonce_of(&dcs[0]), before + (uint64_t)good);
+    for (int j = 0; j < good; j++)
+        json_decref(one_event(hashes[j], "ContainerRegistered"));
+    ws_close(&w);
+}
+
 /* Tokens are checked before anything else in the request. */
 static void bad_tokens(ws *w)
 {
@@ -936,10 +997,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(refused_upgrades),   cmocka_unit_test(seed_flow),
-        cmocka_unit_test(no_contract),        cmocka_unit_test(bad_requests),
-        cmocka_unit_test(oversized_messages), cmocka_unit_test(raw_http),
-        cmocka_unit_test(raw_huge_frame),     cmocka_unit_test(raw_stalled_frame),
-        cmocka_unit_test(in_process_agent),   cmocka_unit_test(clean_stop),
+        cmocka_unit_test(pipelined_requests), cmocka_unit_test(no_contract),
+        cmocka_unit_test(bad_requests),       cmocka_unit_test(oversized_messages),
+        cmocka_unit_test(raw_http),           cmocka_unit_test(raw_huge_frame),
+        cmocka_unit_test(raw_stalled_frame),  cmocka_unit_test(in_process_agent),
+        cmocka_unit_test(clean_stop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
