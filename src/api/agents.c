@@ -177,7 +177,7 @@ int ct_api__agents_start(ct_api *api)
     return 0;
 }
 
-void ct_api__agents_stop(ct_api *api)
+void ct_api__agents_cancel(ct_api *api)
 {
     for (size_t i = 0; i < api->n_agents; i++) {
         api_agent *a = api->agents[i];
@@ -186,6 +186,11 @@ void ct_api__agents_stop(ct_api *api)
         wake_all(a);
         pthread_mutex_unlock(&a->mu);
     }
+}
+
+void ct_api__agents_stop(ct_api *api)
+{
+    ct_api__agents_cancel(api);
     for (size_t i = 0; i < api->n_agents; i++) {
         api_agent *a = api->agents[i];
         pthread_join(a->thread, NULL);
@@ -278,7 +283,7 @@ int ct_api__agent_call(ct_api *api, const char *dc, json_t *msg, json_t **answer
     if (a == NULL)
         return ct_error_set(CT_ENOTFOUND, "no agent configured for datacenter %s", dc);
     pthread_mutex_lock(&a->mu);
-    if (!a->connected || a->manager == NULL) {
+    if (!a->connected || a->manager == NULL || a->stop) {
         pthread_mutex_unlock(&a->mu);
         return ct_error_set(CT_ETIMEOUT, "agent of %s is not connected", dc);
     }

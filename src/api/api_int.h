@@ -13,6 +13,8 @@
 #include "catena/store.h"
 
 #define API_MAX_PARAMS 4
+/* Most query arguments a request may carry. */
+#define API_MAX_ARGS 16
 /* Most VCs in one batch registration: 35-60k gas each (the most with
  * every string at its 256-byte limit), plus the sender's quarter of
  * margin, within the 2^24 gas that chains such as Hardhat allow a
@@ -22,14 +24,20 @@
 /* Largest request body accepted (bodies are small JSON objects). */
 #define API_MAX_BODY (512 * 1024)
 
+/* A request as handlers see it. Everything is read from libmicrohttpd
+ * before the handler runs, so a handler may run on another thread while
+ * the connection is suspended (the strings live as long as the request). */
 typedef struct api_req {
     const char *method;
     const char *path;
-    const char *params[API_MAX_PARAMS]; /* path segments matched by {x} */
+    const char *params[API_MAX_PARAMS]; /* path segments matched by {x} (in segs) */
     int n_params;
+    char segs[API_MAX_PARAMS][256];
     const char *body;
     size_t body_len;
-    void *conn; /* struct MHD_Connection *, for headers and query args */
+    const char *auth; /* the Authorization header, or NULL */
+    const char *arg_keys[API_MAX_ARGS], *arg_values[API_MAX_ARGS];
+    int n_args;
 } api_req;
 
 typedef struct api_resp {
@@ -67,7 +75,8 @@ struct ct_api {
     uint64_t chain_head, processed;
     api_agent **agents;
     size_t n_agents;
-    void *http; /* struct MHD_Daemon * */
+    void *http;            /* struct MHD_Daemon * */
+    struct api_pool *pool; /* workers for handlers that may block (http.c) */
     api_cache *cache;
 };
 
@@ -101,24 +110,28 @@ bool ct_api__cache_get(struct ct_api *api, int kind, const uint8_t key[32], api_
 void ct_api__cache_put(struct ct_api *api, int kind, const uint8_t key[32], uint64_t gen,
                        api_resp *resp);
 
-/* Looks up a header or query argument of the request. */
-const char *ct_api__header(const api_req *req, const char *name);
+/* Looks up a query argument of the request. */
 const char *ct_api__query(const api_req *req, const char *name);
 
 /* Sets an error response {"error": message} with status. */
 void ct_api__error(api_resp *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Finds the handler for method + path, filling req->params.
+/* Finds the handler for method + path, filling req->params (copied into
+ * req->segs). Out: *offload whether the handler may block (it then runs on
+ * a worker while the connection is suspended).
  * Returns: the handler, or NULL with *status 404 or 405. */
-api_handler ct_api__route(api_req *req, int *status);
+api_handler ct_api__route(api_req *req, int *status, bool *offload);
 
 /* HTTP server. */
 int ct_api__http_start(struct ct_api *api);
 void ct_api__http_stop(struct ct_api *api);
 
-/* Agents: connect (background reconnects), forward a request, state. */
+/* Agents: connect (background reconnects), forward a request, state.
+ * agents_cancel makes waiting and new agent calls fail at once (before
+ * the HTTP server drains its workers); agents_stop also joins and frees. */
 int ct_api__agents_start(struct ct_api *api);
+void ct_api__agents_cancel(struct ct_api *api);
 void ct_api__agents_stop(struct ct_api *api);
 /* Sends msg (a JSON object; "_request_id" is added) to the agent of dc and
  * waits up to timeout_ms for its answer.

@@ -23,8 +23,11 @@ typedef struct cache_entry {
     size_t len;
 } cache_entry;
 
+/* Readers of one stripe share it: a hot answer is read by every request
+ * thread at once, and a reader descheduled while holding a mutex would
+ * queue all the others behind it. */
 struct api_cache {
-    pthread_mutex_t mu[CACHE_STRIPES];
+    pthread_rwlock_t mu[CACHE_STRIPES];
     cache_entry e[CACHE_SLOTS];
 };
 
@@ -35,7 +38,7 @@ int ct_api__cache_new(api_cache **out)
     if (c == NULL)
         return ct_error_set(CT_ENOMEM, "api: out of memory");
     for (int i = 0; i < CACHE_STRIPES; i++)
-        pthread_mutex_init(&c->mu[i], NULL);
+        pthread_rwlock_init(&c->mu[i], NULL);
     *out = c;
     return 0;
 }
@@ -47,7 +50,7 @@ void ct_api__cache_free(api_cache *c)
     for (int i = 0; i < CACHE_SLOTS; i++)
         free(c->e[i].text);
     for (int i = 0; i < CACHE_STRIPES; i++)
-        pthread_mutex_destroy(&c->mu[i]);
+        pthread_rwlock_destroy(&c->mu[i]);
     free(c);
 }
 
@@ -69,18 +72,18 @@ bool ct_api__cache_get(ct_api *api, int kind, const uint8_t key[32], api_resp *r
 {
     api_cache *c = api->cache;
     size_t i = slot_of(kind, key);
-    pthread_mutex_t *mu = &c->mu[i % CACHE_STRIPES];
+    pthread_rwlock_t *mu = &c->mu[i % CACHE_STRIPES];
     cache_entry *e = &c->e[i];
     uint64_t gen = ct_api__cache_gen(api);
     char *text = NULL;
 
-    pthread_mutex_lock(mu);
+    pthread_rwlock_rdlock(mu);
     if (e->kind == kind && e->gen == gen && memcmp(e->key, key, 32) == 0 &&
         (text = malloc(e->len + 1)) != NULL) {
         memcpy(text, e->text, e->len + 1);
         resp->status = e->status;
     }
-    pthread_mutex_unlock(mu);
+    pthread_rwlock_unlock(mu);
     if (text == NULL)
         return false;
     resp->text = text;
@@ -109,9 +112,9 @@ void ct_api__cache_put(ct_api *api, int kind, const uint8_t key[32], uint64_t ge
     if (len > CACHE_MAX_TEXT || (copy = malloc(len + 1)) == NULL)
         return;
     memcpy(copy, text, len + 1);
-    pthread_mutex_lock(&c->mu[i % CACHE_STRIPES]);
+    pthread_rwlock_wrlock(&c->mu[i % CACHE_STRIPES]);
     free(e->text);
     *e = (cache_entry){.kind = kind, .gen = gen, .status = resp->status, .text = copy, .len = len};
     memcpy(e->key, key, 32);
-    pthread_mutex_unlock(&c->mu[i % CACHE_STRIPES]);
+    pthread_rwlock_unlock(&c->mu[i % CACHE_STRIPES]);
 }

@@ -22,7 +22,7 @@ const char *ct_api__openapi(void)
 
 const char *ct_api__auth_dc(ct_api *api, const api_req *req)
 {
-    const char *h = ct_api__header(req, "Authorization");
+    const char *h = req->auth;
     const char *dc = NULL;
     char hash[65];
 
@@ -268,6 +268,7 @@ void ct_api_stop(ct_api *api)
 {
     if (api == NULL)
         return;
+    ct_api__agents_cancel(api); /* writes waiting for an agent end now */
     ct_api__http_stop(api);
     ct_api__agents_stop(api);
     if (api->follower_started) {

@@ -9,41 +9,43 @@ struct route {
     const char *method;
     const char *pattern; /* segments; "{}" matches one segment, "*" the rest */
     api_handler handler;
+    bool offload; /* may block (an agent, the chain node): not on an HTTP thread */
 };
 
 static const struct route routes[] = {
-    {"POST", "/api/datacenter/register", ct_api__h_dc_register},
-    {"GET", "/api/datacenter", ct_api__h_dc_list},
-    {"GET", "/api/datacenter/{}/details", ct_api__h_dc_details},
-    {"POST", "/api/datacenter/{}/container/register", ct_api__h_vc_register},
-    {"POST", "/api/datacenter/{}/container/register/batch", ct_api__h_vc_register_batch},
-    {"POST", "/api/datacenter/{}/container/{}/availability/change", ct_api__h_vc_availability},
-    {"POST", "/api/datacenter/{}/container/{}/migrate/pending", ct_api__h_vc_migrate_pending},
-    {"POST", "/api/datacenter/{}/container/{}/migrate/confirm", ct_api__h_vc_migrate_confirm},
-    {"POST", "/api/datacenter/{}/container/{}/retire", ct_api__h_vc_retire},
-    {"GET", "/api/transaction/{}/vctag", ct_api__h_vc_tag},
-    {"GET", "/api/container", ct_api__h_vc_list},
-    {"GET", "/api/container/{}/details", ct_api__h_vc_details},
-    {"GET", "/api/container/{}/flavor", ct_api__h_vc_flavor},
-    {"GET", "/api/container/{}/history", ct_api__h_vc_history},
-    {"GET", "/api/container/{}/migration/pending", ct_api__h_vc_pending},
-    {"GET", "/api/container/{}/sla", ct_api__h_vc_sla},
-    {"GET", "/api/health", ct_api__h_health},
-    {"GET", "/api/openapi.json", ct_api__h_openapi},
-    {"GET", "/api/swagger", ct_api__h_swagger},
-    {"GET", "/api/swagger/*", ct_api__h_swagger},
-    {"GET", "/api/chain/overview", ct_api__h_chain_overview},
-    {"GET", "/api/chain/blocks", ct_api__h_chain_blocks},
-    {"GET", "/api/chain/block/{}", ct_api__h_chain_block},
-    {"GET", "/api/chain/tx/{}", ct_api__h_chain_tx},
-    {"GET", "/api/chain/search", ct_api__h_chain_search},
-    {"GET", "/api/chain/abi", ct_api__h_chain_abi},
-    {"GET", "/api/chain/monitor", ct_api__h_monitor_list},
-    {"POST", "/api/chain/monitor", ct_api__h_monitor_add},
-    {"DELETE", "/api/chain/monitor/{}", ct_api__h_monitor_delete},
-    {"GET", "/api/chain/monitor/{}/events", ct_api__h_monitor_events},
-    {"GET", "/explorer", ct_api__h_explorer},
-    {"GET", "/explorer/*", ct_api__h_explorer},
+    {"POST", "/api/datacenter/register", ct_api__h_dc_register, true},
+    {"GET", "/api/datacenter", ct_api__h_dc_list, false},
+    {"GET", "/api/datacenter/{}/details", ct_api__h_dc_details, false},
+    {"POST", "/api/datacenter/{}/container/register", ct_api__h_vc_register, true},
+    {"POST", "/api/datacenter/{}/container/register/batch", ct_api__h_vc_register_batch, true},
+    {"POST", "/api/datacenter/{}/container/{}/availability/change", ct_api__h_vc_availability,
+     true},
+    {"POST", "/api/datacenter/{}/container/{}/migrate/pending", ct_api__h_vc_migrate_pending, true},
+    {"POST", "/api/datacenter/{}/container/{}/migrate/confirm", ct_api__h_vc_migrate_confirm, true},
+    {"POST", "/api/datacenter/{}/container/{}/retire", ct_api__h_vc_retire, true},
+    {"GET", "/api/transaction/{}/vctag", ct_api__h_vc_tag, false},
+    {"GET", "/api/container", ct_api__h_vc_list, false},
+    {"GET", "/api/container/{}/details", ct_api__h_vc_details, false},
+    {"GET", "/api/container/{}/flavor", ct_api__h_vc_flavor, false},
+    {"GET", "/api/container/{}/history", ct_api__h_vc_history, false},
+    {"GET", "/api/container/{}/migration/pending", ct_api__h_vc_pending, false},
+    {"GET", "/api/container/{}/sla", ct_api__h_vc_sla, false},
+    {"GET", "/api/health", ct_api__h_health, false},
+    {"GET", "/api/openapi.json", ct_api__h_openapi, false},
+    {"GET", "/api/swagger", ct_api__h_swagger, false},
+    {"GET", "/api/swagger/*", ct_api__h_swagger, false},
+    {"GET", "/api/chain/overview", ct_api__h_chain_overview, true},
+    {"GET", "/api/chain/blocks", ct_api__h_chain_blocks, true},
+    {"GET", "/api/chain/block/{}", ct_api__h_chain_block, true},
+    {"GET", "/api/chain/tx/{}", ct_api__h_chain_tx, true},
+    {"GET", "/api/chain/search", ct_api__h_chain_search, true},
+    {"GET", "/api/chain/abi", ct_api__h_chain_abi, false},
+    {"GET", "/api/chain/monitor", ct_api__h_monitor_list, false},
+    {"POST", "/api/chain/monitor", ct_api__h_monitor_add, true},
+    {"DELETE", "/api/chain/monitor/{}", ct_api__h_monitor_delete, true},
+    {"GET", "/api/chain/monitor/{}/events", ct_api__h_monitor_events, false},
+    {"GET", "/explorer", ct_api__h_explorer, false},
+    {"GET", "/explorer/*", ct_api__h_explorer, false},
 };
 
 /* Compares the next path segment of *p with want (length n); advances. */
@@ -86,9 +88,8 @@ static bool match(const char *pattern, const char *path, api_req *req)
     return *p == '\0' || strcmp(p, "/") == 0;
 }
 
-api_handler ct_api__route(api_req *req, int *status)
+api_handler ct_api__route(api_req *req, int *status, bool *offload)
 {
-    static _Thread_local char segs[API_MAX_PARAMS][256];
     bool path_known = false;
 
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -100,14 +101,15 @@ api_handler ct_api__route(api_req *req, int *status)
         /* Copy the {} segments out so handlers get NUL-terminated strings. */
         for (int k = 0; k < req->n_params; k++) {
             size_t n = strcspn(req->params[k], "/");
-            if (n >= sizeof(segs[k])) {
+            if (n >= sizeof(req->segs[k])) {
                 *status = 404;
                 return NULL;
             }
-            memcpy(segs[k], req->params[k], n);
-            segs[k][n] = '\0';
-            req->params[k] = segs[k];
+            memcpy(req->segs[k], req->params[k], n);
+            req->segs[k][n] = '\0';
+            req->params[k] = req->segs[k];
         }
+        *offload = routes[i].offload;
         return routes[i].handler;
     }
     *status = path_known ? 405 : 404;

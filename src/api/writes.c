@@ -77,7 +77,7 @@ static int status_of(const char *code)
  * answer into the response. */
 static void forward(ct_api *api, const api_req *req, api_resp *resp, const char *dc, json_t *msg)
 {
-    const char *auth = ct_api__header(req, "Authorization");
+    const char *auth = req->auth;
     json_t *answer = NULL;
     int rc;
 

@@ -635,11 +635,11 @@ static void pipelined_requests(void **state)
         snprintf(vm, sizeof(vm), "pipelined-%d", i);
         req = request("register_container", id, 0);
         /* Every fourth one has a bad field: refused before any signing. */
-        json_object_update(req, json_pack("{s:s, s:b, s:i, s:i, s:i, s:s, s:s, s:s, s:s}",
-                                          "vc_type", "docker:container", "available", 1, "vcpu",
-                                          i % 4 == 3 ? -1 : 1, "vram", 512, "vdisk", 5, "id", vm,
-                                          "ip_address", "http://10.2.0.1", "controller",
-                                          "http://10.2.0.2", "created", "2024-01-01T00:00:00Z"));
+        json_object_update_new(
+            req, json_pack("{s:s, s:b, s:i, s:i, s:i, s:s, s:s, s:s, s:s}", "vc_type",
+                           "docker:container", "available", 1, "vcpu", i % 4 == 3 ? -1 : 1, "vram",
+                           512, "vdisk", 5, "id", vm, "ip_address", "http://10.2.0.1", "controller",
+                           "http://10.2.0.2", "created", "2024-01-01T00:00:00Z"));
         ctt_ok(ct_json_dump(&text, req));
         json_decref(req);
         ws_send(&w, U_WEBSOCKET_OPCODE_TEXT, text, strlen(text));

@@ -402,7 +402,9 @@ static void batch_matches_single(void **state)
                                    "string,string,string,uint256)[])"));
     ct_buf_init(&raw, 1 << 16);
     ct_buf_reset(&list);
-    ctt_ok(ct_ledger_encode_call(ledger, &list, "registerContainers", json_pack("[[]]")));
+    args = json_pack("[[]]");
+    ctt_ok(ct_ledger_encode_call(ledger, &list, "registerContainers", args));
+    json_decref(args);
     memcpy(sel, list.data, 4);
     for (int k = 0; k < 3; k++) {
         const char *v = k == 0   ? "[[[\"t\", 1, 4294967296, 1, 1, \"w\", \"\", \"\", 1]]]"
