@@ -6,7 +6,7 @@
  * gateway and, to see where they spend their time, the same batches
  * pre-signed and sent straight. Each phase also reports every service's
  * CPU time per item; every receipt is checked afterwards.
- *   bench_federation [n [batch [requests [clients]]]]     prints JSON lines
+ *   bench_federation [n [batch [requests [clients [rounds]]]]]     prints JSON lines
  * Defaults: 1000 singles, 30 batches of 64 VCs, 4 keep-alive clients. A VC
  * costs about 193k gas in a batch, Hardhat caps a transaction at 2^24 gas
  * (EIP-7825) and the agent asks for its estimate plus a quarter, so a
@@ -757,6 +757,80 @@ static void node_call_costs(const uint8_t key[32], const ct_ledger *l, long k, l
     ct_rpc_free(rpc);
 }
 
+/* ---------------------------------------------------------------- phases */
+
+/* One gateway phase: `jobs` POSTs of per_job VCs each by `clients`
+ * threads. Prints its line, the services' CPU and the follower's catch-up.
+ * Returns: VCs per second. */
+static double phase_gateway(const char *op, int round, const char *prefix, long jobs, long per_job,
+                            int clients)
+{
+    gw_run r = {.prefix = prefix, .jobs = jobs, .per_job = per_job};
+    long items = jobs * per_job;
+    cpu_snap c0, c1;
+
+    wait_follower();
+    cpu_take(&c0);
+    double secs = gw_run_all(&r, clients);
+    cpu_take(&c1);
+    check_receipts(r.hashes, jobs, op);
+    double rate = (double)items / secs;
+    printf("{\"op\":\"%s\",\"round\":%d,\"requests\":%ld,\"per_request\":%ld,\"clients\":%d,"
+           "\"s\":%.2f,\"vcs_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
+           op, round, jobs, per_job, clients, secs, rate, quantile(r.latency_ms, (size_t)jobs, 0.5),
+           quantile(r.latency_ms, (size_t)jobs, 0.99));
+    cpu_report(op, &c0, &c1, items, secs);
+    report_catch_up(op);
+    free(r.hashes);
+    free(r.latency_ms);
+    return rate;
+}
+
+/* One raw phase: `jobs` pre-signed transactions of per_tx VCs each from
+ * the reference DC's key, sent in nonce order on one connection.
+ * Returns: VCs per second. */
+static double phase_raw(const char *op, int round, const char *prefix, long jobs, long per_tx,
+                        const uint8_t key[32], const ct_ledger *l)
+{
+    raw_tx *txs = calloc((size_t)jobs, sizeof(*txs));
+    double *lat = calloc((size_t)jobs, sizeof(double));
+    uint8_t(*hashes)[32] = calloc((size_t)jobs, 32);
+    long items = jobs * per_tx;
+    uint64_t gas;
+    double est_ms = 0;
+    cpu_snap c0, c1;
+
+    if (txs == NULL || lat == NULL || hashes == NULL)
+        die("out of memory");
+    raw_sign_all(txs, jobs, prefix, per_tx, key, l, &gas, &est_ms);
+    wait_follower();
+    cpu_take(&c0);
+    double secs = raw_send_all(txs, jobs, lat);
+    cpu_take(&c1);
+    for (long i = 0; i < jobs; i++)
+        memcpy(hashes[i], txs[i].hash, 32);
+    check_receipts(hashes, jobs, op);
+    double rate = (double)items / secs;
+    printf("{\"op\":\"%s\",\"round\":%d,\"transactions\":%ld,\"per_tx\":%ld,"
+           "\"gas_limit\":%llu,\"estimate_ms\":%.1f,\"s\":%.2f,\"vcs_per_s\":%.1f,"
+           "\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
+           op, round, jobs, per_tx, (unsigned long long)gas, est_ms, secs, rate,
+           quantile(lat, (size_t)jobs, 0.5), quantile(lat, (size_t)jobs, 0.99));
+    cpu_report(op, &c0, &c1, items, secs);
+    report_catch_up(op);
+    for (long i = 0; i < jobs; i++)
+        free(txs[i].raw);
+    free(txs);
+    free(lat);
+    free(hashes);
+    return rate;
+}
+
+static double max_of(double a, double b)
+{
+    return a > b ? a : b;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static long arg_long(int argc, char **argv, int i, long def)
@@ -766,7 +840,7 @@ static long arg_long(int argc, char **argv, int i, long def)
     if (argc <= i)
         return def;
     if (ct_parse_uint(&v, argv[i], 1000000) < 0 || v == 0) {
-        fprintf(stderr, "usage: bench_federation [n [batch [requests [clients]]]]\n");
+        fprintf(stderr, "usage: bench_federation [n [batch [requests [clients [rounds]]]]]\n");
         exit(2);
     }
     return (long)v;
@@ -775,13 +849,13 @@ static long arg_long(int argc, char **argv, int i, long def)
 int main(int argc, char **argv)
 {
     long n = arg_long(argc, argv, 1, 1000);
-    long batch = arg_long(argc, argv, 2, 64);
+    long batch = arg_long(argc, argv, 2, 200);
     long requests = arg_long(argc, argv, 3, 30);
     int clients = (int)arg_long(argc, argv, 4, 4);
+    int rounds = (int)arg_long(argc, argv, 5, 3);
     struct sigaction sa = {.sa_handler = on_signal};
     ct_ledger *ledger;
     uint8_t key[32];
-    uint64_t gas;
 
     if (clients > 64) {
         fprintf(stderr, "bench_federation: at most 64 clients\n");
@@ -799,110 +873,35 @@ int main(int argc, char **argv)
     printf("{\"op\":\"catena_up\",\"s\":%.1f,\"services\":%d}\n", now_s() - t_up, services.n);
     fflush(stdout);
     wait_follower();
-    cpu_snap c0, c1;
-
-    /* (a) Single registrations through the gateway and DC1's agent. */
-    gw_run single = {.prefix = "g", .jobs = n, .per_job = 1};
-    cpu_take(&c0);
-    double gw_s = gw_run_all(&single, clients);
-    cpu_take(&c1);
-    check_receipts(single.hashes, n, "gateway");
-    double gw_rate = (double)n / gw_s;
-    printf("{\"op\":\"gateway_register\",\"n\":%ld,\"clients\":%d,\"s\":%.2f,\"per_s\":%.1f,"
-           "\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-           n, clients, gw_s, gw_rate, quantile(single.latency_ms, (size_t)n, 0.5),
-           quantile(single.latency_ms, (size_t)n, 0.99));
-    cpu_report("cpu_gateway_register", &c0, &c1, n, gw_s);
-    report_catch_up("gateway_register");
-
-    /* (b) The reference: the same number of raw pre-signed transactions. */
-    raw_tx *txs = calloc((size_t)n, sizeof(*txs));
-    double *raw_lat = calloc((size_t)n, sizeof(double));
-    if (txs == NULL || raw_lat == NULL)
-        die("out of memory");
     raw_prepare_dc(key, ledger);
-    double t_sign = now_s();
-    double est_ms;
-    raw_sign_all(txs, n, "r", 1, key, ledger, &gas, &est_ms);
-    t_sign = now_s() - t_sign;
-    wait_follower();
-    cpu_take(&c0);
-    double raw_s = raw_send_all(txs, n, raw_lat);
-    cpu_take(&c1);
-    uint8_t(*raw_hashes)[32] = calloc((size_t)n, 32);
-    if (raw_hashes == NULL)
-        die("out of memory");
-    for (long i = 0; i < n; i++)
-        memcpy(raw_hashes[i], txs[i].hash, 32);
-    check_receipts(raw_hashes, n, "raw");
-    double raw_rate = (double)n / raw_s;
-    printf("{\"op\":\"raw_register\",\"n\":%ld,\"gas_limit\":%llu,\"sign_s\":%.2f,\"s\":%.2f,"
-           "\"per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-           n, (unsigned long long)gas, t_sign, raw_s, raw_rate, quantile(raw_lat, (size_t)n, 0.5),
-           quantile(raw_lat, (size_t)n, 0.99));
-    cpu_report("cpu_raw_register", &c0, &c1, n, raw_s);
-    report_catch_up("raw_register");
+
+    /* Hardhat warms up (its JIT, its heap) over the first thousands of
+     * transactions, so whatever runs first looks slow: the phases
+     * alternate for `rounds` rounds and the best of each counts. Each
+     * round registers new VCs (the prefix carries the round). */
+    double gw = 0, raw = 0, gwb = 0, rawb = 0;
+    for (int round = 0; round < rounds; round++) {
+        char prefix[16];
+        snprintf(prefix, sizeof(prefix), "g%d", round);
+        gw = max_of(gw, phase_gateway("gateway_register", round, prefix, n, 1, clients));
+        snprintf(prefix, sizeof(prefix), "r%d", round);
+        raw = max_of(raw, phase_raw("raw_register", round, prefix, n, 1, key, ledger));
+        snprintf(prefix, sizeof(prefix), "b%d", round);
+        gwb = max_of(
+            gwb, phase_gateway("gateway_register_batch", round, prefix, requests, batch, clients));
+        snprintf(prefix, sizeof(prefix), "q%d", round);
+        rawb = max_of(rawb,
+                      phase_raw("raw_register_batch", round, prefix, requests, batch, key, ledger));
+    }
     node_call_costs(key, ledger, 100, batch);
-
-    /* (c) Batch registrations through the gateway. */
-    gw_run batched = {.prefix = "b", .jobs = requests, .per_job = batch};
-    wait_follower();
-    cpu_take(&c0);
-    double bt_s = gw_run_all(&batched, clients);
-    cpu_take(&c1);
-    check_receipts(batched.hashes, requests, "batch");
-    double bt_rate = (double)(requests * batch) / bt_s;
-    printf("{\"op\":\"gateway_register_batch\",\"requests\":%ld,\"batch\":%ld,\"vcs\":%ld,"
-           "\"clients\":%d,\"s\":%.2f,\"vcs_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-           requests, batch, requests * batch, clients, bt_s, bt_rate,
-           quantile(batched.latency_ms, (size_t)requests, 0.5),
-           quantile(batched.latency_ms, (size_t)requests, 0.99));
-    cpu_report("cpu_gateway_register_batch", &c0, &c1, requests * batch, bt_s);
-    report_catch_up("gateway_register_batch");
-
-    /* (d) Where batches spend their time: the same batches pre-signed and
-     * sent straight to the node. */
-    raw_tx *btxs = calloc((size_t)requests, sizeof(*btxs));
-    double *blat = calloc((size_t)requests, sizeof(double));
-    uint8_t(*bhashes)[32] = calloc((size_t)requests, 32);
-    uint64_t bgas;
-    if (btxs == NULL || blat == NULL || bhashes == NULL)
-        die("out of memory");
-    raw_sign_all(btxs, requests, "q", batch, key, ledger, &bgas, &est_ms);
-    wait_follower();
-    cpu_take(&c0);
-    double rb_s = raw_send_all(btxs, requests, blat);
-    cpu_take(&c1);
-    for (long i = 0; i < requests; i++)
-        memcpy(bhashes[i], btxs[i].hash, 32);
-    check_receipts(bhashes, requests, "raw batch");
-    double rb_rate = (double)(requests * batch) / rb_s;
-    printf("{\"op\":\"raw_register_batch\",\"requests\":%ld,\"batch\":%ld,\"gas_limit\":%llu,"
-           "\"estimate_ms\":%.1f,\"s\":%.2f,\"vcs_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-           requests, batch, (unsigned long long)bgas, est_ms, rb_s, rb_rate,
-           quantile(blat, (size_t)requests, 0.5), quantile(blat, (size_t)requests, 0.99));
-    cpu_report("cpu_raw_register_batch", &c0, &c1, requests * batch, rb_s);
-    report_catch_up("raw_register_batch");
-    for (long i = 0; i < requests; i++)
-        free(btxs[i].raw);
-    free(btxs);
-    free(blat);
-    free(bhashes);
-
+    printf("{\"op\":\"best\",\"gateway_per_s\":%.1f,\"raw_per_s\":%.1f,"
+           "\"gateway_batch_vcs_per_s\":%.1f,\"raw_batch_vcs_per_s\":%.1f}\n",
+           gw, raw, gwb, rawb);
     printf("{\"op\":\"ratios\",\"gateway_vs_raw\":%.2f,\"batch_vs_single\":%.1f,"
            "\"gateway_batch_vs_raw_batch\":%.2f}\n",
-           gw_rate / raw_rate, bt_rate / gw_rate, bt_rate / rb_rate);
+           gw / raw, gwb / gw, gwb / rawb);
     fflush(stdout);
 
-    for (long i = 0; i < n; i++)
-        free(txs[i].raw);
-    free(txs);
-    free(raw_lat);
-    free(raw_hashes);
-    free(single.hashes);
-    free(single.latency_ms);
-    free(batched.hashes);
-    free(batched.latency_ms);
     ct_wipe(key, sizeof(key));
     cleanup();
     json_decref(fed);
