@@ -1,7 +1,7 @@
 /* The Ethereum core against a real Hardhat node: value transfers, a
  * contract deployment, calls, receipts and decoded logs, reverts (both
- * Hardhat's send error and a failed estimate), restarts, and two threads
- * sharing one sender without nonce errors. */
+ * Hardhat's send error and a failed estimate), restarts, and two and
+ * eight threads sharing one sender without nonce errors. */
 #include "harness.h"
 
 #include <pthread.h>
@@ -323,6 +323,125 @@ static void two_threads(void **state)
     ct_sender_free(s);
 }
 
+/* Eight threads share one sender (whoever finds it idle sends the queued
+ * requests of the others too): every call is sent once, with consecutive
+ * nonces; the ones that revert are mined as failed and reported to their
+ * own caller with the node's reason. */
+struct queue_worker {
+    ct_sender *s;
+    const ct_address *probe;
+    const ct_abi_sig *store;
+    int id, ok, reverted, other;
+    uint64_t sum;
+    char error[256];
+};
+
+static void *queue_send(void *arg)
+{
+    struct queue_worker *w = arg;
+    uint8_t sel[4];
+
+    ct_abi_selector(sel, w->store);
+    for (int i = 0; i < 20; i++) {
+        uint64_t value = i % 7 == 3 ? 13 : (uint64_t)(w->id * 100 + i + 20);
+        char args[96];
+        json_t *v = NULL;
+        ct_buf call;
+        ct_send_result res;
+        ct_buf_init(&call, 1 << 16);
+        snprintf(args, sizeof(args), "[\"t%d-%d\", %llu, \"queued\"]", w->id, i,
+                 (unsigned long long)value);
+        if (ct_json_parse(&v, args, strlen(args), 8) < 0 || ct_buf_append(&call, sel, 4) < 0 ||
+            ct_abi_encode(&call, w->store->params, v) < 0) {
+            w->other++;
+            json_decref(v);
+            ct_buf_free(&call);
+            continue;
+        }
+        ct_send_req req = {.to = w->probe, .data = (uint8_t *)call.data, .data_len = call.len};
+        int rc = ct_sender_send(w->s, &res, &req, false);
+        if (rc == 0 && value != 13) {
+            w->ok++;
+            w->sum += value;
+        } else if (rc == CT_EREVERT && value == 13 && strstr(ct_error_last(), "unlucky")) {
+            w->reverted++;
+        } else if (w->other++ == 0) {
+            snprintf(w->error, sizeof(w->error), "value %llu: rc %d: %s", (unsigned long long)value,
+                     rc, ct_error_last());
+        }
+        ct_send_result_clear(&res);
+        json_decref(v);
+        ct_buf_free(&call);
+    }
+    return NULL;
+}
+
+static void eight_threads(void **state)
+{
+    ct_sender *s = new_sender(CTT_DEV_KEY2);
+    struct queue_worker w[8];
+    pthread_t t[8];
+    json_t *abi, *entry, *callobj, *r;
+    ct_abi_sig *store = NULL, *total;
+    ct_abi_type *ret;
+    uint8_t *code, sel[4], *out;
+    size_t code_len, i, out_len;
+    uint64_t before, after, want = 0;
+    char want_text[32];
+    ct_send_result res;
+    ct_rpc *rpc;
+    (void)state;
+
+    ctt_contract("Probe", &abi, &code, &code_len);
+    ct_send_req deploy = {.data = code, .data_len = code_len};
+    ctt_ok(ct_sender_send(s, &res, &deploy, true));
+    ct_address probe = res.contract;
+    ct_send_result_clear(&res);
+    json_array_foreach (abi, i, entry) {
+        const char *name = json_string_value(json_object_get(entry, "name"));
+        if (name && strcmp(name, "store") == 0)
+            ctt_ok(ct_abi_sig_from_json(&store, entry));
+    }
+    assert_non_null(store);
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    ctt_ok(ct_rpc_get_tx_count(rpc, &before, ct_sender_address(s), "latest"));
+    for (int k = 0; k < 8; k++) {
+        w[k] = (struct queue_worker){.s = s, .probe = &probe, .store = store, .id = k};
+        assert_int_equal(pthread_create(&t[k], NULL, queue_send, &w[k]), 0);
+    }
+    for (int k = 0; k < 8; k++)
+        pthread_join(t[k], NULL);
+    for (int k = 0; k < 8; k++) {
+        if (w[k].other)
+            fail_msg("thread %d: %d unexpected outcomes, first: %s", k, w[k].other, w[k].error);
+        assert_int_equal(w[k].ok, 17); /* i % 7 == 3 for i = 3, 10, 17 */
+        assert_int_equal(w[k].reverted, 3);
+        want += w[k].sum;
+    }
+    ctt_ok(ct_rpc_get_tx_count(rpc, &after, ct_sender_address(s), "latest"));
+    assert_int_equal(after - before, 160);
+
+    /* total() adds up the successful calls only. */
+    ctt_ok(ct_abi_sig_parse(&total, "total()"));
+    ctt_ok(ct_abi_selector(sel, total));
+    callobj = json_pack("{s:o, s:o}", "to", ct_json_hex(probe.b, 20), "data", ct_json_hex(sel, 4));
+    ctt_ok(ct_rpc_call_contract(rpc, &out, &out_len, callobj, "latest"));
+    ctt_ok(ct_abi_type_parse(&ret, "(uint256)"));
+    ctt_ok(ct_abi_decode(&r, ret, out, out_len));
+    snprintf(want_text, sizeof(want_text), "%llu", (unsigned long long)want);
+    assert_string_equal(json_string_value(json_array_get(r, 0)), want_text);
+    json_decref(r);
+    ct_abi_type_free(ret);
+    ct_abi_sig_free(total);
+    free(out);
+    json_decref(callobj);
+    ct_rpc_free(rpc);
+    ct_abi_sig_free(store);
+    free(code);
+    json_decref(abi);
+    ct_sender_free(s);
+}
+
 static void rpc_batch_and_errors(void **state)
 {
     ct_rpc *rpc;
@@ -361,11 +480,9 @@ static void rpc_batch_and_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(transfer),
-        cmocka_unit_test(deploy_call_logs),
-        cmocka_unit_test(restart),
-        cmocka_unit_test(two_threads),
-        cmocka_unit_test(rpc_batch_and_errors),
+        cmocka_unit_test(transfer),      cmocka_unit_test(deploy_call_logs),
+        cmocka_unit_test(restart),       cmocka_unit_test(two_threads),
+        cmocka_unit_test(eight_threads), cmocka_unit_test(rpc_batch_and_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
