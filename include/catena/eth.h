@@ -267,6 +267,15 @@ void ct_rpc_free(ct_rpc *rpc);
 /* Returns: the url given to ct_rpc_new (borrowed). */
 const char *ct_rpc_url(const ct_rpc *rpc);
 
+/* Returns: the node's URL as messages show it (borrowed): scheme, host and
+ * port only, since user info, path and query may carry an API key
+ * ("https://mainnet.example/v3/KEY" shows as "https://mainnet.example"). */
+const char *ct_rpc_origin(const ct_rpc *rpc);
+
+/* Writes url's origin (see ct_rpc_origin) into out (size bytes, cut if
+ * longer). */
+void ct_url_origin(char *out, size_t size, const char *url);
+
 /* Calls method with params (a JSON array; NULL means []); params is
  * borrowed.
  * Out: *result is a new reference to the "result" member.

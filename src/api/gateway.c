@@ -199,6 +199,7 @@ static void close_handles(ct_api *api)
 static int open_cache(ct_api *api)
 {
     uint64_t chain_id;
+    char origin[256];
     ct_rpc *rpc;
     int rc;
 
@@ -206,8 +207,9 @@ static int open_cache(ct_api *api)
         return rc;
     rc = ct_rpc_chain_id(rpc, &chain_id);
     ct_rpc_free(rpc);
+    ct_url_origin(origin, sizeof(origin), api->cfg.rpc_url);
     if (rc < 0)
-        return ct_error_wrap("api: chain at %s", api->cfg.rpc_url);
+        return ct_error_wrap("api: chain at %s", origin);
     if ((rc = ct_store_open(&api->store, api->cfg.cache_path)) < 0)
         return rc;
     if (api->cfg.reindex && (rc = ct_store_reset(api->store)) < 0)

@@ -12,6 +12,7 @@ struct ct_rpc {
     CURL *curl;
     struct curl_slist *headers;
     char *url;
+    char origin[256]; /* what messages show of url */
     int timeout_ms;
     uint64_t next_id;
 };
@@ -28,8 +29,12 @@ int ct_rpc_new(ct_rpc **out, const char *url, int timeout_ms)
 {
     ct_rpc *rpc;
 
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return ct_error_set(CT_EINVAL, "rpc: url must start with http:// or https://: %.80s", url);
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        char shown[256];
+        ct_url_origin(shown, sizeof(shown), url);
+        return ct_error_set(CT_EINVAL, "rpc: url must start with http:// or https://: %.80s",
+                            shown);
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rpc = calloc(1, sizeof(*rpc));
     if (rpc == NULL)
@@ -41,6 +46,7 @@ int ct_rpc_new(ct_rpc **out, const char *url, int timeout_ms)
         ct_rpc_free(rpc);
         return ct_error_set(CT_ENOMEM, "rpc: out of memory");
     }
+    ct_url_origin(rpc->origin, sizeof(rpc->origin), url);
     rpc->timeout_ms = timeout_ms;
     rpc->next_id = 1;
     *out = rpc;
@@ -63,6 +69,26 @@ const char *ct_rpc_url(const ct_rpc *rpc)
     return rpc->url;
 }
 
+void ct_url_origin(char *out, size_t size, const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end != NULL ? scheme_end + 3 : url;
+    size_t host_len = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', host_len);
+
+    if (at != NULL) { /* drop user:password@ */
+        host_len -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    snprintf(out, size, "%.*s%.*s", scheme_end != NULL ? (int)(scheme_end + 3 - url) : 0, url,
+             (int)host_len, host);
+}
+
+const char *ct_rpc_origin(const ct_rpc *rpc)
+{
+    return rpc->origin;
+}
+
 /* POSTs body and collects the response into resp. */
 static int rpc_post(ct_rpc *rpc, ct_buf *resp, const char *body)
 {
@@ -80,15 +106,15 @@ static int rpc_post(ct_rpc *rpc, ct_buf *resp, const char *body)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     cc = curl_easy_perform(c);
     if (cc == CURLE_OPERATION_TIMEDOUT)
-        return ct_error_set(CT_ETIMEOUT, "rpc: %s timed out after %d ms", rpc->url,
+        return ct_error_set(CT_ETIMEOUT, "rpc: %s timed out after %d ms", rpc->origin,
                             rpc->timeout_ms);
     if (cc == CURLE_WRITE_ERROR)
         return ct_error_set(CT_ELIMIT, "rpc: response larger than %zu bytes", resp->max);
     if (cc != CURLE_OK)
-        return ct_error_set(CT_ERPC, "rpc: %s: %s", rpc->url, curl_easy_strerror(cc));
+        return ct_error_set(CT_ERPC, "rpc: %s: %s", rpc->origin, curl_easy_strerror(cc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200)
-        return ct_error_set(CT_ERPC, "rpc: %s answered HTTP %ld", rpc->url, status);
+        return ct_error_set(CT_ERPC, "rpc: %s answered HTTP %ld", rpc->origin, status);
     return 0;
 }
 
@@ -124,7 +150,7 @@ static int rpc_exchange(ct_rpc *rpc, json_t **resp, const json_t *req, const cha
     if ((rc = rpc_post(rpc, &buf, body)) < 0)
         goto done;
     if ((rc = ct_json_parse(resp, buf.data, buf.len, CT_JSON_MAX_DEPTH)) < 0)
-        ct_error_wrap("rpc: %s: bad response to %s", rpc->url, what);
+        ct_error_wrap("rpc: %s: bad response to %s", rpc->origin, what);
 done:
     free(body);
     ct_buf_free(&buf);

@@ -469,12 +469,29 @@ static void rpc_batch_and_errors(void **state)
     json_decref(hist);
     ct_rpc_free(rpc);
 
-    /* Nothing listens on a fresh port: a transport error, quickly. */
+    /* Nothing listens on a fresh port: a transport error, quickly. The
+     * message names the node by its origin only: credentials, path and
+     * query (where providers put API keys) stay out of errors and logs. */
     uint16_t port;
     ctt_ok(ct_net_free_port(&port));
-    ctt_ok(ct_rpc_new(&rpc, ctt_path("http://127.0.0.1:%u", port), 2000));
+    ctt_ok(ct_rpc_new(&rpc, ctt_path("http://user:s3cret@127.0.0.1:%u/v3/KEY123?apikey=Q9", port),
+                      2000));
     assert_int_equal(ct_rpc_block_number(rpc, &n), CT_ERPC);
+    assert_non_null(strstr(ct_error_last(), ctt_path("http://127.0.0.1:%u", port)));
+    assert_null(strstr(ct_error_last(), "s3cret"));
+    assert_null(strstr(ct_error_last(), "KEY123"));
+    assert_null(strstr(ct_error_last(), "Q9"));
+    assert_string_equal(ct_rpc_origin(rpc), ctt_path("http://127.0.0.1:%u", port));
     ct_rpc_free(rpc);
+    assert_int_equal(ct_rpc_new(&rpc, "ftp://user:s3cret@host/KEY123", 2000), CT_EINVAL);
+    assert_null(strstr(ct_error_last(), "s3cret"));
+    assert_null(strstr(ct_error_last(), "KEY123"));
+
+    char origin[64];
+    ct_url_origin(origin, sizeof(origin), "https://mainnet.example:8443/v3/KEY#x");
+    assert_string_equal(origin, "https://mainnet.example:8443");
+    ct_url_origin(origin, sizeof(origin), "127.0.0.1:8545?k=1");
+    assert_string_equal(origin, "127.0.0.1:8545");
 }
 
 int main(void)
