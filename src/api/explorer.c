@@ -15,6 +15,9 @@
 #define MAX_BLOCKS 100
 /* Most monitor logs one answer returns (newest first). */
 #define MAX_LOGS 200
+/* Event monitor registrations: how many the cache keeps, longest label. */
+#define MONITOR_MAX 64
+#define MONITOR_MAX_LABEL 128
 
 /* A client for this request. Returns: false with a 502 set on failure. */
 static bool rpc_open(ct_api *api, ct_rpc **rpc, api_resp *resp)
@@ -491,8 +494,23 @@ void ct_api__h_monitor_add(ct_api *api, const api_req *req, api_resp *resp)
         ct_api__error(resp, 400, "abi: no events to watch");
         goto done;
     }
+    if (label != NULL && strlen(label) > MONITOR_MAX_LABEL) {
+        ct_api__error(resp, 400, "label: at most %d bytes", MONITOR_MAX_LABEL);
+        goto done;
+    }
+    json_t *existing = NULL;
+    if (ct_store_monitor_list(ct_api__store(api), &existing) < 0) {
+        ct_api__error(resp, 500, "cache: %s", ct_error_last());
+        goto done;
+    }
+    size_t count = json_array_size(existing);
+    json_decref(existing);
+    if (count >= MONITOR_MAX) {
+        ct_api__error(resp, 400, "at most %d monitors: delete one first", MONITOR_MAX);
+        goto done;
+    }
     abi_text = json_dumps(abi, JSON_COMPACT);
-    names_text = json_dumps(names ? names : json_array(), JSON_COMPACT);
+    names_text = names != NULL ? json_dumps(names, JSON_COMPACT) : strdup("[]");
     if (abi_text == NULL || names_text == NULL ||
         ct_store_monitor_add(ct_api__store(api), &id, &addr, label ? label : "", abi_text,
                              names_text) < 0) {

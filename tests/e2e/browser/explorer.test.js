@@ -266,6 +266,26 @@ test('event monitor decodes events of a contract registered through the UI', asy
   await page.close();
 });
 
+test('monitor registrations are bounded (count and label)', async () => {
+  const abi = (await http('GET', '/chain/abi')).json.abi;
+  const body = (label) => ({ address: fed.contract, label, abi: JSON.stringify(abi), events: ['ContainerRetired'] });
+  const long = await http('POST', '/chain/monitor', null, body('x'.repeat(129)));
+  assert.equal(long.status, 400);
+  assert.match(long.json.error, /label/);
+  const before = (await http('GET', '/chain/monitor')).json.length;
+  const added = [];
+  for (let i = before; i < 64; i++) {
+    const r = await http('POST', '/chain/monitor', null, body(`bound ${i}`));
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    added.push(r.json.id);
+  }
+  const over = await http('POST', '/chain/monitor', null, body('one too many'));
+  assert.equal(over.status, 400);
+  assert.match(over.json.error, /at most 64 monitors/);
+  for (const id of added) assert.equal((await http('DELETE', `/chain/monitor/${id}`)).status, 200);
+  assert.equal((await http('GET', '/chain/monitor')).json.length, before);
+});
+
 test('Swagger UI loads and a "try it out" GET succeeds', async () => {
   const page = await context.newPage();
   await page.goto(base + '/api/swagger/');
