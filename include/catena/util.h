@@ -289,6 +289,27 @@ int ct_proc_stop(ct_proc *p, int grace_ms);
  * async-signal-safe). */
 void ct_proc_signal(const ct_proc *p, int sig);
 
+/* ---------------------------------------------------------------- work queue */
+
+/* A fixed pool of threads running queued jobs in FIFO order (workq.c). */
+typedef struct ct_workq ct_workq;
+typedef void (*ct_work_fn)(void *arg);
+
+/* Starts `threads` workers; at most max_queued jobs may wait.
+ * Returns: 0, CT_ENOMEM or CT_EIO. */
+int ct_workq_new(ct_workq **out, size_t threads, size_t max_queued);
+
+/* Queues fn(arg). Returns: 0; CT_ELIMIT when max_queued jobs are waiting
+ * or the queue is draining (nothing was queued); CT_ENOMEM. Thread safe. */
+int ct_workq_push(ct_workq *q, ct_work_fn fn, void *arg);
+
+/* Refuses new jobs from now on and waits until every queued or running
+ * job has returned. */
+void ct_workq_drain(ct_workq *q);
+
+/* Drains, ends the threads and frees; NULL is a no-op. */
+void ct_workq_free(ct_workq *q);
+
 /* ---------------------------------------------------------------- network */
 
 /* Finds a TCP port on 127.0.0.1 that is free right now (by binding port 0).

@@ -28,20 +28,14 @@
 /* Worker threads of the agent (all connections). */
 #define WORKERS 16
 
-struct job;
-
 struct ct_agent__server {
     struct _u_instance inst;
     struct sockaddr_in bind;
     uint16_t port;
-    pthread_mutex_t mu; /* guards conns and the job queue */
+    pthread_mutex_t mu; /* guards conns */
     ct_agent__conn *conns;
     atomic_bool stopping;
-    pthread_cond_t work; /* a job was queued, or the workers should end */
-    struct job *head, *tail;
-    bool workers_end;
-    pthread_t workers[WORKERS];
-    size_t n_workers;
+    ct_workq *workers; /* NULL: every request is handled on its reader */
 };
 
 /* ---------------------------------------------------------------- allocation cap */
@@ -202,7 +196,6 @@ static void reply_or_close(ct_agent *a, struct _websocket_manager *m, int rc, ch
 struct job {
     ct_agent *a;
     ct_agent__conn *c;
-    struct job *next;
     size_t len;
     char data[]; /* a copy: Ulfius frees the message after on_message */
 };
@@ -215,39 +208,25 @@ static void job_done(ct_agent__conn *c)
     pthread_mutex_unlock(&c->mu);
 }
 
-static void *worker_main(void *arg)
+static void job_run(void *arg)
 {
-    ct_agent__server *srv = arg;
+    struct job *j = arg;
+    ct_agent__conn *c = j->c;
+    char *reply = NULL;
+    int rc = ct_agent_handle(j->a, &reply, j->data, j->len);
 
-    pthread_mutex_lock(&srv->mu);
-    for (;;) {
-        while (srv->head == NULL && !srv->workers_end)
-            pthread_cond_wait(&srv->work, &srv->mu);
-        struct job *j = srv->head;
-        if (j == NULL)
-            break;
-        if ((srv->head = j->next) == NULL)
-            srv->tail = NULL;
-        pthread_mutex_unlock(&srv->mu);
-        char *reply = NULL;
-        int rc = ct_agent_handle(j->a, &reply, j->data, j->len);
-        reply_or_close(j->a, j->c->manager, rc, reply);
-        job_done(j->c);
-        free(j);
-        pthread_mutex_lock(&srv->mu);
-    }
-    pthread_mutex_unlock(&srv->mu);
-    return NULL;
+    reply_or_close(j->a, c->manager, rc, reply);
+    free(j);
+    job_done(c);
 }
 
 /* Queues the request for a worker. Returns: whether it did (if not, the
  * caller handles it itself). */
 static bool job_start(ct_agent *a, ct_agent__conn *c, const char *data, size_t len)
 {
-    ct_agent__server *srv = a->server;
     struct job *j = NULL;
 
-    if (srv->n_workers == 0)
+    if (a->server->workers == NULL)
         return false;
     pthread_mutex_lock(&c->mu);
     if (c->inflight < MAX_INFLIGHT && (j = malloc(sizeof(*j) + len + 1)) != NULL)
@@ -258,14 +237,11 @@ static bool job_start(ct_agent *a, ct_agent__conn *c, const char *data, size_t l
     *j = (struct job){.a = a, .c = c, .len = len};
     memcpy(j->data, data, len);
     j->data[len] = '\0';
-    pthread_mutex_lock(&srv->mu);
-    if (srv->tail != NULL)
-        srv->tail->next = j;
-    else
-        srv->head = j;
-    srv->tail = j;
-    pthread_cond_signal(&srv->work);
-    pthread_mutex_unlock(&srv->mu);
+    if (ct_workq_push(a->server->workers, job_run, j) < 0) {
+        free(j);
+        job_done(c);
+        return false;
+    }
     return true;
 }
 
@@ -383,11 +359,9 @@ int ct_agent__server_start(ct_agent *a)
     if (srv == NULL)
         return ct_error_set(CT_ENOMEM, "agent: out of memory");
     pthread_mutex_init(&srv->mu, NULL);
-    pthread_cond_init(&srv->work, NULL);
     atomic_init(&srv->stopping, false);
-    for (; srv->n_workers < WORKERS; srv->n_workers++)
-        if (pthread_create(&srv->workers[srv->n_workers], NULL, worker_main, srv) != 0)
-            break; /* fewer workers; requests past them are handled inline */
+    if (ct_workq_new(&srv->workers, WORKERS, SIZE_MAX) < 0)
+        srv->workers = NULL; /* requests are then handled on their reader */
     srv->bind.sin_family = AF_INET;
     srv->bind.sin_port = htons(a->listen_port);
     inet_pton(AF_INET, a->listen_host, &srv->bind.sin_addr);
@@ -444,13 +418,7 @@ void ct_agent__server_stop(ct_agent *a)
         ulfius_stop_framework(&srv->inst);
     ulfius_clean_instance(&srv->inst);
     /* Every connection has closed, and each waited for its requests. */
-    pthread_mutex_lock(&srv->mu);
-    srv->workers_end = true;
-    pthread_cond_broadcast(&srv->work);
-    pthread_mutex_unlock(&srv->mu);
-    for (size_t i = 0; i < srv->n_workers; i++)
-        pthread_join(srv->workers[i], NULL);
-    pthread_cond_destroy(&srv->work);
+    ct_workq_free(srv->workers);
     pthread_mutex_destroy(&srv->mu);
     free(srv);
     a->server = NULL;

@@ -75,8 +75,8 @@ struct ct_api {
     uint64_t chain_head, processed;
     api_agent **agents;
     size_t n_agents;
-    void *http;            /* struct MHD_Daemon * */
-    struct api_pool *pool; /* workers for handlers that may block (http.c) */
+    void *http;     /* struct MHD_Daemon * */
+    ct_workq *pool; /* workers for handlers that may block (http.c) */
     api_cache *cache;
 };
 

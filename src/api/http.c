@@ -33,18 +33,6 @@ struct job {
     api_req req;
     api_resp resp;
     struct MHD_Connection *conn;
-    struct job *next;
-};
-
-struct api_pool {
-    pthread_mutex_t mu;
-    pthread_cond_t work; /* a job was queued, or stopping */
-    pthread_cond_t idle; /* busy fell to 0 */
-    struct job *head, *tail;
-    size_t queued, busy; /* busy: queued or running, not yet resumed */
-    bool stopping;
-    pthread_t threads[POOL_WORKERS];
-    size_t n_threads;
 };
 
 /* Per-connection state while the body arrives. */
@@ -136,83 +124,19 @@ static void resp_clear(api_resp *resp)
 
 /* ---------------------------------------------------------------- workers */
 
-static void *worker_main(void *arg)
+static void job_run(void *arg)
 {
-    struct api_pool *p = arg;
+    struct job *j = arg;
 
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (p->head == NULL && !p->stopping)
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->head == NULL)
-            break;
-        struct job *j = p->head;
-        p->head = j->next;
-        if (p->head == NULL)
-            p->tail = NULL;
-        p->queued--;
-        pthread_mutex_unlock(&p->mu);
-        j->handler(j->api, &j->req, &j->resp);
-        MHD_resume_connection(j->conn); /* the HTTP thread sends j->resp */
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0)
-            pthread_cond_broadcast(&p->idle);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
+    j->handler(j->api, &j->req, &j->resp);
+    MHD_resume_connection(j->conn); /* the HTTP thread sends j->resp */
 }
 
-static void pool_free(struct api_pool *p)
-{
-    if (p == NULL)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stopping = true;
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->mu);
-    for (size_t i = 0; i < p->n_threads; i++)
-        pthread_join(p->threads[i], NULL);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->idle);
-    free(p);
-}
-
-static int pool_new(struct api_pool **out)
-{
-    struct api_pool *p = calloc(1, sizeof(*p));
-
-    if (p == NULL)
-        return ct_error_set(CT_ENOMEM, "api: out of memory");
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->idle, NULL);
-    for (; p->n_threads < POOL_WORKERS; p->n_threads++)
-        if (pthread_create(&p->threads[p->n_threads], NULL, worker_main, p) != 0) {
-            pool_free(p);
-            return ct_error_set(CT_EIO, "api: cannot start a worker thread");
-        }
-    *out = p;
-    return 0;
-}
-
-/* Refuses new jobs and waits until none is queued or running. */
-static void pool_drain(struct api_pool *p)
-{
-    pthread_mutex_lock(&p->mu);
-    p->stopping = true;
-    pthread_cond_broadcast(&p->work);
-    while (p->busy > 0)
-        pthread_cond_wait(&p->idle, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* Queues req for a worker and suspends the connection. Returns: false
- * when the queue is full (nothing was queued). */
+/* Suspends the connection and queues req for a worker; when the queue is
+ * full, the resumed connection answers 503 instead. */
 static bool offload(ct_api *api, struct MHD_Connection *conn, struct conn_state *st, api_handler h,
                     const api_req *req)
 {
-    struct api_pool *p = api->pool;
     struct job *j = calloc(1, sizeof(*j));
 
     if (j == NULL)
@@ -221,24 +145,14 @@ static bool offload(ct_api *api, struct MHD_Connection *conn, struct conn_state 
     j->resp.status = 200;
     for (int k = 0; k < j->req.n_params; k++)
         j->req.params[k] = j->req.segs[k];
-    pthread_mutex_lock(&p->mu);
-    if (p->queued >= POOL_MAX_QUEUED || p->stopping) {
-        pthread_mutex_unlock(&p->mu);
-        free(j);
-        return false;
-    }
     st->job = j;
-    /* Suspended before a worker can resume it: the lock is still held. */
+    /* Suspended before the job is queued, so a worker cannot resume it
+     * first. */
     MHD_suspend_connection(conn);
-    if (p->tail != NULL)
-        p->tail->next = j;
-    else
-        p->head = j;
-    p->tail = j;
-    p->queued++;
-    p->busy++;
-    pthread_cond_signal(&p->work);
-    pthread_mutex_unlock(&p->mu);
+    if (ct_workq_push(api->pool, job_run, j) < 0) {
+        ct_api__error(&j->resp, 503, "the gateway is busy: too many requests waiting");
+        MHD_resume_connection(conn);
+    }
     return true;
 }
 
@@ -294,7 +208,7 @@ static enum MHD_Result dispatch(ct_api *api, struct MHD_Connection *conn, const 
         else if (offload(api, conn, st, h, &req))
             return MHD_YES;
         else
-            ct_api__error(&resp, 503, "the gateway is busy: too many requests waiting");
+            ct_api__error(&resp, 500, "out of memory");
     }
     ret = send_resp(conn, &resp);
     resp_clear(&resp);
@@ -355,7 +269,7 @@ int ct_api__http_start(ct_api *api)
     addr.sin_port = htons(api->cfg.port);
     if (inet_pton(AF_INET, api->cfg.listen_host, &addr.sin_addr) != 1)
         return ct_error_set(CT_EINVAL, "api: bad listen address %s", api->cfg.listen_host);
-    if (api->pool == NULL && (rc = pool_new(&api->pool)) < 0)
+    if (api->pool == NULL && (rc = ct_workq_new(&api->pool, POOL_WORKERS, POOL_MAX_QUEUED)) < 0)
         return rc;
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
                          api->cfg.port, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR, &addr,
@@ -379,12 +293,12 @@ void ct_api__http_stop(ct_api *api)
      * the workers finish (the caller has made agent calls fail at once). */
     if (api->http != NULL) {
         MHD_socket listener = MHD_quiesce_daemon(api->http);
-        pool_drain(api->pool);
+        ct_workq_drain(api->pool);
         MHD_stop_daemon(api->http);
         if (listener != MHD_INVALID_SOCKET)
             close(listener); /* ours after quiescing, once the daemon stopped */
     }
     api->http = NULL;
-    pool_free(api->pool);
+    ct_workq_free(api->pool);
     api->pool = NULL;
 }
