@@ -179,40 +179,44 @@ typedef struct cpu_snap {
 
 static cpu_snap services;
 
-/* Returns: utime + stime of pid in seconds, 0 if it is gone. */
-static double proc_cpu_s(pid_t pid)
+/* Reads /proc/PID/stat into buf. Returns: the fields after the command
+ * name (which may hold spaces and parentheses), from the state on, or
+ * NULL if the process is gone. */
+static const char *proc_stat(pid_t pid, char *buf, size_t size)
 {
-    char path[64], buf[1024];
-    unsigned long long ut = 0, st = 0;
+    char path[64];
     FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     if ((f = fopen(path, "r")) == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        return NULL;
+    size_t n = fread(buf, 1, size - 1, f);
     fclose(f);
     buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    const char *p = strrchr(buf, ')');
+    return p != NULL && p[1] == ' ' ? p + 2 : NULL;
+}
+
+/* Returns: utime + stime of pid in seconds, 0 if it is gone. */
+static double proc_cpu_s(pid_t pid)
+{
+    char buf[1024];
+    unsigned long long ut = 0, st = 0;
+    const char *p = proc_stat(pid, buf, sizeof(buf));
+
     if (p == NULL ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static pid_t proc_ppid(pid_t pid)
 {
-    char path[64], buf[1024];
+    char buf[1024];
     int ppid = 0;
-    FILE *f;
+    const char *p = proc_stat(pid, buf, sizeof(buf));
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    if (p == NULL || sscanf(p + 2, "%*c %d", &ppid) != 1)
+    if (p == NULL || sscanf(p, "%*c %d", &ppid) != 1)
         return 0;
     return (pid_t)ppid;
 }

@@ -80,6 +80,19 @@ static int step_one(ct_store *s, sqlite3_stmt *st)
 
 /* ---------------------------------------------------------------- datacenters */
 
+/* Ends a read: resets st (may be NULL), unlocks, and hands the answer to
+ * *out on success (freeing it otherwise). Returns: rc. */
+static int finish_read(ct_store *s, sqlite3_stmt *st, json_t *answer, json_t **out, int rc)
+{
+    if (st != NULL)
+        sqlite3_reset(st);
+    ct_store__unlock(s);
+    if (rc == 0)
+        *out = json_incref(answer);
+    json_decref(answer);
+    return rc;
+}
+
 int ct_store_dc_by_wallet(ct_store *s, json_t **out, const ct_address *wallet)
 {
     json_t *o = json_object();
@@ -102,13 +115,7 @@ int ct_store_dc_by_wallet(ct_store *s, json_t **out, const ct_address *wallet)
     put(o, "wallet", json_string(text), &rc);
     put(o, "registered", json_boolean(row), &rc);
 done:
-    if (st != NULL)
-        sqlite3_reset(st);
-    ct_store__unlock(s);
-    if (rc == 0)
-        *out = json_incref(o);
-    json_decref(o);
-    return rc;
+    return finish_read(s, st, o, out, rc);
 }
 
 int ct_store_dc_by_name(ct_store *s, ct_address *out, const char *name)
@@ -137,8 +144,7 @@ typedef json_t *(*row_json)(sqlite3_stmt *st, int *rc);
 
 /* Steps st to its end, appending fn(row) to list.
  * Returns: 0, CT_ENOMEM, or CT_EIO naming what (SQLite's message). */
-static int collect_rows(ct_store *s, sqlite3_stmt *st, json_t *list, row_json fn,
-                        const char *what)
+static int collect_rows(ct_store *s, sqlite3_stmt *st, json_t *list, row_json fn, const char *what)
 {
     int rc = 0, step = SQLITE_DONE;
 
@@ -147,19 +153,6 @@ static int collect_rows(ct_store *s, sqlite3_stmt *st, json_t *list, row_json fn
             rc = ct_error_set(CT_ENOMEM, "store: out of memory building JSON");
     if (rc == 0 && step != SQLITE_DONE)
         rc = ct_store__fail(s, what);
-    return rc;
-}
-
-/* Ends a list read: resets st, unlocks, and hands list to *out on
- * success (freeing it otherwise). Returns: rc. */
-static int finish_list(ct_store *s, sqlite3_stmt *st, json_t *list, json_t **out, int rc)
-{
-    if (st != NULL)
-        sqlite3_reset(st);
-    ct_store__unlock(s);
-    if (rc == 0)
-        *out = json_incref(list);
-    json_decref(list);
     return rc;
 }
 
@@ -187,7 +180,7 @@ int ct_store_dc_list(ct_store *s, json_t **out)
         rc = CT_EIO;
     else
         rc = collect_rows(s, st, list, dc_row_json, "datacenters");
-    return finish_list(s, st, list, out, rc);
+    return finish_read(s, st, list, out, rc);
 }
 
 /* ---------------------------------------------------------------- containers */
@@ -242,12 +235,7 @@ static int vc_read(ct_store *s, json_t **out, const uint8_t tag[32], int which, 
     } else if (rc == 0) {
         rc = not_found("VC", tag, 32);
     }
-    sqlite3_reset(st);
-    ct_store__unlock(s);
-    if (rc == 0)
-        *out = json_incref(o);
-    json_decref(o);
-    return rc;
+    return finish_read(s, st, o, out, rc);
 }
 
 int ct_store_vc_details(ct_store *s, json_t **out, const uint8_t tag[32])
@@ -276,7 +264,7 @@ int ct_store_vc_list(ct_store *s, json_t **out, const ct_address *host, int avai
         sqlite3_bind_int64(st, 4, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
         rc = collect_rows(s, st, list, vc_json, "containers");
     }
-    return finish_list(s, st, list, out, rc);
+    return finish_read(s, st, list, out, rc);
 }
 
 /* ---------------------------------------------------------------- registration tx */
@@ -320,14 +308,8 @@ int ct_store_vc_tag_by_tx(ct_store *s, json_t **out, const uint8_t tx_hash[32])
     else if (rc == 0 && json_array_size(tags) > 1)
         put(o, "vc_tags", json_incref(tags), &rc);
 done:
-    if (st != NULL)
-        sqlite3_reset(st);
-    ct_store__unlock(s);
-    if (rc == 0)
-        *out = json_incref(o);
-    json_decref(o);
     json_decref(tags);
-    return rc;
+    return finish_read(s, st, o, out, rc);
 }
 
 /* ---------------------------------------------------------------- history */
@@ -366,7 +348,7 @@ int ct_store_vc_history(ct_store *s, json_t **out, const uint8_t tag[32])
         if (rc == 0 && json_array_size(list) == 0)
             rc = not_found("VC", tag, 32);
     }
-    return finish_list(s, st, list, out, rc);
+    return finish_read(s, st, list, out, rc);
 }
 
 /* ---------------------------------------------------------------- pending */
