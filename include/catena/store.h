@@ -67,10 +67,11 @@ typedef struct ct_store ct_store;
  * library knows); CT_ENOMEM. */
 int ct_store_open(ct_store **out, const char *path);
 
-/* Returns: how many write transactions this handle has committed (thread
- * safe). Answers derived from the cache stay valid while the count of the
- * handle that writes it (the follower's) does not change. */
-uint64_t ct_store_write_count(ct_store *s);
+/* Returns: how many transactions this handle has committed that stored or
+ * removed events (a range that only moves the cursor does not count;
+ * thread safe). Answers derived from the cache stay valid while the count
+ * of the handle that writes it (the follower's) does not change. */
+uint64_t ct_store_change_count(ct_store *s);
 
 /* Closes the handle; NULL is a no-op. */
 void ct_store_close(ct_store *s);

@@ -96,7 +96,8 @@ enum { CACHE_DETAILS = 1, CACHE_FLAVOR, CACHE_HISTORY, CACHE_PENDING, CACHE_TAG_
 int ct_api__cache_new(api_cache **out);
 void ct_api__cache_free(api_cache *c);
 
-/* Returns: the generation to store an answer under: read it before the
+/* Returns: the generation to store an answer under (the follower handle's
+ * ct_store_change_count): read it before the
  * store read the answer comes from (a commit in between only makes the
  * entry stale at once). */
 uint64_t ct_api__cache_gen(struct ct_api *api);

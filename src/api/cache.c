@@ -65,7 +65,7 @@ static size_t slot_of(int kind, const uint8_t key[32])
 
 uint64_t ct_api__cache_gen(ct_api *api)
 {
-    return ct_store_write_count(api->store);
+    return ct_store_change_count(api->store);
 }
 
 bool ct_api__cache_get(ct_api *api, int kind, const uint8_t key[32], api_resp *resp)

@@ -63,6 +63,7 @@ int ct_store_reset(ct_store *s)
     rc = ct_store__exec(s, "DELETE FROM events; DELETE FROM blocks; DELETE FROM datacenters;"
                            " DELETE FROM containers; DELETE FROM pending;"
                            " DELETE FROM meta WHERE key <> 'schema_version'");
+    s->changed = true;
     if (rc == 0)
         rc = ct_store__commit(s);
 done:

@@ -342,6 +342,7 @@ int ct_store__event_add(ct_store *s, const ct_store__event *ev)
     if ((rc = run(s, st, 0)) < 0)
         goto done;
     rc = ct_store__apply(s, sqlite3_last_insert_rowid(s->db), ev->name, ev->block_time, ev->args);
+    s->changed = true;
 done:
     sqlite3_reset(st);
     free(args);
@@ -408,6 +409,7 @@ int ct_store__rewind(ct_store *s, int64_t keep, uint64_t *deleted)
                  : ct_store__exec_int(s, "DELETE FROM events WHERE block_number > ?1", keep, &n);
     if (rc == 0)
         rc = replay(s);
+    s->changed = true;
     *deleted = (uint64_t)n;
     return rc;
 }

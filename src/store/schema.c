@@ -151,32 +151,30 @@ void ct_store__unlock(ct_store *s)
 
 int ct_store__begin(ct_store *s, bool write)
 {
-    int rc = ct_store__exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
-
-    s->writing = rc == 0 && write;
-    return rc;
+    s->changed = false;
+    return ct_store__exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 int ct_store__commit(ct_store *s)
 {
     int rc = ct_store__exec(s, "COMMIT");
 
-    if (rc == 0 && s->writing)
-        atomic_fetch_add(&s->write_commits, 1);
-    s->writing = false;
+    if (rc == 0 && s->changed)
+        atomic_fetch_add(&s->changes, 1);
+    s->changed = false;
     return rc;
 }
 
-uint64_t ct_store_write_count(ct_store *s)
+uint64_t ct_store_change_count(ct_store *s)
 {
-    return atomic_load(&s->write_commits);
+    return atomic_load(&s->changes);
 }
 
 void ct_store__rollback(ct_store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    s->writing = false;
+    s->changed = false;
 }
 
 /* ---------------------------------------------------------------- meta */

@@ -45,8 +45,8 @@ struct ct_store {
     sqlite3 *db;
     pthread_mutex_t mu; /* serialises every call on this handle */
     sqlite3_stmt *st[ST__COUNT];
-    bool writing;                   /* in a BEGIN IMMEDIATE transaction */
-    _Atomic uint64_t write_commits; /* see ct_store_write_count */
+    bool changed;             /* this transaction stored or removed events */
+    _Atomic uint64_t changes; /* see ct_store_change_count */
 };
 
 /* Sets a CT_EIO error from SQLite's message. Returns: CT_EIO (CT_ENOMEM
