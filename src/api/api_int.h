@@ -111,6 +111,10 @@ bool ct_api__cache_get(struct ct_api *api, int kind, const uint8_t key[32], api_
 void ct_api__cache_put(struct ct_api *api, int kind, const uint8_t key[32], uint64_t gen,
                        api_resp *resp);
 
+/* Parses "0x" and 64 hex digits (a VC tag, a transaction or block hash).
+ * Returns: whether s was one. */
+bool ct_api__parse_hash32(uint8_t out[32], const char *s);
+
 /* Looks up a query argument of the request. */
 const char *ct_api__query(const api_req *req, const char *name);
 

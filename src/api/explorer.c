@@ -203,12 +203,6 @@ done:
     ct_rpc_free(rpc);
 }
 
-static bool parse_hash(uint8_t out[32], const char *s)
-{
-    size_t n;
-    return strlen(s) == 66 && strncmp(s, "0x", 2) == 0 && ct_hex_decode(out, 32, &n, s, 66) == 0;
-}
-
 void ct_api__h_chain_block(ct_api *api, const api_req *req, api_resp *resp)
 {
     const char *id = req->params[0];
@@ -220,7 +214,7 @@ void ct_api__h_chain_block(ct_api *api, const api_req *req, api_resp *resp)
 
     if (!rpc_open(api, &rpc, resp))
         return;
-    if (parse_hash(hash, id)) {
+    if (ct_api__parse_hash32(hash, id)) {
         rc = ct_rpc_get_block_by_hash(rpc, &b, hash, true);
     } else if (ct_parse_uint(&num, id, UINT64_MAX) == 0) {
         char tag[24];
@@ -274,7 +268,7 @@ void ct_api__h_chain_tx(ct_api *api, const api_req *req, api_resp *resp)
     json_t *tx = NULL, *receipt = NULL, *params = NULL, *out;
     int rc;
 
-    if (!parse_hash(hash, req->params[0])) {
+    if (!ct_api__parse_hash32(hash, req->params[0])) {
         ct_api__error(resp, 400, "transaction hash must be 0x and 64 hex digits");
         return;
     }
@@ -382,7 +376,7 @@ void ct_api__h_chain_search(ct_api *api, const api_req *req, api_resp *resp)
     }
     if (ct_parse_uint(&num, q, UINT64_MAX) == 0) {
         found(resp, "block", q);
-    } else if (parse_hash(h, q)) {
+    } else if (ct_api__parse_hash32(h, q)) {
         search_hash(api, resp, q, h);
     } else if (ct_address_parse(&a, q) == 0) {
         ct_address_format(text, &a);

@@ -42,6 +42,12 @@ struct conn_state {
     struct job *job; /* set while suspended; its resp is ready on resume */
 };
 
+bool ct_api__parse_hash32(uint8_t out[32], const char *s)
+{
+    size_t n;
+    return strlen(s) == 66 && strncmp(s, "0x", 2) == 0 && ct_hex_decode(out, 32, &n, s, 66) == 0;
+}
+
 const char *ct_api__query(const api_req *req, const char *name)
 {
     for (int i = 0; i < req->n_args; i++)

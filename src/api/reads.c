@@ -21,9 +21,7 @@ static bool may_read(ct_api *api, const api_req *req, api_resp *resp)
 
 static bool parse_tag(uint8_t tag[32], const char *s, const char *what, api_resp *resp)
 {
-    size_t n;
-
-    if (strlen(s) != 66 || strncmp(s, "0x", 2) != 0 || ct_hex_decode(tag, 32, &n, s, 66) < 0) {
+    if (!ct_api__parse_hash32(tag, s)) {
         ct_api__error(resp, 400, "%s must be 0x and 64 hex digits", what);
         return false;
     }

@@ -38,13 +38,6 @@ static bool authorised(ct_api *api, const api_req *req, api_resp *resp, const ch
     return true;
 }
 
-static bool valid_tag(const char *s)
-{
-    uint8_t tag[32];
-    size_t n;
-    return strlen(s) == 66 && strncmp(s, "0x", 2) == 0 && ct_hex_decode(tag, 32, &n, s, 66) == 0;
-}
-
 /* Checks that field is a datetime (ISO 8601); 400 naming it otherwise. */
 static bool check_time(const json_t *body, const char *field, bool optional, api_resp *resp)
 {
@@ -196,10 +189,11 @@ static json_t *vc_write(ct_api *api, const api_req *req, api_resp *resp, const c
                         const char *const *required, const char *method, json_t **body_out)
 {
     const char *dc = req->params[0], *tag = req->params[1];
+    uint8_t tag_bytes[32];
     json_t *body, *msg;
 
     *body_out = NULL;
-    if (!valid_tag(tag)) {
+    if (!ct_api__parse_hash32(tag_bytes, tag)) {
         ct_api__error(resp, 400, "vc_tag must be 0x and 64 hex digits");
         return NULL;
     }

@@ -274,6 +274,8 @@ static json_t *tag_json(sqlite3_stmt *st, int *rc)
 {
     json_t *o = json_object(), *args = col_json(st, 1);
 
+    if (args == NULL && *rc == 0)
+        *rc = ct_error_set(CT_EIO, "store: a registration event has damaged args");
     put(o, "vc_tag", col_hex(st, 0), rc);
     put(o, "owner", json_incref(json_object_get(args, "owner")), rc);
     put(o, "created", json_incref(json_object_get(args, "timestamp")), rc);
