@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "catena/store.h"
@@ -512,9 +513,9 @@ static void wire_args(void **state)
 struct reader {
     const char *path;
     ct_store *shared; /* the writer's handle, used through its mutex */
-    volatile int *stop;
+    atomic_int *stop;
     int errors;
-    volatile long reads;
+    atomic_long reads;
     uint64_t last_seen;
 };
 
@@ -552,7 +553,7 @@ static void *reader_main(void *arg)
 static void concurrent_handles(void **state)
 {
     const char *path = ctt_path("%s/threads.db", ctt_tmpdir());
-    volatile int stop = 0;
+    atomic_int stop = 0;
     struct reader r[2];
     pthread_t th[2];
     ct_store *w, *check;
