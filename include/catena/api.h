@@ -49,6 +49,10 @@ typedef struct ct_api_config {
 int ct_api_config_parse(ct_api_config *cfg, const char *json, size_t len);
 void ct_api_config_clear(ct_api_config *cfg);
 
+/* Sets cfg's listen host and port from "host:port" (replacing any).
+ * Returns: 0, CT_EINVAL (message quotes s) or CT_ENOMEM. */
+int ct_api_config_set_listen(ct_api_config *cfg, const char *s);
+
 typedef struct ct_api ct_api;
 
 /* Starts the gateway: opens the cache, starts the follower thread, the

@@ -21,17 +21,20 @@ static int dup_str(char **out, const char *s)
     return 0;
 }
 
-/* "host:port" into cfg. */
-static int parse_listen(ct_api_config *cfg, const char *s)
+int ct_api_config_set_listen(ct_api_config *cfg, const char *s)
 {
     const char *colon = strrchr(s, ':');
     uint64_t port;
+    char *host;
 
     if (colon == NULL || colon == s || ct_parse_uint(&port, colon + 1, 65535) < 0)
-        return ct_error_set(CT_EINVAL, "config: 'listen' must be host:port, got '%.64s'", s);
+        return ct_error_set(CT_EINVAL, "'listen' must be host:port, got '%.64s'", s);
+    if ((host = strndup(s, (size_t)(colon - s))) == NULL)
+        return ct_error_set(CT_ENOMEM, "config: out of memory");
+    free(cfg->listen_host);
+    cfg->listen_host = host;
     cfg->port = (uint16_t)port;
-    cfg->listen_host = strndup(s, (size_t)(colon - s));
-    return cfg->listen_host ? 0 : ct_error_set(CT_ENOMEM, "config: out of memory");
+    return 0;
 }
 
 static int parse_agent(ct_api_agent_config *a, const json_t *j, size_t i)
@@ -114,8 +117,9 @@ static int parse_scalars(ct_api_config *cfg, const json_t *j)
         ct_json_get_bool(&cfg->reindex, j, "reindex", true) == CT_EINVAL ||
         ct_json_get_bool(&cfg->reads_need_token, j, "reads_need_token", true) == CT_EINVAL)
         return ct_error_wrap("config");
-    if (parse_listen(cfg, listen) < 0 || dup_str(&cfg->rpc_url, rpc) < 0 ||
-        dup_str(&cfg->cache_path, cache) < 0)
+    if (ct_api_config_set_listen(cfg, listen) < 0)
+        return ct_error_wrap("config");
+    if (dup_str(&cfg->rpc_url, rpc) < 0 || dup_str(&cfg->cache_path, cache) < 0)
         return CT_EINVAL;
     if (ct_address_parse(&cfg->contract, contract) < 0)
         return ct_error_set(CT_EINVAL, "config: contract: %s", ct_error_last());

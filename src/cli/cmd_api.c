@@ -27,16 +27,9 @@ static int load_config(ct_api_config *cfg, const char *path, const char *listen,
         fprintf(stderr, "catena api: %s: %s\n", path, ct_error_last());
         return CLI_USAGE;
     }
-    if (listen != NULL) {
-        const char *colon = strrchr(listen, ':');
-        uint64_t port;
-        if (colon == NULL || ct_parse_uint(&port, colon + 1, 65535) < 0) {
-            ct_api_config_clear(cfg);
-            return cli_usage_error(cli_find("api"), "--listen must be host:port");
-        }
-        free(cfg->listen_host);
-        cfg->listen_host = strndup(listen, (size_t)(colon - listen));
-        cfg->port = (uint16_t)port;
+    if (listen != NULL && ct_api_config_set_listen(cfg, listen) < 0) {
+        ct_api_config_clear(cfg);
+        return cli_usage_error(cli_find("api"), "--listen: %s", ct_error_last());
     }
     cfg->reindex |= reindex;
     if (check) {

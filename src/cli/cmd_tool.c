@@ -154,6 +154,8 @@ static int tool_sign_tx(int argc, char **argv)
         return bad_input("sign-tx", "%s", ct_error_last());
     if ((rc = cli_load_key(key, "tool sign-tx", kf, ke, pf, pe)) == 0) {
         rc = ct_tx_sign(&tx, key) < 0 || ct_tx_encode(&raw, &len, &tx) < 0 ? CLI_FAIL : 0;
+        if (rc != 0)
+            fprintf(stderr, "catena tool sign-tx: %s\n", ct_error_last());
         if (rc == 0) {
             print_hex(raw, len);
             free(raw);
