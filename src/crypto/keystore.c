@@ -591,15 +591,6 @@ static int build_json(char **out, const struct ks_file *ks, const char *uuid)
     return rc;
 }
 
-/* Turns a parameter check's error into CT_EINVAL, keeping its message. */
-static int invalid_params(void)
-{
-    char msg[256];
-
-    snprintf(msg, sizeof(msg), "%s", ct_error_last());
-    return ct_error_set(CT_EINVAL, "%s", msg);
-}
-
 int ct_keystore_encrypt(char **json, const uint8_t seckey[CT_SECKEY_SIZE], const char *password,
                         size_t password_len, const ct_keystore_params *params)
 {
@@ -614,7 +605,7 @@ int ct_keystore_encrypt(char **json, const uint8_t seckey[CT_SECKEY_SIZE], const
     memset(dk, 0, sizeof(dk));
     ks.params = params != NULL ? *params : CT_KEYSTORE_STANDARD;
     if (check_params(&ks.params) < 0)
-        return invalid_params();
+        return ct_error_set(CT_EINVAL, "%s", ct_error_last()); /* same message */
     if (ct_address_from_seckey(&ks.address, seckey) < 0)
         return ct_error_set(CT_EINVAL, "keystore: invalid secret key");
     ks.salt_len = KS_SALT_SIZE;

@@ -101,15 +101,6 @@ static int push_item(ct_abi_type *t, size_t *cap, ct_abi_type *item)
     return 0;
 }
 
-/* Re-labels this thread's error with code, keeping the message. */
-static int recode(int code)
-{
-    char msg[512];
-
-    snprintf(msg, sizeof(msg), "%s", ct_error_last());
-    return ct_error_set(code, "%s", msg);
-}
-
 /* ---------------------------------------------------------------- canonical */
 
 /* Where canonical text goes: a buffer, or straight into a hash so that
@@ -657,14 +648,14 @@ static int param_type_from_json(ct_abi_type **out, const json_t *param, const ch
         if ((rc = parse_suffixes(&p, &t, height)) < 0)
             goto done;
     } else if ((rc = parse_type(&p, &t, height)) < 0) {
-        return recode(CT_EINVAL);
+        return ct_error_set(CT_EINVAL, "%s", ct_error_last()); /* same message, EINVAL */
     }
     if (type[p.pos] != '\0')
         rc = perr(&p, "unexpected text after the type");
 done:
     if (rc < 0) {
         ct_abi_type_free(t);
-        return recode(CT_EINVAL);
+        return ct_error_set(CT_EINVAL, "%s", ct_error_last()); /* same message, EINVAL */
     }
     *out = t;
     return 0;

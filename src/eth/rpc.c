@@ -186,12 +186,16 @@ int ct_rpc_call(ct_rpc *rpc, json_t **result, const char *method, json_t *params
     return rc;
 }
 
-/* Finds the response with the given id in a batch response. */
-static const json_t *batch_find(const json_t *resp, json_int_t id)
+/* Finds the response with the given id in a batch response; nodes
+ * usually answer in request order, so position `hint` is tried first. */
+static const json_t *batch_find(const json_t *resp, json_int_t id, size_t hint)
 {
+    const json_t *at = json_array_get(resp, hint);
     size_t i;
     json_t *r;
 
+    if (json_integer_value(json_object_get(at, "id")) == id)
+        return at;
     json_array_foreach (resp, i, r) {
         if (json_integer_value(json_object_get(r, "id")) == id)
             return r;
@@ -244,7 +248,7 @@ int ct_rpc_batch(ct_rpc *rpc, json_t **results, const json_t *calls)
     }
     json_array_foreach (calls, i, c) {
         const char *m = json_string_value(json_array_get(c, 0));
-        json_array_append_new(out, batch_entry(batch_find(resp, first + (json_int_t)i), m));
+        json_array_append_new(out, batch_entry(batch_find(resp, first + (json_int_t)i, i), m));
     }
     *results = json_incref(out);
 done:
