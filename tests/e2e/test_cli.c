@@ -124,9 +124,9 @@ static void up_stops_on(int sig)
     assert_int_equal(waitpid(up.pid, &status, 0), up.pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
+    ctt_reaped(&up);
     for (int i = 0; i < nkids; i++)
         assert_false(ctt_pid_exists(kids[i]));
-    up.pid = 0;
 }
 
 static void up_stops_on_ctrl_c(void **state)

@@ -102,6 +102,12 @@ void ctt_stop(ct_proc *p)
     unregister_proc(pid);
 }
 
+void ctt_reaped(ct_proc *p)
+{
+    unregister_proc(p->pid);
+    p->pid = 0;
+}
+
 void ctt_hardhat_start(ct_devnode *out)
 {
     const char *log = ctt_path("%s/hardhat-%ld.log", ctt_tmpdir(), (long)ct_time_mono_ms());

@@ -34,6 +34,10 @@ void ctt_spawn(ct_proc *out, char *const argv[], const char *log_path);
 /* Stops a registered process group and unregisters it. */
 void ctt_stop(ct_proc *p);
 
+/* Unregisters a process the test has reaped itself (waitpid), so the
+ * cleanup at exit does not signal a group id the system may have reused. */
+void ctt_reaped(ct_proc *p);
+
 /* Returns: a fresh temporary directory for this test process, removed with
  * its contents at exit unless CATENA_KEEP_TMP is set. */
 const char *ctt_tmpdir(void);
