@@ -25,10 +25,8 @@ static const char *sample(char *buf, size_t size, const char *name)
 #define NEED_SAMPLE(var, name)                                                                     \
     char var##_buf[1024];                                                                          \
     const char *var = sample(var##_buf, sizeof(var##_buf), name);                                  \
-    if (var == NULL) {                                                                             \
-        printf("skip: tosca/%s absent (CATENA_DATA_DIR)\n", name);                                 \
-        skip();                                                                                    \
-    }
+    if (var == NULL)                                                                               \
+        ctt_skip_absent("tosca/%s", name);
 
 /* Runs catena place and expects exit code want. */
 static void run(ctt_run *r, const char *const *args, int want)

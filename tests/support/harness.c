@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,18 @@ const char *ctt_tmpdir(void)
             fail_msg("mkdtemp %s: %s", tmpdir, strerror(errno));
     }
     return tmpdir;
+}
+
+void ctt_skip_absent(const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    printf("skip: %s absent (CATENA_DATA_DIR)\n", what);
+    skip();
 }
 
 const char *ctt_data_dir(void)

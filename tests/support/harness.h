@@ -51,15 +51,16 @@ const char *ctt_data_dir(void);
  * caller skips). Fails the test if the file is missing or malformed. */
 json_t *ctt_load_json(const char *rel);
 
-/* Skips the current test, saying why on stdout, when the shared data is
- * absent. Use: `json_t *v = ctt_load_json(...); if (v == NULL) return;`
- * is done for you by CTT_NEED_JSON. */
+/* Skips the current test, saying on stdout which shared data file (a
+ * printf format) is absent. */
+void ctt_skip_absent(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Loads a JSON vector file into var, or skips the test when the shared
+ * data is absent. */
 #define CTT_NEED_JSON(var, rel)                                                                    \
     json_t *var = ctt_load_json(rel);                                                              \
-    if (var == NULL) {                                                                             \
-        printf("skip: %s absent (CATENA_DATA_DIR)\n", rel);                                        \
-        skip();                                                                                    \
-    }
+    if (var == NULL)                                                                               \
+        ctt_skip_absent("%s", rel);
 
 /* Loads a compiled test contract (from tests/contracts, built into
  * CATENA_TEST_CONTRACTS). Out: *abi new ref, *code malloc'd creation

@@ -24,10 +24,8 @@ static ct_sim_trace *load_day(const char *day)
 
 #define NEED_DAY(var, day)                                                                         \
     ct_sim_trace *var = load_day(day);                                                             \
-    if (var == NULL) {                                                                             \
-        printf("skip: planetlab traces absent (CATENA_DATA_DIR)\n");                               \
-        skip();                                                                                    \
-    }
+    if (var == NULL)                                                                               \
+        ctt_skip_absent("planetlab traces of %s", day);
 
 static ct_sim_result run(const ct_sim_trace *t, ct_sim_policy policy)
 {

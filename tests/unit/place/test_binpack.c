@@ -86,10 +86,8 @@ static void run_file(const char *name, size_t want_n, int64_t want_capacity, uns
     ct_binpack_file *f = load_orlib(name);
     size_t proven = 0, at_best = 0;
 
-    if (f == NULL) {
-        printf("skip: binpacking/%s absent (CATENA_DATA_DIR)\n", name);
-        skip();
-    }
+    if (f == NULL)
+        ctt_skip_absent("binpacking/%s", name);
     assert_int_equal(f->count, 20);
     for (size_t i = 0; i < f->count; i++) {
         const ct_binpack_instance *in = &f->inst[i];
@@ -132,10 +130,8 @@ static void orlib_triplets_parse_exactly(void **state)
     ct_binpack_file *f = load_orlib("binpack5.txt");
     (void)state;
 
-    if (f == NULL) {
-        printf("skip: binpacking/binpack5.txt absent (CATENA_DATA_DIR)\n");
-        skip();
-    }
+    if (f == NULL)
+        ctt_skip_absent("binpacking/binpack5.txt");
     for (size_t i = 0; i < f->count; i++) {
         int64_t total = 0;
         for (size_t k = 0; k < f->inst[i].n; k++)

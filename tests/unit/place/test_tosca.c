@@ -22,10 +22,8 @@ static const char *data_file(const char *name)
 
 #define NEED_DATA(var, name)                                                                       \
     const char *var = data_file(name);                                                             \
-    if (var == NULL) {                                                                             \
-        printf("skip: tosca/%s absent (CATENA_DATA_DIR)\n", name);                                 \
-        skip();                                                                                    \
-    }
+    if (var == NULL)                                                                               \
+        ctt_skip_absent("tosca/%s", name);
 
 static int parse(ct_tosca **t, ct_tosca_diags *d, const char *yaml)
 {
