@@ -194,7 +194,7 @@ void ct_follower_get_stats(ct_follower *f, ct_follower_stats *out);
 int ct_store_dc_by_wallet(ct_store *s, json_t **out, const ct_address *wallet);
 
 /* The wallet of the DC registered as name (exact, case-sensitive).
- * Returns: 0 or CT_ENOTFOUND. */
+ * Returns: 0, CT_ENOTFOUND or CT_EIO. */
 int ct_store_dc_by_name(ct_store *s, ct_address *out, const char *name);
 
 /* Array of Table 9 objects plus "registered_at" (block time of the

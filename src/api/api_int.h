@@ -111,6 +111,12 @@ bool ct_api__cache_get(struct ct_api *api, int kind, const uint8_t key[32], api_
 void ct_api__cache_put(struct ct_api *api, int kind, const uint8_t key[32], uint64_t gen,
                        api_resp *resp);
 
+/* Finds the wallet of the DC called name: a configured agent's, else the
+ * cache's registration. Returns: true; false with a 404 (what names the
+ * DC in the message) or, for a cache failure, a 500 set in resp. */
+bool ct_api__dc_wallet(struct ct_api *api, ct_address *out, const char *name, const char *what,
+                       api_resp *resp);
+
 /* Parses "0x" and 64 hex digits (a VC tag, a transaction or block hash).
  * Returns: whether s was one. */
 bool ct_api__parse_hash32(uint8_t out[32], const char *s);

@@ -127,6 +127,25 @@ static bool query_uint(const api_req *req, const char *name, uint64_t *out, uint
     return true;
 }
 
+bool ct_api__dc_wallet(ct_api *api, ct_address *out, const char *name, const char *what,
+                       api_resp *resp)
+{
+    const ct_address *w = ct_api__agent_wallet(api, name);
+    int rc;
+
+    if (w != NULL) {
+        *out = *w;
+        return true;
+    }
+    if ((rc = ct_store_dc_by_name(ct_api__store(api), out, name)) == 0)
+        return true;
+    if (rc == CT_ENOTFOUND)
+        ct_api__error(resp, 404, "unknown %s '%s'", what, name);
+    else
+        ct_api__error(resp, 500, "cache: %s", ct_error_last());
+    return false;
+}
+
 /* The host filter of the listing: a wallet or a DC name. */
 static bool query_host(ct_api *api, const api_req *req, ct_address *host, bool *given,
                        api_resp *resp)
@@ -136,17 +155,7 @@ static bool query_host(ct_api *api, const api_req *req, ct_address *host, bool *
     *given = dc != NULL;
     if (dc == NULL || ct_address_parse(host, dc) == 0)
         return true;
-    const ct_address *w = ct_api__agent_wallet(api, dc);
-    if (w != NULL) {
-        *host = *w;
-        return true;
-    }
-    int rc = ct_store_dc_by_name(ct_api__store(api), host, dc);
-    if (rc < 0) {
-        ct_api__error(resp, 404, "unknown datacenter '%s'", dc);
-        return false;
-    }
-    return true;
+    return ct_api__dc_wallet(api, host, dc, "datacenter", resp);
 }
 
 void ct_api__h_vc_list(ct_api *api, const api_req *req, api_resp *resp)

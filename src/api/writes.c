@@ -247,8 +247,6 @@ static bool resolve_target(ct_api *api, json_t *msg, const json_t *body, api_res
     const char *to = json_string_value(json_object_get(body, "to_address"));
     ct_address addr;
     char text[CT_ADDRESS_TEXT_SIZE];
-    const ct_address *known;
-    int rc;
 
     json_object_del(msg, "target");
     if ((target == NULL) == (to == NULL)) {
@@ -257,16 +255,8 @@ static bool resolve_target(ct_api *api, json_t *msg, const json_t *body, api_res
     }
     if (to != NULL)
         return true;
-    known = ct_api__agent_wallet(api, target);
-    if (known != NULL) {
-        addr = *known;
-    } else {
-        rc = ct_store_dc_by_name(ct_api__store(api), &addr, target);
-        if (rc < 0) {
-            ct_api__error(resp, 404, "unknown target datacenter '%s'", target);
-            return false;
-        }
-    }
+    if (!ct_api__dc_wallet(api, &addr, target, "target datacenter", resp))
+        return false;
     ct_address_format(text, &addr);
     json_object_set_new(msg, "to_address", json_string(text));
     return true;
