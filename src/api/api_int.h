@@ -117,6 +117,11 @@ void ct_api__cache_put(struct ct_api *api, int kind, const uint8_t key[32], uint
 bool ct_api__dc_wallet(struct ct_api *api, ct_address *out, const char *name, const char *what,
                        api_resp *resp);
 
+/* Answers with the file name of dir (404 when dir is NULL or name is not
+ * made of [a-z0-9-_.] or starts with a dot, so no path leaves dir), with
+ * its content type. */
+void ct_api__static_file(api_resp *resp, const char *dir, const char *name);
+
 /* Parses "0x" and 64 hex digits (a VC tag, a transaction or block hash).
  * Returns: whether s was one. */
 bool ct_api__parse_hash32(uint8_t out[32], const char *s);

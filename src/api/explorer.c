@@ -666,41 +666,15 @@ void ct_api__h_monitor_events(ct_api *api, const api_req *req, api_resp *resp)
 
 /* ---------------------------------------------------------------- static files */
 
-static const char *web_type(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    static const char *const types[][2] = {
-        {".html", "text/html; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},
-        {".svg", "image/svg+xml"},
-        {".png", "image/png"},
-        {".json", "application/json"},
-    };
-    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
-        if (strcmp(dot, types[i][0]) == 0)
-            return types[i][1];
-    return "application/octet-stream";
-}
-
-/* Files of web_dir; names are checked against a strict alphabet so no
- * path leaves the directory. Any unknown page name serves index.html, so
+/* Files of web_dir. Any name without an extension serves index.html, so
  * the explorer's own routes (#/...) survive a reload. */
 void ct_api__h_explorer(ct_api *api, const api_req *req, api_resp *resp)
 {
-    static _Thread_local char path[PATH_MAX];
     const char *name = req->path + strlen("/explorer");
 
     if (*name == '/')
         name++;
     if (*name == '\0' || strchr(name, '.') == NULL)
         name = "index.html";
-    if (api->cfg.web_dir == NULL ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name) || name[0] == '.') {
-        ct_api__error(resp, 404, "not found");
-        return;
-    }
-    snprintf(path, sizeof(path), "%s/%s", api->cfg.web_dir, name);
-    resp->file = path;
-    resp->content_type = web_type(name);
+    ct_api__static_file(resp, api->cfg.web_dir, name);
 }

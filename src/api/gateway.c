@@ -3,7 +3,6 @@
  * health, the OpenAPI document and Swagger UI's static files. */
 #include "api_int.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,30 +108,10 @@ void ct_api__h_openapi(ct_api *api, const api_req *req, api_resp *resp)
     resp->content_type = "application/json";
 }
 
-static const char *content_type(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    if (dot == NULL)
-        return "application/octet-stream";
-    if (strcmp(dot, ".html") == 0)
-        return "text/html; charset=utf-8";
-    if (strcmp(dot, ".js") == 0)
-        return "text/javascript; charset=utf-8";
-    if (strcmp(dot, ".css") == 0)
-        return "text/css; charset=utf-8";
-    if (strcmp(dot, ".png") == 0)
-        return "image/png";
-    if (strcmp(dot, ".json") == 0 || strcmp(dot, ".map") == 0)
-        return "application/json";
-    return "application/octet-stream";
-}
-
 /* Swagger UI from swagger-ui-dist, with our own initializer pointing at
- * /api/openapi.json. File names are checked against a strict alphabet, so
- * no path can leave the directory. */
+ * /api/openapi.json. */
 void ct_api__h_swagger(ct_api *api, const api_req *req, api_resp *resp)
 {
-    static _Thread_local char path[PATH_MAX];
     const char *name = req->path + strlen("/api/swagger");
 
     if (*name == '/')
@@ -149,14 +128,7 @@ void ct_api__h_swagger(ct_api *api, const api_req *req, api_resp *resp)
         resp->content_type = "text/javascript; charset=utf-8";
         return;
     }
-    if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name) || name[0] == '.' ||
-        api->cfg.swagger_dir == NULL) {
-        ct_api__error(resp, 404, "not found");
-        return;
-    }
-    snprintf(path, sizeof(path), "%s/%s", api->cfg.swagger_dir, name);
-    resp->file = path;
-    resp->content_type = content_type(name);
+    ct_api__static_file(resp, api->cfg.swagger_dir, name);
 }
 
 /* ---------------------------------------------------------------- read handles */

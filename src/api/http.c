@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,39 @@ struct conn_state {
     bool too_large;
     struct job *job; /* set while suspended; its resp is ready on resume */
 };
+
+static const char *content_type(const char *name)
+{
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".json", "application/json"},
+        {".map", "application/json"},
+    };
+    const char *dot = strrchr(name, '.');
+
+    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i][0]) == 0)
+            return types[i][1];
+    return "application/octet-stream";
+}
+
+void ct_api__static_file(api_resp *resp, const char *dir, const char *name)
+{
+    static _Thread_local char path[PATH_MAX];
+
+    if (dir == NULL || name[0] == '.' ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(name)) {
+        ct_api__error(resp, 404, "not found");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    resp->file = path;
+    resp->content_type = content_type(name);
+}
 
 bool ct_api__parse_hash32(uint8_t out[32], const char *s)
 {
