@@ -141,6 +141,28 @@ const char *ctt_tmpdir(void)
     return tmpdir;
 }
 
+void ctt_expect_json(const json_t *v, const char *want)
+{
+    char *got;
+    json_t *w;
+
+    ctt_ok(ct_json_dump(&got, v));
+    ctt_ok(ct_json_parse(&w, want, strlen(want), 16)); /* want must be valid JSON */
+    json_decref(w);
+    if (strcmp(got, want) != 0)
+        fail_msg("JSON differs\n got: %s\nwant: %s", got, want);
+    free(got);
+}
+
+void ctt_hex_fixed(uint8_t *out, size_t n, const char *hex)
+{
+    size_t len = 0;
+
+    assert_non_null(hex);
+    ctt_ok(ct_hex_decode(out, n, &len, hex, strlen(hex)));
+    assert_int_equal(len, n);
+}
+
 void ctt_skip_absent(const char *fmt, ...)
 {
     char what[512];

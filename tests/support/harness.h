@@ -62,6 +62,13 @@ void ctt_skip_absent(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
     if (var == NULL)                                                                               \
         ctt_skip_absent("%s", rel);
 
+/* Fails the test unless v dumps (compact, keys in order) to exactly want,
+ * which must itself be valid JSON. */
+void ctt_expect_json(const json_t *v, const char *want);
+
+/* Decodes hex (with or without 0x) into exactly n bytes, or fails. */
+void ctt_hex_fixed(uint8_t *out, size_t n, const char *hex);
+
 /* Loads a compiled test contract (from tests/contracts, built into
  * CATENA_TEST_CONTRACTS). Out: *abi new ref, *code malloc'd creation
  * bytecode. Fails the test if it is missing. */

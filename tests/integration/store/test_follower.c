@@ -116,20 +116,6 @@ static uint64_t poll(ct_follower *f)
     return n;
 }
 
-/* Fails unless the compact JSON of v is exactly want (key order too). */
-static void expect_json(const json_t *v, const char *want)
-{
-    char *got;
-    json_t *w;
-
-    ctt_ok(ct_json_dump(&got, v));
-    ctt_ok(ct_json_parse(&w, want, strlen(want), 16)); /* want must be valid JSON */
-    json_decref(w);
-    if (strcmp(got, want) != 0)
-        fail_msg("JSON differs\n got: %s\nwant: %s", got, want);
-    free(got);
-}
-
 static char *dump(ct_store *s)
 {
     char *d;
@@ -195,7 +181,7 @@ static void check_pending_while_pending(ct_store *s)
              "{\"vc_tag\":\"%s\",\"from_address\":\"%s\",\"to_address\":\"%s\",\"price\":5,"
              "\"invoice\":13}",
              g.tag_hex, g.dc1, g.dc2);
-    expect_json(v, want);
+    ctt_expect_json(v, want);
     json_decref(v);
 }
 
@@ -235,21 +221,21 @@ static void check_registration_reads(ct_store *s, const txinfo *r_vm, const txin
              "{\"vc_tag\":\"%s\",\"owner\":\"%s\",\"created\":\"2018-09-11T14:46:23.000Z\","
              "\"block_number\":%llu,\"block_hash\":\"%s\"}",
              g.tag_hex, g.dc1, (unsigned long long)r_vm->block, r_vm->block_hash);
-    expect_json(v, want);
+    ctt_expect_json(v, want);
     json_decref(v);
 
     ctt_ok(ct_hex_decode(tx, 32, &len, r_batch->hash, 66));
     ctt_ok(ct_store_vc_tag_by_tx(s, &v, tx));
     snprintf(want, sizeof(want), "[\"%s\",\"%s\",\"%s\"]", g.batch_hex[0], g.batch_hex[1],
              g.batch_hex[2]);
-    expect_json(json_object_get(v, "vc_tags"), want);
+    ctt_expect_json(json_object_get(v, "vc_tags"), want);
     assert_string_equal(json_string_value(json_object_get(v, "vc_tag")), g.batch_hex[0]);
     assert_string_equal(json_string_value(json_object_get(v, "created")),
                         "2023-11-14T22:13:20.000Z");
     json_decref(v);
 
     ctt_ok(ct_store_vc_flavor(s, &v, g.tag));
-    expect_json(v, "{\"vcpu\":1,\"vram\":1024,\"vdisk\":10}");
+    ctt_expect_json(v, "{\"vcpu\":1,\"vram\":1024,\"vdisk\":10}");
     json_decref(v);
 }
 
@@ -265,7 +251,7 @@ static void check_vc_reads(ct_store *s, const txinfo *r_av2)
              "\"host\":\"%s\",\"owner\":\"%s\",\"updated\":\"%s\","
              "\"created\":\"2018-09-11T14:46:23.000Z\",\"vc_tag\":\"%s\",\"retired\":false}",
              g.dc2, g.dc1, r_av2->time, g.tag_hex);
-    expect_json(v, want);
+    ctt_expect_json(v, want);
     ct_address dc2;
     ctt_ok(ct_store_dc_by_name(s, &dc2, "DC2"));
     ctt_ok(ct_store_vc_list(s, &list, &dc2, -1, 0, 0));
@@ -275,11 +261,11 @@ static void check_vc_reads(ct_store *s, const txinfo *r_av2)
     json_decref(v);
 
     ctt_ok(ct_store_vc_pending(s, &v, g.tag));
-    expect_json(v,
-                "{\"vc_tag\":\"0x0000000000000000000000000000000000000000000000000000000000000000"
-                "\",\"from_address\":\"0x0000000000000000000000000000000000000000\","
-                "\"to_address\":\"0x0000000000000000000000000000000000000000\",\"price\":0,"
-                "\"invoice\":0}");
+    ctt_expect_json(
+        v, "{\"vc_tag\":\"0x0000000000000000000000000000000000000000000000000000000000000000"
+           "\",\"from_address\":\"0x0000000000000000000000000000000000000000\","
+           "\"to_address\":\"0x0000000000000000000000000000000000000000\",\"price\":0,"
+           "\"invoice\":0}");
     json_decref(v);
 
     ctt_ok(ct_store_vc_details(s, &v, g.batch_tags[0]));
@@ -300,7 +286,7 @@ static void check_dc_reads(ct_store *s, const txinfo *r_dc1, const txinfo *r_dc2
     ctt_ok(ct_address_parse(&dc1, g.dc1));
     ctt_ok(ct_store_dc_by_wallet(s, &v, &dc1));
     snprintf(want, sizeof(want), "{\"name\":\"DC1\",\"wallet\":\"%s\",\"registered\":true}", g.dc1);
-    expect_json(v, want);
+    ctt_expect_json(v, want);
     json_decref(v);
     ctt_ok(ct_store_dc_list(s, &v));
     snprintf(want, sizeof(want),
@@ -308,7 +294,7 @@ static void check_dc_reads(ct_store *s, const txinfo *r_dc1, const txinfo *r_dc2
              "\"containers\":2},{\"name\":\"DC2\",\"wallet\":\"%s\",\"registered\":true,"
              "\"registered_at\":\"%s\",\"containers\":1}]",
              g.dc1, r_dc1->time, g.dc2, r_dc2->time);
-    expect_json(v, want);
+    ctt_expect_json(v, want);
     json_decref(v);
 }
 
@@ -336,13 +322,13 @@ static void check_history(ct_store *s, const txinfo *r_vm, const txinfo *r_mig)
              "\"block_number\":%llu,\"block_hash\":\"%s\",\"address\":\"%s\",\"created\":\"%s\"}",
              g.tag_hex, g.dc1, r_vm->hash, (unsigned long long)r_vm->block, r_vm->block_hash,
              g.contract_text, r_vm->time);
-    expect_json(json_array_get(v, 0), want);
+    ctt_expect_json(json_array_get(v, 0), want);
     snprintf(want, sizeof(want),
              "{\"vcTag\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"id\":\"" VM_NEW_ID "\","
              "\"ipAddress\":\"http://10.9.0.12\",\"controller\":\"http://10.9.0.1\",\"price\":5,"
              "\"invoice\":13,\"timestamp\":\"2018-09-13T09:48:48.000Z\"}",
              g.tag_hex, g.dc1, g.dc2);
-    expect_json(json_object_get(json_array_get(v, 3), "args"), want);
+    ctt_expect_json(json_object_get(json_array_get(v, 3), "args"), want);
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 3), "tx_hash")),
                         r_mig->hash);
     json_decref(v);

@@ -24,16 +24,6 @@ static const char *field(const json_t *e, const char *key)
     return s;
 }
 
-/* Decodes exactly n bytes of hex. */
-static void hex_fixed(uint8_t *out, size_t n, const char *hex)
-{
-    size_t len = 0;
-
-    assert_non_null(hex);
-    ctt_ok(ct_hex_decode(out, n, &len, hex, strlen(hex)));
-    assert_int_equal(len, n);
-}
-
 /* out = n - s, big-endian. */
 static void negate_mod_n(uint8_t out[32], const uint8_t s[32])
 {
@@ -62,7 +52,7 @@ static void derives_ethers_accounts(void **state)
         ct_address a, parsed;
         char text[CT_ADDRESS_TEXT_SIZE];
 
-        hex_fixed(seckey, sizeof(seckey), priv);
+        ctt_hex_fixed(seckey, sizeof(seckey), priv);
         ctt_ok(ct_address_from_seckey(&a, seckey));
         ct_address_format(text, &a);
         if (strcmp(text, want) != 0)
@@ -99,7 +89,7 @@ static void eip55_examples(void **state)
         uint8_t raw[CT_ADDRESS_SIZE];
 
         ctt_ok(ct_address_parse(&a, examples[i]));
-        hex_fixed(raw, sizeof(raw), examples[i]);
+        ctt_hex_fixed(raw, sizeof(raw), examples[i]);
         assert_memory_equal(a.b, raw, sizeof(raw));
         ct_address_format(text, &a);
         assert_string_equal(text, examples[i]);
@@ -224,10 +214,11 @@ static void eip155_example(void **state)
     memset(key, 0x46, sizeof(key));
     ctt_ok(ct_hex_decode(rlp, sizeof(rlp), &rlp_len, unsigned_rlp, strlen(unsigned_rlp)));
     ct_keccak256(hash, rlp, rlp_len);
-    hex_fixed(want, 32, "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53");
+    ctt_hex_fixed(want, 32, "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53");
     assert_memory_equal(hash, want, 32);
-    hex_fixed(want, 32, "28ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276");
-    hex_fixed(want + 32, 32, "67cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83");
+    ctt_hex_fixed(want, 32, "28ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276");
+    ctt_hex_fixed(want + 32, 32,
+                  "67cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83");
     ctt_ok(ct_sign(sig, &recid, hash, key));
     assert_memory_equal(sig, want, sizeof(want));
     assert_int_equal(recid, 0);
@@ -301,7 +292,7 @@ static void matches_ethers_signatures(void **state)
         size_t uns_len, sgn_len;
         int want_recid, recid;
 
-        hex_fixed(key, 32, field(e, "privateKey"));
+        ctt_hex_fixed(key, 32, field(e, "privateKey"));
         ctt_ok(ct_hex_decode_new(&uns, &uns_len, field(e, "unsignedLegacy")));
         ctt_ok(ct_hex_decode_new(&sgn, &sgn_len, field(e, "signedLegacy")));
         legacy_signature(want, &want_recid, uns, uns_len, sgn, sgn_len);

@@ -49,16 +49,6 @@ static const char scryptjs_r1[] =
     "\"mac\":\"8e73ea5828e41f6eab5bca739553190a3d006e95d395562fffd99c4b84a23964\"},"
     "\"id\":\"6f0c5d2c-1a57-4d0b-9c3e-2b7f9d1e4a10\",\"version\":3}";
 
-/* ---------------------------------------------------------------- helpers */
-
-static void hex_fixed(uint8_t *out, size_t n, const char *hex)
-{
-    size_t len = 0;
-
-    ctt_ok(ct_hex_decode(out, n, &len, hex, strlen(hex)));
-    assert_int_equal(len, n);
-}
-
 static int decrypt_text(uint8_t key[CT_SECKEY_SIZE], ct_address *a, const char *json,
                         const char *password)
 {
@@ -85,7 +75,7 @@ static void check_vector(const char *json, const char *password)
     uint8_t key[CT_SECKEY_SIZE], want[CT_SECKEY_SIZE];
     ct_address a, want_a;
 
-    hex_fixed(want, sizeof(want), vector_key);
+    ctt_hex_fixed(want, sizeof(want), vector_key);
     ctt_ok(ct_address_parse(&want_a, vector_address));
     memset(key, 0, sizeof(key));
     ctt_ok(decrypt_text(key, &a, json, password));
@@ -553,8 +543,8 @@ static void encrypt_rejects_bad_params_and_keys(void **state)
                      "params");
     expect_error(ct_keystore_encrypt(&text, zero, "pw", 2, &cheap_pbkdf2), CT_EINVAL, "secret key",
                  "zero key");
-    hex_fixed(order, sizeof(order),
-              "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+    ctt_hex_fixed(order, sizeof(order),
+                  "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
     expect_error(ct_keystore_encrypt(&text, order, "pw", 2, &cheap_pbkdf2), CT_EINVAL, "secret key",
                  "key = n");
     assert_null(text);

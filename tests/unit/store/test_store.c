@@ -31,16 +31,6 @@ static ct_address addr(const char *text)
     return a;
 }
 
-/* Fails unless the compact JSON of v is exactly want (key order too). */
-static void expect_json(const json_t *v, const char *want)
-{
-    char *got;
-    ctt_ok(ct_json_dump(&got, v));
-    if (strcmp(got, want) != 0)
-        fail_msg("JSON differs\n got: %s\nwant: %s", got, want);
-    free(got);
-}
-
 static void expect_dump_equal(ct_store *a, ct_store *b)
 {
     char *da, *db;
@@ -140,15 +130,15 @@ static void empty_reads(void **state)
     hex32(tag, TAG);
     ctt_ok(ct_store_open(&s, ":memory:"));
     ctt_ok(ct_store_dc_by_wallet(s, &v, &a));
-    expect_json(v, "{\"name\":\"\",\"wallet\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\","
-                   "\"registered\":false}");
+    ctt_expect_json(v, "{\"name\":\"\",\"wallet\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\","
+                       "\"registered\":false}");
     json_decref(v);
     assert_int_equal(ct_store_dc_by_name(s, &got, "DC1"), CT_ENOTFOUND);
     ctt_ok(ct_store_dc_list(s, &v));
-    expect_json(v, "[]");
+    ctt_expect_json(v, "[]");
     json_decref(v);
     ctt_ok(ct_store_vc_list(s, &v, NULL, -1, 0, 0));
-    expect_json(v, "[]");
+    ctt_expect_json(v, "[]");
     json_decref(v);
     assert_int_equal(ct_store_vc_details(s, &v, tag), CT_ENOTFOUND);
     assert_non_null(strstr(ct_error_last(), TAG));
@@ -244,39 +234,41 @@ static void fold_and_reads(void **state)
     add_block(s, 2, 0x02, block2);
     add_block(s, 3, 0x03, block3);
     ctt_ok(ct_store_vc_pending(s, &v, tag));
-    expect_json(v, "{\"vc_tag\":\"" TAG "\",\"from_address\":\""
-                   "0x70997970C51812dc3A010C7d01b5"
-                   "0e0d17dc79C8\",\"to_address\":\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\","
-                   "\"price\":5,\"invoice\":\"123456789012345678901234567890\"}");
+    ctt_expect_json(v,
+                    "{\"vc_tag\":\"" TAG "\",\"from_address\":\""
+                    "0x70997970C51812dc3A010C7d01b5"
+                    "0e0d17dc79C8\",\"to_address\":\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\","
+                    "\"price\":5,\"invoice\":\"123456789012345678901234567890\"}");
     json_decref(v);
     add_block(s, 4, 0x04, block4);
 
     ctt_ok(ct_store_vc_pending(s, &v, tag));
-    expect_json(v,
-                "{\"vc_tag\":\"0x0000000000000000000000000000000000000000000000000000000000000000"
-                "\",\"from_address\":\"0x0000000000000000000000000000000000000000\","
-                "\"to_address\":\"0x0000000000000000000000000000000000000000\",\"price\":0,"
-                "\"invoice\":0}");
+    ctt_expect_json(
+        v, "{\"vc_tag\":\"0x0000000000000000000000000000000000000000000000000000000000000000"
+           "\",\"from_address\":\"0x0000000000000000000000000000000000000000\","
+           "\"to_address\":\"0x0000000000000000000000000000000000000000\",\"price\":0,"
+           "\"invoice\":0}");
     json_decref(v);
     ctt_ok(ct_store_vc_details(s, &v, tag));
-    expect_json(v, "{\"vc_type\":\"openstack:vm\",\"available\":true,\"id\":\"c55f\","
-                   "\"ip_address\":\"http://10.9.0.12\",\"controller\":\"http://10.9.0.1\","
-                   "\"host\":\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\",\"owner\":"
-                   "\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\",\"updated\":"
-                   "\"2018-09-11T14:44:00.000Z\",\"created\":\"2018-09-11T14:46:23.000Z\","
-                   "\"vc_tag\":\"" TAG "\",\"retired\":false}");
+    ctt_expect_json(v, "{\"vc_type\":\"openstack:vm\",\"available\":true,\"id\":\"c55f\","
+                       "\"ip_address\":\"http://10.9.0.12\",\"controller\":\"http://10.9.0.1\","
+                       "\"host\":\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\",\"owner\":"
+                       "\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\",\"updated\":"
+                       "\"2018-09-11T14:44:00.000Z\",\"created\":\"2018-09-11T14:46:23.000Z\","
+                       "\"vc_tag\":\"" TAG "\",\"retired\":false}");
     json_decref(v);
     ctt_ok(ct_store_vc_flavor(s, &v, tag));
-    expect_json(v, "{\"vcpu\":1,\"vram\":1024,\"vdisk\":10}");
+    ctt_expect_json(v, "{\"vcpu\":1,\"vram\":1024,\"vdisk\":10}");
     json_decref(v);
     ctt_ok(ct_store_dc_by_name(s, &got, "DC2"));
     assert_true(ct_address_equal(&got, &dc2));
     ctt_ok(ct_store_dc_list(s, &v));
-    expect_json(v, "[{\"name\":\"DC1\",\"wallet\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\","
-                   "\"registered\":true,\"registered_at\":\"2018-09-11T14:43:30.000Z\","
-                   "\"containers\":1},{\"name\":\"DC2\",\"wallet\":\"0x3C44CdDdB6a900fa2b585dd299e0"
-                   "3d12FA4293BC\",\"registered\":true,\"registered_at\":"
-                   "\"2018-09-11T14:43:30.000Z\",\"containers\":1}]");
+    ctt_expect_json(
+        v, "[{\"name\":\"DC1\",\"wallet\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\","
+           "\"registered\":true,\"registered_at\":\"2018-09-11T14:43:30.000Z\","
+           "\"containers\":1},{\"name\":\"DC2\",\"wallet\":\"0x3C44CdDdB6a900fa2b585dd299e0"
+           "3d12FA4293BC\",\"registered\":true,\"registered_at\":"
+           "\"2018-09-11T14:43:30.000Z\",\"containers\":1}]");
     json_decref(v);
     ctt_ok(ct_store_vc_list(s, &v, &dc2, 1, 0, 0));
     assert_int_equal(json_array_size(v), 1);
@@ -291,15 +283,16 @@ static void fold_and_reads(void **state)
     /* Block 4's transaction registered a VC after migrating another. */
     memset(tx, 0x04, 32);
     ctt_ok(ct_store_vc_tag_by_tx(s, &v, tx));
-    expect_json(v, "{\"vc_tag\":\"" TAG2 "\",\"owner\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-                   "\",\"created\":\"2018-09-11T14:46:23.000Z\",\"block_number\":4,\"block_hash\":"
-                   "\"0x0404040404040404040404040404040404040404040404040404040404040404\"}");
+    ctt_expect_json(
+        v, "{\"vc_tag\":\"" TAG2 "\",\"owner\":\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+           "\",\"created\":\"2018-09-11T14:46:23.000Z\",\"block_number\":4,\"block_hash\":"
+           "\"0x0404040404040404040404040404040404040404040404040404040404040404\"}");
     json_decref(v);
 
     ctt_ok(ct_store_vc_history(s, &v, tag));
     assert_int_equal(json_array_size(v), 3);
-    expect_json(json_object_get(json_array_get(v, 0), "id"), "3");
-    expect_json(json_object_get(json_array_get(v, 2), "id"), "5");
+    ctt_expect_json(json_object_get(json_array_get(v, 0), "id"), "3");
+    ctt_expect_json(json_object_get(json_array_get(v, 2), "id"), "5");
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 2), "name")),
                         "ContainerMigrated");
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 2), "created")),
@@ -481,20 +474,20 @@ static void wire_args(void **state)
     raw = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "vcTag", TAG, "from", DC1, "to", DC2, "price",
                     "9223372036854775808", "invoice", "13", "timestamp", "1536830928");
     ctt_ok(ct_store__wire_args(&wire, t, "ContainerMigrationPending", raw));
-    expect_json(wire, "{\"vcTag\":\"" TAG "\",\"from\":\""
-                      "0x70997970C51812dc3A010C7d01b50e0d17d"
-                      "c79C8\",\"to\":\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\",\"price\":"
-                      "\"9223372036854775808\",\"invoice\":13,\"timestamp\":"
-                      "\"2018-09-13T09:28:48.000Z\"}");
+    ctt_expect_json(wire, "{\"vcTag\":\"" TAG "\",\"from\":\""
+                          "0x70997970C51812dc3A010C7d01b50e0d17d"
+                          "c79C8\",\"to\":\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\",\"price\":"
+                          "\"9223372036854775808\",\"invoice\":13,\"timestamp\":"
+                          "\"2018-09-13T09:28:48.000Z\"}");
     json_decref(wire);
     /* Times past year 9999 stay numbers; past 2^64 stay strings. */
     json_object_set_new(raw, "timestamp", json_string("253402300800"));
     ctt_ok(ct_store__wire_args(&wire, t, "ContainerMigrationPending", raw));
-    expect_json(json_object_get(wire, "timestamp"), "253402300800");
+    ctt_expect_json(json_object_get(wire, "timestamp"), "253402300800");
     json_decref(wire);
     json_object_set_new(raw, "timestamp", json_string("18446744073709551616"));
     ctt_ok(ct_store__wire_args(&wire, t, "ContainerMigrationPending", raw));
-    expect_json(json_object_get(wire, "timestamp"), "\"18446744073709551616\"");
+    ctt_expect_json(json_object_get(wire, "timestamp"), "\"18446744073709551616\"");
     json_decref(wire);
     /* Args that do not match the ABI are refused. */
     json_object_set_new(raw, "price", json_string("12x"));
