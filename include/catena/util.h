@@ -303,6 +303,9 @@ int ct_workq_new(ct_workq **out, size_t threads, size_t max_queued);
  * or the queue is draining (nothing was queued); CT_ENOMEM. Thread safe. */
 int ct_workq_push(ct_workq *q, ct_work_fn fn, void *arg);
 
+/* Returns: how many jobs are queued or running now. Thread safe. */
+size_t ct_workq_busy(ct_workq *q);
+
 /* Refuses new jobs from now on and waits until every queued or running
  * job has returned. */
 void ct_workq_drain(ct_workq *q);

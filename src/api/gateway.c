@@ -85,15 +85,17 @@ static void *follower_main(void *arg)
 void ct_api__h_health(ct_api *api, const api_req *req, api_resp *resp)
 {
     size_t total, up = ct_api__agents_connected(api, &total);
+    size_t waiting = api->pool != NULL ? ct_workq_busy(api->pool) : 0;
     (void)req;
 
     pthread_mutex_lock(&api->wake_mu);
     resp->json = json_pack(
-        "{s:b, s:I, s:I, s:I, s:I, s:I}", "chain_reachable", api->follower_ok, "chain_head",
+        "{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "chain_reachable", api->follower_ok, "chain_head",
         (json_int_t)api->chain_head, "processed_block", (json_int_t)api->processed,
         "follower_lag_blocks",
         (json_int_t)(api->chain_head > api->processed ? api->chain_head - api->processed : 0),
-        "agents_connected", (json_int_t)up, "agents_configured", (json_int_t)total);
+        "agents_connected", (json_int_t)up, "agents_configured", (json_int_t)total,
+        "requests_waiting", (json_int_t)waiting);
     resp->status = api->follower_ok && up == total ? 200 : 503;
     pthread_mutex_unlock(&api->wake_mu);
 }

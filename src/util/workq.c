@@ -95,6 +95,16 @@ int ct_workq_push(ct_workq *q, ct_work_fn fn, void *arg)
     return 0;
 }
 
+size_t ct_workq_busy(ct_workq *q)
+{
+    size_t n;
+
+    pthread_mutex_lock(&q->mu);
+    n = q->busy;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
 void ct_workq_drain(ct_workq *q)
 {
     pthread_mutex_lock(&q->mu);

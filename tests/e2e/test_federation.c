@@ -529,7 +529,17 @@ static void agent_timeout(void **state)
         w[i] = (struct stuck_write){.url = url, .token = dc_str(1, "token")};
         assert_int_equal(pthread_create(&w[i].thread, NULL, stuck_write_main, &w[i]), 0);
     }
-    ct_sleep_ms(300);
+    /* Wait until the gateway holds all twelve (its health counts them). */
+    for (int k = 0;; k++) {
+        assert_true(k < 100);
+        long st = http(&out, "GET", "/health", NULL, NULL);
+        assert_true(st == 200 || st == 503);
+        json_int_t waiting = json_integer_value(json_object_get(out, "requests_waiting"));
+        json_decref(out);
+        if (waiting == N)
+            break;
+        ct_sleep_ms(50);
+    }
     for (int i = 0; i < 5; i++) {
         assert_int_equal(http(&out, "GET", ctt_path("/container/%s/details/", tag), NULL, NULL),
                          200);
