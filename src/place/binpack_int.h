@@ -27,14 +27,6 @@ int ct_binpack__ffd(size_t *out_bins, size_t *bin_of, const int64_t *sizes, cons
 int ct_binpack__bfd(size_t *out_bins, size_t *bin_of, const int64_t *sizes, const size_t *order,
                     size_t n, int64_t capacity);
 
-/* Tries to repack a valid packing (bin_of, *bins bins) into fewer bins,
- * down to lower_bound, spending at most opts->effort move evaluations.
- * On return bin_of and *bins hold the best packing found (never worse).
- * Out: *evaluations, the evaluations spent.
- * Returns: 0 or CT_ENOMEM (bin_of is then unchanged). */
-int ct_binpack__search(size_t *bins, size_t *bin_of, uint64_t *evaluations, const int64_t *sizes,
-                       size_t n, int64_t capacity, size_t lower_bound, const ct_binpack_opts *opts);
-
 /* A splitmix64 step: the search's only source of randomness. */
 uint64_t ct_binpack__rand(uint64_t *state);
 

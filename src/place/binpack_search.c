@@ -414,8 +414,13 @@ static size_t search_result(const search *s, size_t *bin_of)
     return s->m + (second ? 2 : s->count[s->m] > 0 ? 1 : 0);
 }
 
-int ct_binpack__search(size_t *bins, size_t *bin_of, uint64_t *evaluations, const int64_t *sizes,
-                       size_t n, int64_t capacity, size_t lower_bound, const ct_binpack_opts *opts)
+/* Tries to repack a valid packing (bin_of, *bins bins) into fewer bins,
+ * down to lower_bound, spending at most opts->effort move evaluations.
+ * On return bin_of and *bins hold the best packing found (never worse).
+ * Out: *evaluations, the evaluations spent.
+ * Returns: 0 or CT_ENOMEM (bin_of is then unchanged). */
+static int repack(size_t *bins, size_t *bin_of, uint64_t *evaluations, const int64_t *sizes,
+                  size_t n, int64_t capacity, size_t lower_bound, const ct_binpack_opts *opts)
 {
     search s = {.n = n, .cap = capacity, .size = sizes, .rng = opts->seed};
     int rc;
@@ -476,8 +481,7 @@ static int improve(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, c
     free(other);
     before = r->bins;
     if (rc == 0 && r->bins > r->lower_bound)
-        rc = ct_binpack__search(&r->bins, bin_of, &r->evaluations, sizes, n, capacity,
-                                r->lower_bound, opts);
+        rc = repack(&r->bins, bin_of, &r->evaluations, sizes, n, capacity, r->lower_bound, opts);
     if (r->bins < before)
         r->method = "search";
     return rc;

@@ -205,7 +205,9 @@ static double trace_util(const sim_state *st, const sim_vm *vm, double t)
     return u1 + delta * (t - (double)t1 * iv);
 }
 
-double ct_sim__request(sim_state *st, int v, double t)
+/* Returns: VM v's requested MIPS at time t (CloudSim's interpolation of the
+ * trace between samples), cached for t. */
+static double vm_request(sim_state *st, int v, double t)
 {
     sim_vm *vm = &st->vms[v];
 
@@ -333,7 +335,7 @@ static double host_scale(sim_state *st, sim_host *h, double t)
     bool over = false;
 
     for (int i = 0; i < h->vms.n; i++) {
-        double r = ct_sim__request(st, h->vms.v[i], t);
+        double r = vm_request(st, h->vms.v[i], t);
         double need = r < h->pe_mips ? r : h->pe_mips;
         if (ct_sim__list_has(&h->mig_in, h->vms.v[i]))
             need *= 0.1;

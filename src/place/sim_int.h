@@ -98,10 +98,6 @@ typedef struct sim_state {
 
 /* ---- sim.c: the data centre model */
 
-/* Returns: VM v's requested MIPS at time t (CloudSim's interpolation of the
- * trace between samples), cached for t. */
-double ct_sim__request(sim_state *st, int v, double t);
-
 /* Returns: utilisation the host reports (util_mips / total, 1 when just
  * above 1, as HostDynamicWorkload.getUtilizationOfCpu). */
 double ct_sim__host_util(const sim_host *h);
