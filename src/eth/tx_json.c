@@ -149,25 +149,28 @@ static int read_type(ct_tx *tx, const json_t *j)
 static int tx_from_json(ct_tx *tx, const json_t *j)
 {
     const char *to;
+    int rc;
 
-    if (ct_json_check_keys(j, tx_fields) < 0 || read_type(tx, j) < 0)
-        return CT_EINVAL;
+    if ((rc = ct_json_check_keys(j, tx_fields)) < 0 || (rc = read_type(tx, j)) < 0)
+        return rc;
     tx->has_chain_id = tx->type != 0 || has(j, "chainId");
-    if (opt_u64(&tx->chain_id, j, "chainId") < 0 || opt_u64(&tx->nonce, j, "nonce") < 0 ||
-        opt_u64(&tx->gas_limit, j, "gasLimit") < 0 || opt_u256(&tx->value, j, "value") < 0 ||
-        opt_u256(&tx->gas_price, j, "gasPrice") < 0 ||
-        opt_u256(&tx->max_fee, j, "maxFeePerGas") < 0 ||
-        opt_u256(&tx->max_priority_fee, j, "maxPriorityFeePerGas") < 0)
-        return CT_EINVAL;
+    if ((rc = opt_u64(&tx->chain_id, j, "chainId")) < 0 ||
+        (rc = opt_u64(&tx->nonce, j, "nonce")) < 0 ||
+        (rc = opt_u64(&tx->gas_limit, j, "gasLimit")) < 0 ||
+        (rc = opt_u256(&tx->value, j, "value")) < 0 ||
+        (rc = opt_u256(&tx->gas_price, j, "gasPrice")) < 0 ||
+        (rc = opt_u256(&tx->max_fee, j, "maxFeePerGas")) < 0 ||
+        (rc = opt_u256(&tx->max_priority_fee, j, "maxPriorityFeePerGas")) < 0)
+        return rc;
     if (has(j, "to")) {
-        if (ct_json_get_string(&to, j, "to", false) < 0)
-            return CT_EINVAL;
+        if ((rc = ct_json_get_string(&to, j, "to", false)) < 0)
+            return rc;
         if (ct_address_parse(&tx->to, to) < 0)
             return ct_error_set(CT_EINVAL, "field 'to': %s", ct_error_last());
         tx->has_to = true;
     }
-    if (read_hex_field(&tx->data, &tx->data_len, j, "data") < 0)
-        return CT_EINVAL;
+    if ((rc = read_hex_field(&tx->data, &tx->data_len, j, "data")) < 0)
+        return rc;
     return read_access_list(tx, j);
 }
 
@@ -176,13 +179,9 @@ int ct_tx_from_json(ct_tx *tx, const json_t *j)
     int rc;
 
     memset(tx, 0, sizeof(*tx));
-    rc = tx_from_json(tx, j);
-    if (rc < 0) {
-        int code = ct_error_code();
+    if ((rc = tx_from_json(tx, j)) < 0)
         ct_tx_clear(tx);
-        return code < 0 ? code : rc;
-    }
-    return 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- to JSON */
