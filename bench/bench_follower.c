@@ -217,7 +217,8 @@ int main(int argc, char **argv)
         return 1;
     snprintf(log, sizeof(log), "%s/hardhat.log", dir);
     snprintf(cache, sizeof(cache), "%s/cache.db", dir);
-    if (ct_ledger_open(&ledger) < 0 || ct_devnode_start(&node, root, 0, log, 60000) < 0)
+    if (ct_ledger_open(&ledger) < 0 || ct_devnode_start(&node, root,
+                                 &(ct_devnode_opts){.kind = CT_CHAIN_HARDHAT, .log_path = log}) < 0)
         die("start");
     double create_s = create_events(total, batch);
     ct_rpc *rpc;

@@ -60,6 +60,17 @@ if(NOT CATENA_FUZZ)
       endif()
     endforeach()
   endforeach()
+  # Integration and e2e tests run on anvil (the default chain); those
+  # whose behaviour depends on the node run again on Hardhat.
+  foreach(name integration_eth_test_sender integration_agent_test_agent
+          integration_ledger_test_federation integration_store_test_follower
+          e2e_test_federation)
+    add_test(NAME ${name}_hardhat COMMAND ${name})
+    get_test_property(${name} LABELS labels)
+    get_test_property(${name} TIMEOUT timeout)
+    set_tests_properties(${name}_hardhat PROPERTIES LABELS "${labels}" TIMEOUT ${timeout}
+                         ENVIRONMENT "${CATENA_TEST_ENV};CATENA_TEST_CHAIN=hardhat")
+  endforeach()
   # The explorer in a real browser (playwright-core driving Debian's
   # chromium): docs/EXPLORER.md.
   add_test(NAME e2e_browser_explorer

@@ -397,25 +397,51 @@ int ct_rpc_wait_receipt(ct_rpc *rpc, json_t **receipt, const uint8_t hash[32], i
 
 /* ---------------------------------------------------------------- dev node */
 
-/* A local Hardhat node (the development chain) started as a child process
- * group: `node node_modules/hardhat/internal/cli/bootstrap.js node`. */
+/* The kinds of local development chain Catena can start. */
+typedef enum ct_chain_kind {
+    CT_CHAIN_ANVIL = 0, /* Foundry's anvil: can keep its chain in a file */
+    CT_CHAIN_HARDHAT,   /* Hardhat node: forgets everything when it stops */
+} ct_chain_kind;
+
+/* Returns: the kind's name ("anvil", "hardhat"). */
+const char *ct_chain_kind_name(ct_chain_kind kind);
+
+/* Parses a kind's name. Returns: 0, or CT_EINVAL naming the choices. */
+int ct_chain_kind_parse(ct_chain_kind *out, const char *name);
+
+/* A local development chain node started as a child process group. Both
+ * kinds use chain id 31337 and the dev accounts of the "test test ...
+ * junk" mnemonic. */
 typedef struct ct_devnode {
     ct_proc proc;
+    ct_chain_kind kind;
     uint16_t port;
     char url[64]; /* "http://127.0.0.1:PORT" */
 } ct_devnode;
 
-/* Starts a Hardhat node in directory root (which holds node_modules/ and
- * hardhat.config.js) on 127.0.0.1:port (0 picks a free port), output
- * appended to log_path, and waits up to timeout_ms until eth_chainId
- * answers.
- * Returns: 0; CT_ENOTFOUND when Hardhat is not installed under root;
- * CT_EIO when node cannot start or exits early (see the log);
- * CT_ETIMEOUT. On failure nothing is left running. */
-int ct_devnode_start(ct_devnode *out, const char *root, uint16_t port, const char *log_path,
-                     int timeout_ms);
+typedef struct ct_devnode_opts {
+    ct_chain_kind kind;
+    uint16_t port;          /* 0 picks a free port */
+    const char *state_path; /* anvil: load the chain from this file if it
+                               exists and dump it there (--state); NULL:
+                               in memory only. Must be NULL for Hardhat. */
+    int state_interval_s;   /* anvil: seconds between dumps (default 1) */
+    const char *log_path;   /* output appended here (NULL: discarded) */
+    int timeout_ms;         /* wait this long for eth_chainId (default 60 s) */
+} ct_devnode_opts;
 
-/* Stops the node's whole process group. Safe to call twice. */
+/* Starts a node of opts->kind from directory root (which holds
+ * node_modules/ and hardhat.config.js) on 127.0.0.1, and waits until
+ * eth_chainId answers. Anvil runs node_modules/.bin/anvil; Hardhat runs
+ * `node node_modules/hardhat/internal/cli/bootstrap.js node` in root.
+ * Returns: 0; CT_ENOTFOUND when the node is not installed under root;
+ * CT_EINVAL for a state file with Hardhat; CT_EIO when it cannot start or
+ * exits early (see the log; a damaged state file does this); CT_ETIMEOUT.
+ * On failure nothing is left running. */
+int ct_devnode_start(ct_devnode *out, const char *root, const ct_devnode_opts *opts);
+
+/* Stops the node's whole process group (SIGTERM, so anvil dumps its
+ * state, then SIGKILL after a grace period). Safe to call twice. */
 void ct_devnode_stop(ct_devnode *node);
 
 #ifdef __cplusplus

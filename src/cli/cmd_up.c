@@ -1,7 +1,9 @@
 /* `catena up`: an all-in-one local federation for trying Catena out: a
- * Hardhat chain, the Federation contract, two DC agents (DC1, DC2) with
- * funded keystores, one gateway, both DCs registered through it. Each
- * service is a child process group; Ctrl-C or SIGTERM stops them all. */
+ * chain (anvil by default, its state kept under --dir; or Hardhat), the
+ * Federation contract, two DC agents (DC1, DC2) with funded keystores, one
+ * gateway, both DCs registered through it. Run again on the same --dir it
+ * resumes the same federation. Each service is a child process group,
+ * restarted with backoff when it dies; Ctrl-C or SIGTERM stops them all. */
 #include "cli.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catena/eth.h"
@@ -18,9 +21,27 @@
 #include "catena/util.h"
 
 #define N_DCS 2
-/* Hardhat's first dev account ("test test ... junk"): deploys and funds. */
+/* The first dev account of both chain kinds ("test test ... junk"):
+ * deploys and funds. */
 static const char dev_key_hex[] =
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/* Restart backoff of a supervised service: doubles from MIN to MAX, back
+ * to MIN once the service has stayed up for STABLE_MS. */
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define STABLE_MS 60000
+#define STATE_FILE "chain/anvil-state.json"
+
+/* A supervised child process. */
+struct svc {
+    ct_proc *proc;        /* the process it watches */
+    const char *what;     /* "agent DC1", "gateway", "chain node" */
+    int64_t started_ms;   /* when it last started */
+    int64_t restart_at;   /* 0: running; else when to start it again */
+    int backoff_ms;
+    unsigned restarts;
+};
 
 struct up_dc {
     char name[8];
@@ -29,18 +50,25 @@ struct up_dc {
     char token[65];
     uint16_t port;
     ct_proc proc;
+    struct svc svc;
 };
 
 struct up {
     const char *dir;
+    ct_chain_kind kind;
+    bool kind_given;
+    bool resumed; /* federation.json was there */
     uint16_t rpc_port, api_port;
     char exe[PATH_MAX];
     char pw_file[PATH_MAX];
+    char state_path[PATH_MAX]; /* anvil's --state file, "" for Hardhat */
     ct_devnode node;
+    struct svc node_svc;
     ct_address contract;
     uint64_t deploy_block;
     struct up_dc dcs[N_DCS];
     ct_proc api;
+    struct svc api_svc;
     char api_url[64];
 };
 
@@ -49,6 +77,7 @@ static int up_parse(struct up *u, int argc, char **argv)
     const cli_cmd *self = cli_find("up");
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'd'},
+        {"chain", required_argument, NULL, 'c'},
         {"rpc-port", required_argument, NULL, 'r'},
         {"api-port", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
@@ -59,9 +88,15 @@ static int up_parse(struct up *u, int argc, char **argv)
     u->dir = "catena-up";
     u->rpc_port = 8545;
     u->api_port = 5100;
+    u->kind = CT_CHAIN_ANVIL;
     while ((c = cli_getopt(self, argc, argv, longopts)) != -1) {
         switch (c) {
         case 'd': u->dir = optarg; break;
+        case 'c':
+            if (ct_chain_kind_parse(&u->kind, optarg) < 0)
+                return cli_usage_error(self, "--chain: %s", ct_error_last());
+            u->kind_given = true;
+            break;
         case 'r':
             if (cli_parse_port(self, "--rpc-port", optarg, &u->rpc_port) != 0)
                 return CLI_USAGE;
@@ -97,6 +132,143 @@ static int random_hex(char *out, size_t bytes)
     if (rc == 0)
         ct_hex_encode(out, 2 * bytes + 1, raw, bytes, false);
     ct_wipe(raw, sizeof(raw));
+    return rc;
+}
+
+/* ---------------------------------------------------------------- federation.json */
+
+/* Reads one DC of a saved federation.json into dc. */
+static int load_dc(struct up_dc *dc, const json_t *j, const char *want_name)
+{
+    const char *name, *wallet, *token, *key_file, *agent_url, *port_at;
+    unsigned long port;
+
+    if (ct_json_get_string(&name, j, "name", false) < 0 ||
+        ct_json_get_string(&wallet, j, "wallet", false) < 0 ||
+        ct_json_get_string(&token, j, "token", false) < 0 ||
+        ct_json_get_string(&key_file, j, "key_file", false) < 0 ||
+        ct_json_get_string(&agent_url, j, "agent_url", false) < 0)
+        return ct_error_wrap("datacenter");
+    if (strcmp(name, want_name) != 0)
+        return ct_error_set(CT_EINVAL, "datacenter %.16s where %s was expected", name, want_name);
+    if (ct_address_parse(&dc->wallet, wallet) < 0)
+        return ct_error_wrap("%s wallet", want_name);
+    if (strlen(token) != 64 || strlen(key_file) >= sizeof(dc->key_file))
+        return ct_error_set(CT_EINVAL, "%s: bad token or key file", want_name);
+    port_at = strrchr(agent_url, ':');
+    if (port_at == NULL || (port = strtoul(port_at + 1, NULL, 10)) == 0 || port > 65535)
+        return ct_error_set(CT_EINVAL, "%s: bad agent_url", want_name);
+    memcpy(dc->token, token, 65);
+    snprintf(dc->key_file, sizeof(dc->key_file), "%s", key_file);
+    dc->port = (uint16_t)port;
+    return 0;
+}
+
+/* Loads DIR/federation.json when it exists (u->resumed), checking that it
+ * can be resumed with the chain kind asked for. */
+static int up_load(struct up *u)
+{
+    const char *path = up_path(u, "federation.json"), *kind_name = "hardhat", *contract;
+    json_t *doc = NULL, *dcs;
+    char *text = NULL;
+    int64_t deploy_block;
+    ct_chain_kind kind;
+    int rc;
+
+    rc = ct_file_read(&text, NULL, path, 1 << 20);
+    if (rc == CT_ENOTFOUND)
+        return 0;
+    if (rc < 0 || (rc = ct_json_parse(&doc, text, strlen(text), 8)) < 0)
+        goto done;
+    /* Files written before the chain kind was recorded are Hardhat's. */
+    if ((rc = ct_json_get_string(&kind_name, doc, "chain", true)) < 0 && rc != CT_ENOTFOUND)
+        goto done;
+    if ((rc = ct_chain_kind_parse(&kind, kind_name)) < 0)
+        goto done;
+    if (u->kind_given && kind != u->kind) {
+        rc = ct_error_set(CT_EINVAL, "%s holds a federation on %s, not %s; remove it or choose "
+                          "another --dir", u->dir, kind_name, ct_chain_kind_name(u->kind));
+        goto done;
+    }
+    if (kind == CT_CHAIN_HARDHAT) {
+        rc = ct_error_set(CT_ESTATE, "%s holds a federation on a Hardhat chain, which did not "
+                          "survive its stop; remove %s or choose another --dir (anvil, the "
+                          "default, keeps its chain)", u->dir, u->dir);
+        goto done;
+    }
+    u->kind = kind;
+    if ((rc = ct_json_get_string(&contract, doc, "contract", false)) < 0 ||
+        (rc = ct_address_parse(&u->contract, contract)) < 0 ||
+        (rc = ct_json_get_int(&deploy_block, doc, "deploy_block", false)) < 0)
+        goto done;
+    u->deploy_block = (uint64_t)deploy_block;
+    dcs = json_object_get(doc, "datacenters");
+    if (json_array_size(dcs) != N_DCS) {
+        rc = ct_error_set(CT_EINVAL, "datacenters: expected %d", N_DCS);
+        goto done;
+    }
+    for (int i = 0; i < N_DCS && rc == 0; i++)
+        rc = load_dc(&u->dcs[i], json_array_get(dcs, i), u->dcs[i].name);
+    if (rc == 0)
+        u->resumed = true;
+done:
+    free(text);
+    json_decref(doc);
+    return rc < 0 ? ct_error_wrap("%s", path) : 0;
+}
+
+static int up_federation_json(struct up *u)
+{
+    json_t *dcs = json_array(), *doc;
+    char addr[CT_ADDRESS_TEXT_SIZE], contract[CT_ADDRESS_TEXT_SIZE], *text = NULL;
+    int rc;
+
+    for (int i = 0; i < N_DCS; i++) {
+        char agent[96];
+        ct_address_format(addr, &u->dcs[i].wallet);
+        snprintf(agent, sizeof(agent), "ws://127.0.0.1:%u/ws/%s", (unsigned)u->dcs[i].port,
+                 u->dcs[i].name);
+        json_array_append_new(
+            dcs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", u->dcs[i].name, "wallet", addr,
+                           "token", u->dcs[i].token, "agent_url", agent, "key_file",
+                           u->dcs[i].key_file, "agent_pid", (json_int_t)u->dcs[i].proc.pid));
+    }
+    ct_address_format(contract, &u->contract);
+    doc = json_pack("{s:s, s:s, s:s, s:I, s:i, s:s, s:I, s:I, s:o}", "api_url", u->api_url,
+                    "rpc_url", u->node.url, "chain", ct_chain_kind_name(u->kind), "chain_pid",
+                    (json_int_t)u->node.proc.pid, "chain_id", 31337, "contract", contract,
+                    "deploy_block", (json_int_t)u->deploy_block, "api_pid",
+                    (json_int_t)u->api.pid, "datacenters", dcs);
+    if (doc != NULL && u->state_path[0] != '\0')
+        json_object_set_new(doc, "chain_state", json_string(u->state_path));
+    rc = ct_json_dump(&text, doc);
+    if (rc == 0)
+        rc = ct_file_write_atomic(up_path(u, "federation.json"), text, strlen(text), 0600);
+    free(text);
+    json_decref(doc);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- chain */
+
+static int start_node(struct up *u)
+{
+    ct_devnode_opts o = {
+        .kind = u->kind,
+        .port = u->rpc_port,
+        .state_path = u->state_path[0] != '\0' ? u->state_path : NULL,
+        .log_path = up_path(u, u->kind == CT_CHAIN_ANVIL ? "anvil.log" : "hardhat.log"),
+    };
+    int rc = ct_devnode_start(&u->node, cli_root_dir(), &o);
+
+    if (rc == CT_EIO && o.state_path != NULL)
+        return ct_error_wrap("the chain node did not start; if %s is damaged, restore it or "
+                             "remove %s to start a new federation (see %s)",
+                             o.state_path, u->dir, o.log_path);
+    if (rc == 0) {
+        u->node_svc.started_ms = ct_time_mono_ms();
+        u->rpc_port = u->node.port; /* a restart keeps the URL */
+    }
     return rc;
 }
 
@@ -143,6 +315,53 @@ done:
     return rc < 0 ? ct_error_wrap("setting up the chain") : 0;
 }
 
+/* A resumed chain must still hold the federation's contract and keys. */
+static int up_check_chain(struct up *u)
+{
+    char contract[CT_ADDRESS_TEXT_SIZE];
+    json_t *code = NULL;
+    ct_rpc *rpc = NULL;
+    int rc;
+
+    ct_address_format(contract, &u->contract);
+    if ((rc = ct_rpc_new(&rpc, u->node.url, 10000)) == 0)
+        rc = ct_rpc_call(rpc, &code, "eth_getCode", json_pack("[s, s]", contract, "latest"));
+    if (rc == 0 && (!json_is_string(code) || json_string_length(code) <= 2))
+        rc = ct_error_set(CT_ESTATE, "the chain in %s holds no contract at %s: it is not this "
+                          "federation's chain; remove %s to start a new federation",
+                          u->state_path, contract, u->dir);
+    for (int i = 0; rc == 0 && i < N_DCS; i++)
+        if (access(u->dcs[i].key_file, R_OK) != 0)
+            rc = ct_error_set(CT_ENOTFOUND, "%s's key file %s is missing", u->dcs[i].name,
+                              u->dcs[i].key_file);
+    json_decref(code);
+    ct_rpc_free(rpc);
+    return rc;
+}
+
+/* anvil writes its state file every second: waits until it has written
+ * one that holds everything sent so far, so a kill -9 after this point
+ * cannot take back what federation.json records. */
+static int wait_state_saved(struct up *u)
+{
+    struct timespec now;
+    struct stat st;
+
+    if (u->state_path[0] == '\0')
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &now);
+    for (int i = 0; i < 200; i++) {
+        if (stat(u->state_path, &st) == 0 &&
+            (st.st_mtim.tv_sec > now.tv_sec ||
+             (st.st_mtim.tv_sec == now.tv_sec && st.st_mtim.tv_nsec > now.tv_nsec)))
+            return 0;
+        ct_sleep_ms(50);
+    }
+    return ct_error_set(CT_ETIMEOUT, "anvil did not save its state to %s", u->state_path);
+}
+
+/* ---------------------------------------------------------------- services */
+
 /* tokens.json for the agents (hashes only) and api.json for the gateway. */
 static int up_configs(struct up *u)
 {
@@ -166,11 +385,13 @@ static int up_configs(struct up *u)
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)u->api_port);
     snprintf(swagger, sizeof(swagger), "%s/node_modules/swagger-ui-dist", cli_root_dir());
     snprintf(web, sizeof(web), "%s/web", cli_root_dir());
+    /* A resumed federation keeps its cache: the follower checks it against
+     * the chain and rewinds what the chain no longer has. */
     api = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:i, s:s, s:s, s:o, s:o}", "listen", listen,
                     "rpc_url", u->node.url, "contract", contract, "from_block",
-                    (json_int_t)u->deploy_block, "cache", up_path(u, "cache.sqlite"), "reindex", 1,
-                    "agent_timeout_ms", 10000, "swagger_dir", swagger, "web_dir", web, "agents",
-                    agents, "tokens", hashes);
+                    (json_int_t)u->deploy_block, "cache", up_path(u, "cache.sqlite"), "reindex",
+                    !u->resumed, "agent_timeout_ms", 10000, "swagger_dir", swagger, "web_dir", web,
+                    "agents", agents, "tokens", hashes);
     rc = ct_json_dump(&text, tokens);
     if (rc == 0)
         rc = ct_file_write_atomic(up_path(u, "tokens.json"), text, strlen(text), 0600);
@@ -197,42 +418,47 @@ static int wait_listening(ct_proc *p, uint16_t port, const char *what)
     return ct_error_set(CT_ETIMEOUT, "%s did not listen on port %u", what, (unsigned)port);
 }
 
-static int up_agents(struct up *u)
+static int start_agent(struct up *u, struct up_dc *dc)
 {
     char contract[CT_ADDRESS_TEXT_SIZE], listen[32], log[PATH_MAX];
     int rc;
 
     ct_address_format(contract, &u->contract);
-    for (int i = 0; i < N_DCS; i++) {
-        struct up_dc *dc = &u->dcs[i];
-        char *argv[] = {
-            u->exe,       "agent",      "--name",          dc->name,
-            "--key-file", dc->key_file, "--password-file", u->pw_file,
-            "--rpc",      u->node.url,  "--contract",      contract,
-            "--listen",   listen,       "--tokens",        (char *)up_path(u, "tokens.json"),
-            NULL};
-        snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)dc->port);
-        snprintf(log, sizeof(log), "%s/agent-%s.log", u->dir, dc->name);
-        if ((rc = ct_proc_spawn(&dc->proc, argv, NULL, log)) < 0 ||
-            (rc = wait_listening(&dc->proc, dc->port, "an agent")) < 0)
-            return rc;
-    }
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)dc->port);
+    snprintf(log, sizeof(log), "%s/agent-%s.log", u->dir, dc->name);
+    char *argv[] = {
+        u->exe,       "agent",      "--name",          dc->name,
+        "--key-file", dc->key_file, "--password-file", u->pw_file,
+        "--rpc",      u->node.url,  "--contract",      contract,
+        "--listen",   listen,       "--tokens",        (char *)up_path(u, "tokens.json"),
+        NULL};
+    if ((rc = ct_proc_spawn(&dc->proc, argv, NULL, log)) < 0 ||
+        (rc = wait_listening(&dc->proc, dc->port, dc->svc.what)) < 0)
+        return rc;
+    dc->svc.started_ms = ct_time_mono_ms();
     return 0;
 }
 
-static int up_gateway(struct up *u)
+static int start_gateway(struct up *u)
 {
     char *argv[] = {u->exe, "api", "--config", (char *)up_path(u, "api.json"), NULL};
-    char url[128];
     int rc;
 
     snprintf(u->api_url, sizeof(u->api_url), "http://127.0.0.1:%u/api", (unsigned)u->api_port);
     if ((rc = ct_proc_spawn(&u->api, argv, NULL, up_path(u, "api.log"))) < 0 ||
         (rc = wait_listening(&u->api, u->api_port, "the gateway")) < 0)
         return rc;
-    /* Healthy once both agents are connected. */
+    u->api_svc.started_ms = ct_time_mono_ms();
+    return 0;
+}
+
+/* Waits until the gateway is healthy (both agents connected). */
+static int wait_healthy(struct up *u)
+{
+    char url[128];
+
     snprintf(url, sizeof(url), "%s/health", u->api_url);
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 400; i++) {
         long status = 0;
         json_t *body = NULL;
         if (cli_http(&status, &body, "GET", url, NULL, NULL) == 0 && status == 200) {
@@ -246,7 +472,45 @@ static int up_gateway(struct up *u)
                         up_path(u, "api.log"));
 }
 
-/* Registers each DC through the gateway, as a DC operator would. */
+/* Whether wallet is a registered DC, asked of the contract itself. */
+static int dc_registered(struct up *u, const ct_address *wallet, bool *yes)
+{
+    char contract[CT_ADDRESS_TEXT_SIZE];
+    ct_ledger *l = NULL;
+    ct_rpc *rpc = NULL;
+    ct_buf data;
+    uint8_t *ret = NULL;
+    json_t *args = NULL, *out = NULL, *call = NULL;
+    size_t ret_len = 0;
+    int rc;
+
+    ct_buf_init(&data, 4096);
+    ct_address_format(contract, &u->contract);
+    args = json_pack("[o]", ct_json_hex(wallet->b, CT_ADDRESS_SIZE));
+    if ((rc = ct_ledger_open(&l)) < 0 ||
+        (rc = ct_ledger_encode_call(l, &data, "datacenter", args)) < 0)
+        goto done;
+    call = json_pack("{s:s, s:o}", "to", contract, "data",
+                     ct_json_hex((const uint8_t *)data.data, data.len));
+    if ((rc = ct_rpc_new(&rpc, u->node.url, 10000)) < 0 ||
+        (rc = ct_rpc_call_contract(rpc, &ret, &ret_len, call, "latest")) < 0 ||
+        (rc = ct_ledger_decode_result(l, &out, "datacenter", ret, ret_len)) < 0)
+        goto done;
+    *yes = json_is_true(json_array_get(out, 1));
+done:
+    json_decref(args);
+    json_decref(call);
+    json_decref(out);
+    free(ret);
+    ct_buf_free(&data);
+    ct_rpc_free(rpc);
+    ct_ledger_free(l);
+    return rc;
+}
+
+/* Registers each DC not yet registered through the gateway, as a DC
+ * operator would. A resumed chain may have lost a registration that its
+ * last state file did not hold yet. */
 static int up_register(struct up *u)
 {
     char url[128], addr[CT_ADDRESS_TEXT_SIZE];
@@ -255,9 +519,16 @@ static int up_register(struct up *u)
     for (int i = 0; i < N_DCS; i++) {
         long status = 0;
         json_t *resp = NULL, *body;
+        bool done = false;
+        int rc = dc_registered(u, &u->dcs[i].wallet, &done);
+        if (rc < 0 || done) {
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         ct_address_format(addr, &u->dcs[i].wallet);
         body = json_pack("{s:s, s:s}", "name", u->dcs[i].name, "wallet", addr);
-        int rc = cli_http(&status, &resp, "POST", url, u->dcs[i].token, body);
+        rc = cli_http(&status, &resp, "POST", url, u->dcs[i].token, body);
         json_decref(body);
         if (rc == 0 && status != 200)
             rc = ct_error_set(CT_EIO, "registering %s: HTTP %ld: %s", u->dcs[i].name, status,
@@ -269,40 +540,11 @@ static int up_register(struct up *u)
     return 0;
 }
 
-static int up_federation_json(struct up *u)
-{
-    json_t *dcs = json_array(), *doc;
-    char addr[CT_ADDRESS_TEXT_SIZE], contract[CT_ADDRESS_TEXT_SIZE], *text = NULL;
-    int rc;
-
-    for (int i = 0; i < N_DCS; i++) {
-        char agent[96];
-        ct_address_format(addr, &u->dcs[i].wallet);
-        snprintf(agent, sizeof(agent), "ws://127.0.0.1:%u/ws/%s", (unsigned)u->dcs[i].port,
-                 u->dcs[i].name);
-        json_array_append_new(
-            dcs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", u->dcs[i].name, "wallet", addr,
-                           "token", u->dcs[i].token, "agent_url", agent, "key_file",
-                           u->dcs[i].key_file, "agent_pid", (json_int_t)u->dcs[i].proc.pid));
-    }
-    ct_address_format(contract, &u->contract);
-    doc = json_pack("{s:s, s:s, s:i, s:s, s:I, s:I, s:o}", "api_url", u->api_url, "rpc_url",
-                    u->node.url, "chain_id", 31337, "contract", contract, "deploy_block",
-                    (json_int_t)u->deploy_block, "api_pid", (json_int_t)u->api.pid, "datacenters",
-                    dcs);
-    rc = ct_json_dump(&text, doc);
-    if (rc == 0)
-        rc = ct_file_write_atomic(up_path(u, "federation.json"), text, strlen(text), 0600);
-    free(text);
-    json_decref(doc);
-    return rc;
-}
-
-/* Picks free ports where asked (0) and names the files. */
+/* Finds the binary, creates the directories, names the files, picks
+ * ports where asked (0) or where a new federation needs them. */
 static int up_prepare(struct up *u)
 {
     ssize_t n = readlink("/proc/self/exe", u->exe, sizeof(u->exe) - 1);
-    int rc = 0;
 
     if (n < 0)
         return ct_error_set(CT_EIO, "cannot find the catena binary: %s", strerror(errno));
@@ -311,32 +553,158 @@ static int up_prepare(struct up *u)
         return ct_error_set(CT_EIO, "cannot create %s: %s", u->dir, strerror(errno));
     if (mkdir(up_path(u, "keys"), 0700) < 0 && errno != EEXIST)
         return ct_error_set(CT_EIO, "cannot create %s/keys: %s", u->dir, strerror(errno));
+    if (mkdir(up_path(u, "chain"), 0700) < 0 && errno != EEXIST)
+        return ct_error_set(CT_EIO, "cannot create %s/chain: %s", u->dir, strerror(errno));
     snprintf(u->pw_file, sizeof(u->pw_file), "%s/keys/password", u->dir);
-    if (u->api_port == 0)
-        rc = ct_net_free_port(&u->api_port);
-    for (int i = 0; rc == 0 && i < N_DCS; i++) {
+    u->node_svc = (struct svc){.proc = &u->node.proc, .what = "the chain node"};
+    u->api_svc = (struct svc){.proc = &u->api, .what = "the gateway"};
+    for (int i = 0; i < N_DCS; i++) {
         snprintf(u->dcs[i].name, sizeof(u->dcs[i].name), "DC%d", i + 1);
+        u->dcs[i].svc = (struct svc){.proc = &u->dcs[i].proc,
+                                     .what = i == 0 ? "agent DC1" : "agent DC2"};
+    }
+    return 0;
+}
+
+/* Ports, key files and the state file of a new federation. */
+static int up_new_files(struct up *u)
+{
+    int rc = 0;
+
+    for (int i = 0; rc == 0 && i < N_DCS; i++) {
         snprintf(u->dcs[i].key_file, sizeof(u->dcs[i].key_file), "%s/keys/DC%d.json", u->dir,
                  i + 1);
         rc = ct_net_free_port(&u->dcs[i].port);
     }
+    /* A state file without federation.json is a creation that did not
+     * finish: start that chain anew. */
+    if (rc == 0 && u->state_path[0] != '\0' && unlink(u->state_path) == 0)
+        ct_log(CT_LOG_WARN, "removed %s, left by a start that did not finish", u->state_path);
+    unlink(up_path(u, "cache.sqlite"));
     return rc;
 }
 
-/* Waits for SIGINT/SIGTERM/SIGHUP (blocked by the caller) while watching
- * the services. Returns: 0 on a stop signal, CLI_FAIL if a service died. */
-static int up_wait(struct up *u)
+static int up_start(struct up *u)
 {
-    for (;;) {
-        if (cli_wait_stop(500) > 0)
-            return 0;
-        bool dead = !ct_proc_alive(&u->node.proc) || !ct_proc_alive(&u->api);
-        for (int i = 0; i < N_DCS; i++)
-            dead |= !ct_proc_alive(&u->dcs[i].proc);
-        if (dead) {
-            ct_log(CT_LOG_ERROR, "a service exited; see the logs in %s", u->dir);
+    int rc;
+
+    if ((rc = up_prepare(u)) < 0 || (rc = up_load(u)) < 0)
+        return rc;
+    if (u->kind == CT_CHAIN_ANVIL)
+        snprintf(u->state_path, sizeof(u->state_path), "%s/%s", u->dir, STATE_FILE);
+    if (!u->resumed && (rc = up_new_files(u)) < 0)
+        return rc;
+    if (u->resumed && access(u->state_path, R_OK) != 0)
+        return ct_error_set(CT_ENOTFOUND, "%s/federation.json names a chain whose state %s is "
+                            "missing; remove %s to start a new federation",
+                            u->dir, u->state_path, u->dir);
+    for (int i = 0; rc == 0 && i < N_DCS; i++)
+        if (u->resumed && ct_net_can_connect(u->dcs[i].port))
+            rc = ct_net_free_port(&u->dcs[i].port); /* its old port is taken */
+    if (rc < 0 || (u->api_port == 0 && (rc = ct_net_free_port(&u->api_port)) < 0))
+        return rc;
+    if ((rc = start_node(u)) < 0)
+        return rc;
+    rc = u->resumed ? up_check_chain(u) : up_chain(u);
+    if (rc < 0 || (rc = up_configs(u)) < 0)
+        return rc;
+    for (int i = 0; i < N_DCS; i++)
+        if ((rc = start_agent(u, &u->dcs[i])) < 0)
+            return rc;
+    if ((rc = start_gateway(u)) < 0 || (rc = wait_healthy(u)) < 0 || (rc = up_register(u)) < 0 ||
+        (rc = wait_state_saved(u)) < 0)
+        return rc;
+    return up_federation_json(u);
+}
+
+/* ---------------------------------------------------------------- supervision */
+
+/* Notes that s died and schedules its restart. */
+static void svc_died(struct svc *s, const char *dir)
+{
+    int64_t now = ct_time_mono_ms();
+
+    ct_proc_stop(s->proc, 0); /* reaps it and what is left of its group */
+    if (now - s->started_ms >= STABLE_MS || s->backoff_ms == 0)
+        s->backoff_ms = BACKOFF_MIN_MS;
+    else if ((s->backoff_ms *= 2) > BACKOFF_MAX_MS)
+        s->backoff_ms = BACKOFF_MAX_MS;
+    s->restart_at = now + s->backoff_ms;
+    ct_log(CT_LOG_ERROR, "%s exited; restarting it in %d ms (see the logs in %s)", s->what,
+           s->backoff_ms, dir);
+}
+
+/* Starts s again through start (an up_dc or NULL for the gateway/node). */
+static bool svc_restart(struct up *u, struct svc *s, int (*start)(struct up *, struct up_dc *),
+                        struct up_dc *dc)
+{
+    if (s->restart_at == 0 || ct_time_mono_ms() < s->restart_at)
+        return false;
+    if (start(u, dc) < 0) {
+        ct_log(CT_LOG_ERROR, "restarting %s: %s", s->what, ct_error_last());
+        ct_proc_stop(s->proc, 1000);
+        svc_died(s, u->dir);
+        return false;
+    }
+    s->restart_at = 0;
+    s->restarts++;
+    ct_log(CT_LOG_INFO, "%s restarted (restart %u)", s->what, s->restarts);
+    return true;
+}
+
+static int restart_gateway(struct up *u, struct up_dc *unused)
+{
+    (void)unused;
+    return start_gateway(u);
+}
+
+static int restart_node(struct up *u, struct up_dc *unused)
+{
+    (void)unused;
+    return start_node(u);
+}
+
+/* Checks every service once; restarts those whose backoff has passed.
+ * Returns: 0, or CLI_FAIL when the chain is lost for good (Hardhat). */
+static int up_supervise(struct up *u)
+{
+    bool changed = false;
+
+    if (u->node_svc.restart_at == 0 && !ct_proc_alive(&u->node.proc)) {
+        if (u->kind == CT_CHAIN_HARDHAT) {
+            ct_log(CT_LOG_ERROR, "the Hardhat node exited and its chain is gone; stopping (see "
+                   "%s/hardhat.log)", u->dir);
             return CLI_FAIL;
         }
+        svc_died(&u->node_svc, u->dir);
+    }
+    changed |= svc_restart(u, &u->node_svc, restart_node, NULL);
+    for (int i = 0; i < N_DCS; i++) {
+        struct svc *s = &u->dcs[i].svc;
+        if (s->restart_at == 0 && !ct_proc_alive(s->proc))
+            svc_died(s, u->dir);
+        changed |= svc_restart(u, s, start_agent, &u->dcs[i]);
+    }
+    if (u->api_svc.restart_at == 0 && !ct_proc_alive(&u->api))
+        svc_died(&u->api_svc, u->dir);
+    changed |= svc_restart(u, &u->api_svc, restart_gateway, NULL);
+    if (changed && up_federation_json(u) < 0) /* new pids */
+        ct_log(CT_LOG_WARN, "updating federation.json: %s", ct_error_last());
+    return 0;
+}
+
+/* Waits for SIGINT/SIGTERM/SIGHUP (blocked by the caller) while keeping
+ * the services running. Returns: 0 on a stop signal, CLI_FAIL when the
+ * chain is lost. */
+static int up_wait(struct up *u)
+{
+    int rc;
+
+    for (;;) {
+        if (cli_wait_stop(250) > 0)
+            return 0;
+        if ((rc = up_supervise(u)) != 0)
+            return rc;
     }
 }
 
@@ -346,21 +714,6 @@ static void up_stop(struct up *u)
     for (int i = 0; i < N_DCS; i++)
         ct_proc_stop(&u->dcs[i].proc, 5000);
     ct_devnode_stop(&u->node);
-}
-
-static int up_start(struct up *u)
-{
-    int rc;
-
-    if ((rc = up_prepare(u)) < 0)
-        return rc;
-    if ((rc = ct_devnode_start(&u->node, cli_root_dir(), u->rpc_port, up_path(u, "hardhat.log"),
-                               60000)) < 0)
-        return rc;
-    if ((rc = up_chain(u)) < 0 || (rc = up_configs(u)) < 0 || (rc = up_agents(u)) < 0 ||
-        (rc = up_gateway(u)) < 0 || (rc = up_register(u)) < 0 || (rc = up_federation_json(u)) < 0)
-        return rc;
-    return 0;
 }
 
 int cmd_up(int argc, char **argv)
@@ -374,20 +727,29 @@ int cmd_up(int argc, char **argv)
     /* Block the stop signals before starting anything, so a Ctrl-C during
      * start-up is taken by up_wait and still stops what was started. */
     cli_block_stop_signals();
-    if (up_start(&u) < 0) {
+    if ((rc = up_start(&u)) < 0) {
         fprintf(stderr, "catena up: %s\n", ct_error_last());
         up_stop(&u);
-        return CLI_FAIL;
+        return rc == CT_EINVAL || rc == CT_ESTATE || rc == CT_ENOTFOUND ? CLI_USAGE : CLI_FAIL;
     }
     char contract[CT_ADDRESS_TEXT_SIZE];
+    uint64_t head = 0;
+    ct_rpc *rpc = NULL;
+    if (ct_rpc_new(&rpc, u.node.url, 5000) == 0)
+        ct_rpc_block_number(rpc, &head);
+    ct_rpc_free(rpc);
     ct_address_format(contract, &u.contract);
+    printf("%s the federation in %s (contract %s, chain at block %llu)\n",
+           u.resumed ? "resumed" : "created", u.dir, contract, (unsigned long long)head);
     printf("gateway:  %s/ (Swagger UI: %s/swagger/)\n"
-           "chain:    %s (Hardhat, chain id 31337), contract %s\n"
+           "chain:    %s (%s, chain id 31337)%s%s\n"
            "agents:   DC1 on port %u, DC2 on port %u\n"
            "state:    %s/federation.json (URLs, wallets, tokens), logs in %s\n"
            "press Ctrl-C to stop\n",
-           u.api_url, u.api_url, u.node.url, contract, (unsigned)u.dcs[0].port,
-           (unsigned)u.dcs[1].port, u.dir, u.dir);
+           u.api_url, u.api_url, u.node.url, ct_chain_kind_name(u.kind),
+           u.state_path[0] ? ", kept in " : ", forgotten when it stops",
+           u.state_path[0] ? u.state_path : "", (unsigned)u.dcs[0].port, (unsigned)u.dcs[1].port,
+           u.dir, u.dir);
     fflush(stdout);
     rc = up_wait(&u);
     up_stop(&u);

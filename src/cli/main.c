@@ -20,19 +20,26 @@ static int cmd_version(int argc, char **argv);
 
 static const cli_cmd commands[] = {
     {"up", "run a local federation (chain, contract, gateway, two DC agents) until Ctrl-C",
-     "catena up [--dir DIR] [--rpc-port N] [--api-port N]",
-     "Starts a local Hardhat chain, deploys the Federation contract, creates\n"
-     "funded keystores for DC1 and DC2, starts their agents and a gateway,\n"
-     "registers both DCs through the gateway and writes DIR/federation.json\n"
-     "(API and RPC URLs, contract, each DC's wallet and bearer token). Ctrl-C\n"
-     "or SIGTERM stops everything it started.\n"
+     "catena up [--dir DIR] [--chain anvil|hardhat] [--rpc-port N] [--api-port N]",
+     "Starts a local chain, deploys the Federation contract, creates funded\n"
+     "keystores for DC1 and DC2, starts their agents and a gateway, registers\n"
+     "both DCs through the gateway and writes DIR/federation.json (API and RPC\n"
+     "URLs, contract, each DC's wallet and bearer token). An agent, the\n"
+     "gateway or the anvil node that dies is restarted with backoff. Ctrl-C or\n"
+     "SIGTERM stops everything it started.\n"
+     "\n"
+     "With anvil (the default) the chain is kept in DIR/chain/: run `catena up`\n"
+     "again with the same DIR and it resumes the same federation (contract,\n"
+     "keys, tokens, every VC and its history, the gateway's cache). A Hardhat\n"
+     "chain is forgotten when it stops, so its DIR cannot be resumed.\n"
      "\n"
      "  --dir DIR       state, keys and logs (default: ./catena-up)\n"
+     "  --chain KIND    anvil (default) or hardhat; a resumed DIR keeps its own\n"
      "  --rpc-port N    chain JSON-RPC port, 0 picks a free one (default: 8545)\n"
      "  --api-port N    gateway port, 0 picks a free one (default: 5100)\n"
      "\n"
-     "Hardhat is looked up in $CATENA_ROOT/node_modules, else in the source\n"
-     "tree catena was built from.\n",
+     "The chain nodes are looked up in $CATENA_ROOT/node_modules, else in the\n"
+     "source tree catena was built from.\n",
      NULL, cmd_up},
     {"agent", "the DC agent: signs this DC's transactions for the gateway (WebSocket)",
      "catena agent --name DC --key-file F (--password-file F | --password-env VAR)\n"

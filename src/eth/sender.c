@@ -47,13 +47,18 @@ static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
 }
 
 /* Whether the node mines each transaction as it arrives and reports a
- * revert as the send's error: Hardhat with automine. Other nodes do not
- * know the method, which answers false. */
+ * revert as the send's error: Hardhat with automine. anvil answers
+ * hardhat_getAutomine too, but reports nothing at send time (a reverted
+ * transaction is only a receipt with status 0), so the client is named. */
 static bool mines_on_send(ct_rpc *rpc)
 {
-    json_t *result = NULL;
-    bool yes = ct_rpc_call(rpc, &result, "hardhat_getAutomine", NULL) == 0 && json_is_true(result);
+    json_t *result = NULL, *version = NULL;
+    bool yes = ct_rpc_call(rpc, &version, "web3_clientVersion", NULL) == 0 &&
+               json_is_string(version) &&
+               strncmp(json_string_value(version), "HardhatNetwork/", 15) == 0 &&
+               ct_rpc_call(rpc, &result, "hardhat_getAutomine", NULL) == 0 && json_is_true(result);
 
+    json_decref(version);
     json_decref(result);
     ct_error_clear();
     return yes;
@@ -318,6 +323,30 @@ static int wait_mined(ct_sender *s, ct_send_result *res)
     return read_receipt(res, receipt);
 }
 
+/* The reason a mined transaction reverted, found by running the same call
+ * on the state its block started from (exact where the block holds only
+ * it, as under automine; else the best a node can tell). Writes "" when
+ * the call does not revert there. */
+static void replay_reason(ct_sender *s, char *out, size_t n, const ct_send_req *req,
+                          uint64_t block)
+{
+    char tag[24];
+    uint8_t *ret = NULL;
+    size_t ret_len;
+    json_t *call = call_object(s, req);
+    ct_rpc *rpc = NULL;
+
+    out[0] = '\0';
+    snprintf(tag, sizeof(tag), "0x%llx", (unsigned long long)(block > 0 ? block - 1 : 0));
+    if (call != NULL && ct_rpc_new(&rpc, s->url, s->opts.timeout_ms) == 0 &&
+        ct_rpc_call_contract(rpc, &ret, &ret_len, call, tag) == CT_EREVERT)
+        snprintf(out, n, "%s", ct_error_last());
+    free(ret);
+    json_decref(call);
+    ct_rpc_free(rpc);
+    ct_error_clear();
+}
+
 int ct_sender_send(ct_sender *s, ct_send_result *res, const ct_send_req *req, bool wait)
 {
     char reason[256] = "";
@@ -334,7 +363,10 @@ int ct_sender_send(ct_sender *s, ct_send_result *res, const ct_send_req *req, bo
         snprintf(reason, sizeof(reason), "%s", ct_error_last());
     if (!wait && rc == 0)
         return 0;
-    if ((rc = wait_mined(s, res)) == CT_EREVERT)
+    if ((rc = wait_mined(s, res)) == CT_EREVERT) {
+        if (reason[0] == '\0')
+            replay_reason(s, reason, sizeof(reason), req, res->block);
         return ct_error_set(CT_EREVERT, "transaction reverted%s%s", reason[0] ? ": " : "", reason);
+    }
     return rc;
 }

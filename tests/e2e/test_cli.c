@@ -119,7 +119,7 @@ static void up_stops_on(int sig)
     free(text);
 
     nkids = children_of(up.pid, kids, 16);
-    assert_int_equal(nkids, 4); /* hardhat, two agents, the gateway */
+    assert_int_equal(nkids, 4); /* the chain node, two agents, the gateway */
     kill(up.pid, sig); /* the leader only, as a terminal's Ctrl-C reaches catena */
     assert_int_equal(waitpid(up.pid, &status, 0), up.pid);
     assert_true(WIFEXITED(status));

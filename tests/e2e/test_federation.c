@@ -88,6 +88,8 @@ static int setup(void **state)
                     "0",
                     "--api-port",
                     "0",
+                    "--chain",
+                    (char *)ct_chain_kind_name(ctt_chain_kind()),
                     NULL};
     char *text = NULL, fedpath[600];
     (void)state;

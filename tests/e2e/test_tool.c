@@ -155,7 +155,7 @@ static void rpc(void **state)
     ctt_run r;
     (void)state;
 
-    ctt_hardhat_start(&node);
+    ctt_node_start(&node);
     expect_out((const char *[]){"tool", "rpc", "--rpc", node.url, "eth_chainId", NULL}, NULL,
                "\"0x7a69\"\n");
     ctt_catena(&r, (const char *[]){"tool", "rpc", "--rpc", node.url, "eth_getBlockByNumber",
@@ -167,7 +167,7 @@ static void rpc(void **state)
     assert_int_equal(ctt_exit_code(&r), 1);
     assert_string_equal(r.out, "");
     ctt_run_free(&r);
-    ctt_hardhat_stop(&node);
+    ctt_node_stop(&node);
 }
 
 /* `catena deploy` puts the Federation contract on a chain. */
@@ -181,7 +181,7 @@ static void deploy(void **state)
     (void)state;
 
     ctt_ok(ct_file_write_atomic(keyfile, CTT_DEV_KEY "\n", strlen(CTT_DEV_KEY) + 1, 0600));
-    ctt_hardhat_start(&node);
+    ctt_node_start(&node);
     ctt_catena(&r, (const char *[]){"deploy", "--rpc", node.url, "--key-file", keyfile, "--json",
                                      NULL});
     if (ctt_exit_code(&r) != 0)
@@ -203,7 +203,7 @@ static void deploy(void **state)
     assert_int_equal(ctt_exit_code(&r), 0);
     assert_int_equal(strlen(r.out), 43);
     ctt_run_free(&r);
-    ctt_hardhat_stop(&node);
+    ctt_node_stop(&node);
     /* No key is bad input; no chain is a failure. */
     ctt_catena(&r, (const char *[]){"deploy", "--rpc", "http://127.0.0.1:1", NULL});
     assert_int_equal(ctt_exit_code(&r), 2);

@@ -109,20 +109,44 @@ void ctt_reaped(ct_proc *p)
     p->pid = 0;
 }
 
-void ctt_hardhat_start(ct_devnode *out)
+ct_chain_kind ctt_chain_kind(void)
 {
-    const char *log = ctt_path("%s/hardhat-%ld.log", ctt_tmpdir(), (long)ct_time_mono_ms());
+    const char *name = getenv("CATENA_TEST_CHAIN");
+    ct_chain_kind kind = CT_CHAIN_ANVIL;
+
+    if (name != NULL && name[0] != '\0' && ct_chain_kind_parse(&kind, name) < 0)
+        fail_msg("CATENA_TEST_CHAIN: %s", ct_error_last());
+    return kind;
+}
+
+int ctt_chain_mines_reverts(void)
+{
+    return ctt_chain_kind() == CT_CHAIN_HARDHAT;
+}
+
+void ctt_node_start_opts(ct_devnode *out, const ct_devnode_opts *opts)
+{
+    ct_devnode_opts o = *opts;
     int rc;
 
+    if (o.log_path == NULL)
+        o.log_path = ctt_path("%s/%s-%ld.log", ctt_tmpdir(), ct_chain_kind_name(o.kind),
+                              (long)ct_time_mono_ms());
     install_cleanup();
-    rc = ct_devnode_start(out, getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR, 0,
-                          log, 60000);
+    rc = ct_devnode_start(out, getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR,
+                          &o);
     if (rc < 0)
-        fail_msg("cannot start hardhat: %s (log %s)", ct_error_last(), log);
+        fail_msg("cannot start a %s node: %s (log %s)", ct_chain_kind_name(o.kind),
+                 ct_error_last(), o.log_path);
     register_proc(&out->proc);
 }
 
-void ctt_hardhat_stop(ct_devnode *node)
+void ctt_node_start(ct_devnode *out)
+{
+    ctt_node_start_opts(out, &(ct_devnode_opts){.kind = ctt_chain_kind()});
+}
+
+void ctt_node_stop(ct_devnode *node)
 {
     pid_t pid = node->proc.pid;
     ct_devnode_stop(node);

@@ -1,4 +1,4 @@
-/* Test harness: services started by tests (Hardhat nodes, catena
+/* Test harness: services started by tests (chain nodes, catena
  * processes) are registered here and always stopped, at normal exit, on
  * SIGINT/SIGTERM/SIGHUP, and (through PR_SET_PDEATHSIG) when the test
  * process is killed outright. Also paths: data dir, temp dir, artifacts. */
@@ -19,13 +19,26 @@
 #include "catena/eth.h"
 #include "catena/util.h"
 
-/* Starts a Hardhat node on a free loopback port with its log in the test's
- * temporary directory, and registers it for cleanup. Fails the test if it
- * cannot start. */
-void ctt_hardhat_start(ct_devnode *out);
+/* The chain kind integration tests run on: CATENA_TEST_CHAIN ("anvil",
+ * the default, or "hardhat"). Fails the test on an unknown name. */
+ct_chain_kind ctt_chain_kind(void);
 
-/* Stops a node started by ctt_hardhat_start and unregisters it. */
-void ctt_hardhat_stop(ct_devnode *node);
+/* Whether the test chain mines a reverting transaction as failed instead
+ * of the sender refusing it beforehand (Hardhat automine: the sender skips
+ * the eth_call before a send whose gas it knows). Returns: 1 or 0. */
+int ctt_chain_mines_reverts(void);
+
+/* Starts a node of ctt_chain_kind() on a free loopback port with its log
+ * in the test's temporary directory, and registers it for cleanup. Fails
+ * the test if it cannot start. */
+void ctt_node_start(ct_devnode *out);
+
+/* The same with explicit options (kind, port, state file); a NULL
+ * log_path puts the log in the temporary directory. */
+void ctt_node_start_opts(ct_devnode *out, const ct_devnode_opts *opts);
+
+/* Stops a node started by ctt_node_start and unregisters it. */
+void ctt_node_stop(ct_devnode *node);
 
 /* Starts argv like ct_proc_spawn and registers the group for cleanup.
  * Fails the test if it cannot start. */

@@ -11,14 +11,14 @@ static ct_devnode node;
 static int setup(void **state)
 {
     (void)state;
-    ctt_hardhat_start(&node);
+    ctt_node_start(&node);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    ctt_hardhat_stop(&node);
+    ctt_node_stop(&node);
     return 0;
 }
 
@@ -181,7 +181,9 @@ static void deploy_call_logs(void **state)
         ct_send_req same = {.to = &probe, .data = (uint8_t *)again.data, .data_len = again.len};
         assert_int_equal(ct_sender_send(s, &r2, &same, true), CT_EREVERT);
         assert_non_null(strstr(ct_error_last(), "unlucky"));
-        assert_true(r2.mined);
+        /* Hardhat mines it as failed; elsewhere the eth_call before the
+         * send refuses it and nothing is mined. */
+        assert_int_equal(r2.mined, ctt_chain_mines_reverts());
         assert_false(r2.success);
         ct_send_result_clear(&r2);
 
@@ -419,7 +421,8 @@ static void eight_threads(void **state)
         want += w[k].sum;
     }
     ctt_ok(ct_rpc_get_tx_count(rpc, &after, ct_sender_address(s), "latest"));
-    assert_int_equal(after - before, 160);
+    /* Only Hardhat mines the 24 reverting calls (see deploy_call_logs). */
+    assert_int_equal(after - before, ctt_chain_mines_reverts() ? 160 : 136);
 
     /* total() adds up the successful calls only. */
     ctt_ok(ct_abi_sig_parse(&total, "total()"));

@@ -13,7 +13,7 @@ static ct_ledger *ledger;
 static int setup(void **state)
 {
     (void)state;
-    ctt_hardhat_start(&node);
+    ctt_node_start(&node);
     return ct_ledger_open(&ledger) < 0 ? -1 : 0;
 }
 
@@ -21,7 +21,7 @@ static int teardown(void **state)
 {
     (void)state;
     ct_ledger_free(ledger);
-    ctt_hardhat_stop(&node);
+    ctt_node_stop(&node);
     return 0;
 }
 

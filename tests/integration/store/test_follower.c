@@ -41,7 +41,7 @@ static struct {
 static int setup(void **state)
 {
     (void)state;
-    ctt_hardhat_start(&node);
+    ctt_node_start(&node);
     if (ct_ledger_open(&ledger) < 0 || ct_rpc_new(&rpc, node.url, 10000) < 0)
         return -1;
     return 0;
@@ -52,7 +52,7 @@ static int teardown(void **state)
     (void)state;
     ct_rpc_free(rpc);
     ct_ledger_free(ledger);
-    ctt_hardhat_stop(&node);
+    ctt_node_stop(&node);
     return 0;
 }
 
