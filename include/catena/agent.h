@@ -107,6 +107,7 @@ typedef struct ct_agent_config {
     size_t max_message;            /* 0: CT_AGENT_MAX_MESSAGE_DEFAULT */
     int rpc_timeout_ms;            /* 0: 30000 */
     bool always_preflight;         /* see ct_sender_opts */
+    const char *outbox_path;       /* see ct_sender_opts (NULL: none) */
 } ct_agent_config;
 
 /* Creates an agent: checks the configuration, connects its sender to the

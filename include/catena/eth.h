@@ -345,6 +345,17 @@ typedef struct ct_sender_opts {
      * error (Hardhat with automine, asked once at ct_sender_new): there the
      * check would run every call twice. always_preflight: check anyway. */
     bool always_preflight;
+    /* A durable outbox: each signed transaction is appended to this file
+     * (and synced) before it is sent. The sender keeps re-sending the
+     * exact same bytes while the chain's nonce of the account is below
+     * theirs, at creation and every two seconds, so a node that restarts
+     * behind what it had acknowledged (anvil's last saved state, a
+     * reorganisation, a failed-over node) still gets every transaction,
+     * once: the same nonce and hash cannot be mined twice. Entries are
+     * dropped a minute after the chain has passed their nonce. The file
+     * names the chain's genesis block; another chain's file is refused.
+     * Assumes no one else sends with this key. NULL: no outbox. */
+    const char *outbox_path;
 } ct_sender_opts;
 
 /* What to send; nonce, chain id, fees and (when gas_limit is 0) gas come
@@ -368,12 +379,20 @@ typedef struct ct_send_result {
 } ct_send_result;
 
 /* Creates a sender for seckey (copied; wiped on free) on the node at url;
- * reads the chain id and the pending nonce. opts NULL: defaults.
- * Returns: 0, CT_ERPC, CT_ETIMEOUT, CT_ECRYPTO. */
+ * reads the chain id and the pending nonce; with an outbox, loads it,
+ * re-sends what the chain lacks and starts its sweeping thread.
+ * opts NULL: defaults.
+ * Returns: 0, CT_ERPC, CT_ETIMEOUT, CT_ECRYPTO; CT_EPARSE (a damaged
+ * outbox), CT_ESTATE (an outbox of another chain or key), CT_EIO. */
 int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECKEY_SIZE],
                   const ct_sender_opts *opts);
 
 void ct_sender_free(ct_sender *s);
+
+/* Runs one outbox sweep now (the thread does it every two seconds).
+ * Out: *resent how many transactions were sent again (may be NULL).
+ * Returns: 0, or the node's error. */
+int ct_sender_sweep(ct_sender *s, size_t *resent);
 
 /* Returns: the sender's address (borrowed). */
 const ct_address *ct_sender_address(const ct_sender *s);

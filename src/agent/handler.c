@@ -117,6 +117,7 @@ int ct_agent_new(ct_agent **out, const ct_agent_config *cfg)
     a->max_message = cfg->max_message != 0 ? cfg->max_message : CT_AGENT_MAX_MESSAGE_DEFAULT;
     opts.timeout_ms = cfg->rpc_timeout_ms > 0 ? cfg->rpc_timeout_ms : DEFAULT_RPC_TIMEOUT_MS;
     opts.always_preflight = cfg->always_preflight;
+    opts.outbox_path = cfg->outbox_path;
     if ((rc = ct_ledger_open(&a->ledger)) < 0 ||
         (rc = ct_sender_new(&a->sender, cfg->rpc_url, cfg->seckey, &opts)) < 0 ||
         (rc = check_contract(cfg->rpc_url, &a->contract, opts.timeout_ms)) < 0) {

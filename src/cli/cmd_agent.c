@@ -17,7 +17,7 @@
 
 struct agent_opts {
     const char *name, *key_file, *key_env, *pw_file, *pw_env;
-    const char *rpc, *contract, *listen, *tokens, *token_env;
+    const char *rpc, *contract, *listen, *tokens, *token_env, *outbox;
     size_t max_message;
     bool hash_token, always_preflight;
 };
@@ -54,6 +54,7 @@ static int set_opt(struct agent_opts *o, int c)
     case 'T': o->token_env = optarg; break;
     case 'H': o->hash_token = true; break;
     case 'A': o->always_preflight = true; break;
+    case 'o': o->outbox = optarg; break;
     case 'm': return parse_size(o, optarg);
     case 'h': cli_print_help(self()); return -1;
     default: return CLI_USAGE;
@@ -76,6 +77,7 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
         {"max-message", required_argument, NULL, 'm'},
         {"hash-token", no_argument, NULL, 'H'},
         {"always-preflight", no_argument, NULL, 'A'},
+        {"outbox", required_argument, NULL, 'o'},
         {"token-env", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -202,6 +204,7 @@ int cmd_agent(int argc, char **argv)
     cfg.tokens = tokens;
     cfg.max_message = o.max_message;
     cfg.always_preflight = o.always_preflight;
+    cfg.outbox_path = o.outbox;
     rc = serve(&cfg, key);
     ct_agent_tokens_free(tokens);
     return rc;

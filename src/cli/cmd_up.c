@@ -420,18 +420,19 @@ static int wait_listening(ct_proc *p, uint16_t port, const char *what)
 
 static int start_agent(struct up *u, struct up_dc *dc)
 {
-    char contract[CT_ADDRESS_TEXT_SIZE], listen[32], log[PATH_MAX];
+    char contract[CT_ADDRESS_TEXT_SIZE], listen[32], log[PATH_MAX], outbox[PATH_MAX];
     int rc;
 
     ct_address_format(contract, &u->contract);
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)dc->port);
     snprintf(log, sizeof(log), "%s/agent-%s.log", u->dir, dc->name);
+    snprintf(outbox, sizeof(outbox), "%s/keys/%s.outbox", u->dir, dc->name);
     char *argv[] = {
         u->exe,       "agent",      "--name",          dc->name,
         "--key-file", dc->key_file, "--password-file", u->pw_file,
         "--rpc",      u->node.url,  "--contract",      contract,
         "--listen",   listen,       "--tokens",        (char *)up_path(u, "tokens.json"),
-        NULL};
+        "--outbox",   outbox,       NULL};
     if ((rc = ct_proc_spawn(&dc->proc, argv, NULL, log)) < 0 ||
         (rc = wait_listening(&dc->proc, dc->port, dc->svc.what)) < 0)
         return rc;

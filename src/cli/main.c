@@ -44,7 +44,7 @@ static const cli_cmd commands[] = {
     {"agent", "the DC agent: signs this DC's transactions for the gateway (WebSocket)",
      "catena agent --name DC --key-file F (--password-file F | --password-env VAR)\n"
      "                    --rpc URL --contract ADDR --listen HOST:PORT --tokens FILE\n"
-     "                    [--max-message BYTES] [--always-preflight]\n"
+     "                    [--outbox FILE] [--max-message BYTES] [--always-preflight]\n"
      "       catena agent --hash-token [--token-env VAR]",
      "Serves ws://HOST:PORT/ws/DC for the gateway (docs/AGENT_PROTOCOL.md): each\n"
      "request must carry a token of this DC, is validated, signed with the DC's key\n"
@@ -58,6 +58,9 @@ static const cli_cmd commands[] = {
      "  --contract ADDR      the Federation contract\n"
      "  --listen HOST:PORT   IPv4 address and port to serve on\n"
      "  --tokens FILE        {\"DC\": [\"<sha256 hex of a token>\", ...]}\n"
+     "  --outbox FILE        keep each signed transaction here (synced before it is\n"
+     "                       sent) and send it again until the chain has it, so a\n"
+     "                       node that comes back behind loses no acknowledged write\n"
      "  --max-message BYTES  largest request (default 524288)\n"
      "  --always-preflight   check every call with eth_call before sending it, also\n"
      "                       on a node that mines on arrival (Hardhat automine),\n"

@@ -1,6 +1,6 @@
 /* What the files of the eth module share and nobody else sees: the limits
  * and size helpers common to ABI type parsing (abi_type.c) and the ABI
- * coder (abi.c). */
+ * coder (abi.c); the sender's outbox (outbox.c). */
 #ifndef CATENA_ETH_INT_H
 #define CATENA_ETH_INT_H
 
@@ -20,5 +20,41 @@
 /* Returns: the bytes t occupies in the head of its enclosing tuple: 32 for a
  * dynamic type, else its whole static encoding (0 for "()" or "T[0]"). */
 size_t ct_eth__abi_head_size(const ct_abi_type *t);
+
+/* ---------------------------------------------------------------- outbox */
+
+/* The sender's durable outbox (outbox.c): signed transactions in a file,
+ * kept until the chain is well past their nonce. Not thread safe: the
+ * sender calls it under its lock. */
+typedef struct ct_eth__outbox ct_eth__outbox;
+
+/* Opens (or creates) the outbox file at path for the account from on the
+ * chain whose genesis hash is given.
+ * Returns: 0; CT_ESTATE when the file belongs to another chain or
+ * account; CT_EPARSE when it is damaged (a torn last line is dropped);
+ * CT_EIO; CT_ENOMEM. */
+int ct_eth__outbox_open(ct_eth__outbox **out, const char *path, const uint8_t genesis[32],
+                        const ct_address *from);
+void ct_eth__outbox_free(ct_eth__outbox *o);
+
+/* Returns: one past the highest nonce held, or 0 when empty. */
+uint64_t ct_eth__outbox_next_nonce(const ct_eth__outbox *o);
+
+/* Appends a signed transaction and syncs the file. Returns: 0, CT_EIO. */
+int ct_eth__outbox_add(ct_eth__outbox *o, uint64_t nonce, const uint8_t *raw, size_t len);
+
+/* Takes back the last entry added (the node refused it outright).
+ * Returns: 0, CT_EIO. */
+int ct_eth__outbox_drop_last(ct_eth__outbox *o);
+
+/* Sends again, in nonce order, every entry whose nonce is at least
+ * chain_nonce (the account's nonce in the chain's latest state), through
+ * resend; forgets entries below it that are older than keep_ms.
+ * Out: *resent how many were sent again.
+ * Returns: 0, CT_EIO (rewriting the file). resend's errors are logged
+ * and skipped: the next sweep tries again. */
+int ct_eth__outbox_sweep(ct_eth__outbox *o, uint64_t chain_nonce, int64_t keep_ms,
+                         int (*resend)(const uint8_t *raw, size_t len, void *payload),
+                         void *payload, size_t *resent);
 
 #endif /* CATENA_ETH_INT_H */

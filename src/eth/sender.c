@@ -1,12 +1,14 @@
 /* The nonce-owning sender: signs one account's transactions and sends them
  * strictly in nonce order (Hardhat automine rejects gaps), re-reading the
  * pending nonce after restarts and refusals, and treating Hardhat's
- * "reverted" send error as a mined, failed transaction. */
-#include "catena/eth.h"
+ * "reverted" send error as a mined, failed transaction. With an outbox,
+ * keeps every transaction it signed until the chain has it (outbox.c). */
+#include "eth_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SENDER_GAS_CACHE 64
 
@@ -28,7 +30,16 @@ struct ct_sender {
     /* Gas limits of recent call shapes (see pick_gas). */
     uint64_t gas_keys[SENDER_GAS_CACHE];
     uint64_t gas_limits[SENDER_GAS_CACHE];
+    ct_eth__outbox *outbox; /* NULL: none; used under mu */
+    pthread_t sweeper;      /* runs while outbox != NULL */
+    pthread_cond_t stop_cv; /* wakes the sweeper to stop, with mu */
+    bool stopping;          /* under mu */
 };
+
+/* How often the outbox is swept, and how long an entry stays after the
+ * chain has passed its nonce (so it can be re-sent if the node loses it). */
+#define SWEEP_MS 2000
+#define OUTBOX_KEEP_MS 60000
 
 #define FEE_CACHE_MS 1000
 
@@ -64,6 +75,99 @@ static bool mines_on_send(ct_rpc *rpc)
     return yes;
 }
 
+/* ---------------------------------------------------------------- outbox */
+
+static int resend_raw(const uint8_t *raw, size_t len, void *payload)
+{
+    ct_sender *s = payload;
+    uint8_t hash[32];
+    int rc = ct_rpc_send_raw(s->rpc, hash, raw, len);
+
+    return rc == CT_EREVERT ? 0 : rc; /* Hardhat: mined, and failed */
+}
+
+/* One sweep, under s->mu. */
+static int sweep_locked(ct_sender *s, size_t *resent)
+{
+    uint64_t chain_nonce;
+    int rc;
+
+    *resent = 0;
+    if (s->outbox == NULL)
+        return 0;
+    if ((rc = ct_rpc_get_tx_count(s->rpc, &chain_nonce, &s->addr, "latest")) < 0 ||
+        (rc = ct_eth__outbox_sweep(s->outbox, chain_nonce, OUTBOX_KEEP_MS, resend_raw, s,
+                                   resent)) < 0)
+        return rc;
+    if (*resent > 0 && chain_nonce < ct_eth__outbox_next_nonce(s->outbox))
+        ct_log(CT_LOG_INFO, "sender: the chain is at nonce %llu; sent the %zu transaction(s) "
+               "after it again from the outbox", (unsigned long long)chain_nonce, *resent);
+    return 0;
+}
+
+int ct_sender_sweep(ct_sender *s, size_t *resent)
+{
+    size_t n = 0;
+    int rc;
+
+    pthread_mutex_lock(&s->mu);
+    rc = sweep_locked(s, &n);
+    pthread_mutex_unlock(&s->mu);
+    if (resent != NULL)
+        *resent = n;
+    return rc;
+}
+
+static void *sweeper_main(void *arg)
+{
+    ct_sender *s = arg;
+    struct timespec until;
+    size_t n;
+
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += SWEEP_MS / 1000;
+        pthread_cond_timedwait(&s->stop_cv, &s->mu, &until);
+        if (!s->stopping && sweep_locked(s, &n) < 0)
+            ct_log(CT_LOG_DEBUG, "sender: outbox sweep: %s", ct_error_last());
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Opens the outbox for this chain (named by its genesis block), re-sends
+ * what the chain lacks, and starts the sweeping thread. */
+static int outbox_start(ct_sender *s)
+{
+    json_t *genesis = NULL;
+    uint8_t hash[32];
+    size_t len = 0, n;
+    const char *h;
+    int rc;
+
+    if ((rc = ct_rpc_get_block_by_number(s->rpc, &genesis, "0x0", false)) < 0)
+        return rc;
+    h = json_string_value(json_object_get(genesis, "hash"));
+    if (h == NULL || ct_hex_decode(hash, 32, &len, h, strlen(h)) < 0 || len != 32)
+        rc = ct_error_set(CT_EPARSE, "sender: the genesis block has no hash");
+    json_decref(genesis);
+    if (rc < 0 || (rc = ct_eth__outbox_open(&s->outbox, s->opts.outbox_path, hash, &s->addr)) < 0)
+        return rc;
+    if (ct_eth__outbox_next_nonce(s->outbox) > s->nonce)
+        s->nonce = ct_eth__outbox_next_nonce(s->outbox);
+    if ((rc = sweep_locked(s, &n)) < 0)
+        return rc;
+    if (pthread_create(&s->sweeper, NULL, sweeper_main, s) != 0) {
+        ct_eth__outbox_free(s->outbox);
+        s->outbox = NULL;
+        return ct_error_set(CT_EIO, "sender: cannot start the outbox thread");
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- life */
+
 int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECKEY_SIZE],
                   const ct_sender_opts *opts)
 {
@@ -73,6 +177,7 @@ int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECK
     if (s == NULL)
         return ct_error_set(CT_ENOMEM, "sender: out of memory");
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->stop_cv, NULL);
     opts_default(&s->opts, opts);
     memcpy(s->key, seckey, CT_SECKEY_SIZE);
     if ((s->url = strdup(url)) == NULL) {
@@ -85,6 +190,8 @@ int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECK
         (rc = ct_rpc_get_tx_count(s->rpc, &s->nonce, &s->addr, "pending")) < 0)
         goto fail;
     s->mines_on_send = mines_on_send(s->rpc);
+    if (s->opts.outbox_path != NULL && (rc = outbox_start(s)) < 0)
+        goto fail;
     *out = s;
     return 0;
 fail:
@@ -96,6 +203,15 @@ void ct_sender_free(ct_sender *s)
 {
     if (s == NULL)
         return;
+    if (s->outbox != NULL) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->stop_cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->sweeper, NULL);
+        ct_eth__outbox_free(s->outbox);
+    }
+    pthread_cond_destroy(&s->stop_cv);
     ct_wipe(s->key, sizeof(s->key));
     ct_rpc_free(s->rpc);
     free(s->url);
@@ -255,10 +371,37 @@ static int build_signed(ct_sender *s, uint8_t **raw, size_t *len, uint8_t hash[3
     return 0;
 }
 
+/* Whether the last RPC error is the node's own answer (it saw the call
+ * and refused it) rather than no answer at all. */
+static bool node_answered(void)
+{
+    return strncmp(ct_error_last(), "rpc error ", 10) == 0;
+}
+
 static bool is_nonce_error(void)
 {
     const char *m = ct_error_last();
     return strstr(m, "nonce") != NULL || strstr(m, "Nonce") != NULL;
+}
+
+/* After the node refused a nonce: with an outbox, the chain may have lost
+ * transactions it holds (a node that came back behind), which it sends
+ * again first, as their nonces are spent; then the node's pending nonce,
+ * never below the outbox's. Under s->mu. */
+static int renew_nonce(ct_sender *s)
+{
+    uint64_t pending;
+    size_t resent;
+    int rc;
+
+    if (s->outbox != NULL && (rc = sweep_locked(s, &resent)) < 0)
+        return rc;
+    if ((rc = ct_rpc_get_tx_count(s->rpc, &pending, &s->addr, "pending")) < 0)
+        return rc;
+    s->nonce = pending;
+    if (s->outbox != NULL && ct_eth__outbox_next_nonce(s->outbox) > s->nonce)
+        s->nonce = ct_eth__outbox_next_nonce(s->outbox);
+    return 0;
 }
 
 /* Signs and sends under the lock; retries once with a fresh nonce when the
@@ -273,8 +416,23 @@ static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req
         /* A failure here (a reverting estimate included) sent nothing. */
         if (rc < 0)
             return rc;
+        if (s->outbox != NULL && (rc = ct_eth__outbox_add(s->outbox, s->nonce, raw, len)) < 0) {
+            free(raw);
+            return rc;
+        }
         rc = ct_rpc_send_raw(s->rpc, node_hash, raw, len);
         free(raw);
+        if (s->outbox != NULL && rc < 0 && rc != CT_EREVERT && !node_answered()) {
+            /* No answer: the node may have it. The outbox re-sends it until
+             * the chain has it, so its nonce is spent. */
+            s->nonce++;
+            *sent = true;
+            return ct_error_wrap("sent, but the node did not answer; the outbox sends it again "
+                                 "until it is mined");
+        }
+        if (s->outbox != NULL && rc < 0 && rc != CT_EREVERT &&
+            ct_eth__outbox_drop_last(s->outbox) < 0)
+            ct_log(CT_LOG_WARN, "sender: %s", ct_error_last());
         if (rc == 0 || rc == CT_EREVERT) {
             /* Hardhat's "reverted" error still mined the transaction and
              * used the nonce; its hash is the one we computed. */
@@ -282,8 +440,7 @@ static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req
             *sent = true;
             return rc;
         }
-        if (rc == CT_ERPC && attempt == 0 && is_nonce_error() &&
-            ct_rpc_get_tx_count(s->rpc, &s->nonce, &s->addr, "pending") == 0)
+        if (rc == CT_ERPC && attempt == 0 && is_nonce_error() && renew_nonce(s) == 0)
             continue;
         return rc;
     }

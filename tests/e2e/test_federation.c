@@ -428,13 +428,16 @@ static void second_gateway(void **state)
     ctt_stop(&gw);
 }
 
-/* A reorganisation drops a registration; the gateway's cache follows. */
+/* A reorganisation drops a registration: the gateway's cache follows the
+ * chain (it never serves the dropped block), and DC1's agent, whose
+ * outbox still holds the acknowledged transaction, sends it again, so the
+ * registration lands once more, in a new block, exactly once. */
 static void reorg(void **state)
 {
     const char *rpc_url = json_string_value(json_object_get(fed, "rpc_url"));
     json_t *snap = NULL, *out;
     ct_rpc *rpc;
-    char tx[67];
+    char tx[67], first_block[67];
     (void)state;
 
     ctt_ok(ct_rpc_new(&rpc, rpc_url, 5000));
@@ -446,7 +449,10 @@ static void reorg(void **state)
                       "\"created\":\"2020-01-01T00:00:00Z\"}");
     snprintf(tx, sizeof(tx), "%s", json_string_value(json_object_get(out, "tx_hash")));
     json_decref(out);
-    json_decref(get_until(ctt_path("/transaction/%s/vctag/", tx), 200));
+    out = get_until(ctt_path("/transaction/%s/vctag/", tx), 200);
+    snprintf(first_block, sizeof(first_block), "%s",
+             json_string_value(json_object_get(out, "block_hash")));
+    json_decref(out);
     json_t *params = json_pack("[O]", snap), *res = NULL;
     ctt_ok(ct_rpc_call(rpc, &res, "evm_revert", params));
     assert_true(json_is_true(res));
@@ -456,7 +462,29 @@ static void reorg(void **state)
         ctt_ok(ct_rpc_call(rpc, &res, "evm_mine", NULL));
         json_decref(res);
     }
-    json_decref(get_until(ctt_path("/transaction/%s/vctag/", tx), 404));
+    /* Until the outbox sends it again the gateway answers 404; then the
+     * same transaction is in a block of the new chain. */
+    for (int i = 0; i < 200; i++) {
+        out = NULL;
+        if (http(&out, "GET", ctt_path("/transaction/%s/vctag/", tx), NULL, NULL) == 200 &&
+            strcmp(json_string_value(json_object_get(out, "block_hash")), first_block) != 0)
+            break;
+        json_decref(out);
+        out = NULL;
+        ct_sleep_ms(100);
+    }
+    assert_non_null(out);
+    json_t *block = NULL;
+    uint8_t h[32];
+    ctt_hex_fixed(h, 32, json_string_value(json_object_get(out, "block_hash")));
+    ctt_ok(ct_rpc_get_block_by_hash(rpc, &block, h, false));
+    assert_true(json_is_object(block)); /* the block the gateway names is the chain's */
+    json_decref(block);
+    json_t *hist = get_until(
+        ctt_path("/container/%s/history/", json_string_value(json_object_get(out, "vc_tag"))), 200);
+    assert_int_equal(json_array_size(hist), 1);
+    json_decref(hist);
+    json_decref(out);
     json_decref(snap);
     ct_rpc_free(rpc);
 }
