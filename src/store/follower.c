@@ -39,6 +39,7 @@ struct ct_follower {
     uint64_t range; /* current blocks per eth_getLogs */
     bool have_chain_id;
     uint64_t chain_id;
+    bool chain_checked; /* same_chain passed since the last failure */
     pthread_mutex_t mu; /* guards stats, read by other threads */
     ct_follower_stats stats;
 };
@@ -650,6 +651,50 @@ static int heal(ct_follower *f)
 
 /* ---------------------------------------------------------------- poll */
 
+/* The node must serve the chain the cache was built from: the same
+ * genesis block (recorded at the first poll), and the contract still has
+ * code. A node that was replaced by an empty one would otherwise make
+ * the cache rewind to nothing. Returns: 0, CT_ESTATE (the cache is kept
+ * as it is), or the node's error. */
+static int same_chain(ct_follower *f)
+{
+    ct_store__header g;
+    uint8_t stored[32];
+    json_t *code = NULL;
+    int rc;
+
+    if ((rc = header_by_number(f, f->rpc, &g, 0)) < 0)
+        return rc;
+    ct_store__lock(f->s);
+    rc = ct_store__meta_get_blob(f->s, "genesis", stored, 32);
+    if (rc == CT_ENOTFOUND)
+        rc = ct_store__meta_set_blob(f->s, "genesis", g.hash, 32);
+    else if (rc == 0 && memcmp(stored, g.hash, 32) != 0) {
+        char have[67], want[67];
+        ct_hex_encode(have, sizeof(have), g.hash, 32, true);
+        ct_hex_encode(want, sizeof(want), stored, 32, true);
+        rc = ct_error_set(CT_ESTATE,
+                          "store: the node at %s serves another chain (genesis %.18s..., the "
+                          "cache's is %.18s...); the cache is kept until the federation's chain "
+                          "is back (or a reindex)",
+                          ct_rpc_origin(f->rpc), have, want);
+    }
+    ct_store__unlock(f->s);
+    if (rc < 0)
+        return rc;
+    stat_add(f, &f->stats.rpc_calls, 1);
+    if ((rc = ct_rpc_call(f->rpc, &code, "eth_getCode",
+                          json_pack("[s, s]", f->contract_hex, "latest"))) < 0)
+        return rc;
+    if (!json_is_string(code) || json_string_length(code) <= 2)
+        rc = ct_error_set(CT_ESTATE,
+                          "store: the node at %s has no contract at %s; the cache is kept until "
+                          "the federation's chain is back",
+                          ct_rpc_origin(f->rpc), f->contract_hex);
+    json_decref(code);
+    return rc;
+}
+
 static int ensure_bound(ct_follower *f)
 {
     int rc;
@@ -660,7 +705,18 @@ static int ensure_bound(ct_follower *f)
             return rc;
         f->have_chain_id = true;
     }
-    return ct_store_bind(f->s, f->chain_id, &f->contract, f->from_block);
+    if ((rc = ct_store_bind(f->s, f->chain_id, &f->contract, f->from_block)) < 0)
+        return rc;
+    if (f->chain_checked) { /* a reindex in place clears what was recorded */
+        uint8_t g[32];
+        ct_store__lock(f->s);
+        f->chain_checked = ct_store__meta_get_blob(f->s, "genesis", g, 32) == 0;
+        ct_store__unlock(f->s);
+    }
+    if (!f->chain_checked && (rc = same_chain(f)) < 0)
+        return rc;
+    f->chain_checked = true;
+    return 0;
 }
 
 /* One round: head, cursor check (and heal), then ranges up to the head.
@@ -677,8 +733,15 @@ static int round_once(ct_follower *f, uint64_t *total)
     stat_set(f, &f->stats.head, head);
     if ((rc = load_cursor(f, &c)) < 0 || (rc = check_cursor(f, &c)) < 0)
         return rc;
-    if (rc == STEP_RETRY && ((rc = heal(f)) < 0 || (rc = load_cursor(f, &c)) < 0))
-        return rc;
+    if (rc == STEP_RETRY) {
+        /* Before rewinding anything, make sure it is still the same chain. */
+        if ((rc = same_chain(f)) < 0) {
+            f->chain_checked = false;
+            return rc;
+        }
+        if ((rc = heal(f)) < 0 || (rc = load_cursor(f, &c)) < 0)
+            return rc;
+    }
     rc = run_ranges(f, &c, head, total);
     if (rc == 0)
         stat_set(f, &f->stats.processed,

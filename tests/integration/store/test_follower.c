@@ -594,6 +594,39 @@ static void reorg_shorter_chain(void **state)
     ct_store_close(s);
 }
 
+/* The node is replaced by one serving another chain (a new empty node
+ * on the same URL would look the same): the follower refuses it and the
+ * cache is kept as it was, instead of being rewound to nothing. */
+static void replaced_chain(void **state)
+{
+    ct_store *s;
+    ct_follower *f;
+    ct_devnode other;
+    char *before, *after;
+    (void)state;
+
+    open_cache(&s, &f);
+    assert_int_equal(poll(f), 0);
+    before = dump(s);
+    ct_follower_free(f);
+    ct_sleep_ms(1100); /* anvil's genesis carries its start time */
+    ctt_node_start(&other);
+    ctt_ok(ct_follower_new(&f, s, ledger, other.url, &g.contract, g.from_block, NULL));
+    assert_int_equal(ct_follower_poll(f, NULL), CT_ESTATE);
+    assert_non_null(strstr(ct_error_last(), "another chain"));
+    after = dump(s);
+    expect_same_dump(before, after, "after a poll of another chain");
+    free(after);
+    ct_follower_free(f);
+    ctt_node_stop(&other);
+    /* The right chain back: the follower goes on as before. */
+    ctt_ok(ct_follower_new(&f, s, ledger, node.url, &g.contract, g.from_block, NULL));
+    assert_int_equal(poll(f), 0);
+    ct_follower_free(f);
+    ct_store_close(s);
+    free(before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +634,7 @@ int main(void)
         cmocka_unit_test(reindex_and_restart),
         cmocka_unit_test(reorg_same_height),
         cmocka_unit_test(reorg_shorter_chain),
+        cmocka_unit_test(replaced_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
