@@ -319,13 +319,15 @@ done:
 static int up_check_chain(struct up *u)
 {
     char contract[CT_ADDRESS_TEXT_SIZE];
-    json_t *code = NULL;
+    json_t *code = NULL, *params;
     ct_rpc *rpc = NULL;
     int rc;
 
     ct_address_format(contract, &u->contract);
+    params = json_pack("[s, s]", contract, "latest");
     if ((rc = ct_rpc_new(&rpc, u->node.url, 10000)) == 0)
-        rc = ct_rpc_call(rpc, &code, "eth_getCode", json_pack("[s, s]", contract, "latest"));
+        rc = ct_rpc_call(rpc, &code, "eth_getCode", params);
+    json_decref(params);
     if (rc == 0 && (!json_is_string(code) || json_string_length(code) <= 2))
         rc = ct_error_set(CT_ESTATE, "the chain in %s holds no contract at %s: it is not this "
                           "federation's chain; remove %s to start a new federation",

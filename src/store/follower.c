@@ -660,7 +660,7 @@ static int same_chain(ct_follower *f)
 {
     ct_store__header g;
     uint8_t stored[32];
-    json_t *code = NULL;
+    json_t *code = NULL, *params;
     int rc;
 
     if ((rc = header_by_number(f, f->rpc, &g, 0)) < 0)
@@ -683,8 +683,10 @@ static int same_chain(ct_follower *f)
     if (rc < 0)
         return rc;
     stat_add(f, &f->stats.rpc_calls, 1);
-    if ((rc = ct_rpc_call(f->rpc, &code, "eth_getCode",
-                          json_pack("[s, s]", f->contract_hex, "latest"))) < 0)
+    params = json_pack("[s, s]", f->contract_hex, "latest");
+    rc = ct_rpc_call(f->rpc, &code, "eth_getCode", params);
+    json_decref(params);
+    if (rc < 0)
         return rc;
     if (!json_is_string(code) || json_string_length(code) <= 2)
         rc = ct_error_set(CT_ESTATE,
