@@ -202,7 +202,14 @@ int ct_json_check_keys(const json_t *obj, const char *const *allowed);
  * memory. */
 json_t *ct_json_hex(const uint8_t *data, size_t len);
 
-/* Serialises v compactly with keys in insertion order.
+/* json_dumps(v, flags | JSON_ENCODE_ANY) with reals printed in their
+ * shortest form that reads back exactly (99.9, not 99.900000000000006):
+ * every real with the fewest digits that round-trips the one needing most.
+ * Returns: a malloc'd string, or NULL when out of memory. */
+char *ct_json_dumps(const json_t *v, size_t flags);
+
+/* Serialises v compactly with keys in insertion order (reals as in
+ * ct_json_dumps).
  * Out: *out is malloc'd, owned by the caller.
  * Returns: 0 or CT_ENOMEM. */
 int ct_json_dump(char **out, const json_t *v);

@@ -100,7 +100,7 @@ void ct_api__cache_put(ct_api *api, int kind, const uint8_t key[32], uint64_t ge
 
     if (resp->json == NULL || (resp->status != 200 && resp->status != 404))
         return;
-    text = json_dumps(resp->json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    text = ct_json_dumps(resp->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text == NULL)
         return;
     /* The answer goes out as this text from now on, cached or not. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catena/agent.h"
 #include "catena/crypto.h"
 #include "catena/util.h"
 
@@ -18,6 +19,7 @@ struct fed {
     const char *as;  /* DC whose token to use */
     const char *from, *to, *target, *at, *dest, *id, *ip, *controller, *price, *invoice;
     const char *dc_filter, *available;
+    bool json; /* --json: `vc tag` prints the whole answer */
 };
 
 /* Fills api and token from flags, CATENA_API / CATENA_TOKEN, or the
@@ -55,8 +57,10 @@ static int fed_resolve(struct fed *f, const char *file, const char *api, const c
     return 0;
 }
 
-/* Sends the request, prints the JSON answer; non-2xx is a failure. */
-static int fed_call(struct fed *f, const char *method, const char *path, const json_t *body)
+/* Sends the request and prints the answer: the JSON, or only its member
+ * field when field is not NULL; non-2xx is a failure. */
+static int fed_call_field(struct fed *f, const char *method, const char *path, const json_t *body,
+                          const char *field)
 {
     char url[1024];
     long status = 0;
@@ -70,7 +74,9 @@ static int fed_call(struct fed *f, const char *method, const char *path, const j
         return CLI_FAIL;
     }
     if (status >= 200 && status < 300) {
-        if (ct_json_dump(&text, out) == 0)
+        if (field != NULL && json_is_string(json_object_get(out, field)))
+            puts(json_string_value(json_object_get(out, field)));
+        else if (ct_json_dump(&text, out) == 0)
             puts(text);
         rc = CLI_OK;
     } else {
@@ -83,6 +89,66 @@ static int fed_call(struct fed *f, const char *method, const char *path, const j
     free(text);
     json_decref(out);
     return rc;
+}
+
+static int fed_call(struct fed *f, const char *method, const char *path, const json_t *body)
+{
+    return fed_call_field(f, method, path, body, NULL);
+}
+
+/* Checks an argument's form before it goes into a URL, so a mistyped one
+ * is named here rather than coming back as "no such endpoint". */
+static bool is_hex_of(const char *s, size_t digits)
+{
+    if (strncmp(s, "0x", 2) != 0 || strlen(s) != digits + 2)
+        return false;
+    for (size_t i = 2; s[i] != '\0'; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+              (s[i] >= 'A' && s[i] <= 'F')))
+            return false;
+    return true;
+}
+
+static int check_arg(const struct fed *f, const char *what, const char *v)
+{
+    bool ok;
+
+    if (strcmp(what, "DC") == 0)
+        ok = ct_agent_name_valid(v);
+    else if (strcmp(what, "WALLET") == 0)
+        ok = is_hex_of(v, 40);
+    else
+        ok = is_hex_of(v, 64); /* TAG, TX_HASH */
+    if (ok)
+        return 0;
+    return cli_bad_input(f->sub, NULL, "%s must be %s, not '%.80s'", what,
+                         strcmp(what, "DC") == 0       ? "a DC name ([A-Za-z0-9._-], 1 to 64)"
+                         : strcmp(what, "WALLET") == 0 ? "0x and 40 hex digits"
+                                                       : "0x and 64 hex digits",
+                         v);
+}
+
+/* Checks the query values of `vc list` and `vc sla`. */
+static int check_query(const struct fed *f)
+{
+    int64_t ms;
+    double pct;
+    char *end;
+
+    if (f->dc_filter != NULL && check_arg(f, "DC", f->dc_filter) != 0)
+        return CLI_USAGE;
+    if (f->available != NULL && strcmp(f->available, "true") != 0 &&
+        strcmp(f->available, "false") != 0)
+        return cli_bad_input(f->sub, NULL, "--available must be true or false");
+    if ((f->from != NULL && ct_time_parse(&ms, f->from) < 0) ||
+        (f->to != NULL && ct_time_parse(&ms, f->to) < 0))
+        return cli_bad_input(f->sub, NULL, "--from/--to: %s", ct_error_last());
+    if (f->target != NULL) {
+        pct = strtod(f->target, &end);
+        if (end == f->target || *end != '\0' || !(pct >= 0 && pct <= 100))
+            return cli_bad_input(f->sub, NULL, "--target must be a percentage (0 to 100)");
+    }
+    return 0;
 }
 
 static void fed_free(struct fed *f)
@@ -106,7 +172,8 @@ static int fed_opts(struct fed *f, int argc, char **argv, const char **file, con
         {"id", required_argument, NULL, 'i'},         {"ip", required_argument, NULL, 'p'},
         {"controller", required_argument, NULL, 'c'}, {"price", required_argument, NULL, 'P'},
         {"invoice", required_argument, NULL, 'I'},    {"dc", required_argument, NULL, 'D'},
-        {"available", required_argument, NULL, 'v'},  {NULL, 0, NULL, 0},
+        {"available", required_argument, NULL, 'v'},  {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
@@ -129,6 +196,7 @@ static int fed_opts(struct fed *f, int argc, char **argv, const char **file, con
         case 'I': f->invoice = optarg; break;
         case 'D': f->dc_filter = optarg; break;
         case 'v': f->available = optarg; break;
+        case 'j': f->json = true; break;
         default: return cli_bad_input(f->sub, NULL, "bad option '%s'", argv[optind - 1]);
         }
     }
@@ -160,10 +228,15 @@ static int dc_main(struct fed *f, int argc, char **argv)
         return fed_call(f, "GET", "/datacenter/", NULL);
     if (strcmp(verb, "show") == 0 && n == 2) {
         char path[256];
+        if (check_arg(f, "WALLET", argv[optind + 1]) != 0)
+            return CLI_USAGE;
         snprintf(path, sizeof(path), "/datacenter/%s/details/", argv[optind + 1]);
         return fed_call(f, "GET", path, NULL);
     }
     if (strcmp(verb, "register") == 0 && n == 3) {
+        if (check_arg(f, "DC", argv[optind + 1]) != 0 ||
+            check_arg(f, "WALLET", argv[optind + 2]) != 0)
+            return CLI_USAGE;
         json_t *body =
             json_pack("{s:s, s:s}", "name", argv[optind + 1], "wallet", argv[optind + 2]);
         int rc = fed_call(f, "POST", "/datacenter/register/", body);
@@ -178,9 +251,13 @@ static int vc_read(struct fed *f, const char *verb, const char *arg)
 {
     char path[512];
 
-    if (strcmp(verb, "tag") == 0)
+    if (check_arg(f, strcmp(verb, "tag") == 0 ? "TX_HASH" : "TAG", arg) != 0 ||
+        check_query(f) != 0)
+        return CLI_USAGE;
+    if (strcmp(verb, "tag") == 0) {
         snprintf(path, sizeof(path), "/transaction/%s/vctag/", arg);
-    else if (strcmp(verb, "sla") == 0)
+        return fed_call_field(f, "GET", path, NULL, f->json ? NULL : "vc_tag");
+    } else if (strcmp(verb, "sla") == 0)
         snprintf(path, sizeof(path), "/container/%s/sla/?target=%s%s%s%s%s", arg,
                  f->target ? f->target : "99", f->from ? "&from=" : "", f->from ? f->from : "",
                  f->to ? "&to=" : "", f->to ? f->to : "");
@@ -201,6 +278,9 @@ static int vc_write(struct fed *f, const char *verb, const char *dc, const char 
     json_t *body;
     int rc;
 
+    if (check_arg(f, "DC", dc) != 0 || check_arg(f, "TAG", tag) != 0 ||
+        (f->dest != NULL && check_arg(f, "DC", f->dest) != 0))
+        return CLI_USAGE;
     if (strcmp(verb, "availability") == 0 && extra != NULL &&
         (strcmp(extra, "true") == 0 || strcmp(extra, "false") == 0)) {
         action = "availability/change";
@@ -240,6 +320,8 @@ static int vc_main(struct fed *f, int argc, char **argv)
             return vc_read(f, verb, argv[optind + 1]);
     if (strcmp(verb, "list") == 0 && n == 1) {
         char path[256];
+        if (check_query(f) != 0)
+            return CLI_USAGE;
         snprintf(path, sizeof(path), "/container/?%s%s%s%s", f->dc_filter ? "dc=" : "",
                  f->dc_filter ? f->dc_filter : "", f->available ? "&available=" : "",
                  f->available ? f->available : "");
@@ -248,6 +330,8 @@ static int vc_main(struct fed *f, int argc, char **argv)
     if (strcmp(verb, "register") == 0 && n == 3) {
         json_t *body;
         char path[256];
+        if (check_arg(f, "DC", argv[optind + 1]) != 0)
+            return CLI_USAGE;
         if (ct_json_parse(&body, argv[optind + 2], strlen(argv[optind + 2]), 8) < 0)
             return cli_bad_input(f->sub, NULL, "body: %s", ct_error_last());
         snprintf(path, sizeof(path), "/datacenter/%s/container/register/", argv[optind + 1]);

@@ -290,7 +290,7 @@ static int print_json(const place_run *r, const place_args *a, ct_place_objectiv
     if (put(root, "total_delta_watts", json_real(watts)) < 0 ||
         put(root, "total_score", json_real(score)) < 0)
         goto done;
-    if ((text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
+    if ((text = ct_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
         goto done;
     printf("%s\n", text);
     rc = CLI_OK;

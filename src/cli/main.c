@@ -79,13 +79,15 @@ static const cli_cmd commands[] = {
     {"vc", "virtual containers through a gateway: register, show, history, sla, ...",
      "catena vc <verb> ... [--api URL] [--federation FILE] [--as DC]",
      "  register DC '<json of Table 3>'      show|flavor|history|pending TAG\n"
-     "  tag TX_HASH                          list [--dc DC] [--available true|false]\n"
+     "  tag TX_HASH [--json]                 list [--dc DC] [--available true|false]\n"
      "  sla TAG [--from T] [--to T] [--target PCT]\n"
      "  availability DC TAG true|false [--at TIME]\n"
      "  migrate DC TAG --dest DC2 --price P --invoice I [--at TIME]\n"
      "  confirm DC TAG --id ID [--ip URL] [--controller URL] --price P --invoice I [--at TIME]\n"
      "  retire DC TAG [--at TIME]\n"
-     "Gateway URL and token as for 'catena dc'; writes act for the DC named after the verb.\n",
+     "Gateway URL and token as for 'catena dc'; writes act for the DC named after the verb.\n"
+     "`tag` prints the VC tag alone (--json: the whole answer). Tags and hashes are 0x and\n"
+     "64 hex digits; a malformed argument exits 2 before anything is sent.\n",
      NULL, cmd_vc},
     {"place", "place a TOSCA application on the most energy-efficient hosts; bin packing",
      "catena place APP.yaml --kb KB [--format tosca|hot|json] [--input NAME=VALUE]... "

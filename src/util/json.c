@@ -2,6 +2,7 @@
  * getters whose errors name the field, for request bodies and CLI input. */
 #include "catena/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,9 +163,60 @@ int ct_json_check_keys(const json_t *obj, const char *const *allowed)
     return 0;
 }
 
+/* The fewest significant digits (1 to 17) that print x so that it reads
+ * back as exactly x, and at least its integer digits below 1e17, so that
+ * 100.0 does not become 1e2. */
+static int real_digits(double x)
+{
+    double mag = x < 0 ? -x : x;
+    char text[40];
+    int p = 1;
+
+    for (double ten = 10; mag < 1e17 && mag >= ten; ten *= 10)
+        p++;
+    for (; p < 17; p++) {
+        snprintf(text, sizeof(text), "%.*g", p, x);
+        if (strtod(text, NULL) == x)
+            return p;
+    }
+    return 17;
+}
+
+/* The most digits any real in v needs (0 when v holds none); bounded by
+ * the depth jansson can build. */
+static int max_real_digits(const json_t *v)
+{
+    const char *key;
+    json_t *e;
+    size_t i;
+    int most = 0, d;
+
+    switch (json_typeof(v)) {
+    case JSON_REAL: return real_digits(json_real_value(v));
+    case JSON_ARRAY:
+        json_array_foreach ((json_t *)v, i, e)
+            if ((d = max_real_digits(e)) > most)
+                most = d;
+        return most;
+    case JSON_OBJECT:
+        json_object_foreach ((json_t *)v, key, e)
+            if ((d = max_real_digits(e)) > most)
+                most = d;
+        return most;
+    default: return 0;
+    }
+}
+
+char *ct_json_dumps(const json_t *v, size_t flags)
+{
+    int digits = max_real_digits(v);
+
+    return json_dumps(v, flags | JSON_ENCODE_ANY | JSON_REAL_PRECISION(digits > 0 ? digits : 17));
+}
+
 int ct_json_dump(char **out, const json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    char *s = ct_json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
     if (s == NULL)
         return ct_error_set(CT_ENOMEM, "json: cannot serialise");

@@ -515,6 +515,33 @@ static void cli(void **state)
         fail_msg("exit %d: %s", ctt_exit_code(&r), r.err);
     assert_non_null(strstr(r.err, "403"));
     ctt_run_free(&r);
+    /* `vc tag` prints the tag alone, --json the whole answer. */
+    ctt_catena(&r, (const char *[]){"vc", "tag", tx1, "--federation", fedfile, NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
+    assert_string_equal(r.out, ctt_path("%s\n", tag));
+    ctt_run_free(&r);
+    ctt_catena(&r, (const char *[]){"vc", "tag", tx1, "--json", "--federation", fedfile, NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
+    assert_non_null(strstr(r.out, "\"block_hash\""));
+    ctt_run_free(&r);
+    /* Malformed arguments are named before a URL is built. */
+    static const char *const bad[][3] = {
+        {"show", "{\"vc_tag\":\"0x00\"}", "TAG must be"},
+        {"history", "0x12", "TAG must be"},
+        {"tag", "../../datacenter", "TX_HASH must be"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ctt_catena(&r, (const char *[]){"vc", bad[i][0], bad[i][1], "--federation", fedfile, NULL});
+        assert_int_equal(ctt_exit_code(&r), 2);
+        assert_non_null(strstr(r.err, bad[i][2]));
+        assert_string_equal(r.out, "");
+        ctt_run_free(&r);
+    }
+    ctt_catena(&r, (const char *[]){"vc", "availability", "DC/1", tag, "true", "--federation",
+                                    fedfile, NULL});
+    assert_int_equal(ctt_exit_code(&r), 2);
+    assert_non_null(strstr(r.err, "DC must be"));
+    ctt_run_free(&r);
 }
 
 /* A stopped agent: the gateway answers 408 in time. Last, as it leaves

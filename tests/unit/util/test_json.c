@@ -60,11 +60,51 @@ static void rejects_hostile(void **state)
     json_decref(num);
 }
 
+/* Reals print in their shortest exact form: the SLA answer printed
+ * "target":99.900000000000006 before. */
+static void shortest_reals(void **state)
+{
+    static const struct {
+        double x;
+        const char *want;
+    } cases[] = {
+        {99.9, "[99.9]"},           {0.1 + 0.2, "[0.30000000000000004]"},
+        {1e300, "[1e300]"},         {-2.5, "[-2.5]"},
+        {100.0, "[100.0]"},         {5e-324, "[5e-324]"},
+    };
+    char *text;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = json_pack("[f]", cases[i].x);
+        ctt_ok(ct_json_dump(&text, v));
+        assert_string_equal(text, cases[i].want);
+        json_t *back = NULL;
+        ctt_ok(ct_json_parse(&back, text, strlen(text), 4));
+        assert_true(json_real_value(json_array_get(back, 0)) == cases[i].x);
+        json_decref(back);
+        free(text);
+        json_decref(v);
+    }
+    /* One dump: every real with the digits the most demanding one needs. */
+    json_t *v = json_pack("{s:f, s:[i, f]}", "a", 99.9, "b", 7, 0.1 + 0.2);
+    ctt_ok(ct_json_dump(&text, v));
+    assert_string_equal(text, "{\"a\":99.900000000000006,\"b\":[7,0.30000000000000004]}");
+    free(text);
+    json_decref(v);
+    v = json_pack("{s:f, s:i}", "target", 99.9, "n", 3);
+    ctt_ok(ct_json_dump(&text, v));
+    assert_string_equal(text, "{\"target\":99.9,\"n\":3}");
+    free(text);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_and_get),
         cmocka_unit_test(rejects_hostile),
+        cmocka_unit_test(shortest_reals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
