@@ -65,7 +65,8 @@ const char *ctt_data_dir(void);
 json_t *ctt_load_json(const char *rel);
 
 /* Skips the current test, saying on stdout which shared data file (a
- * printf format) is absent. */
+ * printf format) is absent; ctest then shows the test as skipped. With
+ * CATENA_REQUIRE_DATA set (scripts/test), fails it instead. */
 void ctt_skip_absent(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads a JSON vector file into var, or skips the test when the shared
