@@ -32,6 +32,10 @@ static const char dev_key_hex[] =
 #define BACKOFF_MAX_MS 30000
 #define STABLE_MS 60000
 #define STATE_FILE "chain/anvil-state.json"
+/* anvil writes its whole chain at each dump (about 60 MB after 10,000
+ * registrations, a second of its CPU), so not every second; what a kill -9
+ * takes back in between, the agents' outboxes send again. */
+#define DEFAULT_STATE_INTERVAL_S 5
 
 /* A supervised child process. */
 struct svc {
@@ -59,6 +63,7 @@ struct up {
     bool kind_given;
     bool resumed; /* federation.json was there */
     uint16_t rpc_port, api_port;
+    int state_interval_s; /* anvil: seconds between state dumps */
     char exe[PATH_MAX];
     char pw_file[PATH_MAX];
     char state_path[PATH_MAX]; /* anvil's --state file, "" for Hardhat */
@@ -80,6 +85,7 @@ static int up_parse(struct up *u, int argc, char **argv)
         {"chain", required_argument, NULL, 'c'},
         {"rpc-port", required_argument, NULL, 'r'},
         {"api-port", required_argument, NULL, 'a'},
+        {"state-interval", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -89,6 +95,7 @@ static int up_parse(struct up *u, int argc, char **argv)
     u->rpc_port = 8545;
     u->api_port = 5100;
     u->kind = CT_CHAIN_ANVIL;
+    u->state_interval_s = DEFAULT_STATE_INTERVAL_S;
     while ((c = cli_getopt(self, argc, argv, longopts)) != -1) {
         switch (c) {
         case 'd': u->dir = optarg; break;
@@ -105,6 +112,13 @@ static int up_parse(struct up *u, int argc, char **argv)
             if (cli_parse_port(self, "--api-port", optarg, &u->api_port) != 0)
                 return CLI_USAGE;
             break;
+        case 's': {
+            uint64_t v;
+            if (ct_parse_uint(&v, optarg, 3600) < 0 || v == 0)
+                return cli_usage_error(self, "--state-interval must be 1 to 3600 seconds");
+            u->state_interval_s = (int)v;
+            break;
+        }
         case 'h': cli_print_help(self); return -1;
         default: return CLI_USAGE;
         }
@@ -257,6 +271,7 @@ static int start_node(struct up *u)
         .kind = u->kind,
         .port = u->rpc_port,
         .state_path = u->state_path[0] != '\0' ? u->state_path : NULL,
+        .state_interval_s = u->state_interval_s,
         .log_path = up_path(u, u->kind == CT_CHAIN_ANVIL ? "anvil.log" : "hardhat.log"),
     };
     int rc = ct_devnode_start(&u->node, cli_root_dir(), &o);
@@ -352,7 +367,7 @@ static int wait_state_saved(struct up *u)
     if (u->state_path[0] == '\0')
         return 0;
     clock_gettime(CLOCK_REALTIME, &now);
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 40 * u->state_interval_s + 200; i++) {
         if (stat(u->state_path, &st) == 0 &&
             (st.st_mtim.tv_sec > now.tv_sec ||
              (st.st_mtim.tv_sec == now.tv_sec && st.st_mtim.tv_nsec > now.tv_nsec)))

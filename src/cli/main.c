@@ -20,7 +20,8 @@ static int cmd_version(int argc, char **argv);
 
 static const cli_cmd commands[] = {
     {"up", "run a local federation (chain, contract, gateway, two DC agents) until Ctrl-C",
-     "catena up [--dir DIR] [--chain anvil|hardhat] [--rpc-port N] [--api-port N]",
+     "catena up [--dir DIR] [--chain anvil|hardhat] [--rpc-port N] [--api-port N]\n"
+     "                 [--state-interval SECONDS]",
      "Starts a local chain, deploys the Federation contract, creates funded\n"
      "keystores for DC1 and DC2, starts their agents and a gateway, registers\n"
      "both DCs through the gateway and writes DIR/federation.json (API and RPC\n"
@@ -37,6 +38,7 @@ static const cli_cmd commands[] = {
      "  --chain KIND    anvil (default) or hardhat; a resumed DIR keeps its own\n"
      "  --rpc-port N    chain JSON-RPC port, 0 picks a free one (default: 8545)\n"
      "  --api-port N    gateway port, 0 picks a free one (default: 5100)\n"
+     "  --state-interval SECONDS  how often anvil saves its chain (default: 5)\n"
      "\n"
      "The chain nodes are looked up in $CATENA_ROOT/node_modules, else in the\n"
      "source tree catena was built from.\n",

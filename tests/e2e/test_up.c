@@ -48,8 +48,18 @@ static const char *dc_str(const json_t *fed, int i, const char *key)
  * with want ("created" or "resumed"). */
 static void up_start(ct_proc *up, const char *log, const char *want)
 {
-    char *argv[] = {(char *)ctt_catena_bin(), "up",   "--dir", (char *)dir, "--rpc-port", "0",
-                    "--api-port",             "0",    NULL};
+    /* anvil saves every second here, so the test knows what it holds. */
+    char *argv[] = {(char *)ctt_catena_bin(),
+                    "up",
+                    "--dir",
+                    (char *)dir,
+                    "--rpc-port",
+                    "0",
+                    "--api-port",
+                    "0",
+                    "--state-interval",
+                    "1",
+                    NULL};
     char *text = NULL;
 
     ctt_spawn(up, argv, log);
