@@ -40,8 +40,14 @@ void ct_eth__outbox_free(ct_eth__outbox *o);
 /* Returns: one past the highest nonce held, or 0 when empty. */
 uint64_t ct_eth__outbox_next_nonce(const ct_eth__outbox *o);
 
-/* Appends a signed transaction and syncs the file. Returns: 0, CT_EIO. */
+/* Appends a signed transaction (written, not yet synced: see
+ * ct_eth__outbox_sync_fd). Returns: 0, CT_EIO. */
 int ct_eth__outbox_add(ct_eth__outbox *o, uint64_t nonce, const uint8_t *raw, size_t len);
+
+/* Returns: a new descriptor of the outbox file (close it), to fdatasync
+ * outside the sender's lock, so that concurrent senders share one disk
+ * flush instead of queueing for one each; -1 on failure. */
+int ct_eth__outbox_sync_fd(ct_eth__outbox *o);
 
 /* Takes back the last entry added (the node refused it outright).
  * Returns: 0, CT_EIO. */
@@ -56,5 +62,11 @@ int ct_eth__outbox_drop_last(ct_eth__outbox *o);
 int ct_eth__outbox_sweep(ct_eth__outbox *o, uint64_t chain_nonce, int64_t keep_ms,
                          int (*resend)(const uint8_t *raw, size_t len, void *payload),
                          void *payload, size_t *resent);
+
+/* Most URLs one JSON-RPC client fails over between. */
+#define CT_ETH__RPC_MAX_NODES 16
+
+/* Returns: how many times rpc has moved on to the next node so far. */
+unsigned ct_eth__rpc_failovers(const ct_rpc *rpc);
 
 #endif /* CATENA_ETH_INT_H */

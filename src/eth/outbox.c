@@ -240,7 +240,7 @@ int ct_eth__outbox_add(ct_eth__outbox *o, uint64_t nonce, const uint8_t *raw, si
     hex[2 * len + 1] = '\0';
     snprintf(prefix, sizeof(prefix), "%" PRIu64 " %" PRId64 " ", nonce, e.sent_ms);
     if ((at = lseek(o->fd, 0, SEEK_END)) < 0 || write_all(o->fd, prefix, strlen(prefix)) < 0 ||
-        write_all(o->fd, hex, 2 * len + 1) < 0 || fdatasync(o->fd) < 0)
+        write_all(o->fd, hex, 2 * len + 1) < 0)
         rc = ct_error_set(CT_EIO, "outbox %s: %s", o->path, strerror(errno));
     free(hex);
     if (rc == 0 && (rc = push(o, &e)) == 0) {
@@ -251,6 +251,11 @@ int ct_eth__outbox_add(ct_eth__outbox *o, uint64_t nonce, const uint8_t *raw, si
         ct_log(CT_LOG_WARN, "outbox %s: cannot take back a failed write", o->path);
     free(e.raw);
     return rc;
+}
+
+int ct_eth__outbox_sync_fd(ct_eth__outbox *o)
+{
+    return fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
 }
 
 int ct_eth__outbox_drop_last(ct_eth__outbox *o)

@@ -5,10 +5,12 @@
  * keeps every transaction it signed until the chain has it (outbox.c). */
 #include "eth_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SENDER_GAS_CACHE 64
 
@@ -513,7 +515,15 @@ int ct_sender_send(ct_sender *s, ct_send_result *res, const ct_send_req *req, bo
     memset(res, 0, sizeof(*res));
     pthread_mutex_lock(&s->mu);
     rc = send_locked(s, res, req, &sent);
+    int sync_fd = sent && s->outbox != NULL ? ct_eth__outbox_sync_fd(s->outbox) : -2;
     pthread_mutex_unlock(&s->mu);
+    /* The outbox entry is on disk before the caller hears of the hash;
+     * the flush runs outside the lock, so concurrent sends share it. */
+    if (sync_fd != -2 && (sync_fd < 0 || fdatasync(sync_fd) < 0) && rc >= 0)
+        rc = ct_error_set(CT_EIO, "sender: sent, but the outbox could not be synced: %s",
+                          strerror(errno));
+    if (sync_fd >= 0)
+        close(sync_fd);
     if (!sent)
         return rc; /* refused, or the estimate reverted: nothing was mined */
     if (rc == CT_EREVERT)
