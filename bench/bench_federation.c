@@ -2,7 +2,7 @@
  * runs as a child process group; N single registrations go through the
  * gateway and DC1's agent, then, as the reference in the same run, N raw
  * registerContainer transactions, pre-signed by a fresh DC key, go
- * straight to the same Hardhat node; then batch registrations through the
+ * straight to the same node (anvil, or CATENA_BENCH_CHAIN=hardhat); then batch registrations through the
  * gateway and, to see where they spend their time, the same batches
  * pre-signed and sent straight. Each phase also reports every service's
  * CPU time per item; every receipt is checked afterwards.
@@ -136,8 +136,18 @@ static const char *catena_bin(void)
 static void start_federation(void)
 {
     char updir[96], log[96], fedpath[128], *text = NULL;
-    char *argv[] = {(char *)catena_bin(), "up", "--dir", updir, "--rpc-port", "0",
-                    "--api-port",         "0",  NULL};
+    const char *chain = getenv("CATENA_BENCH_CHAIN");
+    char *argv[] = {(char *)catena_bin(),
+                    "up",
+                    "--dir",
+                    updir,
+                    "--rpc-port",
+                    "0",
+                    "--api-port",
+                    "0",
+                    "--chain",
+                    (char *)(chain != NULL && chain[0] != '\0' ? chain : "anvil"),
+                    NULL};
 
     snprintf(dir, sizeof(dir), "/tmp/catena-fedbench-XXXXXX");
     if (mkdtemp(dir) == NULL)
@@ -241,6 +251,8 @@ static void service_label(char *out, size_t size, pid_t pid)
         args[k++] = cmd + i;
     if (k >= 2 && strstr(args[1], "hardhat") != NULL)
         snprintf(out, size, "hardhat");
+    else if (k >= 1 && strstr(args[0], "anvil") != NULL)
+        snprintf(out, size, "anvil");
     else if (k >= 2 && strcmp(args[1], "api") == 0)
         snprintf(out, size, "gateway");
     else if (k >= 4 && strcmp(args[1], "agent") == 0)
