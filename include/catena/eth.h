@@ -255,8 +255,19 @@ typedef struct ct_rpc ct_rpc;
 /* Largest JSON-RPC response body accepted, in bytes. */
 #define CT_RPC_MAX_RESPONSE (64u * 1024 * 1024)
 
-/* Creates a client for the node at url (http:// or https://).
- * Args: timeout_ms bounds each call, connect included.
+/* Creates a client for the node at url (http:// or https://), or for
+ * several nodes of one chain given as a comma-separated list
+ * ("http://a:8545,http://b:8545", at most 16). Calls go to one node at a
+ * time, the first to begin with; when it does not answer (no connection,
+ * timeout, HTTP 5xx) the call is sent again to the next node, each node
+ * once per call, and the node that answers is used from then on. A
+ * JSON-RPC error (revert, nonce too low) is an answer: no failover.
+ * Resending is safe for reads and for eth_sendRawTransaction of the same
+ * signed bytes (same hash, mined once); a resent transaction that the
+ * next node already has counts as sent (ct_rpc_send_raw).
+ * ct_rpc_url and ct_rpc_origin name the node in use.
+ * Args: timeout_ms bounds each call to one node, connect included (a call
+ * may take that long for each node it tries).
  * Out: *out owned by the caller, free with ct_rpc_free.
  * Returns: 0, CT_EINVAL (bad url) or CT_ENOMEM.
  * Thread safety: one ct_rpc must not be used by two threads at once. */

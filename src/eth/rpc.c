@@ -1,18 +1,28 @@
-/* JSON-RPC 2.0 over HTTP with libcurl: bounded responses, timeouts, and
- * node errors mapped to ct_err codes with the node's message kept. */
+/* JSON-RPC 2.0 over HTTP with libcurl: bounded responses, timeouts, node
+ * errors mapped to ct_err codes with the node's message kept, and failover
+ * across a list of nodes ("URL1,URL2") when one does not answer. */
 #include "catena/eth.h"
 #include "catena/util.h"
+#include "eth_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
+/* One node of the list. */
+typedef struct rpc_node {
+    char *url;
+    char origin[256]; /* what messages show of url */
+} rpc_node;
+
 struct ct_rpc {
     CURL *curl;
     struct curl_slist *headers;
-    char *url;
-    char origin[256]; /* what messages show of url */
+    rpc_node nodes[CT_ETH__RPC_MAX_NODES];
+    size_t n_nodes;
+    size_t cur;         /* the node calls go to */
+    unsigned failovers; /* times a call moved on to the next node */
     int timeout_ms;
     uint64_t next_id;
 };
@@ -25,28 +35,59 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *payload)
     return ct_buf_append(b, data, n) == 0 ? n : 0;
 }
 
+/* Copies the comma-separated list into rpc->nodes, checking each URL. */
+static int rpc_parse_urls(ct_rpc *rpc, const char *list)
+{
+    const char *p = list;
+
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        rpc_node *node = &rpc->nodes[rpc->n_nodes];
+        char shown[256];
+
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (rpc->n_nodes == CT_ETH__RPC_MAX_NODES)
+            return ct_error_set(CT_EINVAL, "rpc: more than %d urls", CT_ETH__RPC_MAX_NODES);
+        if ((node->url = strndup(p, len)) == NULL)
+            return ct_error_set(CT_ENOMEM, "rpc: out of memory");
+        rpc->n_nodes++;
+        ct_url_origin(node->origin, sizeof(node->origin), node->url);
+        if (strncmp(node->url, "http://", 7) != 0 && strncmp(node->url, "https://", 8) != 0) {
+            ct_url_origin(shown, sizeof(shown), node->url);
+            return ct_error_set(CT_EINVAL, "rpc: url must start with http:// or https://: %.80s",
+                                shown);
+        }
+        p += strcspn(p, ",");
+        if (*p == '\0')
+            return 0;
+        p++;
+    }
+}
+
 int ct_rpc_new(ct_rpc **out, const char *url, int timeout_ms)
 {
     ct_rpc *rpc;
+    int rc;
 
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-        char shown[256];
-        ct_url_origin(shown, sizeof(shown), url);
-        return ct_error_set(CT_EINVAL, "rpc: url must start with http:// or https://: %.80s",
-                            shown);
-    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rpc = calloc(1, sizeof(*rpc));
     if (rpc == NULL)
         return ct_error_set(CT_ENOMEM, "rpc: out of memory");
+    if ((rc = rpc_parse_urls(rpc, url)) < 0) {
+        ct_rpc_free(rpc);
+        return rc;
+    }
     rpc->curl = curl_easy_init();
-    rpc->url = strdup(url);
     rpc->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (rpc->curl == NULL || rpc->url == NULL || rpc->headers == NULL) {
+    if (rpc->curl == NULL || rpc->headers == NULL) {
         ct_rpc_free(rpc);
         return ct_error_set(CT_ENOMEM, "rpc: out of memory");
     }
-    ct_url_origin(rpc->origin, sizeof(rpc->origin), url);
     rpc->timeout_ms = timeout_ms;
     rpc->next_id = 1;
     *out = rpc;
@@ -60,13 +101,19 @@ void ct_rpc_free(ct_rpc *rpc)
     if (rpc->curl != NULL)
         curl_easy_cleanup(rpc->curl);
     curl_slist_free_all(rpc->headers);
-    free(rpc->url);
+    for (size_t i = 0; i < rpc->n_nodes; i++)
+        free(rpc->nodes[i].url);
     free(rpc);
 }
 
 const char *ct_rpc_url(const ct_rpc *rpc)
 {
-    return rpc->url;
+    return rpc->nodes[rpc->cur].url;
+}
+
+unsigned ct_eth__rpc_failovers(const ct_rpc *rpc)
+{
+    return rpc->failovers;
 }
 
 void ct_url_origin(char *out, size_t size, const char *url)
@@ -86,18 +133,23 @@ void ct_url_origin(char *out, size_t size, const char *url)
 
 const char *ct_rpc_origin(const ct_rpc *rpc)
 {
-    return rpc->origin;
+    return rpc->nodes[rpc->cur].origin;
 }
 
-/* POSTs body and collects the response into resp. */
-static int rpc_post(ct_rpc *rpc, ct_buf *resp, const char *body)
+/* POSTs body to the current node and collects the response into resp.
+ * Out: *down is set when the node did not answer: no connection, a
+ * transport error or timeout, or HTTP 5xx (the next node may). */
+static int rpc_post(ct_rpc *rpc, ct_buf *resp, const char *body, bool *down)
 {
+    const rpc_node *node = &rpc->nodes[rpc->cur];
     CURL *c = rpc->curl;
     CURLcode cc;
     long status = 0;
 
+    *down = false;
+    ct_buf_reset(resp);
     curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, rpc->url);
+    curl_easy_setopt(c, CURLOPT_URL, node->url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, rpc->headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rpc->timeout_ms);
@@ -105,17 +157,45 @@ static int rpc_post(ct_rpc *rpc, ct_buf *resp, const char *body)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     cc = curl_easy_perform(c);
-    if (cc == CURLE_OPERATION_TIMEDOUT)
-        return ct_error_set(CT_ETIMEOUT, "rpc: %s timed out after %d ms", rpc->origin,
-                            rpc->timeout_ms);
     if (cc == CURLE_WRITE_ERROR)
         return ct_error_set(CT_ELIMIT, "rpc: response larger than %zu bytes", resp->max);
+    *down = cc != CURLE_OK;
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        return ct_error_set(CT_ETIMEOUT, "rpc: %s timed out after %d ms", node->origin,
+                            rpc->timeout_ms);
     if (cc != CURLE_OK)
-        return ct_error_set(CT_ERPC, "rpc: %s: %s", rpc->origin, curl_easy_strerror(cc));
+        return ct_error_set(CT_ERPC, "rpc: %s: %s", node->origin, curl_easy_strerror(cc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    *down = status >= 500;
     if (status != 200)
-        return ct_error_set(CT_ERPC, "rpc: %s answered HTTP %ld", rpc->origin, status);
+        return ct_error_set(CT_ERPC, "rpc: %s answered HTTP %ld", node->origin, status);
     return 0;
+}
+
+/* Posts body to the current node and, while nodes do not answer, to the
+ * next ones in turn, each at most once; the node that answers stays
+ * current. Resending is safe for what JSON-RPC clients send: reads, and
+ * eth_sendRawTransaction of the same signed bytes (same hash, lands once).
+ * An answer that is a JSON-RPC error is an answer: no failover. */
+static int rpc_post_any(ct_rpc *rpc, ct_buf *resp, const char *body)
+{
+    bool down = false;
+    int rc = 0;
+
+    for (size_t tried = 0; tried < rpc->n_nodes; tried++) {
+        if (tried > 0) {
+            const char *from = rpc->nodes[rpc->cur].origin;
+            rpc->cur = (rpc->cur + 1) % rpc->n_nodes;
+            rpc->failovers++;
+            ct_log(CT_LOG_WARN, "rpc: %s did not answer, trying %s", from,
+                   rpc->nodes[rpc->cur].origin);
+        }
+        if ((rc = rpc_post(rpc, resp, body, &down)) == 0 || !down)
+            return rc;
+    }
+    if (rpc->n_nodes > 1)
+        ct_error_wrap("rpc: none of %zu nodes answered; last", rpc->n_nodes);
+    return rc;
 }
 
 /* Maps a JSON-RPC error object to a ct_err, keeping the node's words. */
@@ -147,10 +227,10 @@ static int rpc_exchange(ct_rpc *rpc, json_t **resp, const json_t *req, const cha
     ct_buf_init(&buf, CT_RPC_MAX_RESPONSE);
     if ((rc = ct_json_dump(&body, req)) < 0)
         goto done;
-    if ((rc = rpc_post(rpc, &buf, body)) < 0)
+    if ((rc = rpc_post_any(rpc, &buf, body)) < 0)
         goto done;
     if ((rc = ct_json_parse(resp, buf.data, buf.len, CT_JSON_MAX_DEPTH)) < 0)
-        ct_error_wrap("rpc: %s: bad response to %s", rpc->origin, what);
+        ct_error_wrap("rpc: %s: bad response to %s", ct_rpc_origin(rpc), what);
 done:
     free(body);
     ct_buf_free(&buf);
