@@ -1,6 +1,8 @@
 /* What the files of the eth module share and nobody else sees: the limits
  * and size helpers common to ABI type parsing (abi_type.c) and the ABI
- * coder (abi.c); the sender's outbox (outbox.c). */
+ * coder (abi.c); the sender's outbox (outbox.c); the JSON-RPC client's
+ * failover count (rpc.c), which sending a raw transaction reads
+ * (rpc_methods.c). */
 #ifndef CATENA_ETH_INT_H
 #define CATENA_ETH_INT_H
 
