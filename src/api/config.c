@@ -2,14 +2,48 @@
  * keys with their checks; errors name the key. */
 #include "api_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const top_keys[] = {
-    "listen",      "rpc_url", "contract",         "from_block",
-    "cache",       "reindex", "reads_need_token", "agent_timeout_ms",
-    "swagger_dir", "web_dir", "agents",           "tokens",
-    NULL};
+/* The scalar keys: one row each, used to parse, to default, to copy and
+ * to free. "agents" and "tokens" are lists with parsers of their own. */
+enum key_type {
+    K_LISTEN, /* "host:port" into listen_host and port */
+    K_STR,    /* char * at offset */
+    K_BOOL,   /* bool at offset */
+    K_U64,    /* uint64_t at offset, in [min, max] */
+    K_INT,    /* int at offset, in [min, max] */
+    K_ADDR,   /* ct_address at offset */
+};
+
+struct key {
+    const char *name;
+    enum key_type type;
+    bool required;
+    size_t offset;
+    const char *def_text; /* K_LISTEN default */
+    int64_t def, min, max; /* K_U64, K_INT */
+};
+
+#define AT(field) offsetof(ct_api_config, field)
+
+static const struct key config_keys[] = {
+    {"listen", K_LISTEN, false, 0, "127.0.0.1:5100", 0, 0, 0},
+    {"rpc_url", K_STR, true, AT(rpc_url), NULL, 0, 0, 0},
+    {"contract", K_ADDR, true, AT(contract), NULL, 0, 0, 0},
+    {"from_block", K_U64, false, AT(from_block), NULL, 0, 0, INT64_MAX},
+    {"cache", K_STR, true, AT(cache_path), NULL, 0, 0, 0},
+    {"reindex", K_BOOL, false, AT(reindex), NULL, 0, 0, 0},
+    {"reads_need_token", K_BOOL, false, AT(reads_need_token), NULL, 0, 0, 0},
+    {"agent_timeout_ms", K_INT, false, AT(agent_timeout_ms), NULL, 30000, 1, 600000},
+    {"swagger_dir", K_STR, false, AT(swagger_dir), NULL, 0, 0, 0},
+    {"web_dir", K_STR, false, AT(web_dir), NULL, 0, 0, 0},
+};
+
+static const char *const list_keys[] = {"agents", "tokens"};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static int dup_str(char **out, const char *s)
 {
@@ -105,35 +139,73 @@ static int token_cb(void *t, const json_t *j, size_t i)
     return parse_token(t, j, i);
 }
 
-static int parse_scalars(ct_api_config *cfg, const json_t *j)
+/* Every key of the file must be one of the table's or a list's. */
+static int check_keys(const json_t *j)
 {
-    const char *listen = "127.0.0.1:5100", *rpc, *contract, *cache, *s;
-    int64_t v = 0;
+    const char *name;
+    json_t *v;
 
-    if (ct_json_get_string(&listen, j, "listen", true) == CT_EINVAL ||
-        ct_json_get_string(&rpc, j, "rpc_url", false) < 0 ||
-        ct_json_get_string(&contract, j, "contract", false) < 0 ||
-        ct_json_get_string(&cache, j, "cache", false) < 0 ||
-        ct_json_get_bool(&cfg->reindex, j, "reindex", true) == CT_EINVAL ||
-        ct_json_get_bool(&cfg->reads_need_token, j, "reads_need_token", true) == CT_EINVAL)
-        return ct_error_wrap("config");
-    if (ct_api_config_set_listen(cfg, listen) < 0)
-        return ct_error_wrap("config");
-    if (dup_str(&cfg->rpc_url, rpc) < 0 || dup_str(&cfg->cache_path, cache) < 0)
-        return CT_EINVAL;
-    if (ct_address_parse(&cfg->contract, contract) < 0)
-        return ct_error_set(CT_EINVAL, "config: contract: %s", ct_error_last());
-    if (ct_json_get_int(&v, j, "from_block", true) == CT_EINVAL || v < 0)
-        return ct_error_set(CT_EINVAL, "config: 'from_block' must be a block number");
-    cfg->from_block = (uint64_t)v;
-    v = 30000;
-    if (ct_json_get_int(&v, j, "agent_timeout_ms", true) == CT_EINVAL || v < 1 || v > 600000)
-        return ct_error_set(CT_EINVAL, "config: 'agent_timeout_ms' must be 1..600000");
-    cfg->agent_timeout_ms = (int)v;
-    if (ct_json_get_string(&s, j, "swagger_dir", true) == 0 && dup_str(&cfg->swagger_dir, s) < 0)
-        return CT_ENOMEM;
-    if (ct_json_get_string(&s, j, "web_dir", true) == 0 && dup_str(&cfg->web_dir, s) < 0)
-        return CT_ENOMEM;
+    if (!json_is_object(j))
+        return ct_error_set(CT_EINVAL, "config: must be a JSON object");
+    json_object_foreach ((json_t *)j, name, v) {
+        bool known = false;
+        for (size_t i = 0; i < N_KEYS && !known; i++)
+            known = strcmp(name, config_keys[i].name) == 0;
+        for (size_t i = 0; i < 2 && !known; i++)
+            known = strcmp(name, list_keys[i]) == 0;
+        if (!known)
+            return ct_error_set(CT_EINVAL, "config: unknown key '%.64s'", name);
+    }
+    return 0;
+}
+
+/* Parses one scalar key (absent: its default, or an error if required). */
+static int parse_key(ct_api_config *cfg, const json_t *j, const struct key *k)
+{
+    const json_t *v = json_object_get(j, k->name);
+    char *field = (char *)cfg + k->offset;
+    const char *text;
+    int64_t n;
+
+    if (v == NULL && k->required)
+        return ct_error_set(CT_EINVAL, "config: '%s' is required", k->name);
+    switch (k->type) {
+    case K_LISTEN:
+        if (v != NULL && !json_is_string(v))
+            return ct_error_set(CT_EINVAL, "config: '%s' must be a string", k->name);
+        if (ct_api_config_set_listen(cfg, v != NULL ? json_string_value(v) : k->def_text) < 0)
+            return ct_error_wrap("config");
+        return 0;
+    case K_STR:
+        if (v == NULL)
+            return 0;
+        if ((text = json_string_value(v)) == NULL)
+            return ct_error_set(CT_EINVAL, "config: '%s' must be a string", k->name);
+        return dup_str((char **)field, text);
+    case K_BOOL:
+        if (v != NULL && !json_is_boolean(v))
+            return ct_error_set(CT_EINVAL, "config: '%s' must be true or false", k->name);
+        *(bool *)field = json_is_true(v);
+        return 0;
+    case K_U64:
+    case K_INT:
+        n = k->def;
+        if (v != NULL && (!json_is_integer(v) || (n = json_integer_value(v)) < k->min ||
+                          n > k->max))
+            return ct_error_set(CT_EINVAL, "config: '%s' must be an integer from %lld to %lld",
+                                k->name, (long long)k->min, (long long)k->max);
+        if (k->type == K_U64)
+            *(uint64_t *)field = (uint64_t)n;
+        else
+            *(int *)field = (int)n;
+        return 0;
+    case K_ADDR:
+        if ((text = json_string_value(v)) == NULL)
+            return ct_error_set(CT_EINVAL, "config: '%s' must be a string", k->name);
+        if (ct_address_parse((ct_address *)field, text) < 0)
+            return ct_error_set(CT_EINVAL, "config: '%s': %s", k->name, ct_error_last());
+        return 0;
+    }
     return 0;
 }
 
@@ -145,10 +217,9 @@ int ct_api_config_parse(ct_api_config *cfg, const char *text, size_t len)
     memset(cfg, 0, sizeof(*cfg));
     if ((rc = ct_json_parse(&j, text, len, 8)) < 0)
         return ct_error_wrap("config");
-    if ((rc = ct_json_check_keys(j, top_keys)) < 0)
-        ct_error_wrap("config");
-    if (rc == 0)
-        rc = parse_scalars(cfg, j);
+    rc = check_keys(j);
+    for (size_t i = 0; i < N_KEYS && rc == 0; i++)
+        rc = parse_key(cfg, j, &config_keys[i]);
     if (rc == 0)
         rc = parse_list((void **)&cfg->agents, &cfg->n_agents, sizeof(ct_api_agent_config), j,
                         "agents", agent_cb);
@@ -164,10 +235,9 @@ int ct_api_config_parse(ct_api_config *cfg, const char *text, size_t len)
 void ct_api_config_clear(ct_api_config *cfg)
 {
     free(cfg->listen_host);
-    free(cfg->rpc_url);
-    free(cfg->cache_path);
-    free(cfg->swagger_dir);
-    free(cfg->web_dir);
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (config_keys[i].type == K_STR)
+            free(*(char **)((char *)cfg + config_keys[i].offset));
     for (size_t i = 0; i < cfg->n_agents; i++) {
         free(cfg->agents[i].name);
         free(cfg->agents[i].url);
@@ -187,10 +257,10 @@ int ct_api_config_copy(ct_api_config *dst, const ct_api_config *src)
     dst->agents = calloc(src->n_agents + 1, sizeof(*dst->agents));
     dst->tokens = calloc(src->n_tokens + 1, sizeof(*dst->tokens));
     rc |= dup_str(&dst->listen_host, src->listen_host ? src->listen_host : "127.0.0.1");
-    rc |= dup_str(&dst->rpc_url, src->rpc_url);
-    rc |= dup_str(&dst->cache_path, src->cache_path);
-    rc |= dup_str(&dst->swagger_dir, src->swagger_dir);
-    rc |= dup_str(&dst->web_dir, src->web_dir);
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (config_keys[i].type == K_STR)
+            rc |= dup_str((char **)((char *)dst + config_keys[i].offset),
+                          *(char *const *)((const char *)src + config_keys[i].offset));
     if (dst->agents == NULL || dst->tokens == NULL) {
         dst->n_agents = dst->n_tokens = 0;
         rc = -1;
