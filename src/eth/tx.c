@@ -337,27 +337,31 @@ static int read_rs(ct_rlp_iter *it, ct_tx *tx)
     return 0;
 }
 
+/* Reads a legacy v: 27 + y, or EIP-155's chain_id * 2 + 35 + y, which
+ * takes up to 66 bits for a chain id of 64. */
 static int read_legacy_v(ct_rlp_iter *it, ct_tx *tx)
 {
     ct_u256 v256;
-    uint64_t v;
+    unsigned __int128 v = 0, chain;
     int rc;
 
     if ((rc = next_u256(it, &v256, "v")) < 0)
         return rc;
-    if (ct_u256_to_u64(&v, &v256) < 0) {
-        /* chain_id * 2 + 35 with a chain id of 64 bits or more. */
+    if (ct_u256_bits(&v256) > 128)
         return ct_error_set(CT_ERANGE, "tx: v is too large (chain id beyond 64 bits)");
-    }
+    for (int i = 16; i < 32; i++)
+        v = v << 8 | v256.b[i];
     if (v == 27 || v == 28) {
         tx->has_chain_id = false;
         tx->y_parity = (int)(v - 27);
     } else if (v >= 35) {
+        if ((chain = (v - 35) / 2) > UINT64_MAX)
+            return ct_error_set(CT_ERANGE, "tx: v is too large (chain id beyond 64 bits)");
         tx->has_chain_id = true;
-        tx->chain_id = (v - 35) / 2;
+        tx->chain_id = (uint64_t)chain;
         tx->y_parity = (int)((v - 35) % 2);
     } else {
-        return ct_error_set(CT_EPARSE, "tx: invalid v %llu", (unsigned long long)v);
+        return ct_error_set(CT_EPARSE, "tx: invalid v %u", (unsigned)v);
     }
     return 0;
 }

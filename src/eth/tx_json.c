@@ -222,15 +222,19 @@ static json_t *access_list_json(const ct_tx *tx)
     return list;
 }
 
+/* v is y for a typed transaction, 27 + y before EIP-155 and chain_id * 2
+ * + 35 + y after, which takes up to 66 bits. */
 static int add_signature(json_t *j, const ct_tx *tx)
 {
-    uint64_t v = tx->type != 0      ? (uint64_t)tx->y_parity
-                 : tx->has_chain_id ? tx->chain_id * 2 + 35 + (uint64_t)tx->y_parity
-                                    : 27 + (uint64_t)tx->y_parity;
+    unsigned __int128 v = (unsigned)tx->y_parity;
+    ct_u256 big = {{0}};
 
-    if (tx->type == 0 && tx->has_chain_id && tx->chain_id > (UINT64_MAX - 36) / 2)
-        return ct_error_set(CT_ERANGE, "tx: v does not fit 64 bits");
-    return json_object_set_new(j, "v", u64_string(v)) |
+    if (tx->type == 0)
+        v += tx->has_chain_id ? (unsigned __int128)tx->chain_id * 2 + 35 : 27;
+
+    for (int i = 0; i < 16; i++)
+        big.b[31 - i] = (uint8_t)(v >> (8 * i));
+    return json_object_set_new(j, "v", dec_string(&big)) |
            json_object_set_new(j, "r", ct_json_hex(tx->r.b, 32)) |
            json_object_set_new(j, "s", ct_json_hex(tx->s.b, 32)) |
            json_object_set_new(j, "yParity", json_integer(tx->y_parity));
@@ -264,8 +268,7 @@ int ct_tx_to_json(json_t **out, const ct_tx *tx)
     }
     if (bad) {
         json_decref(j);
-        return ct_error_code() == CT_ERANGE ? CT_ERANGE
-                                            : ct_error_set(CT_ENOMEM, "tx: out of memory");
+        return ct_error_set(CT_ENOMEM, "tx: out of memory");
     }
     *out = j;
     return 0;

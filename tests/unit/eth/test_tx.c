@@ -166,6 +166,61 @@ static void eip155_example(void **state)
     json_decref(j);
 }
 
+/* EIP-155 with the largest chain ids, where v = chainId * 2 + 35 + y
+ * takes up to 66 bits. The raw transactions are cast 1.7.1's (`cast mktx
+ * --legacy`), which ethers 6 decodes alike; catena refused to decode them
+ * (found by tests/e2e/test_tool_cast.c). */
+static void legacy_chain_id_64_bits(void **state)
+{
+    static const struct {
+        const char *chain, *v, *raw, *hash;
+    } vec[] = {
+        {"18446744073709551615", "36893488147419103266",
+         "0xf875098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080"
+         "89020000000000000022a03592937267a59b3ab2da795c6b0dced6878ee87fdf3cbe092d90baea8b22160da0"
+         "163523030bb6d7e931718863f4579361d88b8e11d26889a24c42b50b668b4301",
+         "0x498b368a7fb4e194717e015e396c336a3d3e9098c419dcddac40c02bd070d7cc"},
+        {"9223372036854775790", "18446744073709551615",
+         "0xf874098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080"
+         "88ffffffffffffffffa09d6f36cbd39cd17923377eab4e6fff081f98953459a73a21ab2bc62502baa262a018"
+         "16106ee4b5a7051be732bc607f02ace1c1425d9ee384890d74a60897723c49",
+         "0xa384983d3898dd9a59ce107f82f7805f47b8c25af354cfdf61014e1151d13980"},
+    };
+    uint8_t key[32], hash[32], *raw;
+    size_t len;
+    (void)state;
+
+    memset(key, 0x46, sizeof(key));
+    for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+        json_t *j =
+            json_pack("{s:i,s:s,s:s,s:i,s:s,s:s}", "nonce", 9, "chainId", vec[i].chain, "gasPrice",
+                      "20000000000", "gasLimit", 21000, "to",
+                      "0x3535353535353535353535353535353535353535", "value", "1000000000000000000");
+        char from[CT_ADDRESS_TEXT_SIZE];
+        ct_address sender;
+        json_t *out;
+        ct_tx tx, back;
+        ctt_ok(ct_tx_from_json(&tx, j));
+        ctt_ok(ct_tx_sign(&tx, key));
+        ctt_ok(ct_tx_encode(&raw, &len, &tx));
+        ctt_assert_hex(raw, len, vec[i].raw, vec[i].chain);
+        ctt_ok(ct_tx_decode(&back, raw, len));
+        ctt_ok(ct_tx_to_json(&out, &back));
+        assert_string_equal(json_string_value(json_object_get(out, "chainId")), vec[i].chain);
+        assert_string_equal(json_string_value(json_object_get(out, "v")), vec[i].v);
+        ctt_ok(ct_tx_hash(hash, &back));
+        ctt_assert_hex(hash, 32, vec[i].hash, "hash");
+        ctt_ok(ct_tx_sender(&sender, &back));
+        ct_address_format(from, &sender);
+        assert_string_equal(from, "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F");
+        json_decref(out);
+        json_decref(j);
+        free(raw);
+        ct_tx_clear(&tx);
+        ct_tx_clear(&back);
+    }
+}
+
 static void json_errors(void **state)
 {
     static const char *const bad[] = {
@@ -215,6 +270,10 @@ static void decode_errors(void **state)
         "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025"
         "a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703"
         "304b3800ccf555c9f3dc64214b297fb1966a3b6d8300",
+        /* ... with v = 2^66 + 35, a chain id of 2^65 */
+        "0xf875098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080"
+        "89040000000000000023a03592937267a59b3ab2da795c6b0dced6878ee87fdf3cbe092d90baea8b22160da0"
+        "163523030bb6d7e931718863f4579361d88b8e11d26889a24c42b50b668b4301",
         /* ... with r = 0 */
         "0xf84c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025"
         "8080",
@@ -236,6 +295,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eip155_example),
+        cmocka_unit_test(legacy_chain_id_64_bits),
         cmocka_unit_test(json_errors),
         cmocka_unit_test(decode_errors),
         cmocka_unit_test(ethers_vectors),
