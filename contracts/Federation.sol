@@ -215,6 +215,14 @@ contract Federation {
                 calldatacopy(add(dst, 0x20), add(src, 0x20), len)
                 next := add(o, add(0x20, padded))
             }
+            // Copies n bytes from s to d by whole words (MCOPY is Cancun's,
+            // and the contracts target London: docs/CHAIN.md). It may
+            // write up to 31 bytes past d + n; callers write over them.
+            function copy(d, s, n) {
+                for { let i := 0 } lt(i, n) { i := add(i, 0x20) } {
+                    mstore(add(d, i), mload(add(s, i)))
+                }
+            }
             // Memory past the free pointer, used and given back: the event
             // data abi.encode(timestamp, vcType, id, ipAddress, controller,
             // vcpu, vram, vdisk, available), then the tag's preimage.
@@ -272,8 +280,10 @@ contract Federation {
                 }
                 // vcTag = keccak256(abi.encodePacked(vcType, id, msg.sender, created))
                 let p := add(m, o)
-                mcopy(p, add(m, 0x140), tLen)
-                mcopy(add(p, tLen), add(idAt, 0x20), iLen)
+                // The id's copy covers what the type's wrote past its end,
+                // and the stores at q what the id's did.
+                copy(p, add(m, 0x140), tLen)
+                copy(add(p, tLen), add(idAt, 0x20), iLen)
                 let q := add(p, add(tLen, iLen))
                 mstore(q, shl(96, caller()))
                 mstore(add(q, 0x14), created)

@@ -19,7 +19,9 @@ const input = {
   settings: {
     optimizer: { enabled: true, runs: 200 },
     viaIR: true, // the ledger's wide functions need it (stack too deep otherwise)
-    evmVersion: 'cancun',
+    // London: the newest EVM every supported chain runs (the EthereumJS
+    // client's Clique network cannot go past it; docs/CHAIN.md).
+    evmVersion: 'london',
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
   },
 };
