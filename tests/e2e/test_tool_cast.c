@@ -196,29 +196,35 @@ static const char *slot_file(int slot, const char *what)
     return p;
 }
 
-/* Starts j with stdout and stderr in the slot's files. The child dies
- * with the test (PR_SET_PDEATHSIG), so a killed test leaves nothing. */
+/* Starts j with stdout and stderr in the slot's files, which the parent
+ * empties first: they exist to be read even when the child dies before
+ * it runs anything (then its status tells). The child dies with the test
+ * (PR_SET_PDEATHSIG), so a killed test leaves nothing. */
 static pid_t job_start(job *j, int slot)
 {
-    const char *out = slot_file(slot, "out"), *err = slot_file(slot, "err");
-    pid_t pid = fork();
+    int o = open(slot_file(slot, "out"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int e = open(slot_file(slot, "err"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pid_t pid;
 
+    if (o < 0 || e < 0)
+        fail_msg("%s: %s", slot_file(slot, "out"), strerror(errno));
+    pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int in = open("/dev/null", O_RDONLY);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         /* Away from the source tree: cast reads foundry.toml and .env
          * from the working directory and its parents. */
-        if (chdir(ctt_tmpdir()) < 0 || o < 0 || e < 0 || in < 0 || dup2(in, 0) < 0 ||
-            dup2(o, 1) < 0 || dup2(e, 2) < 0)
+        if (chdir(ctt_tmpdir()) < 0 || in < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 ||
+            dup2(e, 2) < 0)
             _exit(126);
         if (j->env != NULL)
             putenv(j->env);
         execv(j->argv[0], j->argv);
         _exit(127);
     }
+    close(o);
+    close(e);
     return pid;
 }
 
