@@ -21,16 +21,45 @@ struct waiting {
 };
 
 struct api_agent {
+    /* Set before the thread starts, then read only. */
     const ct_api_agent_config *cfg;
     ct_api *api;
     pthread_t thread;
-    pthread_mutex_t mu;
-    struct _websocket_manager *manager; /* set while connected */
-    bool connected;
+
+    pthread_mutex_t mu;     /* guards the fields below */
+    pthread_cond_t changed; /* the connection's thread ended, or stop */
+    struct _websocket_manager *manager; /* set while the connection is usable */
+    bool connected;                     /* manager != NULL */
+    bool closing; /* on_close ran for the current connection */
+    bool ended;   /* Ulfius' thread of the current connection has exited */
     bool stop;
     uint64_t next_id;
     struct waiting waiting[MAX_WAITING];
 };
+
+/* Ulfius' client runs each connection on a detached thread of its own,
+ * which goes on using the connection's memory after it reports the close
+ * (on_close, then it closes the socket and signals the end) and has no
+ * handle to join. A thread-specific value set in on_close, whose
+ * destructor runs when that thread exits, says when it is safe to free. */
+static pthread_key_t conn_thread_key;
+static pthread_once_t conn_thread_once = PTHREAD_ONCE_INIT;
+
+static void conn_thread_exited(void *payload)
+{
+    api_agent *a = payload;
+
+    pthread_mutex_lock(&a->mu);
+    a->ended = true;
+    pthread_cond_broadcast(&a->changed);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void conn_thread_key_create(void)
+{
+    if (pthread_key_create(&conn_thread_key, conn_thread_exited) != 0)
+        abort(); /* only at start, out of keys: nothing can work */
+}
 
 /* Wakes every waiting request (the connection changed). Under a->mu. */
 static void wake_all(api_agent *a)
@@ -48,6 +77,7 @@ static bool stopping(api_agent *a)
     return stop;
 }
 
+/* On Ulfius' connection thread. */
 static void on_message(const struct _u_request *req, struct _websocket_manager *m,
                        const struct _websocket_message *msg, void *payload)
 {
@@ -74,58 +104,78 @@ static void on_message(const struct _u_request *req, struct _websocket_manager *
     json_decref(j);
 }
 
-/* Runs for the life of one connection: publishes the manager, then waits
- * until the connection closes or the gateway stops. */
-static void on_connected(const struct _u_request *req, struct _websocket_manager *m, void *payload)
+/* On Ulfius' connection thread, once the connection is over (the agent
+ * closed it or went away, or we asked to close): requests stop using it. */
+static void on_close(const struct _u_request *req, struct _websocket_manager *m, void *payload)
 {
     api_agent *a = payload;
     (void)req;
+    (void)m;
 
-    /* Ulfius keeps every message of a connection unless told not to. */
-    m->keep_messages = U_WEBSOCKET_KEEP_NONE;
     pthread_mutex_lock(&a->mu);
-    a->manager = m;
-    a->connected = true;
-    wake_all(a);
-    pthread_mutex_unlock(&a->mu);
-    ct_log(CT_LOG_INFO, "api: connected to agent %s", a->cfg->name);
-    while (ulfius_websocket_wait_close(m, 200) == U_WEBSOCKET_STATUS_OPEN && !stopping(a))
-        ;
-    pthread_mutex_lock(&a->mu);
+    if (a->connected)
+        ct_log(CT_LOG_INFO, "api: lost agent %s", a->cfg->name);
+    a->closing = true;
     a->manager = NULL;
     a->connected = false;
     wake_all(a);
     pthread_mutex_unlock(&a->mu);
+    pthread_setspecific(conn_thread_key, a);
 }
 
-/* Opens one connection and waits until it ends (or the gateway stops).
- * Returns: true if it was established. */
+/* Publishes an established connection and waits until Ulfius' thread for
+ * it has exited; on stop, asks it to close first. */
+static void serve(api_agent *a, struct _websocket_manager *m)
+{
+    bool close_asked = false;
+
+    /* Ulfius keeps every message of a connection unless told not to. */
+    m->keep_messages = U_WEBSOCKET_KEEP_NONE;
+    pthread_mutex_lock(&a->mu);
+    if (!a->closing) { /* it may have ended already */
+        a->manager = m;
+        a->connected = true;
+        wake_all(a);
+        ct_log(CT_LOG_INFO, "api: connected to agent %s", a->cfg->name);
+    }
+    while (!a->ended) {
+        if (a->stop && !close_asked) {
+            ulfius_websocket_send_close_signal(m);
+            close_asked = true;
+        }
+        pthread_cond_wait(&a->changed, &a->mu);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Opens one connection and serves it until it ends. Returns: true if it
+ * was established. */
 static bool connect_once(api_agent *a)
 {
     struct _u_request req;
     struct _u_response resp;
     struct _websocket_client_handler h = {NULL, NULL};
     char wallet[CT_ADDRESS_TEXT_SIZE];
-    bool ok = false, peer_closed = false;
+    bool ok = false;
 
     ulfius_init_request(&req);
     ulfius_init_response(&resp);
     ct_address_format(wallet, &a->cfg->wallet);
+    pthread_mutex_lock(&a->mu);
+    a->closing = a->ended = false;
+    pthread_mutex_unlock(&a->mu);
     if (ulfius_set_websocket_request(&req, a->cfg->url, NULL, NULL) == U_OK) {
         u_map_put(req.map_header, "wallet", wallet);
-        if (ulfius_open_websocket_client_connection(&req, on_connected, a, on_message, a, NULL,
-                                                    NULL, &h, &resp) == U_OK) {
+        /* No manager callback: Ulfius would run it on a third thread that
+         * also outlives the close. */
+        if (ulfius_open_websocket_client_connection(&req, NULL, NULL, on_message, a, on_close, a,
+                                                    &h, &resp) == U_OK) {
             ok = true;
-            while (!(peer_closed = ulfius_websocket_client_connection_wait_close(&h, 200) !=
-                                   U_WEBSOCKET_STATUS_OPEN) &&
-                   !stopping(a))
-                ;
-            /* When the agent closed it, Ulfius' client thread reports the
-             * close before it closes its own socket: give it a moment, or
-             * freeing now could close a descriptor a new connection reuses
-             * (docs/AGENT_PROTOCOL.md section 5). Close once, then. */
-            if (peer_closed)
-                ct_sleep_ms(200);
+            serve(a, h.websocket->websocket_manager);
+            /* Its thread has exited: this only frees. (Not
+             * ulfius_websocket_client_connection_wait_close: it frees as
+             * soon as the connection reads as closed, while that thread
+             * still uses it.) */
             ulfius_websocket_client_connection_close(&h);
         }
     }
@@ -155,6 +205,7 @@ static void *agent_thread(void *arg)
 
 int ct_api__agents_start(ct_api *api)
 {
+    pthread_once(&conn_thread_once, conn_thread_key_create);
     api->agents = calloc(api->cfg.n_agents + 1, sizeof(api_agent *));
     if (api->agents == NULL)
         return ct_error_set(CT_ENOMEM, "api: out of memory");
@@ -165,6 +216,7 @@ int ct_api__agents_start(ct_api *api)
         a->cfg = &api->cfg.agents[i];
         a->api = api;
         pthread_mutex_init(&a->mu, NULL);
+        pthread_cond_init(&a->changed, NULL);
         for (size_t w = 0; w < MAX_WAITING; w++)
             pthread_cond_init(&a->waiting[w].cond, NULL);
         api->agents[api->n_agents++] = a;
@@ -184,6 +236,7 @@ void ct_api__agents_cancel(ct_api *api)
         pthread_mutex_lock(&a->mu);
         a->stop = true;
         wake_all(a);
+        pthread_cond_broadcast(&a->changed);
         pthread_mutex_unlock(&a->mu);
     }
 }
@@ -198,6 +251,7 @@ void ct_api__agents_stop(ct_api *api)
             json_decref(a->waiting[w].answer);
             pthread_cond_destroy(&a->waiting[w].cond);
         }
+        pthread_cond_destroy(&a->changed);
         pthread_mutex_destroy(&a->mu);
         free(a);
     }
