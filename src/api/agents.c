@@ -1,22 +1,34 @@
 /* The gateway's WebSocket clients, one per DC agent (docs/AGENT_PROTOCOL.md):
  * each connects in its own thread and reconnects with backoff; requests
- * are matched to answers by _request_id and time out (HTTP 408). */
+ * are matched to answers by _request_id and time out (HTTP 408). A send
+ * that is still blocked at its request's deadline (the agent stopped
+ * reading) drops the connection, so no send outlasts the agent timeout. */
 #include "api_int.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <ulfius.h>
 
 #define MAX_WAITING 256
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+/* How often the agent thread looks for sends past their deadline, and
+ * how long a send may take at least before it counts as stuck. */
+#define WATCH_MS 50
+#define SEND_MIN_MS 1000
+/* On stop, how long the close handshake may take before the socket is shut. */
+#define CLOSE_GRACE_MS 1000
 
 struct waiting {
     char id[40];
     json_t *answer; /* set when it arrives */
     bool used;
+    int64_t deadline;    /* ct_time_mono_ms() after which it is 408 */
+    int64_t sending;     /* when its send began (ct_time_mono_ms()); 0: not sending */
     pthread_cond_t cond; /* its answer arrived, or the connection changed */
 };
 
@@ -26,12 +38,17 @@ struct api_agent {
     ct_api *api;
     pthread_t thread;
 
-    pthread_mutex_t mu;     /* guards the fields below */
-    pthread_cond_t changed; /* the connection's thread ended, or stop */
+    /* Guards the fields below. Never held while sending or receiving, so
+     * a stuck agent cannot hold up /api/health or the other requests. */
+    pthread_mutex_t mu;
+    pthread_cond_t changed; /* senders fell to 0, the connection's thread ended, or stop */
     struct _websocket_manager *manager; /* set while the connection is usable */
-    bool connected;                     /* manager != NULL */
-    bool closing; /* on_close ran for the current connection */
-    bool ended;   /* Ulfius' thread of the current connection has exited */
+    atomic_bool connected;              /* manager != NULL; written under mu, read without it */
+    int fd;                             /* the connection's socket: ours to shut down while open */
+    bool open;                          /* fd is still open (Ulfius closes it after on_close) */
+    bool closing;                       /* on_close ran for the current connection */
+    bool ended;                         /* Ulfius' thread of the current connection has exited */
+    int senders;                        /* requests inside ulfius_websocket_send_message(manager) */
     bool stop;
     uint64_t next_id;
     struct waiting waiting[MAX_WAITING];
@@ -119,31 +136,85 @@ static void on_close(const struct _u_request *req, struct _websocket_manager *m,
     a->manager = NULL;
     a->connected = false;
     wake_all(a);
+    /* Ulfius closes the socket once this returns: no send may still be
+     * writing to it (the descriptor could be reused). Shutting it down
+     * ends a send that is blocked. */
+    if (a->open)
+        shutdown(a->fd, SHUT_RDWR);
+    a->open = false;
+    while (a->senders > 0)
+        pthread_cond_wait(&a->changed, &a->mu);
     pthread_mutex_unlock(&a->mu);
     pthread_setspecific(conn_thread_key, a);
 }
 
-/* Publishes an established connection and waits until Ulfius' thread for
- * it has exited; on stop, asks it to close first. */
+/* Returns: whether a request is still being sent at its deadline, and
+ * for at least SEND_MIN_MS (the agent stopped reading; a send that only
+ * began near its deadline does not drop a healthy connection). Under
+ * a->mu. */
+static bool send_overdue(const api_agent *a, int64_t now)
+{
+    for (size_t i = 0; i < MAX_WAITING; i++) {
+        const struct waiting *w = &a->waiting[i];
+        if (w->used && w->sending != 0 && now >= w->deadline && now - w->sending >= SEND_MIN_MS)
+            return true;
+    }
+    return false;
+}
+
+/* Drops the connection: its socket is shut down, which ends blocked
+ * sends, and Ulfius' thread then closes it. Under a->mu, while a->open. */
+static void cut(api_agent *a, const char *why)
+{
+    ct_log(CT_LOG_WARN, "api: agent %s: %s; dropping the connection", a->cfg->name, why);
+    shutdown(a->fd, SHUT_RDWR);
+    a->open = false;
+    a->manager = NULL;
+    a->connected = false;
+    wake_all(a);
+}
+
+/* Waits on a->changed (held) for at most ms. */
+static void wait_changed(api_agent *a, int ms)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)ms * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&a->changed, &a->mu, &until);
+}
+
+/* Publishes an established connection and watches it until Ulfius'
+ * thread for it has exited: a send past its deadline drops it; on stop,
+ * it is asked to close, and dropped if that takes too long. */
 static void serve(api_agent *a, struct _websocket_manager *m)
 {
-    bool close_asked = false;
+    int64_t close_asked = 0;
 
     /* Ulfius keeps every message of a connection unless told not to. */
     m->keep_messages = U_WEBSOCKET_KEEP_NONE;
     pthread_mutex_lock(&a->mu);
     if (!a->closing) { /* it may have ended already */
         a->manager = m;
+        a->fd = m->tcp_sock;
+        a->open = true;
         a->connected = true;
         wake_all(a);
         ct_log(CT_LOG_INFO, "api: connected to agent %s", a->cfg->name);
     }
     while (!a->ended) {
-        if (a->stop && !close_asked) {
+        int64_t now = ct_time_mono_ms();
+        if (a->stop && close_asked == 0) {
             ulfius_websocket_send_close_signal(m);
-            close_asked = true;
+            close_asked = now;
         }
-        pthread_cond_wait(&a->changed, &a->mu);
+        if (a->open && send_overdue(a, now))
+            cut(a, "a request was not taken in time (the agent does not read)");
+        else if (a->open && close_asked != 0 && now - close_asked >= CLOSE_GRACE_MS)
+            cut(a, "no close handshake");
+        wait_changed(a, WATCH_MS);
     }
     pthread_mutex_unlock(&a->mu);
 }
@@ -203,28 +274,56 @@ static void *agent_thread(void *arg)
     return NULL;
 }
 
+/* Frees an agent whose thread is not running (or was joined). */
+static void agent_free(api_agent *a)
+{
+    for (size_t w = 0; w < MAX_WAITING; w++) {
+        json_decref(a->waiting[w].answer);
+        pthread_cond_destroy(&a->waiting[w].cond);
+    }
+    pthread_cond_destroy(&a->changed);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+/* Out: *out an agent for cfg, not yet started. */
+static int agent_new(api_agent **out, ct_api *api, const ct_api_agent_config *cfg)
+{
+    api_agent *a = calloc(1, sizeof(*a));
+    pthread_condattr_t mono; /* deadlines are ct_time_mono_ms() */
+
+    if (a == NULL)
+        return ct_error_set(CT_ENOMEM, "api: out of memory");
+    a->cfg = cfg;
+    a->api = api;
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->changed, &mono);
+    for (size_t w = 0; w < MAX_WAITING; w++)
+        pthread_cond_init(&a->waiting[w].cond, &mono);
+    pthread_condattr_destroy(&mono);
+    *out = a;
+    return 0;
+}
+
 int ct_api__agents_start(ct_api *api)
 {
+    int rc;
+
     pthread_once(&conn_thread_once, conn_thread_key_create);
     api->agents = calloc(api->cfg.n_agents + 1, sizeof(api_agent *));
     if (api->agents == NULL)
         return ct_error_set(CT_ENOMEM, "api: out of memory");
     for (size_t i = 0; i < api->cfg.n_agents; i++) {
-        api_agent *a = calloc(1, sizeof(*a));
-        if (a == NULL)
-            return ct_error_set(CT_ENOMEM, "api: out of memory");
-        a->cfg = &api->cfg.agents[i];
-        a->api = api;
-        pthread_mutex_init(&a->mu, NULL);
-        pthread_cond_init(&a->changed, NULL);
-        for (size_t w = 0; w < MAX_WAITING; w++)
-            pthread_cond_init(&a->waiting[w].cond, NULL);
-        api->agents[api->n_agents++] = a;
+        api_agent *a = NULL;
+        if ((rc = agent_new(&a, api, &api->cfg.agents[i])) < 0)
+            return rc;
         if (pthread_create(&a->thread, NULL, agent_thread, a) != 0) {
-            api->n_agents--;
-            free(a);
+            agent_free(a);
             return ct_error_set(CT_EIO, "api: cannot start a thread");
         }
+        api->agents[api->n_agents++] = a;
     }
     return 0;
 }
@@ -247,13 +346,7 @@ void ct_api__agents_stop(ct_api *api)
     for (size_t i = 0; i < api->n_agents; i++) {
         api_agent *a = api->agents[i];
         pthread_join(a->thread, NULL);
-        for (size_t w = 0; w < MAX_WAITING; w++) {
-            json_decref(a->waiting[w].answer);
-            pthread_cond_destroy(&a->waiting[w].cond);
-        }
-        pthread_cond_destroy(&a->changed);
-        pthread_mutex_destroy(&a->mu);
-        free(a);
+        agent_free(a);
     }
     free(api->agents);
     api->agents = NULL;
@@ -278,22 +371,20 @@ size_t ct_api__agents_connected(ct_api *api, size_t *total)
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < api->n_agents; i++) {
-        pthread_mutex_lock(&api->agents[i]->mu);
-        n += api->agents[i]->connected;
-        pthread_mutex_unlock(&api->agents[i]->mu);
-    }
+    for (size_t i = 0; i < api->n_agents; i++)
+        n += atomic_load(&api->agents[i]->connected);
     *total = api->n_agents;
     return n;
 }
 
 /* Claims a waiting slot under a->mu. Returns: its index, or -1. */
-static int claim_slot(api_agent *a)
+static int claim_slot(api_agent *a, int64_t deadline)
 {
     for (int i = 0; i < MAX_WAITING; i++) {
         if (!a->waiting[i].used) {
             a->waiting[i].used = true;
             a->waiting[i].answer = NULL;
+            a->waiting[i].deadline = deadline;
             snprintf(a->waiting[i].id, sizeof(a->waiting[i].id), "gw-%llu",
                      (unsigned long long)++a->next_id);
             return i;
@@ -302,56 +393,85 @@ static int claim_slot(api_agent *a)
     return -1;
 }
 
-/* Waits for the slot's answer until deadline. Called with a->mu held. */
-static int wait_answer(api_agent *a, int slot, json_t **answer, int timeout_ms)
+/* Returns: the error for a request that has no answer (now). */
+static int no_answer(api_agent *a, int slot)
 {
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    while (a->waiting[slot].answer == NULL && a->connected && !a->stop) {
-        if (pthread_cond_timedwait(&a->waiting[slot].cond, &a->mu, &until) != 0)
-            break;
-    }
-    if (a->waiting[slot].answer != NULL) {
-        *answer = a->waiting[slot].answer;
-        return 0;
-    }
-    if (!a->connected)
-        return ct_error_set(CT_EIO, "agent %s disconnected", a->cfg->name);
-    return ct_error_set(CT_ETIMEOUT, "agent %s did not answer within %d ms", a->cfg->name,
-                        timeout_ms);
+    if (ct_time_mono_ms() >= a->waiting[slot].deadline)
+        return ct_error_set(CT_ETIMEOUT, "agent of %s did not answer within %d ms", a->cfg->name,
+                            a->api->cfg.agent_timeout_ms);
+    return ct_error_set(CT_EIO, "agent of %s disconnected", a->cfg->name);
 }
 
-int ct_api__agent_call(ct_api *api, const char *dc, json_t *msg, json_t **answer, int timeout_ms)
+/* Sends text for the slot's request on the current connection. Called
+ * with a->mu held; releases it during the send. */
+static int send_request(api_agent *a, int slot, const char *text)
+{
+    struct _websocket_manager *m = a->manager;
+    bool sent;
+
+    if (m == NULL || a->stop || ct_time_mono_ms() >= a->waiting[slot].deadline)
+        return no_answer(a, slot);
+    a->waiting[slot].sending = ct_time_mono_ms();
+    a->senders++;
+    pthread_mutex_unlock(&a->mu);
+    sent = ulfius_websocket_send_message(m, U_WEBSOCKET_OPCODE_TEXT, strlen(text), text) == U_OK;
+    pthread_mutex_lock(&a->mu);
+    a->waiting[slot].sending = 0;
+    if (--a->senders == 0)
+        pthread_cond_broadcast(&a->changed);
+    /* Ulfius reports a write cut short as sent: a connection dropped
+     * meanwhile means it may not have gone out whole. */
+    if (!sent || a->manager != m)
+        return no_answer(a, slot);
+    return 0;
+}
+
+/* Waits (a->mu held) for the slot's answer until its deadline. */
+static int wait_answer(api_agent *a, int slot, json_t **answer)
+{
+    struct waiting *w = &a->waiting[slot];
+    struct _websocket_manager *m = a->manager;
+    struct timespec until = {.tv_sec = w->deadline / 1000,
+                             .tv_nsec = (long)(w->deadline % 1000) * 1000000L};
+
+    while (w->answer == NULL && a->manager == m && !a->stop) {
+        if (pthread_cond_timedwait(&w->cond, &a->mu, &until) != 0)
+            break;
+    }
+    if (w->answer == NULL)
+        return no_answer(a, slot);
+    *answer = w->answer;
+    return 0;
+}
+
+int ct_api__agent_call(ct_api *api, const char *dc, json_t *msg, json_t **answer, int64_t deadline)
 {
     api_agent *a = find_agent(api, dc);
-    char *text = NULL;
+    char *text = NULL, id[sizeof(a->waiting[0].id)];
     int slot, rc;
 
     if (a == NULL)
         return ct_error_set(CT_ENOTFOUND, "no agent configured for datacenter %s", dc);
     pthread_mutex_lock(&a->mu);
-    if (!a->connected || a->manager == NULL || a->stop) {
+    if (a->manager == NULL || a->stop) {
         pthread_mutex_unlock(&a->mu);
         return ct_error_set(CT_ETIMEOUT, "agent of %s is not connected", dc);
     }
-    if ((slot = claim_slot(a)) < 0) {
+    if ((slot = claim_slot(a, deadline)) < 0) {
         pthread_mutex_unlock(&a->mu);
         return ct_error_set(CT_ETIMEOUT, "agent of %s has too many requests in flight", dc);
     }
-    json_object_set_new(msg, "_request_id", json_string(a->waiting[slot].id));
-    if ((rc = ct_json_dump(&text, msg)) == 0 &&
-        ulfius_websocket_send_message(a->manager, U_WEBSOCKET_OPCODE_TEXT, strlen(text), text) !=
-            U_OK)
-        rc = ct_error_set(CT_EIO, "cannot send to the agent of %s", dc);
+    memcpy(id, a->waiting[slot].id, sizeof(id));
+    pthread_mutex_unlock(&a->mu);
+    json_object_set_new(msg, "_request_id", json_string(id));
+    rc = ct_json_dump(&text, msg);
+    pthread_mutex_lock(&a->mu);
     if (rc == 0)
-        rc = wait_answer(a, slot, answer, timeout_ms);
+        rc = send_request(a, slot, text);
+    if (rc == 0)
+        rc = wait_answer(a, slot, answer);
+    if (rc < 0)
+        json_decref(a->waiting[slot].answer);
     a->waiting[slot].used = false;
     a->waiting[slot].answer = NULL;
     pthread_mutex_unlock(&a->mu);

@@ -38,6 +38,7 @@ typedef struct api_req {
     const char *auth; /* the Authorization header, or NULL */
     const char *arg_keys[API_MAX_ARGS], *arg_values[API_MAX_ARGS];
     int n_args;
+    int64_t received_ms; /* ct_time_mono_ms() once it was read: deadlines count from here */
 } api_req;
 
 typedef struct api_resp {
@@ -58,26 +59,31 @@ typedef struct api_agent api_agent;
 typedef struct api_cache api_cache;
 
 struct ct_api {
+    /* Set at start (the HTTP port once bound), then read only. */
     ct_api_config cfg;
     ct_ledger *ledger;
-    ct_store *store;      /* follower thread only */
-    ct_store *read_store; /* fallback for request threads (serialises them) */
-    pthread_mutex_t handles_mu;
-    ct_store **handles; /* one read handle per request thread */
-    size_t n_handles;
-    ct_follower *follower;
+    ct_store *store;       /* follower thread only */
+    ct_store *read_store;  /* fallback for request threads (serialises them) */
+    ct_follower *follower; /* follower thread only (after the first poll) */
     pthread_t follower_thread;
     bool follower_started;
+    api_agent **agents; /* each guards its own state (agents.c) */
+    size_t n_agents;
+    void *http;       /* struct MHD_Daemon * */
+    ct_workq *pool;   /* workers for handlers that may block (http.c) */
+    api_cache *cache; /* has its own locks (cache.c) */
+
+    pthread_mutex_t handles_mu; /* guards handles, n_handles */
+    ct_store **handles;         /* one read handle per request thread */
+    size_t n_handles;
+
+    /* wake_mu guards the fields below; held only briefly (never during a
+     * poll), so /api/health does not wait for the node. */
     pthread_mutex_t wake_mu;
-    pthread_cond_t wake;
+    pthread_cond_t wake; /* a write asks the follower to poll, or stopping */
     bool stopping;
     bool follower_ok;
     uint64_t chain_head, processed;
-    api_agent **agents;
-    size_t n_agents;
-    void *http;     /* struct MHD_Daemon * */
-    ct_workq *pool; /* workers for handlers that may block (http.c) */
-    api_cache *cache;
 };
 
 /* Deep-copies a configuration. Returns: 0 or CT_ENOMEM. */
@@ -150,13 +156,16 @@ int ct_api__agents_start(struct ct_api *api);
 void ct_api__agents_cancel(struct ct_api *api);
 void ct_api__agents_stop(struct ct_api *api);
 /* Sends msg (a JSON object; "_request_id" is added) to the agent of dc and
- * waits up to timeout_ms for its answer.
+ * waits for its answer until deadline (ct_time_mono_ms()). A send still
+ * blocked at the deadline drops the connection (the agent is not reading).
+ * Never holds the agent's lock while sending or waiting.
  * Out: *answer new ref (Table 19 or 20).
- * Returns: 0, CT_ENOTFOUND (no agent for dc), CT_ETIMEOUT, CT_EIO (not
- * connected). */
+ * Returns: 0, CT_ENOTFOUND (no agent for dc), CT_ETIMEOUT (no answer in
+ * time, or not connected), CT_EIO (the connection dropped). */
 int ct_api__agent_call(struct ct_api *api, const char *dc, json_t *msg, json_t **answer,
-                       int timeout_ms);
-/* Returns: how many agents are connected; *total the configured ones. */
+                       int64_t deadline);
+/* Returns: how many agents are connected; *total the configured ones.
+ * Takes no lock (health never waits). */
 size_t ct_api__agents_connected(struct ct_api *api, size_t *total);
 /* Returns: the configured wallet of dc's agent, or NULL. */
 const ct_address *ct_api__agent_wallet(struct ct_api *api, const char *dc);

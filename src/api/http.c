@@ -216,7 +216,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 static enum MHD_Result dispatch(ct_api *api, struct MHD_Connection *conn, const char *url,
                                 const char *method, struct conn_state *st)
 {
-    api_req req = {.method = method, .path = url};
+    api_req req = {.method = method, .path = url, .received_ms = ct_time_mono_ms()};
     api_resp resp = {.status = 200};
     api_handler h;
     int status = 404;

@@ -75,7 +75,8 @@ static void forward(ct_api *api, const api_req *req, api_resp *resp, const char 
     int rc;
 
     json_object_set_new(msg, "token", json_string(auth + strlen("Bearer ")));
-    rc = ct_api__agent_call(api, dc, msg, &answer, api->cfg.agent_timeout_ms);
+    /* The timeout counts from arrival, so time spent queued counts too. */
+    rc = ct_api__agent_call(api, dc, msg, &answer, req->received_ms + api->cfg.agent_timeout_ms);
     json_decref(msg);
     if (rc == CT_ENOTFOUND) {
         ct_api__error(resp, 404, "%s", ct_error_last());
