@@ -22,6 +22,11 @@
 #define SEND_MIN_MS 1000
 /* On stop, how long the close handshake may take before the socket is shut. */
 #define CLOSE_GRACE_MS 1000
+/* Each DC's writes run on its own workers, so a stuck agent holds up only
+ * its own DC (the agent itself handles 16 requests of a connection at a
+ * time); past AGENT_MAX_QUEUED waiting, that DC's writes answer 503. */
+#define AGENT_WORKERS 16
+#define AGENT_MAX_QUEUED 512
 
 struct waiting {
     char id[40];
@@ -37,6 +42,7 @@ struct api_agent {
     const ct_api_agent_config *cfg;
     ct_api *api;
     pthread_t thread;
+    ct_workq *queue; /* this DC's writes (thread safe itself) */
 
     /* Guards the fields below. Never held while sending or receiving, so
      * a stuck agent cannot hold up /api/health or the other requests. */
@@ -277,6 +283,7 @@ static void *agent_thread(void *arg)
 /* Frees an agent whose thread is not running (or was joined). */
 static void agent_free(api_agent *a)
 {
+    ct_workq_free(a->queue);
     for (size_t w = 0; w < MAX_WAITING; w++) {
         json_decref(a->waiting[w].answer);
         pthread_cond_destroy(&a->waiting[w].cond);
@@ -286,11 +293,12 @@ static void agent_free(api_agent *a)
     free(a);
 }
 
-/* Out: *out an agent for cfg, not yet started. */
+/* Out: *out an agent for cfg with its work queue, not yet started. */
 static int agent_new(api_agent **out, ct_api *api, const ct_api_agent_config *cfg)
 {
     api_agent *a = calloc(1, sizeof(*a));
     pthread_condattr_t mono; /* deadlines are ct_time_mono_ms() */
+    int rc;
 
     if (a == NULL)
         return ct_error_set(CT_ENOMEM, "api: out of memory");
@@ -303,6 +311,10 @@ static int agent_new(api_agent **out, ct_api *api, const ct_api_agent_config *cf
     for (size_t w = 0; w < MAX_WAITING; w++)
         pthread_cond_init(&a->waiting[w].cond, &mono);
     pthread_condattr_destroy(&mono);
+    if ((rc = ct_workq_new(&a->queue, AGENT_WORKERS, AGENT_MAX_QUEUED)) < 0) {
+        agent_free(a);
+        return rc;
+    }
     *out = a;
     return 0;
 }
@@ -340,13 +352,19 @@ void ct_api__agents_cancel(ct_api *api)
     }
 }
 
+void ct_api__agents_drain(ct_api *api)
+{
+    for (size_t i = 0; i < api->n_agents; i++)
+        ct_workq_drain(api->agents[i]->queue);
+}
+
 void ct_api__agents_stop(ct_api *api)
 {
     ct_api__agents_cancel(api);
     for (size_t i = 0; i < api->n_agents; i++) {
         api_agent *a = api->agents[i];
         pthread_join(a->thread, NULL);
-        agent_free(a);
+        agent_free(a); /* drains its queue first */
     }
     free(api->agents);
     api->agents = NULL;
@@ -365,6 +383,21 @@ const ct_address *ct_api__agent_wallet(ct_api *api, const char *dc)
 {
     api_agent *a = find_agent(api, dc);
     return a ? &a->cfg->wallet : NULL;
+}
+
+ct_workq *ct_api__agent_queue(ct_api *api, const char *dc)
+{
+    api_agent *a = find_agent(api, dc);
+    return a ? a->queue : NULL;
+}
+
+size_t ct_api__agents_busy(ct_api *api)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < api->n_agents; i++)
+        n += ct_workq_busy(api->agents[i]->queue);
+    return n;
 }
 
 size_t ct_api__agents_connected(ct_api *api, size_t *total)

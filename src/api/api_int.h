@@ -70,7 +70,7 @@ struct ct_api {
     api_agent **agents; /* each guards its own state (agents.c) */
     size_t n_agents;
     void *http;       /* struct MHD_Daemon * */
-    ct_workq *pool;   /* workers for handlers that may block (http.c) */
+    ct_workq *pool;   /* workers for blocking handlers other than writes (http.c) */
     api_cache *cache; /* has its own locks (cache.c) */
 
     pthread_mutex_t handles_mu; /* guards handles, n_handles */
@@ -150,11 +150,18 @@ int ct_api__http_start(struct ct_api *api);
 void ct_api__http_stop(struct ct_api *api);
 
 /* Agents: connect (background reconnects), forward a request, state.
+ * Each agent has its own work queue for its DC's writes.
  * agents_cancel makes waiting and new agent calls fail at once (before
- * the HTTP server drains its workers); agents_stop also joins and frees. */
+ * the HTTP server drains the queues: agents_drain); agents_stop also
+ * joins and frees. */
 int ct_api__agents_start(struct ct_api *api);
 void ct_api__agents_cancel(struct ct_api *api);
+void ct_api__agents_drain(struct ct_api *api);
 void ct_api__agents_stop(struct ct_api *api);
+/* Returns: the work queue of dc's writes (borrowed), or NULL. */
+ct_workq *ct_api__agent_queue(struct ct_api *api, const char *dc);
+/* Returns: the writes queued or running on the agents' queues. */
+size_t ct_api__agents_busy(struct ct_api *api);
 /* Sends msg (a JSON object; "_request_id" is added) to the agent of dc and
  * waits for its answer until deadline (ct_time_mono_ms()). A send still
  * blocked at the deadline drops the connection (the agent is not reading).
@@ -169,6 +176,11 @@ int ct_api__agent_call(struct ct_api *api, const char *dc, json_t *msg, json_t *
 size_t ct_api__agents_connected(struct ct_api *api, size_t *total);
 /* Returns: the configured wallet of dc's agent, or NULL. */
 const ct_address *ct_api__agent_wallet(struct ct_api *api, const char *dc);
+
+/* Returns: the DC whose agent the handler h would wait for, given req's
+ * token (borrowed), or NULL when h is not a write or the token is unknown
+ * (such a request fails at once). */
+const char *ct_api__write_dc(struct ct_api *api, api_handler h, const api_req *req);
 
 /* Authentication: the DC that the request's bearer token belongs to.
  * Returns: the DC name (borrowed from the config) or NULL. */

@@ -85,7 +85,7 @@ static void *follower_main(void *arg)
 void ct_api__h_health(ct_api *api, const api_req *req, api_resp *resp)
 {
     size_t total, up = ct_api__agents_connected(api, &total);
-    size_t waiting = api->pool != NULL ? ct_workq_busy(api->pool) : 0;
+    size_t waiting = (api->pool != NULL ? ct_workq_busy(api->pool) : 0) + ct_api__agents_busy(api);
     (void)req;
 
     pthread_mutex_lock(&api->wake_mu);

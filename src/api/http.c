@@ -1,9 +1,9 @@
 /* The gateway's HTTP server on libmicrohttpd: collects each request's body
  * under a size cap, routes it, and sends JSON, text or static files.
- * Handlers that may block (writes wait for an agent, explorer calls wait
- * for the chain node) run on a pool of workers while their connection is
- * suspended, so the HTTP threads only ever serve: a slow
- * agent cannot hold up reads. */
+ * Handlers that may block run on workers while their connection is
+ * suspended, so the HTTP threads only ever serve: writes on their DC's
+ * queue (they wait for its agent), explorer calls on a shared pool (they
+ * wait for the chain node). A slow agent holds up only its DC's writes. */
 #include "api_int.h"
 
 #include <arpa/inet.h>
@@ -22,8 +22,9 @@
  * scheduler sets aside stalls every connection it owns (p99 7-17 ms at
  * 64 connections on 2 cores, against 2-5 ms with four). */
 #define HTTP_THREADS 4
-/* Workers for handlers that may block, and the most jobs waiting for one
- * (past that, 503). */
+/* Workers for handlers that may block other than writes (chain calls,
+ * monitors; writes run on their DC's own queue, agents.c), and the most
+ * jobs waiting for one (past that, 503). */
 #define POOL_WORKERS 32
 #define POOL_MAX_QUEUED 1024
 
@@ -172,6 +173,16 @@ static void job_run(void *arg)
     MHD_resume_connection(j->conn); /* the HTTP thread sends j->resp */
 }
 
+/* Returns: the queue h runs on: a write's DC's own (so a stuck agent
+ * holds up only its DC's writes), else the shared pool. */
+static ct_workq *queue_for(ct_api *api, api_handler h, const api_req *req)
+{
+    const char *dc = ct_api__write_dc(api, h, req);
+    ct_workq *q = dc != NULL ? ct_api__agent_queue(api, dc) : NULL;
+
+    return q != NULL ? q : api->pool;
+}
+
 /* Suspends the connection and queues req for a worker; when the queue is
  * full, the resumed connection answers 503 instead. */
 static bool offload(ct_api *api, struct MHD_Connection *conn, struct conn_state *st, api_handler h,
@@ -189,7 +200,7 @@ static bool offload(ct_api *api, struct MHD_Connection *conn, struct conn_state 
     /* Suspended before the job is queued, so a worker cannot resume it
      * first. */
     MHD_suspend_connection(conn);
-    if (ct_workq_push(api->pool, job_run, j) < 0) {
+    if (ct_workq_push(queue_for(api, h, req), job_run, j) < 0) {
         ct_api__error(&j->resp, 503, "the gateway is busy: too many requests waiting");
         MHD_resume_connection(conn);
     }
@@ -334,6 +345,7 @@ void ct_api__http_stop(ct_api *api)
     if (api->http != NULL) {
         MHD_socket listener = MHD_quiesce_daemon(api->http);
         ct_workq_drain(api->pool);
+        ct_api__agents_drain(api);
         MHD_stop_daemon(api->http);
         if (listener != MHD_INVALID_SOCKET)
             close(listener); /* ours after quiescing, once the daemon stopped */

@@ -276,3 +276,19 @@ void ct_api__h_vc_migrate_pending(ct_api *api, const api_req *req, api_resp *res
         json_decref(msg);
     json_decref(body);
 }
+
+const char *ct_api__write_dc(ct_api *api, api_handler h, const api_req *req)
+{
+    static const api_handler writes[] = {
+        ct_api__h_dc_register,        ct_api__h_vc_register, ct_api__h_vc_register_batch,
+        ct_api__h_vc_availability,    ct_api__h_vc_retire,   ct_api__h_vc_migrate_confirm,
+        ct_api__h_vc_migrate_pending,
+    };
+
+    /* A write may only act for its token's DC (authorised), so that is
+     * the only agent it can wait for. */
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+        if (h == writes[i])
+            return ct_api__auth_dc(api, req);
+    return NULL;
+}

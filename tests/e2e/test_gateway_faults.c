@@ -1,5 +1,8 @@
 /* The gateway (`catena api`) against failing agents: agents killed and
- * restarted a hundred times under load must not bring it down. */
+ * restarted a hundred times under load must not bring it down, and an
+ * agent that stops reading must hold up only its own DC's writes, which
+ * answer 408 in about the agent timeout, while health, the other DC,
+ * reads and the chain calls go on in normal time. */
 #include "harness.h"
 
 #include <pthread.h>
@@ -55,8 +58,8 @@ static void clients_join(void)
 /* One request to the gateway, bounded by timeout_ms (thread safe, unlike
  * ctt_path). Out: *ms how long it took. Returns: the status, or 0 when
  * nothing answered in time. */
-static long call(json_t **out, int64_t *ms, const char *method, const char *path,
-                 const char *token, const char *body, int timeout_ms)
+static long call(json_t **out, int64_t *ms, const char *method, const char *path, const char *token,
+                 const char *body, int timeout_ms)
 {
     long status = 0;
     int64_t t0 = ct_time_mono_ms();
@@ -145,8 +148,7 @@ static void start_agent(struct dc *d)
     ctt_spawn(&d->proc, argv, ctt_path("%s/agent-%s.log", ctt_tmpdir(), d->name));
     for (int i = 0; !ct_net_can_connect(d->port); i++) {
         if (!ct_proc_alive(&d->proc) || i == 500)
-            fail_msg("agent %s did not start; see %s/agent-%s.log", d->name, ctt_tmpdir(),
-                     d->name);
+            fail_msg("agent %s did not start; see %s/agent-%s.log", d->name, ctt_tmpdir(), d->name);
         ct_sleep_ms(10);
     }
 }
@@ -232,14 +234,21 @@ static int stop_services(void **state)
 static int setup(void **state)
 {
     const char *dir = ctt_path("%s/up", ctt_tmpdir());
-    char *argv[] = {(char *)ctt_catena_bin(), "up", "--dir", (char *)dir, "--rpc-port", "0",
-                    "--api-port", "0", NULL};
+    char *argv[] = {(char *)ctt_catena_bin(),
+                    "up",
+                    "--dir",
+                    (char *)dir,
+                    "--rpc-port",
+                    "0",
+                    "--api-port",
+                    "0",
+                    NULL};
     char *text = NULL, *pw = NULL;
     (void)state;
 
     ctt_spawn(&up, argv, ctt_path("%s/up.log", ctt_tmpdir()));
-    for (int i = 0; i < 1200 && ct_file_read(&text, NULL, ctt_path("%s/federation.json", dir),
-                                             1 << 20) < 0;
+    for (int i = 0;
+         i < 1200 && ct_file_read(&text, NULL, ctt_path("%s/federation.json", dir), 1 << 20) < 0;
          i++) {
         if (!ct_proc_alive(&up))
             return -1;
@@ -263,8 +272,8 @@ static int setup(void **state)
         dcs[i].name = json_string_value(json_object_get(d, "name"));
         dcs[i].token = json_string_value(json_object_get(d, "token"));
         dcs[i].key_file = ctt_path("%s/%s.key", ctt_tmpdir(), dcs[i].name);
-        if (ct_file_read(&text, NULL, json_string_value(json_object_get(d, "key_file")),
-                         1 << 16) < 0 ||
+        if (ct_file_read(&text, NULL, json_string_value(json_object_get(d, "key_file")), 1 << 16) <
+                0 ||
             ct_keystore_decrypt(key, &addr, text, strlen(text), pw, strlen(pw)) < 0)
             return -1;
         free(text);
@@ -363,8 +372,8 @@ static void agents_restarted(void **state)
     for (int r = 0; r < RESTARTS; r++) {
         struct dc *d = &dcs[r % N_DCS];
         int sig = r % 4 == 3 ? SIGTERM : SIGKILL;
-        const char *when = ctt_path("stop %d (%s of %s)", r, sig == SIGKILL ? "kill -9" : "SIGTERM",
-                                    d->name);
+        const char *when =
+            ctt_path("stop %d (%s of %s)", r, sig == SIGKILL ? "kill -9" : "SIGTERM", d->name);
         wait_agents(N_DCS, 0, 10000, when);
         ct_proc_signal(&d->proc, sig);
         ctt_stop(&d->proc); /* reaps it (SIGKILL after 3 s) */
@@ -377,8 +386,8 @@ static void agents_restarted(void **state)
     clients_join();
     expect_gateway_alive("at the end");
     printf("# writes ok %d/%d, 408 %d/%d, reads %d\n", atomic_load(&load.ok[0]),
-           atomic_load(&load.ok[1]), atomic_load(&load.timeouts[0]),
-           atomic_load(&load.timeouts[1]), atomic_load(&load.reads));
+           atomic_load(&load.ok[1]), atomic_load(&load.timeouts[0]), atomic_load(&load.timeouts[1]),
+           atomic_load(&load.reads));
     if (atomic_load(&load.bad) > 0)
         fail_msg("%d unexpected answers, the first: %s", atomic_load(&load.bad), load.why);
     for (int i = 0; i < N_DCS; i++)
@@ -386,10 +395,133 @@ static void agents_restarted(void **state)
     assert_true(atomic_load(&load.reads) > 0);
 }
 
+/* ---------------------------------------------------------------- a stopped agent */
+
+/* One request run on its own thread. */
+struct timed {
+    const char *method, *path, *token, *body;
+    int timeout_ms;
+    long status;
+    int64_t ms;
+};
+
+static void *timed_main(void *arg)
+{
+    struct timed *t = arg;
+
+    t->status = call(NULL, &t->ms, t->method, t->path, t->token, t->body, t->timeout_ms);
+    return NULL;
+}
+
+/* Runs one request and fails unless it answers want within limit_ms. */
+static void expect_fast(long want, int limit_ms, const char *method, const char *path,
+                        const char *token, const char *body)
+{
+    int64_t ms;
+    long st = call(NULL, &ms, method, path, token, body, limit_ms);
+
+    if (st != want)
+        fail_msg("%s %s: HTTP %ld after %lld ms, wanted %ld within %d ms", method, path, st,
+                 (long long)ms, want, limit_ms);
+}
+
+/* Issue 11 items 3 and 4: DC1's agent stops (SIGSTOP: it reads nothing),
+ * and more writes for DC1 arrive than the gateway once had workers (32),
+ * together (16 MB) more than the socket buffers between the two hold
+ * while the agent reads nothing, so sends block (the gateway's log must
+ * show that it dropped the connection for it). Health must still answer
+ * at once; DC2's writes, reads and chain calls
+ * must take their normal time; each DC1 write must answer 408 in about
+ * the agent timeout; and once the agent continues, DC1 works again. */
+static void agent_stopped(void **state)
+{
+    enum { N_STUCK = 40, BIG = 400 * 1024 };
+    struct dc *d1 = &dcs[0], *d2 = &dcs[1];
+    static struct timed w[N_STUCK]; /* static: its threads may outlive a failure */
+    static char big[BIG + 512];
+    const char *path1 = ctt_path("/datacenter/%s/container/register/", d1->name);
+    json_t *h = NULL;
+    (void)state;
+
+    int n = snprintf(big, 512,
+                     "{\"vc_type\":\"docker:container\",\"available\":true,\"vcpu\":1,\"vram\":64,"
+                     "\"vdisk\":1,\"id\":\"stuck\",\"ip_address\":\"\",\"created\":"
+                     "\"2021-01-01T00:00:00Z\",\"controller\":\"");
+    memset(big + n, 'x', BIG);
+    snprintf(big + n + BIG, 512 - (size_t)n, "\"}");
+
+    ct_proc_signal(&d1->proc, SIGSTOP);
+    d1->stopped = true;
+    for (int i = 0; i < N_STUCK; i++) {
+        w[i] = (struct timed){.method = "POST",
+                              .path = path1,
+                              .token = d1->token,
+                              .body = big,
+                              .timeout_ms = 6 * AGENT_TIMEOUT_MS};
+        client_start(timed_main, &w[i]);
+    }
+    /* Health answers within a bound while the writes arrive, and counts
+     * them once all are in (queued or waiting for the agent). */
+    for (int k = 0;; k++) {
+        int64_t ms;
+        long st = call(&h, &ms, "GET", "/health", NULL, NULL, 1000);
+        if (st != 200 && st != 503)
+            fail_msg("/api/health: HTTP %ld after %lld ms with DC1's agent stopped", st,
+                     (long long)ms);
+        json_int_t waiting = json_integer_value(json_object_get(h, "requests_waiting"));
+        json_decref(h);
+        if (waiting == N_STUCK)
+            break;
+        if (k == 200)
+            fail_msg("the gateway holds %lld of %d writes", (long long)waiting, N_STUCK);
+        ct_sleep_ms(10);
+    }
+    /* Everything else goes on in normal time while they wait. */
+    for (int i = 0; i < 3; i++) {
+        long st = call(NULL, NULL, "GET", "/health", NULL, NULL, 1000);
+        if (st != 200 && st != 503)
+            fail_msg("/api/health: HTTP %ld with DC1's agent stopped", st);
+        expect_fast(200, 2000, "POST", ctt_path("/datacenter/%s/container/register/", d2->name),
+                    d2->token,
+                    ctt_path("{\"vc_type\":\"docker:container\",\"available\":true,\"vcpu\":1,"
+                             "\"vram\":64,\"vdisk\":1,\"id\":\"beside-stuck-%d\",\"ip_address\":"
+                             "\"\",\"controller\":\"\",\"created\":\"2021-01-01T00:00:00Z\"}",
+                             i));
+        expect_fast(200, 1000, "GET", "/datacenter/", NULL, NULL);
+        expect_fast(200, 2000, "GET", "/chain/overview", NULL, NULL);
+        expect_fast(200, 2000, "GET", "/chain/blocks", NULL, NULL);
+    }
+    /* DC1's writes end in 408, each in about the agent timeout. */
+    int64_t slowest = 0;
+    clients_join();
+    for (int i = 0; i < N_STUCK; i++) {
+        if (w[i].status != 408 || w[i].ms > AGENT_TIMEOUT_MS + 1500)
+            fail_msg("DC1 write %d: HTTP %ld after %lld ms, wanted 408 within %d ms", i,
+                     w[i].status, (long long)w[i].ms, AGENT_TIMEOUT_MS + 1500);
+        slowest = w[i].ms > slowest ? w[i].ms : slowest;
+    }
+    printf("# the slowest of the stuck writes answered after %lld ms\n", (long long)slowest);
+    char *log = NULL;
+    ctt_ok(ct_file_read(&log, NULL, ctt_path("%s/gw-%d.log", ctt_tmpdir(), gw_runs), 1 << 24));
+    if (strstr(log, ctt_path("agent %s: a request was not taken in time", d1->name)) == NULL)
+        fail_msg("no send to the stopped agent blocked: the writes did not fill its buffers");
+    free(log);
+    /* The agent continues: the gateway reconnects and DC1 writes work. */
+    ct_proc_signal(&d1->proc, SIGCONT);
+    d1->stopped = false;
+    wait_agents(N_DCS, 0, 15000, "after SIGCONT");
+    expect_fast(200, 5000, "POST", path1, d1->token,
+                "{\"vc_type\":\"docker:container\",\"available\":true,\"vcpu\":1,\"vram\":64,"
+                "\"vdisk\":1,\"id\":\"after-stuck\",\"ip_address\":\"\",\"controller\":\"\","
+                "\"created\":\"2021-01-01T00:00:00Z\"}");
+    expect_gateway_alive("at the end");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(agents_restarted, start_services, stop_services),
+        cmocka_unit_test_setup_teardown(agent_stopped, start_services, stop_services),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
