@@ -79,6 +79,23 @@ if(NOT CATENA_FUZZ)
                        ENVIRONMENT "${CATENA_TEST_ENV}")
 endif()
 
+# ---------------------------------------------------------------- contract
+# The Solidity tests of contracts/ (contracts/test/*.t.sol) under forge,
+# compiled by the pinned solc-js through scripts/solc-front with the
+# settings in foundry.toml. Once, in the plain build; forge's out and cache
+# live in this build dir, so builds side by side do not share them. forge
+# exits non-zero when any test fails.
+if(NOT CATENA_FUZZ AND NOT CATENA_SANITIZE)
+  set(FORGE_WORK ${CMAKE_BINARY_DIR}/forge)
+  add_test(NAME contract_forge
+           COMMAND ${CMAKE_SOURCE_DIR}/node_modules/.bin/forge test --offline
+                   --use ${CMAKE_SOURCE_DIR}/scripts/solc-front
+                   --out ${FORGE_WORK}/out --cache-path ${FORGE_WORK}/cache
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(contract_forge PROPERTIES LABELS contract TIMEOUT 600
+                       ENVIRONMENT "${CATENA_TEST_ENV}")
+endif()
+
 # ---------------------------------------------------------------- fuzz
 # CI fuzzing is deterministic: a fixed seed and a fixed number of runs
 # (time only caps a slow machine, which then explores a prefix of the same
