@@ -112,6 +112,19 @@ contract FederationTest is FederationBase {
         vm.assertEq(fed.vcTagOf("openstack:vm", "vm-1", DC1, T0), want, "tag");
     }
 
+    /// The tag hashes vcType and id packed, without lengths, so one DC's
+    /// ("vm", "1") and ("v", "m1") created at the same second share a tag
+    /// and the second is refused. Other DCs are not affected (the owner is
+    /// in the hash). catena computes the same tag (ct_ledger_vc_tag), so
+    /// this pins the scheme: changing it changes every tag.
+    function test_vcTagOf_packedFieldsOfOneDcCanCollide() public {
+        vm.assertEq(fed.vcTagOf("vm", "1", DC1, T0), fed.vcTagOf("v", "m1", DC1, T0), "same packed bytes");
+        _register(DC1, _vc("vm", "1", T0));
+        vm.expectRevert(_err("VC already registered"));
+        _register(DC1, _vc("v", "m1", T0));
+        _register(DC2, _vc("v", "m1", T0));
+    }
+
     function test_registerContainer_storesAndEmits() public {
         Federation.ContainerInput memory v = _vc("openstack:vm", "vm-1", T0 - 5);
         v.available = false;
