@@ -84,6 +84,9 @@ struct ct_api {
     bool stopping;
     bool follower_ok;
     uint64_t chain_head, processed;
+    /* Why the follower refuses the node's chain (another genesis, no
+     * contract): "" when it does not. The cache is kept meanwhile. */
+    char chain_error[256];
 };
 
 /* Deep-copies a configuration. Returns: 0 or CT_ENOMEM. */

@@ -52,11 +52,18 @@ static void *follower_main(void *arg)
     for (;;) {
         int64_t started = ct_time_mono_ms();
         int rc = ct_follower_poll(api->follower, &n);
+        char refused[sizeof(api->chain_error)] = "";
         if (rc == 0)
             ct_follower_lag(api->follower, &head, &done);
+        else if (rc == CT_ESTATE)
+            snprintf(refused, sizeof(refused), "%s", ct_error_last());
         else
             ct_log(CT_LOG_WARN, "api: follower: %s", ct_error_last());
         pthread_mutex_lock(&api->wake_mu);
+        /* Logged once when it starts, not at every poll. */
+        if (refused[0] != '\0' && strcmp(refused, api->chain_error) != 0)
+            ct_log(CT_LOG_ERROR, "api: %s", refused);
+        memcpy(api->chain_error, refused, sizeof(refused));
         api->follower_ok = rc == 0;
         api->chain_head = head;
         api->processed = done;
@@ -96,6 +103,8 @@ void ct_api__h_health(ct_api *api, const api_req *req, api_resp *resp)
         (json_int_t)(api->chain_head > api->processed ? api->chain_head - api->processed : 0),
         "agents_connected", (json_int_t)up, "agents_configured", (json_int_t)total,
         "requests_waiting", (json_int_t)waiting);
+    if (resp->json != NULL && api->chain_error[0] != '\0')
+        json_object_set_new(resp->json, "chain_error", json_string(api->chain_error));
     resp->status = api->follower_ok && up == total ? 200 : 503;
     pthread_mutex_unlock(&api->wake_mu);
 }

@@ -140,7 +140,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, api_resp *resp)
     if (r == NULL) {
         if (resp->json == NULL)
             ct_api__error(resp, 500, "internal error: no response");
-        text = json_dumps(resp->json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+        text = ct_json_dumps(resp->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (text == NULL)
             return MHD_NO;
         r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);

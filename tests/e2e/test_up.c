@@ -373,12 +373,99 @@ static void hardhat_not_resumed(void **state)
     free(fed_after);
 }
 
+/* The node is replaced under a running gateway by an empty one of another
+ * chain on the same URL: the gateway keeps its cache (reads still answer)
+ * and says why in /api/health (503, chain_error) instead of rewinding to
+ * nothing. (Started on such a node, catena api refuses with the same
+ * reason.) */
+static void replaced_chain(void **state)
+{
+    ct_proc up, api;
+    ct_devnode other;
+    json_t *fed, *cfg = NULL, *out = NULL;
+    char *text = NULL;
+    const char *cfg_path;
+    (void)state;
+
+    dir = ctt_path("%s/replaced", ctt_tmpdir());
+    up_start(&up, ctt_path("%s/r1.log", ctt_tmpdir()), "created the federation");
+    fed = load_fed();
+    register_vm(fed, "vm-r-1");
+    json_decref(list_caught_up(fed));
+    const char *rpc = fed_str(fed, "rpc_url");
+    unsigned long port = strtoul(strrchr(rpc, ':') + 1, NULL, 10);
+    ctt_stop(&up);
+
+    /* The federation's chain again, from its saved state, under a gateway
+     * alone on its cache (no reindex); then, while it runs, an empty node
+     * of another chain on the same port (anvil's genesis carries its
+     * time). */
+    ct_devnode same;
+    ctt_node_start_opts(&same, &(ct_devnode_opts){
+                                   .port = (uint16_t)port,
+                                   .state_path = ctt_path("%s/chain/anvil-state.json", dir)});
+    cfg_path = ctt_path("%s/api.json", dir);
+    ctt_ok(ct_file_read(&text, NULL, cfg_path, 1 << 20));
+    ctt_ok(ct_json_parse(&cfg, text, strlen(text), 16));
+    free(text);
+    json_object_set_new(cfg, "reindex", json_false());
+    ctt_ok(ct_json_dump(&text, cfg));
+    ctt_ok(ct_file_write_atomic(cfg_path, text, strlen(text), 0600));
+    free(text);
+    json_decref(cfg);
+    char *argv[] = {(char *)ctt_catena_bin(), "api", "--config", (char *)cfg_path, NULL};
+    const char *log = ctt_path("%s/api-replaced.log", ctt_tmpdir());
+    ctt_spawn(&api, argv, log);
+    long st = 0;
+    for (int i = 0; i < 200; i++) { /* the follower has read the cache's chain */
+        json_decref(out);
+        out = NULL;
+        if (ctt_http(&st, &out, "GET", ctt_path("%s/health", fed_str(fed, "api_url")), NULL,
+                     NULL) == 0 &&
+            json_integer_value(json_object_get(out, "chain_head")) > 0)
+            break;
+        ct_sleep_ms(100);
+    }
+    assert_null(json_object_get(out, "chain_error"));
+    ctt_node_stop(&same);
+    ct_sleep_ms(1100);
+    ctt_node_start_opts(&other, &(ct_devnode_opts){.port = (uint16_t)port});
+    for (int i = 0; i < 200; i++) {
+        json_decref(out);
+        out = NULL;
+        if (ctt_http(&st, &out, "GET", ctt_path("%s/health", fed_str(fed, "api_url")), NULL,
+                     NULL) == 0 &&
+            json_is_string(json_object_get(out, "chain_error")))
+            break;
+        ct_sleep_ms(100);
+    }
+    assert_int_equal(st, 503);
+    assert_non_null(strstr(json_string_value(json_object_get(out, "chain_error")),
+                           "another chain"));
+    json_decref(out);
+    /* The cache is kept: the VC is still listed. */
+    out = NULL;
+    assert_int_equal(http(&out, fed, "GET", "/container/", NULL, NULL), 200);
+    assert_int_equal(json_array_size(out), 1);
+    json_decref(out);
+    /* Said once, at error level. */
+    ctt_stop(&api);
+    ctt_ok(ct_file_read(&text, NULL, log, 1 << 20));
+    const char *first = strstr(text, "another chain");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "another chain"));
+    free(text);
+    ctt_node_stop(&other);
+    json_decref(fed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clean_restart),
         cmocka_unit_test(kill9_up),
         cmocka_unit_test(hardhat_not_resumed),
+        cmocka_unit_test(replaced_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
