@@ -152,13 +152,20 @@ static int hash_from_json(uint8_t out[32], const json_t *v)
 /* After a failover the same signed bytes may reach a node that already has
  * them (gossiped by the node that stopped answering, or mined): it refuses
  * them as known, or their nonce as used. The send did what it was for when
- * that node knows the transaction by its hash. */
-static bool node_has_tx(ct_rpc *rpc, const uint8_t hash[32])
+ * the refusal says the node has this transaction, or the node finds it by
+ * its hash (the EthereumJS client cannot look up a pending one). */
+static bool node_has_tx(ct_rpc *rpc, const uint8_t hash[32], const char *refusal)
 {
-    json_t *params = json_pack("[o]", ct_json_hex(hash, 32)), *tx = NULL;
-    bool yes;
+    static const char *const known[] = {"already known", "already in the txpool",
+                                        "known transaction", "already imported"};
+    json_t *params, *tx = NULL;
+    bool yes = false;
 
-    if (params == NULL)
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (strcasestr(refusal, known[i]) != NULL)
+            return true;
+    }
+    if ((params = json_pack("[o]", ct_json_hex(hash, 32))) == NULL)
         return false;
     yes = ct_rpc_call(rpc, &tx, "eth_getTransactionByHash", params) == 0 && json_is_object(tx);
     json_decref(params);
@@ -182,7 +189,7 @@ int ct_rpc_send_raw(ct_rpc *rpc, uint8_t hash[32], const uint8_t *raw, size_t le
         char refusal[256];
         snprintf(refusal, sizeof(refusal), "%s", ct_error_last());
         ct_keccak256(ours, raw, len);
-        if (node_has_tx(rpc, ours)) {
+        if (node_has_tx(rpc, ours, refusal)) {
             memcpy(hash, ours, 32);
             rc = 0;
         } else {
@@ -249,17 +256,26 @@ int ct_rpc_get_logs(ct_rpc *rpc, json_t **out, const json_t *filter)
     return rc;
 }
 
+/* A node error while polling is retried until the deadline: the
+ * EthereumJS client answers -32603 ("value for <block hash> not found in
+ * DB") for a receipt in the moments between indexing a new block's
+ * transactions and storing the block. */
 int ct_rpc_wait_receipt(ct_rpc *rpc, json_t **receipt, const uint8_t hash[32], int timeout_ms,
                         int poll_ms)
 {
     int64_t deadline = ct_time_mono_ms() + timeout_ms;
+    char last[256] = "";
 
     for (;;) {
         int rc = ct_rpc_get_receipt(rpc, receipt, hash);
-        if (rc != CT_ENOTFOUND)
+        if (rc != CT_ENOTFOUND && rc != CT_ERPC)
             return rc;
+        if (rc == CT_ERPC)
+            snprintf(last, sizeof(last), "%s", ct_error_last());
         if (ct_time_mono_ms() >= deadline)
-            return ct_error_set(CT_ETIMEOUT, "no receipt after %d ms", timeout_ms);
+            return rc == CT_ERPC ? ct_error_set(CT_ERPC, "%s", last)
+                                 : ct_error_set(CT_ETIMEOUT, "no receipt after %d ms%s%s",
+                                                timeout_ms, last[0] ? "; last error: " : "", last);
         ct_sleep_ms(poll_ms);
     }
 }

@@ -1,7 +1,7 @@
 /* The JSON-RPC client's failover over a list of URLs, against real sockets
  * on loopback: a closed port, and small libmicrohttpd servers that answer
  * like a node, fail with HTTP 503, answer a JSON-RPC error, or answer too
- * late. */
+ * late. Also ct_rpc_wait_receipt riding out a node's passing errors. */
 #include "harness.h"
 
 #include <stdatomic.h>
@@ -9,11 +9,15 @@
 #include <microhttpd.h>
 
 typedef enum srv_mode {
-    SRV_OK,      /* every call answers "0x2a"; batches get one result each */
-    SRV_503,     /* HTTP 503 */
-    SRV_ERROR,   /* a JSON-RPC error: nonce too low */
-    SRV_SLOW,    /* answers after 1.5 s */
-    SRV_HAS_TX,  /* refuses sends as known, finds any transaction by hash */
+    SRV_OK,           /* every call answers "0x2a"; batches get one result each */
+    SRV_503,          /* HTTP 503 */
+    SRV_ERROR,        /* a JSON-RPC error: nonce too low */
+    SRV_SLOW,         /* answers after 1.5 s */
+    SRV_HAS_TX,       /* refuses sends (nonce too low), finds any transaction by hash */
+    SRV_IN_POOL,      /* refuses sends as already in its pool, finds nothing by hash
+                         (as the EthereumJS client for a pending transaction) */
+    SRV_RECEIPT_LATE, /* a receipt lookup fails twice (as the EthereumJS client
+                         while it stores a new block), then finds it */
 } srv_mode;
 
 typedef struct srv {
@@ -28,18 +32,31 @@ typedef struct req_body {
     ct_buf buf;
 } req_body;
 
+static json_t *node_error(const json_t *id, const char *msg)
+{
+    return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id, "error", "code",
+                     -32000, "message", msg);
+}
+
 /* The answer to one JSON-RPC request object in mode m. */
-static json_t *answer_one(srv_mode m, const json_t *req)
+static json_t *answer_one(srv_mode m, const json_t *req, int n_call)
 {
     json_t *id = json_object_get(req, "id");
     const char *method = json_string_value(json_object_get(req, "method"));
+    bool send = strcmp(method, "eth_sendRawTransaction") == 0;
+    bool lookup = strcmp(method, "eth_getTransactionByHash") == 0;
 
-    if (m == SRV_ERROR || (m == SRV_HAS_TX && strcmp(method, "eth_sendRawTransaction") == 0)) {
-        const char *msg = m == SRV_ERROR ? "nonce too low" : "already known";
-        return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id, "error", "code",
-                         -32000, "message", msg);
-    }
-    if (m == SRV_HAS_TX && strcmp(method, "eth_getTransactionByHash") == 0)
+    if (m == SRV_ERROR || (m == SRV_HAS_TX && send))
+        return node_error(id, "nonce too low");
+    if (m == SRV_IN_POOL && send)
+        return node_error(id, "0x12: this transaction is already in the TxPool");
+    if (m == SRV_IN_POOL && lookup)
+        return node_error(id, "value for 0x34 not found in DB");
+    if (m == SRV_RECEIPT_LATE && strcmp(method, "eth_getTransactionReceipt") == 0)
+        return n_call <= 2 ? node_error(id, "value for 0x56 not found in DB")
+                           : json_pack("{s:s, s:O, s:{s:s}}", "jsonrpc", "2.0", "id", id, "result",
+                                       "status", "0x1");
+    if (m == SRV_HAS_TX && lookup)
         return json_pack("{s:s, s:O, s:{s:O}}", "jsonrpc", "2.0", "id", id, "result", "hash",
                          json_array_get(json_object_get(req, "params"), 0));
     return json_pack("{s:s, s:O, s:s}", "jsonrpc", "2.0", "id", id, "result", "0x2a");
@@ -66,6 +83,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     json_t *req, *resp;
     char *text;
     enum MHD_Result ret;
+    int n;
 
     (void)url, (void)method, (void)version;
     if (rb == NULL) {
@@ -79,7 +97,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    atomic_fetch_add(&s->calls, 1);
+    n = atomic_fetch_add(&s->calls, 1) + 1;
     if (s->mode == SRV_503)
         return reply(c, 503, "{}");
     if (s->mode == SRV_SLOW)
@@ -90,9 +108,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         json_t *one;
         resp = json_array();
         json_array_foreach (req, i, one)
-            json_array_append_new(resp, answer_one(s->mode, one));
+            json_array_append_new(resp, answer_one(s->mode, one, n));
     } else {
-        resp = answer_one(s->mode, req);
+        resp = answer_one(s->mode, req, n);
     }
     text = json_dumps(resp, JSON_COMPACT);
     ret = reply(c, 200, text);
@@ -293,27 +311,62 @@ static void test_batch(void **state)
     srv_stop(&ok);
 }
 
-/* A transaction resent after a failover to a node that refuses it as known
- * but finds it by its hash was sent: the hash is the transaction's own.
- * Without a failover the same refusal stays an error. */
+/* A transaction resent after a failover to a node that refuses it but has
+ * it was sent: the hash is the transaction's own. The node says so (in its
+ * pool), or finds it by hash (nonce too low: mined). Without a failover the
+ * same refusal stays an error. */
 static void test_send_raw_known_after_failover(void **state)
 {
     static const uint8_t raw[] = {0x02, 0xc0, 0x01, 0x02};
+    static const struct {
+        srv_mode mode;
+        int calls; /* the send, and the lookup if the refusal did not say */
+        const char *refusal;
+    } cases[] = {{SRV_HAS_TX, 2, "nonce too low"}, {SRV_IN_POOL, 1, "already in the TxPool"}};
     uint8_t hash[32], want[32];
-    srv has;
+
+    (void)state;
+    ct_keccak256(want, raw, sizeof(raw));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        srv has;
+        ct_rpc *rpc;
+        srv_start(&has, cases[i].mode);
+        ctt_ok(ct_rpc_new(&rpc, ctt_path("%s,%s", closed_url(), has.url), 2000));
+        ctt_ok(ct_rpc_send_raw(rpc, hash, raw, sizeof(raw)));
+        assert_memory_equal(hash, want, 32);
+        assert_int_equal(atomic_load(&has.calls), cases[i].calls);
+        assert_int_equal(ct_rpc_send_raw(rpc, hash, raw, sizeof(raw)), CT_ERPC);
+        assert_non_null(strstr(ct_error_last(), cases[i].refusal));
+        ct_rpc_free(rpc);
+        srv_stop(&has);
+    }
+}
+
+/* ct_rpc_wait_receipt polls through a node's passing errors, and reports
+ * the last one (CT_ERPC) when they last until the deadline. */
+static void test_wait_receipt_rides_out_errors(void **state)
+{
+    uint8_t hash[32] = {0};
+    json_t *receipt = NULL;
+    srv late, err;
     ct_rpc *rpc;
 
     (void)state;
-    srv_start(&has, SRV_HAS_TX);
-    ct_keccak256(want, raw, sizeof(raw));
-    ctt_ok(ct_rpc_new(&rpc, ctt_path("%s,%s", closed_url(), has.url), 2000));
-    ctt_ok(ct_rpc_send_raw(rpc, hash, raw, sizeof(raw)));
-    assert_memory_equal(hash, want, 32);
-    assert_int_equal(atomic_load(&has.calls), 2); /* the send, the lookup */
-    assert_int_equal(ct_rpc_send_raw(rpc, hash, raw, sizeof(raw)), CT_ERPC);
-    assert_non_null(strstr(ct_error_last(), "already known"));
+    srv_start(&late, SRV_RECEIPT_LATE);
+    ctt_ok(ct_rpc_new(&rpc, late.url, 2000));
+    ctt_ok(ct_rpc_wait_receipt(rpc, &receipt, hash, 10000, 20));
+    ctt_expect_json(receipt, "{\"status\":\"0x1\"}");
+    assert_int_equal(atomic_load(&late.calls), 3);
+    json_decref(receipt);
     ct_rpc_free(rpc);
-    srv_stop(&has);
+    srv_stop(&late);
+    srv_start(&err, SRV_ERROR);
+    ctt_ok(ct_rpc_new(&rpc, err.url, 2000));
+    assert_int_equal(ct_rpc_wait_receipt(rpc, &receipt, hash, 300, 20), CT_ERPC);
+    assert_non_null(strstr(ct_error_last(), "nonce too low"));
+    assert_true(atomic_load(&err.calls) > 2);
+    ct_rpc_free(rpc);
+    srv_stop(&err);
 }
 
 int main(void)
@@ -325,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_none_answer),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_send_raw_known_after_failover),
+        cmocka_unit_test(test_wait_receipt_rides_out_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
