@@ -474,6 +474,93 @@ int ct_devnode_start(ct_devnode *out, const char *root, const ct_devnode_opts *o
  * state, then SIGKILL after a grace period). Safe to call twice. */
 void ct_devnode_stop(ct_devnode *node);
 
+/* ---------------------------------------------------------------- PoA network */
+
+/* A local Clique proof-of-authority network of EthereumJS client nodes
+ * (npm @ethereumjs/client 0.10.5 under root) on 127.0.0.1, for tests of a
+ * consortium chain: every node seals with its own key. The EVM is London's
+ * (Clique cannot run Shanghai or Cancun in this client). Every node runs
+ * `node --import DIR/ethjs-fixes.mjs`, a hook that fixes five defects of
+ * the client without which no transaction is mined, no contract code runs
+ * and a node that misses a block never catches up (docs/CHAIN.md), unless
+ * opts->stock_client. Not thread safe: one thread drives a network, and
+ * since nodes die with the thread that started them (PR_SET_PDEATHSIG),
+ * start and restart them from a thread that outlives them. */
+typedef struct ct_poa ct_poa;
+
+#define CT_POA_MAX_NODES 16
+
+/* An account funded in the genesis. */
+typedef struct ct_poa_account {
+    ct_address address;
+    ct_u256 balance; /* wei */
+} ct_poa_account;
+
+typedef struct ct_poa_opts {
+    /* Required: genesis.json, ethjs-fixes.mjs and nodeI/ (key, data/,
+     * client.log) are written here. */
+    const char *dir;
+    int nodes;                      /* sealers, 1 to CT_POA_MAX_NODES (default 3) */
+    int period_s;                   /* Clique block period (default 2) */
+    uint64_t chain_id;              /* default 1337 */
+    const ct_poa_account *accounts; /* genesis balances (may be NULL) */
+    size_t n_accounts;
+    int timeout_ms;    /* until ready (default 180 s) */
+    bool stock_client; /* run the client without ethjs-fixes.mjs */
+} ct_poa_opts;
+
+/* Generates a key per node and the genesis (Clique period, epoch 30000,
+ * every signer in extraData, opts->accounts funded), then starts the
+ * nodes on free ports (each --mine --unlock KEY --discV4=false
+ * --discDns=false, --bootnodes the enodes of those started before it)
+ * and waits until the network is ready: every node answers eth_chainId,
+ * is peered with every other, and all agree on a block above the first.
+ * Out: *out, stop and free it with ct_poa_stop.
+ * Returns: 0; CT_EINVAL (options); CT_ENOTFOUND (client not installed
+ * under root); CT_EIO (a node exits; see its client.log); CT_ETIMEOUT.
+ * On failure nothing is left running. */
+int ct_poa_start(ct_poa **out, const char *root, const ct_poa_opts *opts);
+
+/* Kills every node (SIGKILL: nothing starts this network again, and a
+ * clean shutdown takes the client about 10 s) and frees poa. NULL is a
+ * no-op. */
+void ct_poa_stop(ct_poa *poa);
+
+/* Node accessors; i is 0 .. ct_poa_nodes() - 1 (anything else asserts).
+ * Node i seals in turn blocks i, i + n, ... Returned strings are borrowed
+ * and live as long as poa. */
+int ct_poa_nodes(const ct_poa *poa);
+const char *ct_poa_url(const ct_poa *poa, int i);   /* "http://127.0.0.1:PORT" */
+pid_t ct_poa_pid(const ct_poa *poa, int i);         /* 0 when not running */
+const char *ct_poa_enode(const ct_poa *poa, int i); /* enode://ID@127.0.0.1:PORT */
+const ct_address *ct_poa_signer(const ct_poa *poa, int i);
+const char *ct_poa_log_path(const ct_poa *poa, int i);
+
+/* Stops node i gracefully (SIGTERM, then SIGKILL if it still runs after
+ * 15 s; the client took about 10 s here), or kills its process group with
+ * SIGKILL at once. Its data directory stays. Returns: 0 or CT_EIO. */
+int ct_poa_stop_node(ct_poa *poa, int i);
+int ct_poa_kill_node(ct_poa *poa, int i);
+
+/* Starts a stopped node again on its data directory and ports, naming
+ * every other node as a bootnode, and waits up to timeout_ms (0: 120 s)
+ * until it answers and every running node is peered with every other.
+ * Catching up follows: see ct_poa_wait_synced.
+ * Returns: 0; CT_ESTATE if it runs; CT_EIO; CT_ETIMEOUT (it is stopped
+ * again). */
+int ct_poa_restart_node(ct_poa *poa, int i, int timeout_ms);
+
+/* Freezes (SIGSTOP) or resumes (SIGCONT) node i's process group.
+ * Returns: 0, or CT_ESTATE if it does not run. */
+int ct_poa_pause_node(ct_poa *poa, int i, bool paused);
+
+/* Waits until the running, unpaused nodes agree: their heads are at most
+ * one block apart, at least min_height, and they have the same block at
+ * the lowest head.
+ * Out: *height (may be NULL) that block's number.
+ * Returns: 0, CT_ETIMEOUT (or a node's RPC error at the deadline). */
+int ct_poa_wait_synced(ct_poa *poa, uint64_t *height, uint64_t min_height, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif
