@@ -480,7 +480,7 @@ void ct_devnode_stop(ct_devnode *node);
  * (npm @ethereumjs/client 0.10.5 under root) on 127.0.0.1, for tests of a
  * consortium chain: every node seals with its own key. The EVM is London's
  * (Clique cannot run Shanghai or Cancun in this client). Every node runs
- * `node --import DIR/ethjs-fixes.mjs`, a hook that fixes five defects of
+ * `node --import DIR/ethjs-fixes.mjs`, a hook that fixes six defects of
  * the client without which no transaction is mined, no contract code runs
  * and a node that misses a block never catches up (docs/CHAIN.md), unless
  * opts->stock_client. Not thread safe: one thread drives a network, and

@@ -68,18 +68,24 @@ struct ct_poa {
  * 4. eth_gasPrice fails ("Cannot mix BigInt and other types") when the
  *    newest block holds a legacy transaction (it lacks
  *    maxPriorityFeePerGas).
- * 5. A node that misses one block (a fork between two sealers, a pause, a
+ * 5. Two signers seal the same height at once often enough (each waits a
+ *    random 0 to 500 ms per signer when out of turn), and when they are two
+ *    of three that can seal, neither can seal again: each signed the last
+ *    block of its own fork, the forks weigh the same and neither node
+ *    switches, until the third signer returns. Here out-of-turn signers
+ *    wait 500 ms per step of their distance from the in-turn one.
+ * 6. A node that misses one block (a fork between two sealers, a pause, a
  *    late start) stays behind for good: the client inserts an announced
  *    block only when it extends its head (other blocks go to a sync
  *    fetcher that exists only while a sync runs), and syncs only from a
  *    peer that was ahead when the two connected; in a network of three,
  *    one node never gets whole blocks at all (each goes to sqrt(peers) = 1
  *    peer, the others get its hash).
- * The one %s is root as a JSON string. */
+ * @ROOT@ stands for root as a JSON string. */
 static const char hook_js[] =
     "// Written by Catena (src/eth/poa.c): fixes for @ethereumjs/client 0.10.5 in a Clique\n"
     "// network, loaded with `node --import`. See docs/CHAIN.md, 'PoA network'.\n"
-    "const ROOT = %s;\n"
+    "const ROOT = @ROOT@;\n"
     "const block = await import(ROOT + '/" CLIENT_BLOCK "');\n"
     "const { BlockHeader, cliqueSigner, createBlockFromBytesArray } = block;\n"
     "const { EVM } = await import(ROOT + '/" CLIENT_EVM "');\n"
@@ -88,6 +94,7 @@ static const char hook_js[] =
     "const { Eth } = await import(ROOT + '/" CLIENT_SRC "/rpc/modules/eth.js');\n"
     "const { FullEthereumService } =\n"
     "  await import(ROOT + '/" CLIENT_SRC "/service/fullethereumservice.js');\n"
+    "const { Miner } = await import(ROOT + '/" CLIENT_SRC "/miner/miner.js');\n"
     "\n"
     "// 1. The EVM names a Clique block's sealer (COINBASE) with @ethereumjs/block's function.\n"
     "const runInterpreter = EVM.prototype.runInterpreter;\n"
@@ -147,7 +154,22 @@ static const char hook_js[] =
     "  return '0x' + (latest.calcNextBaseFee() + tip).toString(16);\n"
     "};\n"
     "\n"
-    "// 5. A node that lacks an announced block asks the announcing peer for the missing\n"
+    "// 5. Out-of-turn sealers wait 500 ms per step of their distance from the in-turn\n"
+    "// one, instead of a random 0 to 500 ms per signer, so two never seal together.\n"
+    "Miner.prototype.queueNextAssembly = async function (timeout) {\n"
+    "  if (this._nextAssemblyTimeoutId) clearTimeout(this._nextAssemblyTimeoutId);\n"
+    "  if (!this.running) return;\n"
+    "  const [signer] = this.config.accounts[0];\n"
+    "  const number = this.service.chain.blocks.latest.header.number + 1n;\n"
+    "  const signers = this.service.chain.blockchain.consensus.cliqueActiveSigners(number);\n"
+    "  const n = signers.length;\n"
+    "  const index = signers.findIndex((a) => a.equals(signer));\n"
+    "  const distance = index < 0 ? 0 : (index - Number(number % BigInt(n)) + n) % n;\n"
+    "  const wait = (timeout ?? this.period) + distance * 500;\n"
+    "  this._nextAssemblyTimeoutId = setTimeout(this.assembleBlock.bind(this), wait);\n"
+    "};\n"
+    "\n"
+    "// 6. A node that lacks an announced block asks the announcing peer for the missing\n"
     "// blocks, from a little below its head (further back while the first one's parent\n"
     "// is unknown), and the chain chooses by total difficulty.\n"
     "const MAX = 64n;\n"
@@ -220,17 +242,22 @@ static int write_text(const char *path, const char *text, unsigned mode)
     return ct_file_write_atomic(path, text, strlen(text), mode);
 }
 
+/* Writes hook_js with root, as a JSON string, in place of @ROOT@. */
 static int write_hook(ct_poa *poa)
 {
     json_t *root = json_string(poa->root);
     char *lit = root != NULL ? json_dumps(root, JSON_ENCODE_ANY) : NULL;
+    const char *at = strstr(hook_js, "@ROOT@");
     ct_buf js;
     int rc;
 
+    assert(at != NULL);
     ct_buf_init(&js, 64 * 1024);
     if (lit == NULL)
         rc = ct_error_set(CT_ENOMEM, "poa: out of memory");
-    else if ((rc = ct_buf_appendf(&js, hook_js, lit)) == 0)
+    else if ((rc = ct_buf_append(&js, hook_js, (size_t)(at - hook_js))) == 0 &&
+             (rc = ct_buf_append(&js, lit, strlen(lit))) == 0 &&
+             (rc = ct_buf_append(&js, at + 6, strlen(at + 6))) == 0)
         rc = write_text(poa->hook_path, js.data, 0644);
     free(lit);
     json_decref(root);

@@ -64,6 +64,17 @@ static int stop_network(void **state)
     return 0;
 }
 
+static uint64_t head(int i)
+{
+    ct_rpc *rpc;
+    uint64_t h;
+
+    ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, i), 5000));
+    ctt_ok(ct_rpc_block_number(rpc, &h));
+    ct_rpc_free(rpc);
+    return h;
+}
+
 /* Block `number`'s hash on node i, "" when the node does not have it. */
 static const char *hash_at(int i, uint64_t number)
 {
@@ -93,6 +104,18 @@ static void expect_same_chain(int a, int b, uint64_t from, uint64_t to)
         if (strcmp(ha, hb) != 0 || ha[0] == '\0')
             fail_msg("block %llu: node %d has '%s', node %d '%s'", (unsigned long long)n, a, ha, b,
                      hb);
+    }
+}
+
+/* Brings every node back (resumed, restarted), so a test that failed half
+ * way leaves the next one a whole network. */
+static void heal(void)
+{
+    for (int i = 0; i < NODES; i++) {
+        if (ct_poa_pid(net, i) == 0)
+            ctt_ok(ct_poa_restart_node(net, i, 120000));
+        else
+            ctt_ok(ct_poa_pause_node(net, i, false));
     }
 }
 
@@ -212,6 +235,7 @@ static void test_all_agree(void **state)
     int64_t t0;
 
     (void)state;
+    heal();
     h0 = synced(3, 60000);
     t0 = ct_time_mono_ms();
     h1 = synced(h0 + 5, 60000);
@@ -224,6 +248,21 @@ static void test_all_agree(void **state)
         assert_true(ct_poa_pid(net, i) > 0);
         assert_non_null(strstr(ct_poa_enode(net, i), "@127.0.0.1:"));
     }
+}
+
+/* The hash of the block holding transaction `hash` on node i. */
+static const char *receipt_block(int i, const uint8_t hash[32])
+{
+    json_t *receipt = NULL;
+    const char *block;
+    ct_rpc *rpc;
+
+    ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, i), 5000));
+    ctt_ok(ct_rpc_wait_receipt(rpc, &receipt, hash, 20000, 100));
+    block = ctt_path("%s", json_string_value(json_object_get(receipt, "blockHash")));
+    json_decref(receipt);
+    ct_rpc_free(rpc);
+    return block;
 }
 
 /* A value transfer sent to node 0 is mined, and node 2 has its receipt in
@@ -241,6 +280,7 @@ static void test_tx_seen_on_other_node(void **state)
     int64_t t0;
 
     (void)state;
+    heal();
     dev_key(key, 0);
     /* No eth_maxPriorityFeePerGas in this client: legacy transactions. */
     ctt_ok(ct_sender_new(&s, ct_poa_url(net, 0), key, &so));
@@ -252,9 +292,12 @@ static void test_tx_seen_on_other_node(void **state)
     print_message("[ time ] transfer mined in %.1f s\n", seconds_since(t0));
     ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, 2), 5000));
     ctt_ok(ct_rpc_wait_receipt(rpc, &receipt, res.hash, 20000, 100));
-    assert_string_equal(json_string_value(json_object_get(receipt, "blockHash")),
-                        json_string_value(json_object_get(res.receipt, "blockHash")));
     json_decref(receipt);
+    /* Two sealers can seal the same height at once; the heavier block wins
+     * and the transaction may move to it, so compare once the nodes agree
+     * past it. */
+    synced(res.block + 1, 60000);
+    assert_string_equal(receipt_block(0, res.hash), receipt_block(2, res.hash));
     ct_rpc_free(rpc);
     ct_send_result_clear(&res);
     ct_sender_free(s);
@@ -351,6 +394,7 @@ static void test_evm_is_london(void **state)
     ct_sender *s;
 
     (void)state;
+    heal();
     dev_key(key, 1);
     ctt_ok(ct_sender_new(&s, ct_poa_url(net, 1), key, &so));
     assert_int_equal(send_data(s, NULL, NULL, without, sizeof(without)), 0);
@@ -373,6 +417,7 @@ static void test_kill_restart(void **state)
     int64_t t0;
 
     (void)state;
+    heal();
     h0 = synced(1, 60000);
     ctt_ok(ct_poa_kill_node(net, 2));
     assert_int_equal(ct_poa_pid(net, 2), 0);
@@ -428,17 +473,19 @@ static void test_pause_converges(void **state)
     int64_t t0;
 
     (void)state;
+    heal();
     h0 = synced(1, 60000);
     ctt_ok(ct_poa_pause_node(net, 1, true));
     ct_sleep_ms(8000);
-    h1 = synced(h0 + 2, 30000);
+    h1 = head(0) < head(2) ? head(0) : head(2);
     mark = log_size(1);
     ctt_ok(ct_poa_pause_node(net, 1, false));
     t0 = ct_time_mono_ms();
     h2 = synced(h1 + 1, 60000);
-    print_message("[ time ] paused node converged %.1f s after SIGCONT (%llu blocks sealed "
-                  "while it was frozen)\n",
+    print_message("[ time ] paused node converged %.1f s after SIGCONT (the others sealed "
+                  "%llu blocks while it was frozen)\n",
                   seconds_since(t0), (unsigned long long)(h1 - h0));
+    assert_true(h1 >= h0 + 2);
     expect_same_chain(0, 1, h0, h2);
     print_log_since(1, mark);
 }
@@ -453,6 +500,7 @@ static void test_stop_restart(void **state)
     char *text = NULL;
 
     (void)state;
+    heal();
     h0 = synced(1, 60000);
     mark = log_size(0);
     t0 = ct_time_mono_ms();
@@ -465,7 +513,7 @@ static void test_stop_restart(void **state)
     t0 = ct_time_mono_ms();
     ctt_ok(ct_poa_restart_node(net, 0, 120000));
     h1 = synced(h0 + 2, 60000);
-    print_message("[ time ] node 0 back in agreement %.1f s after the restart\n", seconds_since(t0));
+    print_message("[ time ] node 0 in agreement %.1f s after its restart\n", seconds_since(t0));
     expect_same_chain(0, 1, 1, h1);
 }
 
@@ -501,6 +549,7 @@ static void test_sender_failover(void **state)
     int sent = 0;
 
     (void)state;
+    heal();
     synced(1, 60000);
     so.outbox_path = ctt_path("%s/failover.outbox", ctt_tmpdir());
     dev_key(key, 0);
