@@ -401,6 +401,21 @@ static void shutdown_conns(ct_agent__server *srv)
     pthread_mutex_unlock(&srv->mu);
 }
 
+/* Ulfius 2.7 wakes ulfius_stop_framework as soon as the last websocket
+ * thread has counted itself out, while that thread still holds
+ * websocket_active_lock; ulfius_clean_instance would then destroy the lock
+ * under it (the agent crashed so on SIGTERM now and then). Taking the lock
+ * once waits until that thread has let go of the instance. */
+static void wait_websocket_threads(struct _u_instance *inst)
+{
+    struct _websocket_handler *h = inst->websocket_handler;
+
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->websocket_active_lock);
+    pthread_mutex_unlock(&h->websocket_active_lock);
+}
+
 void ct_agent__server_stop(ct_agent *a)
 {
     ct_agent__server *srv = a->server;
@@ -414,8 +429,10 @@ void ct_agent__server_stop(ct_agent *a)
     while (srv->inst.mhd_daemon != NULL && !conns_empty(srv) && ct_time_mono_ms() < deadline)
         ct_sleep_ms(MANAGER_TICK_MS);
     shutdown_conns(srv);
-    if (srv->inst.mhd_daemon != NULL)
+    if (srv->inst.mhd_daemon != NULL) {
         ulfius_stop_framework(&srv->inst);
+        wait_websocket_threads(&srv->inst);
+    }
     ulfius_clean_instance(&srv->inst);
     /* Every connection has closed, and each waited for its requests. */
     ct_workq_free(srv->workers);
