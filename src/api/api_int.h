@@ -36,6 +36,8 @@ typedef struct api_req {
     const char *body;
     size_t body_len;
     const char *auth; /* the Authorization header, or NULL */
+    const char *idem_key; /* the Idempotency-Key header, or NULL */
+    void *job;            /* http.c's job while on a worker (ct_api__answer_now) */
     const char *arg_keys[API_MAX_ARGS], *arg_values[API_MAX_ARGS];
     int n_args;
     int64_t received_ms; /* ct_time_mono_ms() once it was read: deadlines count from here */
@@ -47,6 +49,7 @@ typedef struct api_resp {
     const char *file;         /* a file to send (borrowed path) */
     const char *content_type; /* for file */
     char *text;               /* or a text body (owned) */
+    char location[96];        /* a Location header, or "" */
 } api_resp;
 
 struct ct_api;
@@ -57,6 +60,9 @@ typedef struct api_agent api_agent;
 
 /* The answer cache (cache.c). */
 typedef struct api_cache api_cache;
+
+/* The record of write requests (requests.c). */
+typedef struct api_requests api_requests;
 
 struct ct_api {
     /* Set at start (the HTTP port once bound), then read only. */
@@ -69,9 +75,10 @@ struct ct_api {
     bool follower_started;
     api_agent **agents; /* each guards its own state (agents.c) */
     size_t n_agents;
-    void *http;       /* struct MHD_Daemon * */
+    void *http;       /* struct http_server * (http.c) */
     ct_workq *pool;   /* workers for blocking handlers other than writes (http.c) */
     api_cache *cache; /* has its own locks (cache.c) */
+    api_requests *requests; /* has its own lock (requests.c) */
 
     pthread_mutex_t handles_mu; /* guards handles, n_handles */
     ct_store **handles;         /* one read handle per request thread */
@@ -189,6 +196,54 @@ const char *ct_api__write_dc(struct ct_api *api, api_handler h, const api_req *r
  * Returns: the DC name (borrowed from the config) or NULL. */
 const char *ct_api__auth_dc(struct ct_api *api, const api_req *req);
 
+/* Returns: the token of the request's 'Authorization: Bearer <token>'
+ * header (the scheme in any case), borrowed, or NULL. */
+const char *ct_api__bearer(const api_req *req);
+
+/* ---------------------------------------------------------------- write requests */
+
+/* A write on its way to its agent (requests.c). */
+typedef struct api_write api_write;
+
+/* How a write ended. */
+enum api_outcome {
+    API_DONE,    /* the agent answered a transaction hash */
+    API_FAILED,  /* the agent refused it */
+    API_UNKNOWN, /* sent, and no answer: it may still be made */
+    API_UNSENT,  /* nothing was sent: failed, and its Idempotency-Key is free again */
+};
+
+/* Opens (or creates) the requests file and marks what the last run left
+ * pending as unknown; starts the thread that answers 202. Returns: 0 or
+ * an error naming the file. */
+int ct_api__requests_open(struct ct_api *api);
+/* Stops that thread and closes the file (after the writes drained). */
+void ct_api__requests_close(struct ct_api *api);
+
+/* Begins a checked write of the token's DC dc, before its agent call:
+ * with an Idempotency-Key, a request seen before is answered as the first
+ * was (or 202 while it runs, 422 for another request under that key).
+ * Out: *out the write, to end with ct_api__write_end.
+ * Returns: true to go on; false with resp set. */
+bool ct_api__write_begin(struct ct_api *api, api_write **out, const api_req *req, const char *dc,
+                         api_resp *resp);
+/* Ends w with resp (its outcome) and frees it: recorded for replays and
+ * for GET /api/requests/{id} if it was answered 202 meanwhile (resp is
+ * then not sent). An unknown outcome answers 202 with the request id. */
+void ct_api__write_end(struct ct_api *api, api_write *w, enum api_outcome outcome,
+                       api_resp *resp);
+
+/* Answers req's connection now with resp (moved out of it) while its
+ * handler goes on; the handler's own answer is then dropped. Only for
+ * handlers on a worker; the handler must not read req's strings (method,
+ * path, auth, body: the connection's) afterwards. Returns: whether it was
+ * answered (false: already answered, or not on a worker). */
+bool ct_api__answer_now(const api_req *req, api_resp *resp);
+
+/* Makes text valid UTF-8 in place (each invalid byte becomes '?'), so a
+ * message that echoes a request can always be encoded. */
+void ct_api__utf8_fix(char *text);
+
 /* Wakes the follower (after a write) so reads catch up quickly. */
 void ct_api__follower_wake(struct ct_api *api);
 
@@ -215,6 +270,7 @@ void ct_api__h_vc_retire(struct ct_api *api, const api_req *req, api_resp *resp)
 void ct_api__h_health(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_openapi(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_swagger(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_request(struct ct_api *api, const api_req *req, api_resp *resp);
 /* Explorer (explorer.c). */
 void ct_api__h_chain_overview(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_chain_blocks(struct ct_api *api, const api_req *req, api_resp *resp);

@@ -39,6 +39,14 @@ static const struct key config_keys[] = {
     {"agent_timeout_ms", K_INT, false, AT(agent_timeout_ms), NULL, 30000, 1, 600000},
     {"swagger_dir", K_STR, false, AT(swagger_dir), NULL, 0, 0, 0},
     {"web_dir", K_STR, false, AT(web_dir), NULL, 0, 0, 0},
+    {"accept_after_ms", K_INT, false, AT(accept_after_ms), NULL, 5000, 0, 600000},
+    {"requests_db", K_STR, false, AT(requests_path), NULL, 0, 0, 0},
+    {"idempotency_ttl_s", K_INT, false, AT(idempotency_ttl_s), NULL, 86400, 60, 30 * 86400},
+    {"idempotency_max", K_INT, false, AT(idempotency_max), NULL, 100000, 100, 10000000},
+    {"max_conns_per_ip", K_INT, false, AT(max_conns_per_ip), NULL, 128, 1, 1024},
+    {"request_timeout_ms", K_INT, false, AT(request_timeout_ms), NULL, 10000, 500, 600000},
+    {"allowed_origins", K_STR, false, AT(allowed_origins), NULL, 0, 0, 0},
+    {"allowed_hosts", K_STR, false, AT(allowed_hosts), NULL, 0, 0, 0},
 };
 
 static const char *const list_keys[] = {"agents", "tokens"};

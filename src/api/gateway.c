@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -19,15 +20,26 @@ const char *ct_api__openapi(void)
 
 /* ---------------------------------------------------------------- tokens */
 
-const char *ct_api__auth_dc(ct_api *api, const api_req *req)
+const char *ct_api__bearer(const api_req *req)
 {
     const char *h = req->auth;
+
+    /* RFC 9110: the scheme is case-insensitive. */
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7 + strspn(h + 7, " ");
+    return *h != '\0' ? h : NULL;
+}
+
+const char *ct_api__auth_dc(ct_api *api, const api_req *req)
+{
+    const char *token = ct_api__bearer(req);
     const char *dc = NULL;
     char hash[65];
 
-    if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
+    if (token == NULL)
         return NULL;
-    ct_token_hash(hash, h + 7);
+    ct_token_hash(hash, token);
     /* Compare with every stored hash, in constant time each. */
     for (size_t i = 0; i < api->cfg.n_tokens; i++)
         if (CRYPTO_memcmp(hash, api->cfg.tokens[i].hash, 64) == 0)
@@ -221,8 +233,16 @@ int ct_api_start(ct_api **out, const ct_api_config *cfg)
         goto fail;
     if (api->cfg.agent_timeout_ms <= 0)
         api->cfg.agent_timeout_ms = 30000;
+    if (api->cfg.idempotency_ttl_s <= 0)
+        api->cfg.idempotency_ttl_s = 86400;
+    if (api->cfg.idempotency_max <= 0)
+        api->cfg.idempotency_max = 100000;
+    if (api->cfg.max_conns_per_ip <= 0)
+        api->cfg.max_conns_per_ip = 128;
+    if (api->cfg.request_timeout_ms <= 0)
+        api->cfg.request_timeout_ms = 10000;
     if ((rc = ct_ledger_open(&api->ledger)) < 0 || (rc = open_cache(api)) < 0 ||
-        (rc = ct_api__cache_new(&api->cache)) < 0)
+        (rc = ct_api__cache_new(&api->cache)) < 0 || (rc = ct_api__requests_open(api)) < 0)
         goto fail;
     /* One catch-up before serving, so the first reads are not empty. */
     uint64_t n;
@@ -256,6 +276,7 @@ void ct_api_stop(ct_api *api)
     ct_api__agents_cancel(api); /* writes waiting for an agent end now */
     ct_api__http_stop(api);
     ct_api__agents_stop(api);
+    ct_api__requests_close(api); /* after the writes drained */
     if (api->follower_started) {
         pthread_mutex_lock(&api->wake_mu);
         api->stopping = true;

@@ -30,6 +30,7 @@ static const struct route routes[] = {
     {"GET", "/api/container/{}/history", ct_api__h_vc_history, false},
     {"GET", "/api/container/{}/migration/pending", ct_api__h_vc_pending, false},
     {"GET", "/api/container/{}/sla", ct_api__h_vc_sla, false},
+    {"GET", "/api/requests/{}", ct_api__h_request, false},
     {"GET", "/api/health", ct_api__h_health, false},
     {"GET", "/api/openapi.json", ct_api__h_openapi, false},
     {"GET", "/api/swagger", ct_api__h_swagger, false},

@@ -5,11 +5,25 @@
 
 #include <string.h>
 
-/* Parses the body as a JSON object with only the allowed keys. */
-static json_t *parse_body(const api_req *req, api_resp *resp, const char *const *allowed)
+/* Sets 401 unless the request carries a known bearer token. */
+static bool has_token(ct_api *api, const api_req *req, api_resp *resp)
+{
+    if (ct_api__auth_dc(api, req) != NULL)
+        return true;
+    ct_api__error(resp, 401, "a valid 'Authorization: Bearer <token>' header is required");
+    return false;
+}
+
+/* The token is checked before anything else of the request (401 before
+ * 400), so no one learns the API's checks without one. Then the body is
+ * parsed as a JSON object with only the allowed keys. */
+static json_t *parse_body(ct_api *api, const api_req *req, api_resp *resp,
+                          const char *const *allowed)
 {
     json_t *body;
 
+    if (!has_token(api, req, resp))
+        return NULL;
     if (ct_json_parse(&body, req->body, req->body_len, 16) < 0) {
         ct_api__error(resp, 400, "body: %s", ct_error_last());
         return NULL;
@@ -22,7 +36,8 @@ static json_t *parse_body(const api_req *req, api_resp *resp, const char *const 
     return body;
 }
 
-/* Checks that the bearer token acts for dc. Sets 401/403 on failure. */
+/* Checks that the bearer token acts for dc. Sets 401/403 on failure (a
+ * 403 names no DC: a token holder learns no other DC's names from it). */
 static bool authorised(ct_api *api, const api_req *req, api_resp *resp, const char *dc)
 {
     const char *who = ct_api__auth_dc(api, req);
@@ -32,7 +47,7 @@ static bool authorised(ct_api *api, const api_req *req, api_resp *resp, const ch
         return false;
     }
     if (strcmp(who, dc) != 0) {
-        ct_api__error(resp, 403, "this token acts for %s, not %s", who, dc);
+        ct_api__error(resp, 403, "this token does not act for this datacenter");
         return false;
     }
     return true;
@@ -66,30 +81,76 @@ static int status_of(const char *code)
     return 500;
 }
 
+/* The answer of an agent's error (Table 20). */
+static void agent_error(api_resp *resp, const json_t *answer)
+{
+    const char *msg = json_string_value(json_object_get(answer, "response"));
+
+    ct_api__error(resp, status_of(json_string_value(json_object_get(answer, "code"))), "%s",
+                  msg != NULL ? msg : "the agent refused the write");
+}
+
+/* Returns: whether the agent call's error rc means nothing was sent.
+ * agents.c says so only in its message ("not connected", "too many
+ * requests in flight"); anything else may have reached the agent. */
+static bool not_sent(int rc)
+{
+    return rc == CT_ETIMEOUT && (strstr(ct_error_last(), "is not connected") != NULL ||
+                                 strstr(ct_error_last(), "too many requests in flight") != NULL);
+}
+
 /* Forwards msg (stolen) to dc's agent with the caller's token and turns the
- * answer into the response. */
+ * answer into the response. Past its short wait (accept_after_ms) the
+ * write is answered 202 and goes on (requests.c); it must not read req's
+ * strings after the agent call. */
 static void forward(ct_api *api, const api_req *req, api_resp *resp, const char *dc, json_t *msg)
 {
-    const char *auth = req->auth;
+    /* The timeout counts from arrival, so time spent queued counts too. */
+    int64_t deadline = req->received_ms + api->cfg.agent_timeout_ms;
+    enum api_outcome outcome = API_FAILED;
     json_t *answer = NULL;
+    bool late;
+    api_write *w;
     int rc;
 
-    json_object_set_new(msg, "token", json_string(auth + strlen("Bearer ")));
-    /* The timeout counts from arrival, so time spent queued counts too. */
-    rc = ct_api__agent_call(api, dc, msg, &answer, req->received_ms + api->cfg.agent_timeout_ms);
+    if (!ct_api__write_begin(api, &w, req, dc, resp)) {
+        json_decref(msg);
+        return;
+    }
+    json_object_set_new(msg, "token", json_string(ct_api__bearer(req)));
+    if ((late = ct_time_mono_ms() >= deadline)) /* queued that long: too late to send */
+        rc = ct_error_set(CT_ETIMEOUT, "the write waited %d ms in the queue for the agent of %s",
+                          api->cfg.agent_timeout_ms, dc);
+    else
+        rc = ct_api__agent_call(api, dc, msg, &answer, deadline);
     json_decref(msg);
     if (rc == CT_ENOTFOUND) {
         ct_api__error(resp, 404, "%s", ct_error_last());
+    } else if (late || not_sent(rc)) {
+        outcome = API_UNSENT;
+        ct_api__error(resp, 503, "%s; nothing was sent, retry later", ct_error_last());
     } else if (rc < 0) {
-        ct_api__error(resp, 408, "%s", ct_error_last());
+        outcome = API_UNKNOWN;
+        ct_api__error(resp, 504, "%s", ct_error_last());
     } else if (json_is_true(json_object_get(answer, "error"))) {
-        ct_api__error(resp, status_of(json_string_value(json_object_get(answer, "code"))), "%s",
-                      json_string_value(json_object_get(answer, "response")));
+        agent_error(resp, answer);
     } else {
+        outcome = API_DONE;
         resp->json = json_pack("{s:O}", "tx_hash", json_object_get(answer, "response"));
         ct_api__follower_wake(api);
     }
     json_decref(answer);
+    ct_api__write_end(api, w, outcome, resp);
+}
+
+static bool require_fields(const json_t *body, const char *const *fields, api_resp *resp)
+{
+    for (size_t i = 0; fields[i] != NULL; i++)
+        if (json_object_get(body, fields[i]) == NULL) {
+            ct_api__error(resp, 400, "field '%s' is required", fields[i]);
+            return false;
+        }
+    return true;
 }
 
 /* Copies the listed fields of body into msg (which they must all be in,
@@ -104,20 +165,10 @@ static void copy_fields(json_t *msg, const json_t *body, const char *const *fiel
     }
 }
 
-static bool require_fields(const json_t *body, const char *const *fields, api_resp *resp)
-{
-    for (size_t i = 0; fields[i] != NULL; i++)
-        if (json_object_get(body, fields[i]) == NULL) {
-            ct_api__error(resp, 400, "field '%s' is required", fields[i]);
-            return false;
-        }
-    return true;
-}
-
 void ct_api__h_dc_register(ct_api *api, const api_req *req, api_resp *resp)
 {
     static const char *const keys[] = {"name", "wallet", NULL};
-    json_t *body = parse_body(req, resp, keys);
+    json_t *body = parse_body(api, req, resp, keys);
     const char *name, *wallet;
     const ct_address *expected;
     ct_address w;
@@ -134,7 +185,7 @@ void ct_api__h_dc_register(ct_api *api, const api_req *req, api_resp *resp)
         if (expected == NULL)
             ct_api__error(resp, 404, "no agent is configured for datacenter %s", name);
         else if (!ct_address_equal(expected, &w))
-            ct_api__error(resp, 403, "wallet %s is not the wallet of %s's agent", wallet, name);
+            ct_api__error(resp, 403, "this wallet is not the wallet of the datacenter's agent");
         else
             forward(api, req, resp, name,
                     json_pack("{s:s, s:s}", "method", "register_datacenter", "name", name));
@@ -147,7 +198,7 @@ static const char *const vc_fields[] = {"vc_type", "available",  "vcpu",       "
 
 void ct_api__h_vc_register(ct_api *api, const api_req *req, api_resp *resp)
 {
-    json_t *body = parse_body(req, resp, vc_fields), *msg;
+    json_t *body = parse_body(api, req, resp, vc_fields), *msg;
     const char *dc = req->params[0];
 
     if (body == NULL)
@@ -164,7 +215,7 @@ void ct_api__h_vc_register(ct_api *api, const api_req *req, api_resp *resp)
 void ct_api__h_vc_register_batch(ct_api *api, const api_req *req, api_resp *resp)
 {
     static const char *const keys[] = {"containers", NULL};
-    json_t *body = parse_body(req, resp, keys), *list, *msg;
+    json_t *body = parse_body(api, req, resp, keys), *list, *msg;
     const char *dc = req->params[0];
 
     if (body == NULL)
@@ -194,11 +245,13 @@ static json_t *vc_write(ct_api *api, const api_req *req, api_resp *resp, const c
     json_t *body, *msg;
 
     *body_out = NULL;
+    if (!has_token(api, req, resp))
+        return NULL;
     if (!ct_api__parse_hash32(tag_bytes, tag)) {
         ct_api__error(resp, 400, "vc_tag must be 0x and 64 hex digits");
         return NULL;
     }
-    if ((body = parse_body(req, resp, keys)) == NULL)
+    if ((body = parse_body(api, req, resp, keys)) == NULL)
         return NULL;
     *body_out = body;
     if (!require_fields(body, required, resp) || !check_time(body, "timestamp", true, resp) ||

@@ -26,6 +26,14 @@ static void defaults(void **state)
     assert_false(cfg.reindex);
     assert_false(cfg.reads_need_token);
     assert_int_equal(cfg.agent_timeout_ms, 30000);
+    assert_int_equal(cfg.accept_after_ms, 5000);
+    assert_null(cfg.requests_path);
+    assert_int_equal(cfg.idempotency_ttl_s, 86400);
+    assert_int_equal(cfg.idempotency_max, 100000);
+    assert_int_equal(cfg.max_conns_per_ip, 128);
+    assert_int_equal(cfg.request_timeout_ms, 10000);
+    assert_null(cfg.allowed_origins);
+    assert_null(cfg.allowed_hosts);
     assert_null(cfg.swagger_dir);
     assert_null(cfg.web_dir);
     assert_int_equal(cfg.n_agents, 0);
@@ -80,6 +88,9 @@ static void refusals(void **state)
         {"{" MINIMAL ",\"from_block\":-1}", "'from_block' must be an integer"},
         {"{" MINIMAL ",\"from_block\":\"1\"}", "'from_block' must be an integer"},
         {"{" MINIMAL ",\"agent_timeout_ms\":0}", "'agent_timeout_ms' must be an integer from 1"},
+        {"{" MINIMAL ",\"max_conns_per_ip\":0}", "'max_conns_per_ip' must be an integer from 1"},
+        {"{" MINIMAL ",\"request_timeout_ms\":10}", "'request_timeout_ms' must be an integer"},
+        {"{" MINIMAL ",\"allowed_origins\":[\"x\"]}", "'allowed_origins' must be a string"},
         {"{" MINIMAL ",\"agent_timeout_ms\":600001}", "'agent_timeout_ms'"},
         {"{" MINIMAL ",\"reindex\":1}", "'reindex' must be true or false"},
         {"{" MINIMAL ",\"web_dir\":3}", "'web_dir' must be a string"},
