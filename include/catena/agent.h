@@ -92,6 +92,62 @@ size_t ct_agent_tokens_count(const ct_agent_tokens *t);
 
 void ct_agent_tokens_free(ct_agent_tokens *t);
 
+/* ---------------------------------------------------------------- authentication
+ *
+ * Both directions of docs/AGENT_PROTOCOL.md section 1: the gateway proves
+ * itself in the upgrade request (a header signed by its own key), and the
+ * agent proves it holds its DC's key by signing the gateway's challenge.
+ * The gateway module uses these too, so both sides build the same bytes. */
+
+#define CT_AGENT_CHALLENGE_SIZE 32
+/* "0x" + r || s || recovery id in hex, and a NUL. */
+#define CT_AGENT_SIG_TEXT_SIZE (2 + 2 * (CT_SIG_SIZE + 1) + 1)
+/* The upgrade request's header carrying the gateway's proof. */
+#define CT_AGENT_GATEWAY_HEADER "Catena-Gateway"
+/* "v1.<ms>.<nonce hex>.<signature hex>" and a NUL. */
+#define CT_AGENT_GATEWAY_PROOF_SIZE 256
+/* How far a gateway proof's time may be from the agent's clock. */
+#define CT_AGENT_GATEWAY_WINDOW_MS 30000
+#define CT_AGENT_NONCE_SIZE 16
+/* Most gateway addresses an agent accepts. */
+#define CT_AGENT_MAX_GATEWAYS 16
+
+/* The digest an agent signs for the gateway: keccak256 of the tag
+ * "catena-agent-auth-v1", then dc_name and url each preceded by its
+ * length (4 bytes, big endian), then the challenge. url is the agent URL
+ * the gateway dialled. */
+void ct_agent_auth_digest(uint8_t out[32], const char *dc_name, const char *url,
+                          const uint8_t challenge[CT_AGENT_CHALLENGE_SIZE]);
+
+/* Signs digest (a ct_agent_auth_digest) with seckey.
+ * Out: out "0x" and 130 hex digits (r, s, recovery id).
+ * Returns: 0 or CT_ECRYPTO. */
+int ct_agent_auth_sign(char out[CT_AGENT_SIG_TEXT_SIZE], const uint8_t digest[32],
+                       const uint8_t seckey[CT_SECKEY_SIZE]);
+
+/* Recovers who signed digest. Out: *out the signer's address.
+ * Returns: 0, CT_EPARSE (not 65 bytes of hex), CT_ECRYPTO (not a valid
+ * low-s signature). */
+int ct_agent_auth_recover(ct_address *out, const uint8_t digest[32], const char *sig);
+
+/* Builds the gateway's proof for an upgrade to dc_name's agent, whose
+ * wallet is wallet: a fresh random nonce and now_ms (Unix ms), signed by
+ * gateway_key over keccak256("catena-gateway-auth-v1", length-prefixed
+ * dc_name, wallet, now_ms as 8 bytes big endian, nonce).
+ * Returns: 0, CT_ECRYPTO. */
+int ct_agent_gateway_proof(char out[CT_AGENT_GATEWAY_PROOF_SIZE], const char *dc_name,
+                           const ct_address *wallet, int64_t now_ms,
+                           const uint8_t gateway_key[CT_SECKEY_SIZE]);
+
+/* Checks a gateway proof's form, time (within CT_AGENT_GATEWAY_WINDOW_MS
+ * of now_ms) and signature for dc_name and wallet; whether its signer
+ * may connect and its nonce is fresh is the caller's to decide.
+ * Out: *signer, nonce, *at_ms (the proof's time).
+ * Returns: 0; CT_EAUTH (message says what is wrong). */
+int ct_agent_gateway_check(ct_address *signer, uint8_t nonce[CT_AGENT_NONCE_SIZE], int64_t *at_ms,
+                           const char *proof, const char *dc_name, const ct_address *wallet,
+                           int64_t now_ms);
+
 /* ---------------------------------------------------------------- agent */
 
 typedef struct ct_agent ct_agent;
@@ -108,11 +164,20 @@ typedef struct ct_agent_config {
     int rpc_timeout_ms;            /* 0: 30000 */
     bool always_preflight;         /* see ct_sender_opts */
     const char *outbox_path;       /* see ct_sender_opts (NULL: none) */
+    /* Gateways allowed to connect (their proof's signer); none: any peer
+     * with the wallet header may (loopback only, see ct_agent_new). */
+    const ct_address *gateways;
+    size_t n_gateways;
+    /* A connection that is not a proven gateway's is closed after this
+     * long without a request (0: 300). A gateway's is pinged instead. */
+    int idle_timeout_s;
+    const char *tls_cert_file; /* PEM; with tls_key_file: serve wss:// */
+    const char *tls_key_file;
 } ct_agent_config;
 
 /* Creates an agent: checks the configuration, connects its sender to the
  * node (chain id, nonce) and checks that the contract has code. Does not
- * listen yet.
+ * listen yet. Without gateways the listen address must be a loopback one.
  * Returns: 0; CT_EINVAL (bad configuration, message says which);
  *          CT_ENOTFOUND (no contract at the address); CT_ERPC/CT_ETIMEOUT
  *          (node unreachable); CT_ENOMEM. */

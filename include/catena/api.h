@@ -17,7 +17,7 @@ extern "C" {
 typedef struct ct_api_agent_config {
     char *name; /* DC name */
     ct_address wallet;
-    char *url; /* ws://host:port/ws/NAME */
+    char *url; /* ws://host:port/ws/NAME or wss:// */
 } ct_api_agent_config;
 
 typedef struct ct_api_token {
@@ -45,6 +45,8 @@ typedef struct ct_api_config {
     char *allowed_hosts;   /* comma-separated Host values accepted (default: loopback names) */
     char *swagger_dir;    /* swagger-ui-dist files */
     char *web_dir;        /* explorer files (may be NULL) */
+    char *agent_ca_file;    /* PEM CAs that wss:// agents' certificates must chain to */
+    char *gateway_key_file; /* hex secp256k1 key proving the gateway to agents (may be NULL) */
     ct_api_agent_config *agents;
     size_t n_agents;
     ct_api_token *tokens;

@@ -16,6 +16,8 @@ typedef struct ct_agent__conn {
     pthread_mutex_t mu;
     pthread_cond_t idle; /* inflight fell to 0 */
     int inflight;        /* requests being handled on worker threads */
+    bool gateway;        /* opened with a proof from one of the agent's gateways */
+    atomic_llong last_request_ms; /* ct_time_mono_ms() of its latest request */
     struct ct_agent__conn *next;
 } ct_agent__conn;
 
@@ -32,6 +34,11 @@ struct ct_agent {
     size_t max_message;
     char listen_host[64];
     uint16_t listen_port;
+    uint8_t seckey[CT_SECKEY_SIZE]; /* answers the gateway's challenge; wiped on free */
+    ct_address gateways[CT_AGENT_MAX_GATEWAYS];
+    size_t n_gateways;
+    int idle_timeout_s;
+    char *tls_cert, *tls_key; /* PEM text (NULL: plain ws://) */
     ct_agent__server *server; /* NULL until ct_agent_start */
 };
 

@@ -15,6 +15,9 @@
  * (every short string takes two 32-byte words plus its length word). */
 #define CALLDATA_MAX (32u << 20)
 #define DEFAULT_RPC_TIMEOUT_MS 30000
+#define DEFAULT_IDLE_TIMEOUT_S 300
+/* Longest agent URL the gateway may have us sign. */
+#define AUTH_URL_MAX 512
 
 /* What happened to one request. */
 typedef struct outcome {
@@ -69,6 +72,28 @@ static int check_config(const ct_agent_config *cfg)
     if (max != 0 && (max < CT_AGENT_MAX_MESSAGE_MIN || max > CT_AGENT_MAX_MESSAGE_MAX))
         return ct_error_set(CT_EINVAL, "agent: max message must be %u to %u bytes",
                             CT_AGENT_MAX_MESSAGE_MIN, CT_AGENT_MAX_MESSAGE_MAX);
+    if (cfg->n_gateways > CT_AGENT_MAX_GATEWAYS || (cfg->n_gateways > 0 && cfg->gateways == NULL))
+        return ct_error_set(CT_EINVAL, "agent: at most %d gateways", CT_AGENT_MAX_GATEWAYS);
+    /* Without gateway proofs anyone who can reach the port and knows the
+     * public wallet may hold a connection: only on this host. */
+    if (cfg->n_gateways == 0 && (ntohl(ip.s_addr) >> 24) != 127)
+        return ct_error_set(CT_EINVAL,
+                            "agent: listening on %s needs the gateways' addresses "
+                            "(--gateway)",
+                            cfg->listen_host);
+    if ((cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL))
+        return ct_error_set(CT_EINVAL, "agent: TLS needs both a certificate and its key");
+    return 0;
+}
+
+/* Reads the TLS certificate and key, if any, into a. */
+static int load_tls(ct_agent *a, const ct_agent_config *cfg)
+{
+    if (cfg->tls_cert_file == NULL)
+        return 0;
+    if (ct_file_read(&a->tls_cert, NULL, cfg->tls_cert_file, 1 << 20) < 0 ||
+        ct_file_read(&a->tls_key, NULL, cfg->tls_key_file, 1 << 20) < 0)
+        return ct_error_wrap("agent: TLS");
     return 0;
 }
 
@@ -115,10 +140,15 @@ int ct_agent_new(ct_agent **out, const ct_agent_config *cfg)
     a->contract = cfg->contract;
     a->tokens = cfg->tokens;
     a->max_message = cfg->max_message != 0 ? cfg->max_message : CT_AGENT_MAX_MESSAGE_DEFAULT;
+    memcpy(a->seckey, cfg->seckey, CT_SECKEY_SIZE);
+    for (size_t i = 0; i < cfg->n_gateways; i++)
+        a->gateways[i] = cfg->gateways[i];
+    a->n_gateways = cfg->n_gateways;
+    a->idle_timeout_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
     opts.timeout_ms = cfg->rpc_timeout_ms > 0 ? cfg->rpc_timeout_ms : DEFAULT_RPC_TIMEOUT_MS;
     opts.always_preflight = cfg->always_preflight;
     opts.outbox_path = cfg->outbox_path;
-    if ((rc = ct_ledger_open(&a->ledger)) < 0 ||
+    if ((rc = load_tls(a, cfg)) < 0 || (rc = ct_ledger_open(&a->ledger)) < 0 ||
         (rc = ct_sender_new(&a->sender, cfg->rpc_url, cfg->seckey, &opts)) < 0 ||
         (rc = check_contract(cfg->rpc_url, &a->contract, opts.timeout_ms)) < 0) {
         ct_agent_free(a);
@@ -153,6 +183,11 @@ void ct_agent_free(ct_agent *a)
     ct_agent__server_stop(a);
     ct_sender_free(a->sender);
     ct_ledger_free(a->ledger);
+    ct_wipe(a->seckey, sizeof(a->seckey));
+    if (a->tls_key != NULL)
+        ct_wipe(a->tls_key, strlen(a->tls_key));
+    free(a->tls_key);
+    free(a->tls_cert);
     free(a);
 }
 
@@ -228,6 +263,35 @@ done:
     ct_buf_free(&data);
 }
 
+/* The gateway's challenge (section 1.2): signs the digest of this DC's
+ * name, the URL the gateway dialled (it must be this DC's) and the
+ * challenge with the DC's key. Needs no token: it proves who we are and
+ * sends nothing to the chain. */
+static int authenticate(ct_agent *a, outcome *o, const json_t *req)
+{
+    static const char *const keys[] = {"method", "_request_id", "challenge", "url", NULL};
+    const char *url = json_string_value(json_object_get(req, "url"));
+    const char *hex = json_string_value(json_object_get(req, "challenge"));
+    uint8_t challenge[CT_AGENT_CHALLENGE_SIZE], digest[32];
+    char suffix[CT_AGENT_NAME_MAX + 8];
+    size_t n;
+
+    if (ct_json_check_keys(req, keys) < 0)
+        return fail(o, "bad_request", "%s", ct_error_last());
+    if (hex == NULL || strlen(hex) != 2 + 2 * sizeof(challenge) ||
+        ct_hex_decode(challenge, sizeof(challenge), &n, hex, strlen(hex)) < 0)
+        return fail(o, "bad_request", "field 'challenge' must be 0x and 64 hex digits");
+    snprintf(suffix, sizeof(suffix), "/ws/%s", a->dc_name);
+    if (url == NULL || strlen(url) > AUTH_URL_MAX || strlen(url) < strlen(suffix) ||
+        strcmp(url + strlen(url) - strlen(suffix), suffix) != 0)
+        return fail(o, "bad_request", "field 'url' must be this DC's agent URL (ending %s)",
+                    suffix);
+    ct_agent_auth_digest(digest, a->dc_name, url, challenge);
+    if (ct_agent_auth_sign(o->text, digest, a->seckey) < 0)
+        return fail(o, "internal", "cannot sign: %s", ct_error_last());
+    return 0;
+}
+
 /* Runs the checks in the protocol's order; *req and *id are kept for the
  * reply. Returns: 0 when the transaction was sent, -1 otherwise (the
  * outcome says why). */
@@ -236,6 +300,7 @@ static int process(ct_agent *a, outcome *o, json_t **req, const char **id, const
 {
     ct_agent_call call = {0};
     const json_t *token;
+    const char *method;
     int rc;
 
     if (len > a->max_message)
@@ -250,6 +315,9 @@ static int process(ct_agent *a, outcome *o, json_t **req, const char **id, const
                     "field '_request_id' must be a string of 1 to %d "
                     "printable ASCII characters",
                     REQUEST_ID_MAX);
+    method = json_string_value(json_object_get(*req, "method"));
+    if (method != NULL && strcmp(method, "authenticate") == 0)
+        return authenticate(a, o, *req);
     token = json_object_get(*req, "token");
     if (!json_is_string(token))
         return fail(o, "unauthorized", "field 'token' (the end user's bearer token) is required");

@@ -1,5 +1,7 @@
-/* The agent's WebSocket server on Ulfius and libmicrohttpd: the upgrade at
- * /ws/{DC_NAME} is checked against the DC's name and wallet; each
+/* The agent's WebSocket server on Ulfius and libmicrohttpd (ws:// or, with
+ * a certificate, wss://): the upgrade at /ws/{DC_NAME} is checked against
+ * the DC's name and wallet and the gateway's signed proof before it may
+ * hold a connection slot; idle connections are closed; each
  * connection's requests are handled concurrently by a pool of worker
  * threads (up to MAX_INFLIGHT of one connection at a time) and answered as
  * they finish, so one request is checked, encoded and waiting for the
@@ -17,8 +19,18 @@
 #include <orcania.h>
 #include <ulfius.h>
 
-#define MAX_CONNECTIONS 64
-#define HTTP_TIMEOUT_S 30
+/* HTTP connections (upgrades being checked included), and of those the
+ * WebSocket connections. A refused upgrade's connection is closed at once. */
+#define MAX_CONNECTIONS 128
+#define MAX_WEBSOCKETS 64
+/* An upgrade request arrives at once: a connection idle this long before
+ * it has sent one is closed. */
+#define HTTP_TIMEOUT_S 10
+/* A proven gateway's connection silent this long is pinged; with no pong
+ * by the next time, it is closed (its peer is gone). */
+#define PING_AFTER_MS 30000
+/* Gateway proofs' nonces remembered for their window (replays refused). */
+#define NONCE_SLOTS 1024
 #define STOP_GRACE_MS 2000
 #define MANAGER_TICK_MS 50
 /* Most requests of one connection handled at once; past that the
@@ -32,8 +44,13 @@ struct ct_agent__server {
     struct _u_instance inst;
     struct sockaddr_in bind;
     uint16_t port;
-    pthread_mutex_t mu; /* guards conns */
+    pthread_mutex_t mu; /* guards conns, n_conns, nonces */
     ct_agent__conn *conns;
+    int n_conns; /* registered WebSocket connections */
+    struct seen_nonce {
+        uint8_t nonce[CT_AGENT_NONCE_SIZE];
+        int64_t at_ms; /* the proof's time; 0: free */
+    } nonces[NONCE_SLOTS];
     atomic_bool stopping;
     ct_workq *workers; /* NULL: every request is handled on its reader */
 };
@@ -78,6 +95,7 @@ static void conn_add(ct_agent__server *srv, ct_agent__conn *c)
     pthread_mutex_lock(&srv->mu);
     c->next = srv->conns;
     srv->conns = c;
+    srv->n_conns++;
     pthread_mutex_unlock(&srv->mu);
 }
 
@@ -125,6 +143,8 @@ static void conn_remove(ct_agent__server *srv, const struct _websocket_manager *
             break;
         }
     }
+    if (found != NULL)
+        srv->n_conns--;
     pthread_mutex_unlock(&srv->mu);
     conn_free(found);
 }
@@ -139,14 +159,44 @@ static bool conns_empty(ct_agent__server *srv)
     return empty;
 }
 
-/* Registers the connection for stopping, then keeps it open: Ulfius closes
- * a connection when its manager callback returns. */
+/* Returns: whether the connection should be closed now: a proven
+ * gateway's when its peer did not answer the last ping, anyone else's
+ * after the idle timeout without a request. */
+static bool conn_expired(ct_agent *a, ct_agent__conn *c, struct _websocket_manager *m,
+                         int64_t *pinged)
+{
+    int64_t now = ct_time_mono_ms(), quiet = now - atomic_load(&c->last_request_ms);
+
+    if (!c->gateway) {
+        if (quiet < (int64_t)a->idle_timeout_s * 1000)
+            return false;
+        ct_log(CT_LOG_WARN, "%s: closing a connection idle for %d s", a->dc_name,
+               a->idle_timeout_s);
+        return true;
+    }
+    if (quiet < PING_AFTER_MS || now - *pinged < PING_AFTER_MS)
+        return false;
+    if (*pinged != 0 && m->ping_sent && *pinged > atomic_load(&c->last_request_ms)) {
+        ct_log(CT_LOG_WARN, "%s: closing a gateway connection that answers no ping", a->dc_name);
+        return true;
+    }
+    /* Ulfius clears ping_sent when the pong arrives but never sets it. */
+    m->ping_sent = 1;
+    ulfius_websocket_send_message(m, U_WEBSOCKET_OPCODE_PING, 0, NULL);
+    *pinged = now;
+    return false;
+}
+
+/* Registers the connection for stopping, then keeps it open until it
+ * ends, expires or the agent stops: Ulfius closes a connection when its
+ * manager callback returns. */
 static void on_manager(const struct _u_request *req, struct _websocket_manager *m, void *user)
 {
     ct_agent *a = user;
     ct_agent__conn *c = calloc(1, sizeof(*c));
     char peer[INET_ADDRSTRLEN] = "?";
     const struct sockaddr_in *sin = (const struct sockaddr_in *)req->client_address;
+    int64_t pinged = 0;
 
     /* Ulfius keeps every message of a connection by default: a memory leak
      * on a long-lived connection. */
@@ -154,14 +204,18 @@ static void on_manager(const struct _u_request *req, struct _websocket_manager *
     if (c == NULL)
         return;
     c->manager = m;
+    /* on_upgrade refused every upgrade without a valid proof. */
+    c->gateway = a->n_gateways > 0;
+    atomic_init(&c->last_request_ms, ct_time_mono_ms());
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->idle, NULL);
     conn_add(a->server, c);
     if (sin != NULL && sin->sin_family == AF_INET)
         inet_ntop(AF_INET, &sin->sin_addr, peer, sizeof(peer));
-    ct_log(CT_LOG_INFO, "%s: gateway connected from %s", a->dc_name, peer);
+    ct_log(CT_LOG_INFO, "%s: %s connected from %s", a->dc_name,
+           c->gateway ? "gateway" : "unproven peer", peer);
     while (!atomic_load(&a->server->stopping) &&
-           ulfius_websocket_status(m) == U_WEBSOCKET_STATUS_OPEN)
+           ulfius_websocket_status(m) == U_WEBSOCKET_STATUS_OPEN && !conn_expired(a, c, m, &pinged))
         ct_sleep_ms(MANAGER_TICK_MS);
 }
 
@@ -257,12 +311,14 @@ static void on_message(const struct _u_request *req, struct _websocket_manager *
     (void)req;
 
     m->keep_messages = U_WEBSOCKET_KEEP_NONE;
+    if ((c = conn_find(a->server, m)) != NULL)
+        atomic_store(&c->last_request_ms, ct_time_mono_ms());
     if (msg->opcode != U_WEBSOCKET_OPCODE_TEXT) {
         rc = ct_agent_error_reply(&reply, "bad_request", "only text messages are accepted");
         reply_or_close(a, m, rc, reply);
         return;
     }
-    if ((c = conn_find(a->server, m)) != NULL && job_start(a, c, data, msg->data_len))
+    if (c != NULL && job_start(a, c, data, msg->data_len))
         return;
     rc = ct_agent_handle(a, &reply, data, msg->data_len);
     reply_or_close(a, m, rc, reply);
@@ -293,26 +349,109 @@ static int refuse(struct _u_response *resp, unsigned int status, const char *tex
     return U_CALLBACK_COMPLETE;
 }
 
+/* Refuses and, when the agent requires gateway proofs, closes the
+ * connection, so a refused upgrade holds no connection slot. (Not without:
+ * Ulfius' client, seeing the close with the answer, often misreads the
+ * status as 200.) */
+static int refuse_upgrade(const ct_agent *a, struct _u_response *resp, unsigned int status,
+                          const char *text)
+{
+    if (a->n_gateways > 0)
+        u_map_put(resp->map_header, "Connection", "close");
+    return refuse(resp, status, text);
+}
+
+/* Records a proof's nonce. Returns: false if it was seen already (a
+ * replay) or no slot is free. Under srv->mu. */
+static bool nonce_fresh(ct_agent__server *srv, const uint8_t nonce[CT_AGENT_NONCE_SIZE],
+                        int64_t at_ms, int64_t now_ms)
+{
+    struct seen_nonce *free_slot = NULL;
+
+    for (size_t i = 0; i < NONCE_SLOTS; i++) {
+        struct seen_nonce *n = &srv->nonces[i];
+        if (n->at_ms != 0 && n->at_ms < now_ms - 2 * CT_AGENT_GATEWAY_WINDOW_MS)
+            n->at_ms = 0; /* out of every window: its proof is refused by time */
+        if (n->at_ms != 0 && memcmp(n->nonce, nonce, CT_AGENT_NONCE_SIZE) == 0)
+            return false;
+        if (n->at_ms == 0 && free_slot == NULL)
+            free_slot = n;
+    }
+    if (free_slot == NULL)
+        return false;
+    memcpy(free_slot->nonce, nonce, CT_AGENT_NONCE_SIZE);
+    free_slot->at_ms = at_ms > 0 ? at_ms : 1;
+    return true;
+}
+
+/* Checks the upgrade's gateway proof when the agent has gateways.
+ * Returns: NULL, or why it is refused. */
+static const char *gateway_refusal(ct_agent *a, const struct _u_request *req)
+{
+    const char *proof = u_map_get_case(req->map_header, CT_AGENT_GATEWAY_HEADER);
+    uint8_t nonce[CT_AGENT_NONCE_SIZE];
+    int64_t at, now = ct_time_now_ms();
+    ct_address signer;
+    bool known = false, fresh;
+
+    if (a->n_gateways == 0)
+        return NULL;
+    if (proof == NULL)
+        return "no gateway proof";
+    if (ct_agent_gateway_check(&signer, nonce, &at, proof, a->dc_name, &a->wallet, now) < 0)
+        return "invalid gateway proof";
+    for (size_t i = 0; i < a->n_gateways; i++)
+        known |= ct_address_equal(&signer, &a->gateways[i]);
+    if (!known)
+        return "proof signed by an unknown gateway";
+    pthread_mutex_lock(&a->server->mu);
+    fresh = nonce_fresh(a->server, nonce, at, now);
+    pthread_mutex_unlock(&a->server->mu);
+    return fresh ? NULL : "replayed gateway proof";
+}
+
+/* Returns: whether a WebSocket slot is free (upgrades being completed
+ * are not counted; MAX_CONNECTIONS bounds them). */
+static bool slot_free(ct_agent__server *srv)
+{
+    bool ok;
+
+    pthread_mutex_lock(&srv->mu);
+    ok = srv->n_conns < MAX_WEBSOCKETS;
+    pthread_mutex_unlock(&srv->mu);
+    return ok;
+}
+
 static int on_upgrade(const struct _u_request *req, struct _u_response *resp, void *user)
 {
     ct_agent *a = user;
     const char *name = u_map_get(req->map_url, "name");
     const char *wallet = u_map_get_case(req->map_header, "wallet");
+    const char *why;
 
     if (name == NULL || strcmp(name, a->dc_name) != 0) {
         ct_log(CT_LOG_WARN, "%s: refused a connection for another DC", a->dc_name);
-        return refuse(resp, 404, "unknown DC\n");
+        return refuse_upgrade(a, resp, 404, "unknown DC\n");
     }
     if (!wallet_matches(wallet, &a->wallet)) {
         ct_log(CT_LOG_WARN, "%s: refused a connection: %s wallet header", a->dc_name,
                wallet == NULL ? "no" : "wrong");
-        return refuse(resp, 403, "the wallet header must be this DC's address\n");
+        return refuse_upgrade(a, resp, 403, "the wallet header must be this DC's address\n");
+    }
+    if ((why = gateway_refusal(a, req)) != NULL) {
+        ct_log(CT_LOG_WARN, "%s: refused a connection: %s", a->dc_name, why);
+        return refuse_upgrade(a, resp, 401,
+                              "a gateway proof is required (docs/AGENT_PROTOCOL.md)\n");
     }
     if (atomic_load(&a->server->stopping))
-        return refuse(resp, 503, "stopping\n");
+        return refuse_upgrade(a, resp, 503, "stopping\n");
+    if (!slot_free(a->server)) {
+        ct_log(CT_LOG_WARN, "%s: refused a connection: all %d taken", a->dc_name, MAX_WEBSOCKETS);
+        return refuse_upgrade(a, resp, 503, "too many connections\n");
+    }
     if (ulfius_set_websocket_response(resp, NULL, NULL, on_manager, a, on_message, a, on_close,
                                       a) != U_OK)
-        return refuse(resp, 500, "cannot open a websocket\n");
+        return refuse_upgrade(a, resp, 500, "cannot open a websocket\n");
     return U_CALLBACK_COMPLETE;
 }
 
@@ -325,7 +464,7 @@ static int on_default(const struct _u_request *req, struct _u_response *resp, vo
 
 /* ---------------------------------------------------------------- start and stop */
 
-static int listen_mhd(ct_agent__server *srv)
+static int listen_mhd(ct_agent__server *srv, const ct_agent *a)
 {
     struct MHD_OptionItem ops[] = {
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
@@ -333,6 +472,8 @@ static int listen_mhd(ct_agent__server *srv)
         {MHD_OPTION_SOCK_ADDR, 0, &srv->bind},
         {MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S, NULL},
+        {MHD_OPTION_END, 0, NULL}, /* the certificate and key go here with TLS */
+        {MHD_OPTION_END, 0, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     unsigned int flags =
@@ -341,6 +482,11 @@ static int listen_mhd(ct_agent__server *srv)
     struct sockaddr_in bound;
     socklen_t len = sizeof(bound);
 
+    if (a->tls_cert != NULL) {
+        flags |= MHD_USE_TLS;
+        ops[5] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key};
+        ops[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert};
+    }
     if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK)
         return CT_EIO;
     /* The port actually bound (the configured one may be 0), read from the
@@ -376,13 +522,18 @@ int ct_agent__server_start(ct_agent *a)
     }
     srv->inst.max_post_body_size = 1024; /* no endpoint takes a body */
     if (ulfius_add_endpoint_by_val(&srv->inst, "GET", "/ws", "/:name", 0, on_upgrade, a) != U_OK ||
-        ulfius_set_default_endpoint(&srv->inst, on_default, a) != U_OK || listen_mhd(srv) < 0) {
+        ulfius_set_default_endpoint(&srv->inst, on_default, a) != U_OK || listen_mhd(srv, a) < 0) {
         ct_agent__server_stop(a);
         return ct_error_set(CT_EIO, "agent: cannot listen on %s:%u", a->listen_host,
                             (unsigned)a->listen_port);
     }
-    ct_log(CT_LOG_INFO, "%s: listening on ws://%s:%u/ws/%s", a->dc_name, a->listen_host,
-           (unsigned)srv->port, a->dc_name);
+    ct_log(CT_LOG_INFO, "%s: listening on %s://%s:%u/ws/%s", a->dc_name,
+           a->tls_cert != NULL ? "wss" : "ws", a->listen_host, (unsigned)srv->port, a->dc_name);
+    if (a->n_gateways == 0)
+        ct_log(CT_LOG_WARN,
+               "%s: no --gateway given: any local process that knows the wallet "
+               "may connect",
+               a->dc_name);
     return 0;
 }
 

@@ -178,12 +178,17 @@ size_t ct_api__agents_busy(struct ct_api *api);
  * Never holds the agent's lock while sending or waiting.
  * Out: *answer new ref (Table 19 or 20).
  * Returns: 0, CT_ENOTFOUND (no agent for dc), CT_ETIMEOUT (no answer in
- * time, or not connected), CT_EIO (the connection dropped). */
+ * time, or not connected: then the message says "is not connected" and,
+ * when the agent failed to prove it holds the DC's key, how), CT_EIO (the
+ * connection dropped). */
 int ct_api__agent_call(struct ct_api *api, const char *dc, json_t *msg, json_t **answer,
                        int64_t deadline);
-/* Returns: how many agents are connected; *total the configured ones.
- * Takes no lock (health never waits). */
+/* Returns: how many agents are connected (and authenticated); *total the
+ * configured ones. Takes no lock (health never waits). */
 size_t ct_api__agents_connected(struct ct_api *api, size_t *total);
+/* Adds "agents": [{"name", "authenticated", "error"}] to health, "error"
+ * saying why one is not (short). Takes no lock. */
+void ct_api__agents_report(struct ct_api *api, json_t *health);
 /* Returns: the configured wallet of dc's agent, or NULL. */
 const ct_address *ct_api__agent_wallet(struct ct_api *api, const char *dc);
 

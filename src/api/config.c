@@ -39,6 +39,8 @@ static const struct key config_keys[] = {
     {"agent_timeout_ms", K_INT, false, AT(agent_timeout_ms), NULL, 30000, 1, 600000},
     {"swagger_dir", K_STR, false, AT(swagger_dir), NULL, 0, 0, 0},
     {"web_dir", K_STR, false, AT(web_dir), NULL, 0, 0, 0},
+    {"agent_ca_file", K_STR, false, AT(agent_ca_file), NULL, 0, 0, 0},
+    {"gateway_key_file", K_STR, false, AT(gateway_key_file), NULL, 0, 0, 0},
     {"accept_after_ms", K_INT, false, AT(accept_after_ms), NULL, 5000, 0, 600000},
     {"requests_db", K_STR, false, AT(requests_path), NULL, 0, 0, 0},
     {"idempotency_ttl_s", K_INT, false, AT(idempotency_ttl_s), NULL, 86400, 60, 30 * 86400},

@@ -117,6 +117,8 @@ void ct_api__h_health(ct_api *api, const api_req *req, api_resp *resp)
         "requests_waiting", (json_int_t)waiting);
     if (resp->json != NULL && api->chain_error[0] != '\0')
         json_object_set_new(resp->json, "chain_error", json_string(api->chain_error));
+    if (resp->json != NULL)
+        ct_api__agents_report(api, resp->json);
     resp->status = api->follower_ok && up == total ? 200 : 503;
     pthread_mutex_unlock(&api->wake_mu);
 }

@@ -1,5 +1,6 @@
 /* `catena agent`: the DC agent. Loads the DC's key and its token hashes,
- * serves ws://HOST:PORT/ws/{DC_NAME} for the gateway until SIGINT or
+ * serves ws:// (or wss://) HOST:PORT/ws/{DC_NAME} for the gateways given
+ * by --gateway until SIGINT or
  * SIGTERM (docs/AGENT_PROTOCOL.md), and with --hash-token prints the hash
  * of a token for the tokens file. */
 #include "cli.h"
@@ -18,6 +19,10 @@
 struct agent_opts {
     const char *name, *key_file, *key_env, *pw_file, *pw_env;
     const char *rpc, *contract, *listen, *tokens, *token_env, *outbox;
+    const char *tls_cert, *tls_key;
+    ct_address gateways[CT_AGENT_MAX_GATEWAYS];
+    size_t n_gateways;
+    int idle_timeout_s;
     size_t max_message;
     bool hash_token, always_preflight;
 };
@@ -35,6 +40,26 @@ static int parse_size(struct agent_opts *o, const char *value)
         return cli_usage_error(self(), "--max-message must be %u to %u bytes",
                                CT_AGENT_MAX_MESSAGE_MIN, CT_AGENT_MAX_MESSAGE_MAX);
     o->max_message = (size_t)v;
+    return 0;
+}
+
+static int add_gateway(struct agent_opts *o, const char *value)
+{
+    if (o->n_gateways == CT_AGENT_MAX_GATEWAYS)
+        return cli_usage_error(self(), "at most %d --gateway", CT_AGENT_MAX_GATEWAYS);
+    if (ct_address_parse(&o->gateways[o->n_gateways], value) < 0)
+        return cli_usage_error(self(), "--gateway: %s", ct_error_last());
+    o->n_gateways++;
+    return 0;
+}
+
+static int parse_idle(struct agent_opts *o, const char *value)
+{
+    uint64_t v;
+
+    if (ct_parse_uint(&v, value, 86400) < 0 || v == 0)
+        return cli_usage_error(self(), "--idle-timeout must be 1 to 86400 seconds");
+    o->idle_timeout_s = (int)v;
     return 0;
 }
 
@@ -56,6 +81,10 @@ static int set_opt(struct agent_opts *o, int c)
     case 'A': o->always_preflight = true; break;
     case 'o': o->outbox = optarg; break;
     case 'm': return parse_size(o, optarg);
+    case 'g': return add_gateway(o, optarg);
+    case 'i': return parse_idle(o, optarg);
+    case 'C': o->tls_cert = optarg; break;
+    case 'Y': o->tls_key = optarg; break;
     case 'h': cli_print_help(self()); return -1;
     default: return CLI_USAGE;
     }
@@ -79,6 +108,10 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
         {"always-preflight", no_argument, NULL, 'A'},
         {"outbox", required_argument, NULL, 'o'},
         {"token-env", required_argument, NULL, 'T'},
+        {"gateway", required_argument, NULL, 'g'},
+        {"idle-timeout", required_argument, NULL, 'i'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -96,6 +129,8 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
         o->tokens == NULL)
         return cli_usage_error(self(), "--name, --rpc, --contract, --listen and --tokens are "
                                        "required");
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+        return cli_usage_error(self(), "--tls-cert and --tls-key go together");
     if (!ct_agent_name_valid(o->name))
         return cli_usage_error(self(), "--name must be 1 to %d characters of [A-Za-z0-9._-]",
                                CT_AGENT_NAME_MAX);
@@ -205,6 +240,11 @@ int cmd_agent(int argc, char **argv)
     cfg.max_message = o.max_message;
     cfg.always_preflight = o.always_preflight;
     cfg.outbox_path = o.outbox;
+    cfg.gateways = o.gateways;
+    cfg.n_gateways = o.n_gateways;
+    cfg.idle_timeout_s = o.idle_timeout_s;
+    cfg.tls_cert_file = o.tls_cert;
+    cfg.tls_key_file = o.tls_key;
     rc = serve(&cfg, key);
     ct_agent_tokens_free(tokens);
     return rc;
