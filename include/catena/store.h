@@ -51,7 +51,7 @@ extern "C" {
 typedef struct ct_store ct_store;
 
 /* Schema version this library writes (kept in the file's meta table). */
-#define CT_STORE_SCHEMA_VERSION 1
+#define CT_STORE_SCHEMA_VERSION 2
 
 /* How long a handle waits on a lock held by another handle (ms). */
 #define CT_STORE_BUSY_TIMEOUT_MS 5000
@@ -283,19 +283,36 @@ int ct_store_dump(ct_store *s, char **out);
 
 /* ---------------------------------------------------------------- event monitor
  *
- * The explorer's event monitor registrations (src/store/monitor.c): a
- * contract address, a label, its ABI JSON text and a JSON array of the
- * event names to watch. They are user input kept beside the cache:
- * ct_store_reset and ct_store_dump ignore them. Callers validate the JSON
- * texts; the store keeps them as given. Thread safety as every call on a
- * handle. */
+ * The explorer's event monitor (src/store/monitor.c, monitor_logs.c): a
+ * registration is a contract address, a label, the ABI JSON text of the
+ * events it watches and a JSON array of their names (empty: all). The
+ * follower reads each registration's logs into the cache after its own
+ * range (ct_follower_poll), from block 0 up to the block it has processed,
+ * decoded with that ABI; a reorganisation removes them with the events
+ * (the rewind) and they are read again. Registrations are user input:
+ * ct_store_reset keeps them (their logs are read again) and
+ * ct_store_dump ignores them and their logs. Thread safety as every call
+ * on a handle. */
 
-/* Out: *out the new registration's id. Returns: 0 or CT_EIO. */
+/* Picks the event entries of abi (a solc ABI JSON array) named in names
+ * (an array of strings; NULL or empty: every event) and checks that each
+ * makes a signature (ct_abi_sig_from_json).
+ * Out: *out new ref, the array of those entries.
+ * Returns: 0, CT_EINVAL (the message names the event or entry at fault:
+ * a name not in the ABI, no events, a bad entry), CT_ENOMEM. */
+int ct_store_monitor_watched(json_t **out, const json_t *abi, const json_t *names);
+
+/* Adds a registration unless max of them exist already: counted and
+ * inserted in one write transaction, so concurrent adds through any
+ * handles on the file never store more than max.
+ * Out: *out the new registration's id.
+ * Returns: 0, CT_ELIMIT (max reached), CT_EIO. */
 int ct_store_monitor_add(ct_store *s, int64_t *out, const ct_address *address, const char *label,
-                         const char *abi_json, const char *events_json);
+                         const char *abi_json, const char *events_json, size_t max);
 
 /* Out: *out new ref, an array of {"id", "address", "label", "abi" (parsed),
- * "events" (parsed), "created" (Unix seconds)} in id order.
+ * "events" (parsed), "created" (Unix seconds), "synced_block" (the last
+ * block whose logs are in the cache, null before the first)} in id order.
  * Returns: 0, CT_EIO, CT_ENOMEM. */
 int ct_store_monitor_list(ct_store *s, json_t **out);
 
@@ -303,8 +320,24 @@ int ct_store_monitor_list(ct_store *s, json_t **out);
  * Returns: 0, CT_ENOTFOUND, CT_EIO, CT_ENOMEM. */
 int ct_store_monitor_get(ct_store *s, json_t **out, int64_t id);
 
-/* Returns: 0, CT_ENOTFOUND, CT_EIO. */
+/* Deletes a registration and its logs. Returns: 0, CT_ENOTFOUND, CT_EIO. */
 int ct_store_monitor_delete(ct_store *s, int64_t id);
+
+/* Most logs one page holds. */
+#define CT_STORE_MONITOR_PAGE_MAX 500
+
+/* One page of a registration's logs, read in one snapshot.
+ * Args: oldest_first orders by chain position ascending (else newest
+ * first); after, when not NULL, is a cursor ("block-logindex", as "next"
+ * gives it) and the page starts just past it in that order; limit is
+ * 1..CT_STORE_MONITOR_PAGE_MAX.
+ * Out: *out new ref, {"monitor": as ct_store_monitor_get, "logs":
+ * [{"block_number", "log_index", "tx_hash", "event", "args"}], "next":
+ * the cursor of the page's last log when more follow it, else null}.
+ * Returns: 0, CT_EINVAL (a malformed cursor), CT_ENOTFOUND, CT_EIO,
+ * CT_ENOMEM. */
+int ct_store_monitor_logs(ct_store *s, json_t **out, int64_t id, bool oldest_first,
+                          const char *after, size_t limit);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,8 @@
 
 /* Largest request body accepted (bodies are small JSON objects). */
 #define API_MAX_BODY (512 * 1024)
+/* Deepest JSON nesting accepted in a request body. */
+#define API_BODY_DEPTH 16
 
 /* A request as handlers see it. Everything is read from libmicrohttpd
  * before the handler runs, so a handler may run on another thread while
@@ -249,6 +251,25 @@ bool ct_api__answer_now(const api_req *req, api_resp *resp);
  * message that echoes a request can always be encoded. */
 void ct_api__utf8_fix(char *text);
 
+/* Request checks shared by handlers (body.c); each sets the error answer
+ * in resp when it fails. */
+/* Returns: the DC of the request's bearer token, or NULL with a 401. */
+const char *ct_api__need_token(struct ct_api *api, const api_req *req, api_resp *resp);
+/* Returns: whether the request may read (a token when reads_need_token
+ * is set); false with a 401. */
+bool ct_api__may_read(struct ct_api *api, const api_req *req, api_resp *resp);
+/* Parses the body as a JSON object (at most API_BODY_DEPTH deep) with
+ * only the allowed keys (NULL-terminated). Returns: a new reference, or
+ * NULL with a 400 naming the problem. */
+json_t *ct_api__body_parse(const api_req *req, api_resp *resp, const char *const *allowed);
+/* Returns: whether body has every field (NULL-terminated); false with a
+ * 400 naming the first missing one. */
+bool ct_api__body_require(const json_t *body, const char *const *fields, api_resp *resp);
+/* Reads query argument name as an integer in [min, max] into *out (left
+ * as it is when absent). Returns: false with a 400. */
+bool ct_api__query_uint(uint64_t *out, const api_req *req, const char *name, uint64_t min,
+                        uint64_t max, api_resp *resp);
+
 /* Wakes the follower (after a write) so reads catch up quickly. */
 void ct_api__follower_wake(struct ct_api *api);
 
@@ -276,7 +297,8 @@ void ct_api__h_health(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_openapi(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_swagger(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_request(struct ct_api *api, const api_req *req, api_resp *resp);
-/* Explorer (explorer.c). */
+/* Explorer: chain reads and static files (chain.c), event monitor
+ * (monitors.c). */
 void ct_api__h_chain_overview(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_chain_blocks(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_chain_block(struct ct_api *api, const api_req *req, api_resp *resp);

@@ -62,6 +62,7 @@ int ct_store_reset(ct_store *s)
         goto done;
     rc = ct_store__exec(s, "DELETE FROM events; DELETE FROM blocks; DELETE FROM datacenters;"
                            " DELETE FROM containers; DELETE FROM pending;"
+                           " DELETE FROM monitor_logs; UPDATE monitors SET next_block = 0;"
                            " DELETE FROM meta WHERE key <> 'schema_version'");
     s->changed = true;
     if (rc == 0)

@@ -765,6 +765,13 @@ int ct_follower_poll(ct_follower *f, uint64_t *new_events)
             rc = ct_error_set(CT_ERPC, "store: the chain kept changing during %d rounds",
                               MAX_ROUNDS);
     }
+    if (rc == 0) { /* the event monitor's logs, up to the cursor just checked */
+        uint64_t calls = 0;
+        /* Not the poll's failure: the contract's own events are in. */
+        if (ct_store__monitors_follow(f->s, f->rpc, f->max_range, &calls) < 0)
+            ct_log(CT_LOG_WARN, "store: event monitor: %s", ct_error_last());
+        stat_add(f, &f->stats.rpc_calls, calls);
+    }
     if (new_events != NULL)
         *new_events = total;
     return rc;

@@ -399,6 +399,9 @@ int ct_store__rewind(ct_store *s, int64_t keep, uint64_t *deleted)
         "DELETE FROM pending WHERE vc_tag IN (SELECT tag FROM temp.rewind_vc) AND ?1 = ?1",
         "DELETE FROM datacenters WHERE wallet IN (SELECT wallet FROM temp.rewind_dc)"
         " AND ?1 = ?1",
+        /* The event monitor's logs past keep go too; they are read again. */
+        "DELETE FROM monitor_logs WHERE block_number > ?1",
+        "UPDATE monitors SET next_block = ?1 + 1 WHERE next_block > ?1 + 1",
     };
     int64_t n = 0;
     int rc = 0;

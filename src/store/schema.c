@@ -33,6 +33,16 @@ static const char *const migrations[CT_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE pending (vc_tag BLOB PRIMARY KEY, from_address BLOB NOT NULL,"
     " to_address BLOB NOT NULL, price NOT NULL, invoice NOT NULL, timestamp NOT NULL,"
     " event_id INTEGER NOT NULL);",
+    /* 1 -> 2: event monitors (the registrations were created on first
+     * use before) follow their logs into the cache: how far each one is,
+     * and the logs, keyed by their place in the chain. */
+    "CREATE TABLE IF NOT EXISTS monitors (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " address BLOB NOT NULL, label TEXT NOT NULL, abi TEXT NOT NULL, events TEXT NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "ALTER TABLE monitors ADD COLUMN next_block INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE monitor_logs (monitor INTEGER NOT NULL, block_number INTEGER NOT NULL,"
+    " log_index INTEGER NOT NULL, tx_hash BLOB NOT NULL, event TEXT NOT NULL,"
+    " args TEXT NOT NULL, PRIMARY KEY (monitor, block_number, log_index)) WITHOUT ROWID;",
 };
 
 /* The SQL of each cached statement. Columns read by reads.c are listed in

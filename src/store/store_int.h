@@ -173,4 +173,17 @@ void ct_store__types_free(ct_store__types *t);
 int ct_store__wire_args(json_t **out, const ct_store__types *t, const char *event,
                         const json_t *raw);
 
+/* ---------------------------------------------------------------- monitors */
+
+/* One registration as ct_store_monitor_get gives it. Call with the lock. */
+int ct_store__monitor_get(ct_store *s, json_t **out, int64_t id);
+
+/* Reads the event monitor's logs from the node through rpc, up to the
+ * stored cursor (which the caller has just checked against the chain),
+ * at most max_range blocks per eth_getLogs, for a bounded number of ranges.
+ * Out: *calls increased by the RPC calls made.
+ * Returns: 0 (also when the chain moved: the next round heals it and the
+ * logs are read again), or the node's or SQLite's error. */
+int ct_store__monitors_follow(ct_store *s, ct_rpc *rpc, uint64_t max_range, uint64_t *calls);
+
 #endif /* CATENA_STORE_INT_H */

@@ -59,7 +59,7 @@ static void schema_and_versions(void **state)
     assert_int_equal(info.events, 0);
     char *dump;
     ctt_ok(ct_store_dump(s, &dump));
-    assert_string_equal(dump, "meta key=\"schema_version\" value=1\n");
+    assert_string_equal(dump, "meta key=\"schema_version\" value=2\n");
     free(dump);
     ct_store_close(s);
 
@@ -385,7 +385,7 @@ static void rewind_equals_rebuild(void **state)
     assert_int_equal(deleted, 4);
     char *dump;
     ctt_ok(ct_store_dump(a, &dump));
-    assert_string_equal(dump, "meta key=\"schema_version\" value=1\n");
+    assert_string_equal(dump, "meta key=\"schema_version\" value=2\n");
     free(dump);
     ct_store_close(a);
     ct_store_close(b);

@@ -1,8 +1,9 @@
-/* The explorer's endpoints under /api/chain/: chain overview, blocks,
+/* The explorer's chain reads under /api/chain/: overview, blocks,
  * transactions with their Federation calls and events decoded, search,
- * the event monitor's registrations and decoded logs, and the static
- * explorer files of web_dir at /explorer/. Chain reads go through a
- * per-request ct_rpc, so the browser never talks to the node itself. */
+ * the Federation ABI; and the explorer's static files of web_dir at
+ * /explorer/. Chain reads go through a per-request ct_rpc, so the browser
+ * never talks to the node itself; they wait for the node, so they run on
+ * workers (routes.c), and answer by RPC_TIMEOUT_MS from their arrival. */
 #include "api_int.h"
 
 #include <limits.h>
@@ -13,16 +14,33 @@
 #define RPC_TIMEOUT_MS 10000
 /* Most blocks one listing returns. */
 #define MAX_BLOCKS 100
-/* Most monitor logs one answer returns (newest first). */
-#define MAX_LOGS 200
-/* Event monitor registrations: how many the cache keeps, longest label. */
-#define MONITOR_MAX 64
-#define MONITOR_MAX_LABEL 128
 
-/* A client for this request. Returns: false with a 502 set on failure. */
-static bool rpc_open(ct_api *api, ct_rpc **rpc, api_resp *resp)
+/* Returns: the time left of req's RPC_TIMEOUT_MS, counted from its
+ * arrival (time spent queued counts too). */
+static int64_t time_left(const api_req *req)
 {
-    if (ct_rpc_new(rpc, api->cfg.rpc_url, RPC_TIMEOUT_MS) == 0)
+    return RPC_TIMEOUT_MS - (ct_time_mono_ms() - req->received_ms);
+}
+
+static void too_late(api_resp *resp)
+{
+    ct_api__error(resp, 504, "chain: the node did not answer within %d ms", RPC_TIMEOUT_MS);
+}
+
+/* A client for this request, its calls bounded by the time it has left.
+ * Returns: false with the answer set when the request may not read or
+ * no time is left. */
+static bool rpc_open(ct_api *api, const api_req *req, ct_rpc **rpc, api_resp *resp)
+{
+    int64_t left = time_left(req);
+
+    if (!ct_api__may_read(api, req, resp))
+        return false;
+    if (left < 100) {
+        too_late(resp);
+        return false;
+    }
+    if (ct_rpc_new(rpc, api->cfg.rpc_url, (int)left) == 0)
         return true;
     ct_api__error(resp, 502, "chain: %s", ct_error_last());
     return false;
@@ -32,6 +50,8 @@ static void rpc_fail(api_resp *resp, int rc)
 {
     if (rc == CT_ENOTFOUND)
         ct_api__error(resp, 404, "%s", ct_error_last());
+    else if (rc == CT_ETIMEOUT)
+        too_late(resp);
     else
         ct_api__error(resp, 502, "chain: %s", ct_error_last());
 }
@@ -118,9 +138,7 @@ void ct_api__h_chain_overview(ct_api *api, const api_req *req, api_resp *resp)
     uint64_t chain_id = 0, head, processed;
     char contract[CT_ADDRESS_TEXT_SIZE];
     int rc;
-    (void)req;
-
-    if (!rpc_open(api, &rpc, resp))
+    if (!rpc_open(api, req, &rpc, resp))
         return;
     if ((rc = ct_rpc_chain_id(rpc, &chain_id)) < 0 ||
         (rc = ct_rpc_call(rpc, &version, "web3_clientVersion", NULL)) < 0 ||
@@ -155,20 +173,6 @@ done:
 
 /* ---------------------------------------------------------------- blocks */
 
-static bool query_u64(const api_req *req, const char *name, uint64_t *out, uint64_t max,
-                      api_resp *resp)
-{
-    const char *v = ct_api__query(req, name);
-
-    if (v == NULL || *v == '\0')
-        return true;
-    if (ct_parse_uint(out, v, max) < 0) {
-        ct_api__error(resp, 400, "query '%s': %s", name, ct_error_last());
-        return false;
-    }
-    return true;
-}
-
 void ct_api__h_chain_blocks(ct_api *api, const api_req *req, api_resp *resp)
 {
     uint64_t head, before = UINT64_MAX, limit = 20;
@@ -176,8 +180,9 @@ void ct_api__h_chain_blocks(ct_api *api, const api_req *req, api_resp *resp)
     json_t *list = NULL;
     int rc;
 
-    if (!query_u64(req, "before", &before, UINT64_MAX - 1, resp) ||
-        !query_u64(req, "limit", &limit, MAX_BLOCKS, resp) || !rpc_open(api, &rpc, resp))
+    if (!ct_api__query_uint(&before, req, "before", 0, UINT64_MAX - 1, resp) ||
+        !ct_api__query_uint(&limit, req, "limit", 0, MAX_BLOCKS, resp) ||
+        !rpc_open(api, req, &rpc, resp))
         return;
     if ((rc = ct_rpc_block_number(rpc, &head)) < 0) {
         rpc_fail(resp, rc);
@@ -190,6 +195,10 @@ void ct_api__h_chain_blocks(ct_api *api, const api_req *req, api_resp *resp)
         char tag[24];
         json_t *b = NULL;
         snprintf(tag, sizeof(tag), "0x%llx", (unsigned long long)(n - 1));
+        if (time_left(req) <= 0) { /* a slow node: each call is bounded, not their sum */
+            too_late(resp);
+            goto done;
+        }
         if ((rc = ct_rpc_get_block_by_number(rpc, &b, tag, false)) < 0) {
             rpc_fail(resp, rc);
             goto done;
@@ -212,7 +221,7 @@ void ct_api__h_chain_block(ct_api *api, const api_req *req, api_resp *resp)
     json_t *b = NULL;
     int rc;
 
-    if (!rpc_open(api, &rpc, resp))
+    if (!rpc_open(api, req, &rpc, resp))
         return;
     if (ct_api__parse_hash32(hash, id)) {
         rc = ct_rpc_get_block_by_hash(rpc, &b, hash, true);
@@ -224,8 +233,10 @@ void ct_api__h_chain_block(ct_api *api, const api_req *req, api_resp *resp)
         ct_api__error(resp, 400, "block must be a number or 0x and 64 hex digits");
         goto done;
     }
-    if (rc < 0 || b == NULL || json_is_null(b))
-        ct_api__error(resp, rc < 0 && rc != CT_ENOTFOUND ? 502 : 404, "block %s not found", id);
+    if (rc < 0 && rc != CT_ENOTFOUND)
+        rpc_fail(resp, rc);
+    else if (rc < 0 || b == NULL || json_is_null(b))
+        ct_api__error(resp, 404, "block %s not found", id);
     else
         resp->json = block_json(api, b, true);
 done:
@@ -272,7 +283,7 @@ void ct_api__h_chain_tx(ct_api *api, const api_req *req, api_resp *resp)
         ct_api__error(resp, 400, "transaction hash must be 0x and 64 hex digits");
         return;
     }
-    if (!rpc_open(api, &rpc, resp))
+    if (!rpc_open(api, req, &rpc, resp))
         return;
     ct_hex_encode(hex, sizeof(hex), hash, 32, true);
     params = json_pack("[s]", hex);
@@ -337,22 +348,32 @@ static void found(api_resp *resp, const char *kind, const char *id)
     resp->json = json_pack("{s:s, s:s}", "kind", kind, "id", id);
 }
 
-static void search_hash(ct_api *api, api_resp *resp, const char *q, const uint8_t h[32])
+static void search_hash(ct_api *api, const api_req *req, api_resp *resp, const char *q,
+                        const uint8_t h[32])
 {
     ct_rpc *rpc = NULL;
     json_t *v = NULL, *params = json_pack("[s]", q);
+    int rc;
 
     if (ct_store_vc_details(ct_api__store(api), &v, h) == 0) {
         found(resp, "vc", q);
         goto done;
     }
-    if (!rpc_open(api, &rpc, resp))
+    if (!rpc_open(api, req, &rpc, resp))
         goto done;
-    if (ct_rpc_call(rpc, &v, "eth_getTransactionByHash", params) == 0 && json_is_object(v))
+    if ((rc = ct_rpc_call(rpc, &v, "eth_getTransactionByHash", params)) == 0 &&
+        json_is_object(v)) {
         found(resp, "tx", q);
-    else if (json_decref(v), v = NULL,
-             ct_rpc_get_block_by_hash(rpc, &v, h, false) == 0 && json_is_object(v))
+        goto done;
+    }
+    json_decref(v);
+    v = NULL;
+    if (rc == 0)
+        rc = ct_rpc_get_block_by_hash(rpc, &v, h, false);
+    if (rc == 0 && json_is_object(v))
         found(resp, "block", q);
+    else if (rc < 0 && rc != CT_ENOTFOUND)
+        rpc_fail(resp, rc); /* the node did not answer: not "nothing matches" */
     else
         ct_api__error(resp, 404, "no VC, transaction or block %s", q);
 done:
@@ -370,6 +391,8 @@ void ct_api__h_chain_search(ct_api *api, const api_req *req, api_resp *resp)
     ct_address a;
     json_t *dc = NULL;
 
+    if (!ct_api__may_read(api, req, resp))
+        return;
     if (q == NULL || *q == '\0') {
         ct_api__error(resp, 400, "query 'q' is required");
         return;
@@ -377,7 +400,7 @@ void ct_api__h_chain_search(ct_api *api, const api_req *req, api_resp *resp)
     if (ct_parse_uint(&num, q, UINT64_MAX) == 0) {
         found(resp, "block", q);
     } else if (ct_api__parse_hash32(h, q)) {
-        search_hash(api, resp, q, h);
+        search_hash(api, req, resp, q, h);
     } else if (ct_address_parse(&a, q) == 0) {
         ct_address_format(text, &a);
         if (ct_store_dc_by_wallet(ct_api__store(api), &dc, &a) == 0 &&
@@ -400,268 +423,12 @@ void ct_api__h_chain_search(ct_api *api, const api_req *req, api_resp *resp)
 void ct_api__h_chain_abi(ct_api *api, const api_req *req, api_resp *resp)
 {
     char contract[CT_ADDRESS_TEXT_SIZE];
-    (void)req;
 
+    if (!ct_api__may_read(api, req, resp))
+        return;
     ct_address_format(contract, &api->cfg.contract);
     resp->json = json_pack("{s:s, s:s, s:O}", "name", "Federation", "address", contract, "abi",
                            ct_ledger_abi(api->ledger));
-}
-
-/* ---------------------------------------------------------------- event monitor */
-
-/* The events of abi to watch: every event entry, or those named in
- * names when it is not empty. Out: *out new array of the ABI entries.
- * Returns: false with a 400 set when an entry or name is bad. */
-static bool watched(json_t **out, const json_t *abi, const json_t *names, api_resp *resp)
-{
-    json_t *e, *n;
-    size_t i, k;
-
-    *out = json_array();
-    json_array_foreach (abi, i, e) {
-        const char *nm = json_string_value(json_object_get(e, "name"));
-        bool want = json_array_size(names) == 0;
-        if (!json_is_string(json_object_get(e, "type")) ||
-            strcmp(json_string_value(json_object_get(e, "type")), "event") != 0 || nm == NULL)
-            continue;
-        json_array_foreach (names, k, n)
-            want = want || (json_is_string(n) && strcmp(json_string_value(n), nm) == 0);
-        if (want)
-            json_array_append(*out, e);
-    }
-    json_array_foreach (names, k, n) {
-        bool seen = false;
-        json_array_foreach (*out, i, e)
-            seen = seen || (json_is_string(n) && json_equal(json_object_get(e, "name"), n));
-        if (!seen) {
-            ct_api__error(resp, 400, "event '%s' is not in the ABI",
-                          json_is_string(n) ? json_string_value(n) : "?");
-            json_decref(*out);
-            return false;
-        }
-    }
-    return true;
-}
-
-void ct_api__h_monitor_add(ct_api *api, const api_req *req, api_resp *resp)
-{
-    json_t *body = NULL, *abi, *names, *events = NULL;
-    const char *addr_s, *label;
-    char *abi_text = NULL, *names_text = NULL;
-    ct_address addr;
-    int64_t id;
-
-    if (ct_json_parse(&body, req->body, req->body_len, CT_JSON_MAX_DEPTH) < 0 ||
-        !json_is_object(body)) {
-        ct_api__error(resp, 400, "body: a JSON object is required");
-        goto done;
-    }
-    addr_s = json_string_value(json_object_get(body, "address"));
-    label = json_string_value(json_object_get(body, "label"));
-    abi = json_object_get(body, "abi");
-    names = json_object_get(body, "events");
-    if (json_is_string(abi) && json_string_length(abi) > 0) {
-        json_t *parsed = NULL;
-        if (ct_json_parse(&parsed, json_string_value(abi), json_string_length(abi),
-                          CT_JSON_MAX_DEPTH) < 0) {
-            ct_api__error(resp, 400, "abi: not JSON: %s", ct_error_last());
-            goto done;
-        }
-        json_object_set_new(body, "abi", parsed);
-        abi = parsed;
-    }
-    if (addr_s == NULL || ct_address_parse(&addr, addr_s) < 0) {
-        ct_api__error(resp, 400, "address: a contract address is required");
-        goto done;
-    }
-    if (!json_is_array(abi)) {
-        ct_api__error(resp, 400, "abi: the contract's ABI JSON array is required");
-        goto done;
-    }
-    if (names != NULL && !json_is_array(names)) {
-        ct_api__error(resp, 400, "events: an array of event names is expected");
-        goto done;
-    }
-    if (!watched(&events, abi, names, resp))
-        goto done;
-    if (json_array_size(events) == 0) {
-        ct_api__error(resp, 400, "abi: no events to watch");
-        goto done;
-    }
-    if (label != NULL && strlen(label) > MONITOR_MAX_LABEL) {
-        ct_api__error(resp, 400, "label: at most %d bytes", MONITOR_MAX_LABEL);
-        goto done;
-    }
-    json_t *existing = NULL;
-    if (ct_store_monitor_list(ct_api__store(api), &existing) < 0) {
-        ct_api__error(resp, 500, "cache: %s", ct_error_last());
-        goto done;
-    }
-    size_t count = json_array_size(existing);
-    json_decref(existing);
-    if (count >= MONITOR_MAX) {
-        ct_api__error(resp, 400, "at most %d monitors: delete one first", MONITOR_MAX);
-        goto done;
-    }
-    abi_text = json_dumps(abi, JSON_COMPACT);
-    names_text = names != NULL ? json_dumps(names, JSON_COMPACT) : strdup("[]");
-    if (abi_text == NULL || names_text == NULL ||
-        ct_store_monitor_add(ct_api__store(api), &id, &addr, label ? label : "", abi_text,
-                             names_text) < 0) {
-        ct_api__error(resp, 500, "cache: %s", ct_error_last());
-        goto done;
-    }
-    if (ct_store_monitor_get(ct_api__store(api), &resp->json, id) < 0)
-        ct_api__error(resp, 500, "cache: %s", ct_error_last());
-    else
-        resp->status = 201;
-done:
-    free(abi_text);
-    free(names_text);
-    json_decref(events);
-    json_decref(body);
-}
-
-void ct_api__h_monitor_list(ct_api *api, const api_req *req, api_resp *resp)
-{
-    (void)req;
-    if (ct_store_monitor_list(ct_api__store(api), &resp->json) < 0)
-        ct_api__error(resp, 500, "cache: %s", ct_error_last());
-}
-
-static bool monitor_id(const api_req *req, int64_t *id, api_resp *resp)
-{
-    uint64_t v;
-    if (ct_parse_uint(&v, req->params[0], INT64_MAX) < 0) {
-        ct_api__error(resp, 400, "monitor id must be a number");
-        return false;
-    }
-    *id = (int64_t)v;
-    return true;
-}
-
-void ct_api__h_monitor_delete(ct_api *api, const api_req *req, api_resp *resp)
-{
-    int64_t id;
-    int rc;
-
-    if (!monitor_id(req, &id, resp))
-        return;
-    rc = ct_store_monitor_delete(ct_api__store(api), id);
-    if (rc == 0)
-        resp->json = json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1);
-    else
-        ct_api__error(resp, rc == CT_ENOTFOUND ? 404 : 500, "%s", ct_error_last());
-}
-
-/* Decodes one log against the watched signatures. Returns: new object or
- * NULL when none matches. */
-static json_t *decode_watched(const json_t *log, ct_abi_sig **sigs, const json_t *entries,
-                              const uint8_t (*topic0)[32])
-{
-    uint8_t topics[4][32], *data = NULL;
-    size_t n = 0, len, dl;
-    const json_t *t, *list = json_object_get(log, "topics");
-    json_t *args = NULL, *out = NULL;
-
-    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 4)
-        return NULL;
-    json_array_foreach (list, n, t)
-        if (!json_is_string(t) || json_string_length(t) != 66 ||
-            ct_hex_decode(topics[n], 32, &len, json_string_value(t), 66) < 0)
-            return NULL;
-    n = json_array_size(list);
-    if (ct_hex_decode_new(&data, &dl, json_string_value(json_object_get(log, "data"))) < 0)
-        return NULL;
-    for (size_t i = 0; i < json_array_size(entries); i++) {
-        if (memcmp(topic0[i], topics[0], 32) != 0)
-            continue;
-        if (ct_abi_decode_log(&args, sigs[i], false, (const uint8_t(*)[32])topics, n, data, dl) < 0)
-            break;
-        out = json_pack("{s:I, s:O, s:I, s:O, s:o}", "block_number",
-                        (json_int_t)quantity(json_object_get(log, "blockNumber")), "tx_hash",
-                        json_object_get(log, "transactionHash"), "log_index",
-                        (json_int_t)quantity(json_object_get(log, "logIndex")), "event",
-                        json_object_get(json_array_get(entries, i), "name"), "args", args);
-        break;
-    }
-    free(data);
-    return out;
-}
-
-/* Reads the watched logs of registration m from the chain, decoded. */
-static void monitor_logs(ct_api *api, const json_t *m, api_resp *resp)
-{
-    json_t *entries = NULL, *filter = NULL, *logs = NULL, *t0s = json_array(), *out = NULL;
-    ct_abi_sig **sigs = NULL;
-    uint8_t(*topic0)[32] = NULL;
-    ct_rpc *rpc = NULL;
-    size_t n = 0, i;
-    int rc;
-
-    if (!watched(&entries, json_object_get(m, "abi"), json_object_get(m, "events"), resp))
-        goto done;
-    n = json_array_size(entries);
-    sigs = calloc(n + 1, sizeof(*sigs));
-    topic0 = calloc(n + 1, sizeof(*topic0));
-    if (sigs == NULL || topic0 == NULL)
-        goto oom;
-    for (i = 0; i < n; i++) {
-        if (ct_abi_sig_from_json(&sigs[i], json_array_get(entries, i)) < 0 ||
-            ct_abi_topic(topic0[i], sigs[i]) < 0) {
-            ct_api__error(resp, 400, "abi: %s", ct_error_last());
-            goto done;
-        }
-        json_array_append_new(t0s, ct_json_hex(topic0[i], 32));
-    }
-    filter = json_pack("{s:O, s:s, s:s, s:[O]}", "address", json_object_get(m, "address"),
-                       "fromBlock", "0x0", "toBlock", "latest", "topics", t0s);
-    if (filter == NULL)
-        goto oom;
-    if (!rpc_open(api, &rpc, resp))
-        goto done;
-    if ((rc = ct_rpc_get_logs(rpc, &logs, filter)) < 0) {
-        rpc_fail(resp, rc);
-        goto done;
-    }
-    out = json_array();
-    for (i = json_array_size(logs); i > 0 && json_array_size(out) < MAX_LOGS; i--) {
-        json_t *e = decode_watched(json_array_get(logs, i - 1), sigs, entries,
-                                   (const uint8_t(*)[32])topic0);
-        if (e != NULL)
-            json_array_append_new(out, e);
-    }
-    resp->json = json_pack("{s:O, s:o}", "monitor", m, "logs", out);
-    goto done;
-oom:
-    ct_api__error(resp, 500, "out of memory");
-done:
-    for (i = 0; sigs != NULL && i < n; i++)
-        ct_abi_sig_free(sigs[i]);
-    free(sigs);
-    free(topic0);
-    json_decref(entries);
-    json_decref(filter);
-    json_decref(logs);
-    json_decref(t0s);
-    ct_rpc_free(rpc);
-}
-
-void ct_api__h_monitor_events(ct_api *api, const api_req *req, api_resp *resp)
-{
-    json_t *m = NULL;
-    int64_t id;
-    int rc;
-
-    if (!monitor_id(req, &id, resp))
-        return;
-    rc = ct_store_monitor_get(ct_api__store(api), &m, id);
-    if (rc < 0) {
-        ct_api__error(resp, rc == CT_ENOTFOUND ? 404 : 500, "%s", ct_error_last());
-        return;
-    }
-    monitor_logs(api, m, resp);
-    json_decref(m);
 }
 
 /* ---------------------------------------------------------------- static files */
