@@ -397,6 +397,24 @@ int ctt_http(long *status, json_t **out, const char *method, const char *url, co
     return ct_http_request(status, out, method, url, token, body, 60000);
 }
 
+long ctt_http_timed(json_t **out, int64_t *ms, const char *method, const char *url,
+                    const char *token, const char *body, int timeout_ms)
+{
+    long status = 0;
+    int64_t t0 = ct_time_mono_ms();
+    json_t *j = NULL;
+
+    if (ct_http_request(&status, &j, method, url, token, body, timeout_ms) < 0)
+        status = 0;
+    if (ms != NULL)
+        *ms = ct_time_mono_ms() - t0;
+    if (out != NULL)
+        *out = j;
+    else
+        json_decref(j);
+    return status;
+}
+
 const char *const ctt_dev_keys[4] = {
     CTT_DEV_KEY,
     CTT_DEV_KEY2,

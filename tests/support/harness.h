@@ -123,6 +123,12 @@ void ctt_assert_hex(const uint8_t *data, size_t len, const char *want, const cha
 int ctt_http(long *status, json_t **out, const char *method, const char *url, const char *token,
              const char *body);
 
+/* The same bounded by timeout_ms (thread safe), for tests that time
+ * answers. Out: *out (may be NULL) as ctt_http, *ms (may be NULL) how long
+ * it took. Returns: the status, or 0 when nothing answered in time. */
+long ctt_http_timed(json_t **out, int64_t *ms, const char *method, const char *url,
+                    const char *token, const char *body, int timeout_ms);
+
 /* Returns: the catena binary under test (CATENA_BIN). */
 const char *ctt_catena_bin(void);
 
