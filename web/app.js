@@ -5,6 +5,7 @@
 'use strict';
 
 const POLL_MS = 2000;
+const MONITOR_PAGE = 50; // newest logs shown per monitor
 const view = document.getElementById('view');
 const statusBox = document.getElementById('status');
 let refreshTimer = null;
@@ -15,7 +16,13 @@ function esc(v) {
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
 
+/* A bearer token, kept in this browser only: monitor changes need one, and
+ * reads too when the gateway sets reads_need_token. */
+function token() { try { return localStorage.getItem('catena-token') || ''; } catch (e) { return ''; } }
+
 async function api(path, opts) {
+  opts = Object.assign({}, opts);
+  if (token()) opts.headers = Object.assign({}, opts.headers, { Authorization: 'Bearer ' + token() });
   const r = await fetch('/api' + path, opts);
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
@@ -269,6 +276,7 @@ async function monitor() {
       <div class="row">
         <label>Contract address<input id="mon-address" size="46" placeholder="0x…" required></label>
         <label>Label<input id="mon-label" placeholder="optional"></label>
+        <label>Bearer token<input id="mon-token" type="password" placeholder="a DC's token (needed to add or remove)"></label>
         <button type="button" class="secondary" id="mon-federation">Use the Federation contract</button>
       </div>
       <label>ABI JSON<textarea id="mon-abi" placeholder='[{"type":"event","name":"Transfer",...}]'></textarea></label>
@@ -278,6 +286,9 @@ async function monitor() {
     <div id="monitors">${monitorsHtml(list)}</div>`,
     after: () => {
       const abiBox = document.getElementById('mon-abi');
+      const tokenBox = document.getElementById('mon-token');
+      tokenBox.value = token();
+      tokenBox.addEventListener('change', () => { try { localStorage.setItem('catena-token', tokenBox.value.trim()); } catch (e) { /* private mode */ } });
       abiBox.addEventListener('input', () => showEventChoices(abiBox.value));
       document.getElementById('mon-federation').addEventListener('click', async () => {
         const f = await api('/chain/abi');
@@ -316,7 +327,8 @@ function monitorsHtml(list) {
   return list.map((m) => `<section class="monitor" data-id="${esc(m.id)}">
     <h2>#${esc(m.id)} ${esc(m.label)} <small class="mono">${esc(m.address)}</small>
       <button class="secondary" data-del="${esc(m.id)}">Remove</button></h2>
-    <p>Watching: ${esc(m.events.length ? m.events.join(', ') : 'all events')}</p>
+    <p>Watching: ${esc(m.events.length ? m.events.join(', ') : 'all events')};
+      read up to block <span class="synced">${esc(m.synced_block === null ? '…' : m.synced_block)}</span> (newest ${MONITOR_PAGE} below)</p>
     <div class="logs" id="logs-${esc(m.id)}">Loading…</div></section>`).join('');
 }
 
@@ -334,7 +346,7 @@ async function refreshMonitors() {
     }));
   }
   for (const m of list) {
-    const r = await api(`/chain/monitor/${m.id}/events`);
+    const r = await api(`/chain/monitor/${m.id}/events?limit=${MONITOR_PAGE}`);
     setHtml('logs-' + m.id, r.logs.length ? `<table class="decoded-logs"><tr><th>Block</th><th>Tx</th><th>Event</th><th>Arguments</th></tr>` +
       r.logs.map((l) => `<tr class="decoded-log"><td>${blockLink(l.block_number)}</td><td>${txLink(l.tx_hash)}</td>
         <td class="event-name">${esc(l.event)}</td><td class="mono">${esc(Object.keys(l.args).map((k) => k + '=' + l.args[k]).join(', '))}</td></tr>`).join('') + '</table>'

@@ -236,6 +236,9 @@ test('event monitor decodes events of a contract registered through the UI', asy
   if (!abi) abi = (await http('GET', '/chain/abi')).json.abi;
   await page.fill('#mon-address', address);
   await page.fill('#mon-label', 'Federation (pasted)');
+  // Registering needs a DC's bearer token (kept by the page).
+  await page.fill('#mon-token', state.dc1.token);
+  await page.locator('#mon-token').dispatchEvent('change');
   await page.fill('#mon-abi', JSON.stringify(abi));
   await page.locator('#mon-events input[value="ContainerMigrated"]').waitFor();
   // Watch only the migrations.
@@ -269,20 +272,22 @@ test('event monitor decodes events of a contract registered through the UI', asy
 test('monitor registrations are bounded (count and label)', async () => {
   const abi = (await http('GET', '/chain/abi')).json.abi;
   const body = (label) => ({ address: fed.contract, label, abi: JSON.stringify(abi), events: ['ContainerRetired'] });
-  const long = await http('POST', '/chain/monitor', null, body('x'.repeat(129)));
+  const tok = state.dc1.token;
+  assert.equal((await http('POST', '/chain/monitor', null, body('no token'))).status, 401);
+  const long = await http('POST', '/chain/monitor', tok, body('x'.repeat(129)));
   assert.equal(long.status, 400);
   assert.match(long.json.error, /label/);
   const before = (await http('GET', '/chain/monitor')).json.length;
   const added = [];
   for (let i = before; i < 64; i++) {
-    const r = await http('POST', '/chain/monitor', null, body(`bound ${i}`));
+    const r = await http('POST', '/chain/monitor', tok, body(`bound ${i}`));
     assert.equal(r.status, 201, JSON.stringify(r.json));
     added.push(r.json.id);
   }
-  const over = await http('POST', '/chain/monitor', null, body('one too many'));
+  const over = await http('POST', '/chain/monitor', tok, body('one too many'));
   assert.equal(over.status, 400);
   assert.match(over.json.error, /at most 64 monitors/);
-  for (const id of added) assert.equal((await http('DELETE', `/chain/monitor/${id}`)).status, 200);
+  for (const id of added) assert.equal((await http('DELETE', `/chain/monitor/${id}`, tok)).status, 200);
   assert.equal((await http('GET', '/chain/monitor')).json.length, before);
 });
 
