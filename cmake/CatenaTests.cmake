@@ -71,6 +71,10 @@ if(NOT CATENA_FUZZ)
     set_tests_properties(${name}_hardhat PROPERTIES LABELS "${labels}" TIMEOUT ${timeout}
                          ENVIRONMENT "${CATENA_TEST_ENV};CATENA_TEST_CHAIN=hardhat")
   endforeach()
+  # The seed flow on the PoA network too (three EthereumJS sealers).
+  add_test(NAME e2e_test_federation_poa COMMAND e2e_test_federation)
+  set_tests_properties(e2e_test_federation_poa PROPERTIES LABELS e2e TIMEOUT ${TIMEOUT_e2e}
+                       ENVIRONMENT "${CATENA_TEST_ENV};CATENA_TEST_CHAIN=poa")
   # The explorer in a real browser (playwright-core driving Debian's
   # chromium): docs/EXPLORER.md.
   add_test(NAME e2e_browser_explorer

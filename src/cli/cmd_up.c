@@ -7,12 +7,14 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,13 +38,23 @@ static const char dev_key_hex[] =
  * registrations, a second of its CPU), so not every second; what a kill -9
  * takes back in between, the agents' outboxes send again. */
 #define DEFAULT_STATE_INTERVAL_S 5
+/* --chain poa: an EthereumJS Clique network of --nodes sealers. */
+#define DEFAULT_POA_NODES 3
+/* How long the DCs' registrations may take to show in the gateway. */
+#define REGISTER_WAIT_MS 60000
+#define POA_PERIOD_S 2
+#define URL_LIST_SIZE (CT_POA_MAX_NODES * 64)
+/* Who talks to which node first: DC1's agent to node 1, DC2's to node 2,
+ * the gateway to node 3 (each organisation to its own node), each failing
+ * over to the others in turn. */
+enum { ROLE_DC1, ROLE_DC2, ROLE_GATEWAY, N_ROLES };
 
 /* A supervised child process. */
 struct svc {
-    ct_proc *proc;        /* the process it watches */
-    const char *what;     /* "agent DC1", "gateway", "chain node" */
-    int64_t started_ms;   /* when it last started */
-    int64_t restart_at;   /* 0: running; else when to start it again */
+    ct_proc *proc;      /* the process it watches */
+    const char *what;   /* "agent DC1", "gateway", "chain node" */
+    int64_t started_ms; /* when it last started */
+    int64_t restart_at; /* 0: running; else when to start it again */
     int backoff_ms;
     unsigned restarts;
 };
@@ -61,7 +73,12 @@ struct up {
     const char *dir;
     ct_chain_kind kind;
     bool kind_given;
-    bool resumed; /* federation.json was there */
+    bool poa;      /* --chain poa (kind is then unused) */
+    int poa_nodes; /* --nodes */
+    ct_poa *net;   /* the PoA network, while it runs */
+    uint64_t chain_id;
+    char rpc[N_ROLES][URL_LIST_SIZE]; /* each role's node list */
+    bool resumed;                     /* federation.json was there */
     uint16_t rpc_port, api_port;
     int state_interval_s; /* anvil: seconds between state dumps */
     char exe[PATH_MAX];
@@ -86,6 +103,7 @@ static int up_parse(struct up *u, int argc, char **argv)
         {"rpc-port", required_argument, NULL, 'r'},
         {"api-port", required_argument, NULL, 'a'},
         {"state-interval", required_argument, NULL, 's'},
+        {"nodes", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -100,10 +118,18 @@ static int up_parse(struct up *u, int argc, char **argv)
         switch (c) {
         case 'd': u->dir = optarg; break;
         case 'c':
-            if (ct_chain_kind_parse(&u->kind, optarg) < 0)
-                return cli_usage_error(self, "--chain: %s", ct_error_last());
+            u->poa = strcmp(optarg, "poa") == 0;
+            if (!u->poa && ct_chain_kind_parse(&u->kind, optarg) < 0)
+                return cli_usage_error(self, "--chain must be anvil, hardhat or poa");
             u->kind_given = true;
             break;
+        case 'n': {
+            uint64_t v;
+            if (ct_parse_uint(&v, optarg, CT_POA_MAX_NODES) < 0 || v == 0)
+                return cli_usage_error(self, "--nodes must be 1 to %d", CT_POA_MAX_NODES);
+            u->poa_nodes = (int)v;
+            break;
+        }
         case 'r':
             if (cli_parse_port(self, "--rpc-port", optarg, &u->rpc_port) != 0)
                 return CLI_USAGE;
@@ -125,6 +151,10 @@ static int up_parse(struct up *u, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+    if (u->poa_nodes != 0 && !u->poa)
+        return cli_usage_error(self, "--nodes goes with --chain poa");
+    if (u->poa_nodes == 0)
+        u->poa_nodes = DEFAULT_POA_NODES;
     return 0;
 }
 
@@ -197,17 +227,35 @@ static int up_load(struct up *u)
     /* Files written before the chain kind was recorded are Hardhat's. */
     if ((rc = ct_json_get_string(&kind_name, doc, "chain", true)) < 0 && rc != CT_ENOTFOUND)
         goto done;
+    if (strcmp(kind_name, "poa") == 0) {
+        rc = ct_error_set(CT_ESTATE,
+                          "%s holds a federation on a PoA network, which catena up "
+                          "does not resume yet; remove %s or choose another --dir",
+                          u->dir, u->dir);
+        goto done;
+    }
     if ((rc = ct_chain_kind_parse(&kind, kind_name)) < 0)
         goto done;
+    if (u->poa) {
+        rc = ct_error_set(CT_EINVAL,
+                          "%s holds a federation on %s, not poa; remove it or choose "
+                          "another --dir",
+                          u->dir, kind_name);
+        goto done;
+    }
     if (u->kind_given && kind != u->kind) {
-        rc = ct_error_set(CT_EINVAL, "%s holds a federation on %s, not %s; remove it or choose "
-                          "another --dir", u->dir, kind_name, ct_chain_kind_name(u->kind));
+        rc = ct_error_set(CT_EINVAL,
+                          "%s holds a federation on %s, not %s; remove it or choose "
+                          "another --dir",
+                          u->dir, kind_name, ct_chain_kind_name(u->kind));
         goto done;
     }
     if (kind == CT_CHAIN_HARDHAT) {
-        rc = ct_error_set(CT_ESTATE, "%s holds a federation on a Hardhat chain, which did not "
+        rc = ct_error_set(CT_ESTATE,
+                          "%s holds a federation on a Hardhat chain, which did not "
                           "survive its stop; remove %s or choose another --dir (anvil, the "
-                          "default, keeps its chain)", u->dir, u->dir);
+                          "default, keeps its chain)",
+                          u->dir, u->dir);
         goto done;
     }
     u->kind = kind;
@@ -231,6 +279,11 @@ done:
     return rc < 0 ? ct_error_wrap("%s", path) : 0;
 }
 
+static const char *chain_name(const struct up *u)
+{
+    return u->poa ? "poa" : ct_chain_kind_name(u->kind);
+}
+
 static int up_federation_json(struct up *u)
 {
     json_t *dcs = json_array(), *doc;
@@ -248,11 +301,18 @@ static int up_federation_json(struct up *u)
                            u->dcs[i].key_file, "agent_pid", (json_int_t)u->dcs[i].proc.pid));
     }
     ct_address_format(contract, &u->contract);
-    doc = json_pack("{s:s, s:s, s:s, s:I, s:i, s:s, s:I, s:I, s:o}", "api_url", u->api_url,
-                    "rpc_url", u->node.url, "chain", ct_chain_kind_name(u->kind), "chain_pid",
-                    (json_int_t)u->node.proc.pid, "chain_id", 31337, "contract", contract,
-                    "deploy_block", (json_int_t)u->deploy_block, "api_pid",
+    doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:o}", "api_url", u->api_url,
+                    "rpc_url", u->rpc[ROLE_GATEWAY], "chain", chain_name(u), "chain_pid",
+                    (json_int_t)u->node.proc.pid, "chain_id", (json_int_t)u->chain_id, "contract",
+                    contract, "deploy_block", (json_int_t)u->deploy_block, "api_pid",
                     (json_int_t)u->api.pid, "datacenters", dcs);
+    if (doc != NULL && u->net != NULL) {
+        json_t *nodes = json_array();
+        for (int i = 0; i < ct_poa_nodes(u->net); i++)
+            json_array_append_new(nodes, json_pack("{s:s, s:I}", "url", ct_poa_url(u->net, i),
+                                                   "pid", (json_int_t)ct_poa_pid(u->net, i)));
+        json_object_set_new(doc, "nodes", nodes);
+    }
     if (doc != NULL && u->state_path[0] != '\0')
         json_object_set_new(doc, "chain_state", json_string(u->state_path));
     rc = ct_json_dump(&text, doc);
@@ -265,6 +325,59 @@ static int up_federation_json(struct up *u)
 
 /* ---------------------------------------------------------------- chain */
 
+/* Each role's node list: its own node first, then the others in turn. */
+static void set_rpc_lists(struct up *u)
+{
+    for (int r = 0; r < N_ROLES; r++) {
+        size_t used = 0;
+        int n = u->net != NULL ? ct_poa_nodes(u->net) : 1;
+        u->rpc[r][0] = '\0';
+        for (int k = 0; k < n && used < sizeof(u->rpc[r]); k++) {
+            const char *url = u->net != NULL ? ct_poa_url(u->net, (r + k) % n) : u->node.url;
+            used += (size_t)snprintf(u->rpc[r] + used, sizeof(u->rpc[r]) - used, "%s%s",
+                                     k > 0 ? "," : "", url);
+        }
+    }
+}
+
+/* A Clique network of u->poa_nodes EthereumJS sealers under DIR/chain/poa,
+ * the dev account funded in its genesis. */
+static int start_poa(struct up *u)
+{
+    uint8_t dev[32];
+    size_t len;
+    ct_poa_account dev_account;
+    ct_poa_opts o = {
+        .nodes = u->poa_nodes,
+        .dir = up_path(u, "chain/poa"),
+        .period_s = POA_PERIOD_S,
+        .accounts = &dev_account,
+        .n_accounts = 1,
+    };
+    int rc;
+
+    ct_hex_decode(dev, 32, &len, dev_key_hex, strlen(dev_key_hex));
+    rc = ct_address_from_seckey(&dev_account.address, dev);
+    ct_wipe(dev, sizeof(dev));
+    if (rc < 0 || (rc = ct_u256_parse(&dev_account.balance, "1000000000000000000000000")) < 0)
+        return rc;
+    if ((rc = ct_poa_start(&u->net, cli_root_dir(), &o)) < 0)
+        return ct_error_wrap("starting the PoA network (logs under %s)", o.dir);
+    snprintf(u->node.url, sizeof(u->node.url), "%s", ct_poa_url(u->net, 0));
+    return 0;
+}
+
+static int read_chain_id(struct up *u)
+{
+    ct_rpc *rpc = NULL;
+    int rc = ct_rpc_new(&rpc, u->rpc[ROLE_GATEWAY], 10000);
+
+    if (rc == 0)
+        rc = ct_rpc_chain_id(rpc, &u->chain_id);
+    ct_rpc_free(rpc);
+    return rc;
+}
+
 static int start_node(struct up *u)
 {
     ct_devnode_opts o = {
@@ -274,7 +387,16 @@ static int start_node(struct up *u)
         .state_interval_s = u->state_interval_s,
         .log_path = up_path(u, u->kind == CT_CHAIN_ANVIL ? "anvil.log" : "hardhat.log"),
     };
-    int rc = ct_devnode_start(&u->node, cli_root_dir(), &o);
+    int rc;
+
+    if (u->poa) {
+        if ((rc = start_poa(u)) == 0) {
+            set_rpc_lists(u);
+            rc = read_chain_id(u);
+        }
+        return rc;
+    }
+    rc = ct_devnode_start(&u->node, cli_root_dir(), &o);
 
     if (rc == CT_EIO && o.state_path != NULL)
         return ct_error_wrap("the chain node did not start; if %s is damaged, restore it or "
@@ -283,6 +405,8 @@ static int start_node(struct up *u)
     if (rc == 0) {
         u->node_svc.started_ms = ct_time_mono_ms();
         u->rpc_port = u->node.port; /* a restart keeps the URL */
+        set_rpc_lists(u);
+        rc = read_chain_id(u);
     }
     return rc;
 }
@@ -298,7 +422,8 @@ static int up_chain(struct up *u)
     int rc;
 
     ct_hex_decode(dev, 32, &len, dev_key_hex, strlen(dev_key_hex));
-    if ((rc = ct_sender_new(&s, u->node.url, dev, NULL)) < 0 || (rc = ct_ledger_open(&l)) < 0 ||
+    if ((rc = ct_sender_new(&s, u->rpc[ROLE_GATEWAY], dev, NULL)) < 0 ||
+        (rc = ct_ledger_open(&l)) < 0 ||
         (rc = ct_ledger_deploy(l, s, true, &u->contract, &u->deploy_block)) < 0 ||
         (rc = random_hex(pw, 32)) < 0 ||
         (rc = ct_file_write_atomic(u->pw_file, pw, strlen(pw), 0600)) < 0)
@@ -340,11 +465,12 @@ static int up_check_chain(struct up *u)
 
     ct_address_format(contract, &u->contract);
     params = json_pack("[s, s]", contract, "latest");
-    if ((rc = ct_rpc_new(&rpc, u->node.url, 10000)) == 0)
+    if ((rc = ct_rpc_new(&rpc, u->rpc[ROLE_GATEWAY], 10000)) == 0)
         rc = ct_rpc_call(rpc, &code, "eth_getCode", params);
     json_decref(params);
     if (rc == 0 && (!json_is_string(code) || json_string_length(code) <= 2))
-        rc = ct_error_set(CT_ESTATE, "the chain in %s holds no contract at %s: it is not this "
+        rc = ct_error_set(CT_ESTATE,
+                          "the chain in %s holds no contract at %s: it is not this "
                           "federation's chain; remove %s to start a new federation",
                           u->state_path, contract, u->dir);
     for (int i = 0; rc == 0 && i < N_DCS; i++)
@@ -405,7 +531,7 @@ static int up_configs(struct up *u)
     /* A resumed federation keeps its cache: the follower checks it against
      * the chain and rewinds what the chain no longer has. */
     api = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:i, s:s, s:s, s:o, s:o}", "listen", listen,
-                    "rpc_url", u->node.url, "contract", contract, "from_block",
+                    "rpc_url", u->rpc[ROLE_GATEWAY], "contract", contract, "from_block",
                     (json_int_t)u->deploy_block, "cache", up_path(u, "cache.sqlite"), "reindex",
                     !u->resumed, "agent_timeout_ms", 10000, "swagger_dir", swagger, "web_dir", web,
                     "agents", agents, "tokens", hashes);
@@ -444,12 +570,25 @@ static int start_agent(struct up *u, struct up_dc *dc)
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)dc->port);
     snprintf(log, sizeof(log), "%s/agent-%s.log", u->dir, dc->name);
     snprintf(outbox, sizeof(outbox), "%s/keys/%s.outbox", u->dir, dc->name);
-    char *argv[] = {
-        u->exe,       "agent",      "--name",          dc->name,
-        "--key-file", dc->key_file, "--password-file", u->pw_file,
-        "--rpc",      u->node.url,  "--contract",      contract,
-        "--listen",   listen,       "--tokens",        (char *)up_path(u, "tokens.json"),
-        "--outbox",   outbox,       NULL};
+    char *argv[] = {u->exe,
+                    "agent",
+                    "--name",
+                    dc->name,
+                    "--key-file",
+                    dc->key_file,
+                    "--password-file",
+                    u->pw_file,
+                    "--rpc",
+                    u->rpc[dc == &u->dcs[0] ? ROLE_DC1 : ROLE_DC2],
+                    "--contract",
+                    contract,
+                    "--listen",
+                    listen,
+                    "--tokens",
+                    (char *)up_path(u, "tokens.json"),
+                    "--outbox",
+                    outbox,
+                    NULL};
     if ((rc = ct_proc_spawn(&dc->proc, argv, NULL, log)) < 0 ||
         (rc = wait_listening(&dc->proc, dc->port, dc->svc.what)) < 0)
         return rc;
@@ -510,7 +649,7 @@ static int dc_registered(struct up *u, const ct_address *wallet, bool *yes)
         goto done;
     call = json_pack("{s:s, s:o}", "to", contract, "data",
                      ct_json_hex((const uint8_t *)data.data, data.len));
-    if ((rc = ct_rpc_new(&rpc, u->node.url, 10000)) < 0 ||
+    if ((rc = ct_rpc_new(&rpc, u->rpc[ROLE_GATEWAY], 10000)) < 0 ||
         (rc = ct_rpc_call_contract(rpc, &ret, &ret_len, call, "latest")) < 0 ||
         (rc = ct_ledger_decode_result(l, &out, "datacenter", ret, ret_len)) < 0)
         goto done;
@@ -524,6 +663,37 @@ done:
     ct_rpc_free(rpc);
     ct_ledger_free(l);
     return rc;
+}
+
+/* Waits until the gateway shows every DC registered: on a chain that
+ * seals blocks every few seconds the registrations are only sent when
+ * the gateway answers, and federation.json means "ready to use". */
+static int wait_registered(struct up *u)
+{
+    char url[256], addr[CT_ADDRESS_TEXT_SIZE];
+    int64_t deadline = ct_time_mono_ms() + REGISTER_WAIT_MS;
+
+    for (int i = 0; i < N_DCS; i++) {
+        bool yes = false;
+        ct_address_format(addr, &u->dcs[i].wallet);
+        snprintf(url, sizeof(url), "%s/datacenter/%s/details/", u->api_url, addr);
+        while (!yes) {
+            long status = 0;
+            json_t *resp = NULL;
+            if (cli_http(&status, &resp, "GET", url, NULL, NULL) == 0 && status == 200)
+                yes = json_is_true(json_object_get(resp, "registered"));
+            json_decref(resp);
+            ct_error_clear();
+            if (yes)
+                break;
+            if (ct_time_mono_ms() > deadline)
+                return ct_error_set(CT_ETIMEOUT, "%s's registration did not show in the gateway "
+                                    "within %d s; see %s", u->dcs[i].name,
+                                    REGISTER_WAIT_MS / 1000, up_path(u, "api.log"));
+            ct_sleep_ms(100);
+        }
+    }
+    return 0;
 }
 
 /* Registers each DC not yet registered through the gateway, as a DC
@@ -555,7 +725,7 @@ static int up_register(struct up *u)
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return wait_registered(u);
 }
 
 /* Finds the binary, creates the directories, names the files, picks
@@ -578,10 +748,18 @@ static int up_prepare(struct up *u)
     u->api_svc = (struct svc){.proc = &u->api, .what = "the gateway"};
     for (int i = 0; i < N_DCS; i++) {
         snprintf(u->dcs[i].name, sizeof(u->dcs[i].name), "DC%d", i + 1);
-        u->dcs[i].svc = (struct svc){.proc = &u->dcs[i].proc,
-                                     .what = i == 0 ? "agent DC1" : "agent DC2"};
+        u->dcs[i].svc =
+            (struct svc){.proc = &u->dcs[i].proc, .what = i == 0 ? "agent DC1" : "agent DC2"};
     }
     return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
 }
 
 /* Ports, key files and the state file of a new federation. */
@@ -598,6 +776,8 @@ static int up_new_files(struct up *u)
      * finish: start that chain anew. */
     if (rc == 0 && u->state_path[0] != '\0' && unlink(u->state_path) == 0)
         ct_log(CT_LOG_WARN, "removed %s, left by a start that did not finish", u->state_path);
+    if (rc == 0 && nftw(up_path(u, "chain/poa"), rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0)
+        ct_log(CT_LOG_WARN, "removed %s/chain/poa, left by a start that did not finish", u->dir);
     unlink(up_path(u, "cache.sqlite"));
     return rc;
 }
@@ -608,12 +788,13 @@ static int up_start(struct up *u)
 
     if ((rc = up_prepare(u)) < 0 || (rc = up_load(u)) < 0)
         return rc;
-    if (u->kind == CT_CHAIN_ANVIL)
+    if (u->kind == CT_CHAIN_ANVIL && !u->poa)
         snprintf(u->state_path, sizeof(u->state_path), "%s/%s", u->dir, STATE_FILE);
     if (!u->resumed && (rc = up_new_files(u)) < 0)
         return rc;
     if (u->resumed && access(u->state_path, R_OK) != 0)
-        return ct_error_set(CT_ENOTFOUND, "%s/federation.json names a chain whose state %s is "
+        return ct_error_set(CT_ENOTFOUND,
+                            "%s/federation.json names a chain whose state %s is "
                             "missing; remove %s to start a new federation",
                             u->dir, u->state_path, u->dir);
     for (int i = 0; rc == 0 && i < N_DCS; i++)
@@ -684,19 +865,47 @@ static int restart_node(struct up *u, struct up_dc *unused)
 
 /* Checks every service once; restarts those whose backoff has passed.
  * Returns: 0, or CLI_FAIL when the chain is lost for good (Hardhat). */
+/* A PoA node that died is started again on its data directory; it
+ * catches up from its peers. */
+static bool supervise_poa(struct up *u)
+{
+    bool changed = false;
+
+    for (int i = 0; i < ct_poa_nodes(u->net); i++) {
+        pid_t pid = ct_poa_pid(u->net, i);
+        int status;
+        if (pid > 0 && waitpid(pid, &status, WNOHANG) != pid)
+            continue;
+        ct_log(CT_LOG_ERROR, "PoA node %d exited; restarting it (see %s)", i + 1,
+               ct_poa_log_path(u->net, i));
+        ct_poa_kill_node(u->net, i); /* whatever is left of its group */
+        if (ct_poa_restart_node(u->net, i, 60000) < 0)
+            ct_log(CT_LOG_ERROR, "restarting PoA node %d: %s", i + 1, ct_error_last());
+        else
+            changed = true;
+    }
+    return changed;
+}
+
 static int up_supervise(struct up *u)
 {
     bool changed = false;
 
-    if (u->node_svc.restart_at == 0 && !ct_proc_alive(&u->node.proc)) {
-        if (u->kind == CT_CHAIN_HARDHAT) {
-            ct_log(CT_LOG_ERROR, "the Hardhat node exited and its chain is gone; stopping (see "
-                   "%s/hardhat.log)", u->dir);
-            return CLI_FAIL;
+    if (u->net != NULL)
+        changed |= supervise_poa(u);
+    else {
+        if (u->node_svc.restart_at == 0 && !ct_proc_alive(&u->node.proc)) {
+            if (u->kind == CT_CHAIN_HARDHAT) {
+                ct_log(CT_LOG_ERROR,
+                       "the Hardhat node exited and its chain is gone; stopping (see "
+                       "%s/hardhat.log)",
+                       u->dir);
+                return CLI_FAIL;
+            }
+            svc_died(&u->node_svc, u->dir);
         }
-        svc_died(&u->node_svc, u->dir);
+        changed |= svc_restart(u, &u->node_svc, restart_node, NULL);
     }
-    changed |= svc_restart(u, &u->node_svc, restart_node, NULL);
     for (int i = 0; i < N_DCS; i++) {
         struct svc *s = &u->dcs[i].svc;
         if (s->restart_at == 0 && !ct_proc_alive(s->proc))
@@ -732,6 +941,8 @@ static void up_stop(struct up *u)
     for (int i = 0; i < N_DCS; i++)
         ct_proc_stop(&u->dcs[i].proc, 5000);
     ct_devnode_stop(&u->node);
+    ct_poa_stop(u->net);
+    u->net = NULL;
 }
 
 int cmd_up(int argc, char **argv)
@@ -753,18 +964,19 @@ int cmd_up(int argc, char **argv)
     char contract[CT_ADDRESS_TEXT_SIZE];
     uint64_t head = 0;
     ct_rpc *rpc = NULL;
-    if (ct_rpc_new(&rpc, u.node.url, 5000) == 0)
+    if (ct_rpc_new(&rpc, u.rpc[ROLE_GATEWAY], 5000) == 0)
         ct_rpc_block_number(rpc, &head);
     ct_rpc_free(rpc);
     ct_address_format(contract, &u.contract);
     printf("%s the federation in %s (contract %s, chain at block %llu)\n",
            u.resumed ? "resumed" : "created", u.dir, contract, (unsigned long long)head);
     printf("gateway:  %s/ (Swagger UI: %s/swagger/)\n"
-           "chain:    %s (%s, chain id 31337)%s%s\n"
+           "chain:    %s (%s, chain id %llu)%s%s\n"
            "agents:   DC1 on port %u, DC2 on port %u\n"
            "state:    %s/federation.json (URLs, wallets, tokens), logs in %s\n"
            "press Ctrl-C to stop\n",
-           u.api_url, u.api_url, u.node.url, ct_chain_kind_name(u.kind),
+           u.api_url, u.api_url, u.rpc[ROLE_GATEWAY], chain_name(&u),
+           (unsigned long long)u.chain_id,
            u.state_path[0] ? ", kept in " : ", forgotten when it stops",
            u.state_path[0] ? u.state_path : "", (unsigned)u.dcs[0].port, (unsigned)u.dcs[1].port,
            u.dir, u.dir);

@@ -20,13 +20,13 @@ static int cmd_version(int argc, char **argv);
 
 static const cli_cmd commands[] = {
     {"up", "run a local federation (chain, contract, gateway, two DC agents) until Ctrl-C",
-     "catena up [--dir DIR] [--chain anvil|hardhat] [--rpc-port N] [--api-port N]\n"
-     "                 [--state-interval SECONDS]",
+     "catena up [--dir DIR] [--chain anvil|hardhat|poa] [--nodes N] [--rpc-port N]\n"
+     "                 [--api-port N] [--state-interval SECONDS]",
      "Starts a local chain, deploys the Federation contract, creates funded\n"
      "keystores for DC1 and DC2, starts their agents and a gateway, registers\n"
      "both DCs through the gateway and writes DIR/federation.json (API and RPC\n"
      "URLs, contract, each DC's wallet and bearer token). An agent, the\n"
-     "gateway or the anvil node that dies is restarted with backoff. Ctrl-C or\n"
+     "gateway or chain node that dies is restarted with backoff. Ctrl-C or\n"
      "SIGTERM stops everything it started.\n"
      "\n"
      "With anvil (the default) the chain is kept in DIR/chain/: run `catena up`\n"
@@ -34,8 +34,14 @@ static const cli_cmd commands[] = {
      "keys, tokens, every VC and its history, the gateway's cache). A Hardhat\n"
      "chain is forgotten when it stops, so its DIR cannot be resumed.\n"
      "\n"
+     "With poa, N EthereumJS nodes seal a Clique chain every 2 s, as a\n"
+     "consortium would: DC1's agent sends to node 1, DC2's to node 2, the\n"
+     "gateway follows node 3, each failing over to the others. The network is\n"
+     "not resumed either (docs/CHAIN.md).\n"
+     "\n"
      "  --dir DIR       state, keys and logs (default: ./catena-up)\n"
-     "  --chain KIND    anvil (default) or hardhat; a resumed DIR keeps its own\n"
+     "  --chain KIND    anvil (default), hardhat or poa; a resumed DIR keeps its own\n"
+     "  --nodes N       poa: how many sealers (default: 3)\n"
      "  --rpc-port N    chain JSON-RPC port, 0 picks a free one (default: 8545)\n"
      "  --api-port N    gateway port, 0 picks a free one (default: 5100)\n"
      "  --state-interval SECONDS  how often anvil saves its chain (default: 5)\n"

@@ -81,6 +81,10 @@ struct ct_poa {
  *    peer that was ahead when the two connected; in a network of three,
  *    one node never gets whole blocks at all (each goes to sqrt(peers) = 1
  *    peer, the others get its hash).
+ * 7. The client exits when the miner assembles a block on a parent whose
+ *    state it is still writing ("State trie does not contain state root",
+ *    an unhandled rejection): the attempt is dropped and the next one
+ *    queued.
  * @ROOT@ stands for root as a JSON string. */
 static const char hook_js[] =
     "// Written by Catena (src/eth/poa.c): fixes for @ethereumjs/client 0.10.5 in a Clique\n"
@@ -169,6 +173,20 @@ static const char hook_js[] =
     "  this._nextAssemblyTimeoutId = setTimeout(this.assembleBlock.bind(this), wait);\n"
     "};\n"
     "\n"
+    "// 7. A block assembled on a parent whose state is still being written fails\n"
+    "// ('State trie does not contain state root') and the rejection stops the client:\n"
+    "// the attempt is dropped and the next one queued.\n"
+    "const assembleBlock = Miner.prototype.assembleBlock;\n"
+    "Miner.prototype.assembleBlock = async function (...args) {\n"
+    "  try {\n"
+    "    return await assembleBlock.apply(this, args);\n"
+    "  } catch (e) {\n"
+    "    this.assembling = false;\n"
+    "    log(this.service, `Catena: block assembly failed (${e.message}); trying again`);\n"
+    "    this.queueNextAssembly(500);\n"
+    "  }\n"
+    "};\n"
+    "\n"
     "// 6. A node that lacks an announced block asks the announcing peer for the missing\n"
     "// blocks, from a little below its head (further back while the first one's parent\n"
     "// is unknown), and the chain chooses by total difficulty.\n"
@@ -185,6 +203,14 @@ static const char hook_js[] =
     "function log(service, text) {\n"
     "  service.config.logger?.info(text);\n"
     "}\n"
+    "// A peer that never answers must not hold the catch-up for good (seen: a minute).\n"
+    "function within(ms, promise) {\n"
+    "  let timer;\n"
+    "  const late = new Promise((_, reject) => {\n"
+    "    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);\n"
+    "  });\n"
+    "  return Promise.race([promise, late]).finally(() => clearTimeout(timer));\n"
+    "}\n"
     "async function known(chain, hash) {\n"
     "  try { await chain.getBlock(hash); return true; } catch { return false; }\n"
     "}\n"
@@ -200,11 +226,12 @@ static const char hook_js[] =
     "      if (number < first) return;\n"
     "      const count = number - first + 1n > MAX ? MAX : number - first + 1n;\n"
     "      const headers =\n"
-    "        (await peer.eth.getBlockHeaders({ block: first, max: Number(count) }))?.[1] ?? [];\n"
+    "        (await within(5000, peer.eth.getBlockHeaders({ block: first, max: Number(count) })))\n"
+    "          ?.[1] ?? [];\n"
     "      if (headers.length === 0) return;\n"
     "      if (!(await known(chain, headers[0].parentHash))) continue;\n"
     "      const hashes = headers.map((h) => h.hash());\n"
-    "      const bodies = (await peer.eth.getBlockBodies({ hashes }))?.[1] ?? [];\n"
+    "      const bodies = (await within(5000, peer.eth.getBlockBodies({ hashes })))?.[1] ?? [];\n"
     "      if (bodies.length !== headers.length) return;\n"
     "      await chain.putBlocks(headers.map((h, i) =>\n"
     "        createBlockFromBytesArray([h.raw(), ...bodies[i]], { common: h.common })));\n"

@@ -198,16 +198,49 @@ static int rpc_post_any(ct_rpc *rpc, ct_buf *resp, const char *body)
     return rc;
 }
 
-/* Maps a JSON-RPC error object to a ct_err, keeping the node's words. */
+/* The reason string of Solidity's Error(string) revert data (selector
+ * 0x08c379a0), decoded into out; "" when data is not such a payload. */
+static void revert_data_reason(char *out, size_t n, const json_t *data)
+{
+    const char *hex = json_string_value(data);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    ct_abi_type *t = NULL;
+    json_t *args = NULL;
+
+    out[0] = '\0';
+    if (hex == NULL || strncmp(hex, "0x08c379a0", 10) != 0 ||
+        (bytes = malloc(strlen(hex) / 2)) == NULL)
+        return;
+    if (ct_hex_decode(bytes, strlen(hex) / 2, &len, hex, strlen(hex)) == 0 && len >= 4 &&
+        ct_abi_type_parse(&t, "(string)") == 0 &&
+        ct_abi_decode(&args, t, bytes + 4, len - 4) == 0)
+        snprintf(out, n, "%s", json_string_value(json_array_get(args, 0)));
+    json_decref(args);
+    ct_abi_type_free(t);
+    free(bytes);
+    ct_error_clear();
+}
+
+/* Maps a JSON-RPC error object to a ct_err, keeping the node's words.
+ * Nodes that answer a revert as a bare "revert" (EthereumJS) carry the
+ * reason only in the error's data: it is added as "execution reverted:
+ * REASON", the words other nodes use. */
 static int rpc_node_error(const json_t *err)
 {
     json_t *code = json_object_get(err, "code");
     json_t *msg = json_object_get(err, "message");
     const char *text = json_is_string(msg) ? json_string_value(msg) : "(no message)";
     int kind = strstr(text, "revert") != NULL ? CT_EREVERT : CT_ERPC;
+    long long c = json_is_integer(code) ? (long long)json_integer_value(code) : 0LL;
+    char reason[256];
 
-    return ct_error_set(kind, "rpc error %lld: %s",
-                        json_is_integer(code) ? (long long)json_integer_value(code) : 0LL, text);
+    if (kind == CT_EREVERT && strstr(text, "reverted:") == NULL) {
+        revert_data_reason(reason, sizeof(reason), json_object_get(err, "data"));
+        if (reason[0] != '\0')
+            return ct_error_set(kind, "rpc error %lld: execution reverted: %s", c, reason);
+    }
+    return ct_error_set(kind, "rpc error %lld: %s", c, text);
 }
 
 static json_t *make_request(ct_rpc *rpc, const char *method, const json_t *params)

@@ -24,6 +24,11 @@ struct ct_sender {
     uint64_t nonce; /* next nonce to use */
     ct_sender_opts opts;
     bool mines_on_send; /* the node executes a send before answering it */
+    bool legacy;        /* type 0: asked for, or the node has no EIP-1559 fee RPC */
+    /* The block a preflight eth_call runs on: "pending", or "latest" where
+     * the node refuses "pending". Under mu. */
+    const char *call_tag;
+    bool estimate_unchecked; /* eth_estimateGas does not fail on a revert */
     /* Fees of the last query, reused for FEE_CACHE_MS: max fee is twice
      * the base fee plus the tip, which stays valid for several blocks of
      * the largest base-fee rises EIP-1559 allows. */
@@ -59,20 +64,49 @@ static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
         o->poll_ms = 50;
 }
 
-/* Whether the node mines each transaction as it arrives and reports a
- * revert as the send's error: Hardhat with automine. anvil answers
- * hardhat_getAutomine too, but reports nothing at send time (a reverted
- * transaction is only a receipt with status 0), so the client is named. */
-static bool mines_on_send(ct_rpc *rpc)
+/* What the sender must know of its node, asked once by name
+ * (web3_clientVersion):
+ * - Hardhat with automine executes a send before answering it and reports
+ *   a revert as the send's error. anvil answers hardhat_getAutomine too,
+ *   but reports nothing at send time (a reverted transaction is only a
+ *   receipt with status 0), so the client is named.
+ * - EthereumJS (the PoA network) refuses "pending" in eth_call, and its
+ *   eth_estimateGas answers for a call that reverts: every send is checked
+ *   with an eth_call on "latest" (see preflight). */
+static void node_profile(ct_sender *s)
 {
     json_t *result = NULL, *version = NULL;
-    bool yes = ct_rpc_call(rpc, &version, "web3_clientVersion", NULL) == 0 &&
-               json_is_string(version) &&
-               strncmp(json_string_value(version), "HardhatNetwork/", 15) == 0 &&
-               ct_rpc_call(rpc, &result, "hardhat_getAutomine", NULL) == 0 && json_is_true(result);
+    const char *name = NULL;
 
+    s->call_tag = "pending";
+    if (ct_rpc_call(s->rpc, &version, "web3_clientVersion", NULL) == 0)
+        name = json_string_value(version);
+    if (name != NULL && strncmp(name, "HardhatNetwork/", 15) == 0)
+        s->mines_on_send = ct_rpc_call(s->rpc, &result, "hardhat_getAutomine", NULL) == 0 &&
+                           json_is_true(result);
+    if (name != NULL && strncmp(name, "EthereumJS/", 11) == 0) {
+        s->call_tag = "latest";
+        s->estimate_unchecked = true;
+    }
     json_decref(version);
     json_decref(result);
+    ct_error_clear();
+}
+
+/* Whether the node can price an EIP-1559 transaction: it answers
+ * eth_maxPriorityFeePerGas and its latest block has a base fee. Where it
+ * cannot (EthereumJS 0.10 has no such method; pre-London chains), the
+ * sender sends legacy transactions priced by eth_gasPrice, which every
+ * chain accepts. */
+static bool has_1559_fees(ct_rpc *rpc)
+{
+    json_t *block = NULL;
+    ct_u256 tip;
+    bool yes = ct_rpc_max_priority_fee(rpc, &tip) == 0 &&
+               ct_rpc_get_block_by_number(rpc, &block, "latest", false) == 0 &&
+               json_object_get(block, "baseFeePerGas") != NULL;
+
+    json_decref(block);
     ct_error_clear();
     return yes;
 }
@@ -191,7 +225,8 @@ int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECK
         (rc = ct_rpc_chain_id(s->rpc, &s->chain_id)) < 0 ||
         (rc = ct_rpc_get_tx_count(s->rpc, &s->nonce, &s->addr, "pending")) < 0)
         goto fail;
-    s->mines_on_send = mines_on_send(s->rpc);
+    node_profile(s);
+    s->legacy = s->opts.legacy || !has_1559_fees(s->rpc);
     if (s->opts.outbox_path != NULL && (rc = outbox_start(s)) < 0)
         goto fail;
     *out = s;
@@ -265,6 +300,62 @@ static uint64_t gas_key(const ct_send_req *req)
     return key | 1; /* 0 marks an empty slot */
 }
 
+/* Whether the last RPC error is the node's own answer (it saw the call
+ * and refused it) rather than no answer at all. */
+static bool node_answered(void)
+{
+    return strncmp(ct_error_last(), "rpc error ", 10) == 0;
+}
+
+/* Waits until this account's transactions sent so far are mined and one
+ * more block has come, so that "latest" holds them and whatever was sent
+ * just before (bounded by the receipt timeout). */
+static int settle(ct_sender *s)
+{
+    int64_t deadline = ct_time_mono_ms() + s->opts.receipt_timeout_ms;
+    uint64_t first = 0, head = 0, mined = 0;
+    int rc = ct_rpc_block_number(s->rpc, &first);
+
+    while (rc == 0 && (head <= first || mined < s->nonce)) {
+        if (ct_time_mono_ms() > deadline)
+            return ct_error_set(CT_ETIMEOUT, "sender: the chain did not advance");
+        ct_sleep_ms(200);
+        if ((rc = ct_rpc_block_number(s->rpc, &head)) == 0)
+            rc = ct_rpc_get_tx_count(s->rpc, &mined, &s->addr, "latest");
+    }
+    return rc;
+}
+
+/* Runs req once with eth_call, so that a call that would revert is refused
+ * before anything is sent. A node without "pending" calls runs it on
+ * "latest", which may lack transactions sent moments ago: a revert there
+ * is checked again once they are mined. */
+static int preflight(ct_sender *s, json_t *call)
+{
+    uint8_t *out = NULL;
+    size_t out_len;
+    int rc;
+
+    /* EthereumJS cannot eth_call a creation; its gas estimate stands. */
+    if (s->estimate_unchecked && json_object_get(call, "to") == NULL)
+        return 0;
+    rc = ct_rpc_call_contract(s->rpc, &out, &out_len, call, s->call_tag);
+    free(out);
+    out = NULL;
+    if (rc == CT_ERPC && strcmp(s->call_tag, "pending") == 0) {
+        /* Not a revert: the node may not run calls on "pending". */
+        s->call_tag = "latest";
+        rc = ct_rpc_call_contract(s->rpc, &out, &out_len, call, s->call_tag);
+        free(out);
+        out = NULL;
+    }
+    if (rc == CT_EREVERT && strcmp(s->call_tag, "latest") == 0 && settle(s) == 0) {
+        rc = ct_rpc_call_contract(s->rpc, &out, &out_len, call, s->call_tag);
+        free(out);
+    }
+    return rc;
+}
+
 /* Gas for req: the estimate plus a quarter, as estimates can be tight.
  * Estimates are remembered per gas_key: a repeat runs one eth_call instead
  * (gas estimation executes the call several times), which still refuses a
@@ -274,8 +365,6 @@ static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
 {
     uint64_t key = gas_key(req);
     size_t slot = (size_t)(key % SENDER_GAS_CACHE);
-    uint8_t *out = NULL;
-    size_t out_len;
     json_t *call;
     int rc;
 
@@ -289,14 +378,24 @@ static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
     }
     if ((call = call_object(s, req)) == NULL)
         return ct_error_set(CT_ENOMEM, "sender: out of memory");
-    if (s->gas_keys[slot] == key) {
-        rc = ct_rpc_call_contract(s->rpc, &out, &out_len, call, "pending");
-        free(out);
-        *gas = s->gas_limits[slot];
-    } else if ((rc = ct_rpc_estimate_gas(s->rpc, gas, call)) == 0) {
-        *gas += *gas / 4;
-        s->gas_keys[slot] = key;
-        s->gas_limits[slot] = *gas;
+    /* EthereumJS fails calls on "latest" for a moment while it executes a
+     * block it has just imported ("State trie does not contain state
+     * root"): a node error there is tried again for up to three seconds. */
+    for (int attempt = 0;; attempt++) {
+        if (s->gas_keys[slot] == key) {
+            rc = preflight(s, call);
+            *gas = s->gas_limits[slot];
+        } else if ((!s->estimate_unchecked || (rc = preflight(s, call)) == 0) &&
+                   (rc = ct_rpc_estimate_gas(s->rpc, gas, call)) == 0) {
+            /* Checked first where the estimate ignores reverts: after a
+             * settle, the estimate then runs on the state the call needs. */
+            *gas += *gas / 4;
+            s->gas_keys[slot] = key;
+            s->gas_limits[slot] = *gas;
+        }
+        if (rc != CT_ERPC || !s->estimate_unchecked || !node_answered() || attempt == 10)
+            break;
+        ct_sleep_ms(300);
     }
     json_decref(call);
     return rc < 0 ? ct_error_wrap("checking the call") : 0;
@@ -355,7 +454,7 @@ static int build_signed(ct_sender *s, uint8_t **raw, size_t *len, uint8_t hash[3
     int rc;
 
     memset(&tx, 0, sizeof(tx));
-    tx.type = s->opts.legacy ? 0 : 2;
+    tx.type = s->legacy ? 0 : 2;
     tx.has_chain_id = true;
     tx.chain_id = s->chain_id;
     tx.nonce = s->nonce;
@@ -371,13 +470,6 @@ static int build_signed(ct_sender *s, uint8_t **raw, size_t *len, uint8_t hash[3
         return rc;
     ct_keccak256(hash, *raw, *len);
     return 0;
-}
-
-/* Whether the last RPC error is the node's own answer (it saw the call
- * and refused it) rather than no answer at all. */
-static bool node_answered(void)
-{
-    return strncmp(ct_error_last(), "rpc error ", 10) == 0;
 }
 
 static bool is_nonce_error(void)

@@ -119,6 +119,22 @@ ct_chain_kind ctt_chain_kind(void)
     return kind;
 }
 
+const char *ctt_up_chain(void)
+{
+    const char *name = getenv("CATENA_TEST_CHAIN");
+
+    if (name == NULL || name[0] == '\0')
+        return "anvil";
+    if (strcmp(name, "poa") == 0)
+        return name;
+    return ct_chain_kind_name(ctt_chain_kind());
+}
+
+int ctt_up_chain_is_poa(void)
+{
+    return strcmp(ctt_up_chain(), "poa") == 0;
+}
+
 int ctt_chain_mines_reverts(void)
 {
     return ctt_chain_kind() == CT_CHAIN_HARDHAT;

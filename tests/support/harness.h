@@ -20,8 +20,16 @@
 #include "catena/util.h"
 
 /* The chain kind integration tests run on: CATENA_TEST_CHAIN ("anvil",
- * the default, or "hardhat"). Fails the test on an unknown name. */
+ * the default, or "hardhat"). Fails the test on an unknown name, and on
+ * "poa", which only tests of `catena up` run on (ctt_up_chain). */
 ct_chain_kind ctt_chain_kind(void);
+
+/* The --chain of tests that start `catena up`: CATENA_TEST_CHAIN
+ * ("anvil", the default, "hardhat" or "poa"). */
+const char *ctt_up_chain(void);
+
+/* Whether ctt_up_chain() is the PoA network. Returns: 1 or 0. */
+int ctt_up_chain_is_poa(void);
 
 /* Whether the test chain mines a reverting transaction as failed instead
  * of the sender refusing it beforehand (Hardhat automine: the sender skips
