@@ -5,35 +5,14 @@
 
 #include <string.h>
 
-/* Sets 401 unless the request carries a known bearer token. */
-static bool has_token(ct_api *api, const api_req *req, api_resp *resp)
-{
-    if (ct_api__auth_dc(api, req) != NULL)
-        return true;
-    ct_api__error(resp, 401, "a valid 'Authorization: Bearer <token>' header is required");
-    return false;
-}
-
 /* The token is checked before anything else of the request (401 before
- * 400), so no one learns the API's checks without one. Then the body is
- * parsed as a JSON object with only the allowed keys. */
+ * 400), so no one learns the API's checks without one. */
 static json_t *parse_body(ct_api *api, const api_req *req, api_resp *resp,
                           const char *const *allowed)
 {
-    json_t *body;
-
-    if (!has_token(api, req, resp))
+    if (ct_api__need_token(api, req, resp) == NULL)
         return NULL;
-    if (ct_json_parse(&body, req->body, req->body_len, 16) < 0) {
-        ct_api__error(resp, 400, "body: %s", ct_error_last());
-        return NULL;
-    }
-    if (ct_json_check_keys(body, allowed) < 0) {
-        ct_api__error(resp, 400, "body: %s", ct_error_last());
-        json_decref(body);
-        return NULL;
-    }
-    return body;
+    return ct_api__body_parse(req, resp, allowed);
 }
 
 /* Checks that the bearer token acts for dc. Sets 401/403 on failure (a
@@ -143,16 +122,6 @@ static void forward(ct_api *api, const api_req *req, api_resp *resp, const char 
     ct_api__write_end(api, w, outcome, resp);
 }
 
-static bool require_fields(const json_t *body, const char *const *fields, api_resp *resp)
-{
-    for (size_t i = 0; fields[i] != NULL; i++)
-        if (json_object_get(body, fields[i]) == NULL) {
-            ct_api__error(resp, 400, "field '%s' is required", fields[i]);
-            return false;
-        }
-    return true;
-}
-
 /* Copies the listed fields of body into msg (which they must all be in,
  * unless optional). Types are checked by the agent, which is the one that
  * signs; the gateway checks what it needs to route. */
@@ -203,7 +172,7 @@ void ct_api__h_vc_register(ct_api *api, const api_req *req, api_resp *resp)
 
     if (body == NULL)
         return;
-    if (require_fields(body, vc_fields, resp) && check_time(body, "created", false, resp) &&
+    if (ct_api__body_require(body, vc_fields, resp) && check_time(body, "created", false, resp) &&
         authorised(api, req, resp, dc)) {
         msg = json_pack("{s:s}", "method", "register_container");
         copy_fields(msg, body, vc_fields);
@@ -245,7 +214,7 @@ static json_t *vc_write(ct_api *api, const api_req *req, api_resp *resp, const c
     json_t *body, *msg;
 
     *body_out = NULL;
-    if (!has_token(api, req, resp))
+    if (ct_api__need_token(api, req, resp) == NULL)
         return NULL;
     if (!ct_api__parse_hash32(tag_bytes, tag)) {
         ct_api__error(resp, 400, "vc_tag must be 0x and 64 hex digits");
@@ -254,7 +223,7 @@ static json_t *vc_write(ct_api *api, const api_req *req, api_resp *resp, const c
     if ((body = parse_body(api, req, resp, keys)) == NULL)
         return NULL;
     *body_out = body;
-    if (!require_fields(body, required, resp) || !check_time(body, "timestamp", true, resp) ||
+    if (!ct_api__body_require(body, required, resp) || !check_time(body, "timestamp", true, resp) ||
         !authorised(api, req, resp, dc))
         return NULL;
     msg = json_pack("{s:s, s:s}", "method", method, "vc_tag", tag);
