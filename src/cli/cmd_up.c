@@ -83,6 +83,8 @@ struct up {
     int state_interval_s; /* anvil: seconds between state dumps */
     char exe[PATH_MAX];
     char pw_file[PATH_MAX];
+    char gw_key_file[PATH_MAX];              /* the gateway's key: agents accept only it */
+    char gw_address[CT_ADDRESS_TEXT_SIZE];
     char state_path[PATH_MAX]; /* anvil's --state file, "" for Hardhat */
     ct_devnode node;
     struct svc node_svc;
@@ -535,6 +537,8 @@ static int up_configs(struct up *u)
                     (json_int_t)u->deploy_block, "cache", up_path(u, "cache.sqlite"), "reindex",
                     !u->resumed, "agent_timeout_ms", 10000, "swagger_dir", swagger, "web_dir", web,
                     "agents", agents, "tokens", hashes);
+    if (api != NULL)
+        json_object_set_new(api, "gateway_key_file", json_string(u->gw_key_file));
     rc = ct_json_dump(&text, tokens);
     if (rc == 0)
         rc = ct_file_write_atomic(up_path(u, "tokens.json"), text, strlen(text), 0600);
@@ -588,6 +592,8 @@ static int start_agent(struct up *u, struct up_dc *dc)
                     (char *)up_path(u, "tokens.json"),
                     "--outbox",
                     outbox,
+                    "--gateway",
+                    u->gw_address,
                     NULL};
     if ((rc = ct_proc_spawn(&dc->proc, argv, NULL, log)) < 0 ||
         (rc = wait_listening(&dc->proc, dc->port, dc->svc.what)) < 0)
@@ -744,6 +750,7 @@ static int up_prepare(struct up *u)
     if (mkdir(up_path(u, "chain"), 0700) < 0 && errno != EEXIST)
         return ct_error_set(CT_EIO, "cannot create %s/chain: %s", u->dir, strerror(errno));
     snprintf(u->pw_file, sizeof(u->pw_file), "%s/keys/password", u->dir);
+    snprintf(u->gw_key_file, sizeof(u->gw_key_file), "%s/keys/gateway.key", u->dir);
     u->node_svc = (struct svc){.proc = &u->node.proc, .what = "the chain node"};
     u->api_svc = (struct svc){.proc = &u->api, .what = "the gateway"};
     for (int i = 0; i < N_DCS; i++) {
@@ -782,6 +789,36 @@ static int up_new_files(struct up *u)
     return rc;
 }
 
+/* The gateway's key (hex, DIR/keys/gateway.key), made on the first run:
+ * each agent is told its address (--gateway) and accepts connections
+ * signed by it only (docs/AGENT_PROTOCOL.md). */
+static int up_gateway_key(struct up *u)
+{
+    uint8_t key[CT_SECKEY_SIZE];
+    char hex[2 * CT_SECKEY_SIZE + 3], *text = NULL;
+    size_t len = 0;
+    ct_address addr;
+    int rc;
+
+    if (access(u->gw_key_file, F_OK) == 0) {
+        if ((rc = ct_file_read(&text, &len, u->gw_key_file, 256)) == 0 &&
+            (ct_hex_decode(key, sizeof(key), &len, text, strcspn(text, "\r\n")) < 0 ||
+             len != sizeof(key)))
+            rc = ct_error_set(CT_EPARSE, "%s does not hold a hex key", u->gw_key_file);
+        if (text != NULL)
+            ct_wipe(text, strlen(text));
+        free(text);
+    } else if ((rc = ct_seckey_generate(key)) == 0 &&
+               (rc = ct_hex_encode(hex, sizeof(hex), key, sizeof(key), true)) == 0) {
+        rc = ct_file_write_atomic(u->gw_key_file, hex, strlen(hex), 0600);
+        ct_wipe(hex, sizeof(hex));
+    }
+    if (rc == 0 && (rc = ct_address_from_seckey(&addr, key)) == 0)
+        ct_address_format(u->gw_address, &addr);
+    ct_wipe(key, sizeof(key));
+    return rc;
+}
+
 static int up_start(struct up *u)
 {
     int rc;
@@ -805,7 +842,7 @@ static int up_start(struct up *u)
     if ((rc = start_node(u)) < 0)
         return rc;
     rc = u->resumed ? up_check_chain(u) : up_chain(u);
-    if (rc < 0 || (rc = up_configs(u)) < 0)
+    if (rc < 0 || (rc = up_gateway_key(u)) < 0 || (rc = up_configs(u)) < 0)
         return rc;
     for (int i = 0; i < N_DCS; i++)
         if ((rc = start_agent(u, &u->dcs[i])) < 0)
