@@ -171,6 +171,9 @@ typedef struct ct_agent_config {
     /* A connection that is not a proven gateway's is closed after this
      * long without a request (0: 300). A gateway's is pinged instead. */
     int idle_timeout_s;
+    /* A proven gateway's connection silent this long is pinged, and closed
+     * when the pong has not come by the next ping (0: 30). */
+    int ping_interval_s;
     const char *tls_cert_file; /* PEM; with tls_key_file: serve wss:// */
     const char *tls_key_file;
 } ct_agent_config;

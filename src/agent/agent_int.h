@@ -38,6 +38,7 @@ struct ct_agent {
     ct_address gateways[CT_AGENT_MAX_GATEWAYS];
     size_t n_gateways;
     int idle_timeout_s;
+    int ping_interval_ms;
     char *tls_cert, *tls_key; /* PEM text (NULL: plain ws://) */
     ct_agent__server *server; /* NULL until ct_agent_start */
 };

@@ -16,6 +16,8 @@
 #define CALLDATA_MAX (32u << 20)
 #define DEFAULT_RPC_TIMEOUT_MS 30000
 #define DEFAULT_IDLE_TIMEOUT_S 300
+/* A quiet gateway connection is pinged this often (--ping-interval). */
+#define DEFAULT_PING_INTERVAL_S 30
 /* Longest agent URL the gateway may have us sign. */
 #define AUTH_URL_MAX 512
 
@@ -145,6 +147,7 @@ int ct_agent_new(ct_agent **out, const ct_agent_config *cfg)
         a->gateways[i] = cfg->gateways[i];
     a->n_gateways = cfg->n_gateways;
     a->idle_timeout_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+    a->ping_interval_ms = 1000 * (cfg->ping_interval_s > 0 ? cfg->ping_interval_s : DEFAULT_PING_INTERVAL_S);
     opts.timeout_ms = cfg->rpc_timeout_ms > 0 ? cfg->rpc_timeout_ms : DEFAULT_RPC_TIMEOUT_MS;
     opts.always_preflight = cfg->always_preflight;
     opts.outbox_path = cfg->outbox_path;

@@ -26,9 +26,6 @@
 /* An upgrade request arrives at once: a connection idle this long before
  * it has sent one is closed. */
 #define HTTP_TIMEOUT_S 10
-/* A proven gateway's connection silent this long is pinged; with no pong
- * by the next time, it is closed (its peer is gone). */
-#define PING_AFTER_MS 30000
 /* Gateway proofs' nonces remembered for their window (replays refused). */
 #define NONCE_SLOTS 1024
 #define STOP_GRACE_MS 2000
@@ -174,15 +171,20 @@ static bool conn_expired(ct_agent *a, ct_agent__conn *c, struct _websocket_manag
                a->idle_timeout_s);
         return true;
     }
-    if (quiet < PING_AFTER_MS || now - *pinged < PING_AFTER_MS)
+    if (quiet < a->ping_interval_ms || now - *pinged < a->ping_interval_ms)
         return false;
     if (*pinged != 0 && m->ping_sent && *pinged > atomic_load(&c->last_request_ms)) {
         ct_log(CT_LOG_WARN, "%s: closing a gateway connection that answers no ping", a->dc_name);
         return true;
     }
-    /* Ulfius clears ping_sent when the pong arrives but never sets it. */
-    m->ping_sent = 1;
-    ulfius_websocket_send_message(m, U_WEBSOCKET_OPCODE_PING, 0, NULL);
+    /* Ulfius clears ping_sent when the pong arrives but never sets it, and
+     * drops a ping sent while it is set: it is set once the ping is out.
+     * The reader takes read_lock to read a frame, so holding it keeps the
+     * pong from being handled before ping_sent is set. */
+    pthread_mutex_lock(&m->read_lock);
+    if (ulfius_websocket_send_message(m, U_WEBSOCKET_OPCODE_PING, 0, NULL) == U_OK)
+        m->ping_sent = 1;
+    pthread_mutex_unlock(&m->read_lock);
     *pinged = now;
     return false;
 }

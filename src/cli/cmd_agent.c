@@ -23,6 +23,7 @@ struct agent_opts {
     ct_address gateways[CT_AGENT_MAX_GATEWAYS];
     size_t n_gateways;
     int idle_timeout_s;
+    int ping_interval_s;
     size_t max_message;
     bool hash_token, always_preflight;
 };
@@ -53,13 +54,15 @@ static int add_gateway(struct agent_opts *o, const char *value)
     return 0;
 }
 
-static int parse_idle(struct agent_opts *o, const char *value)
+/* Parses an option's count of seconds, 1 to max, into *out. */
+static int parse_seconds(int *out, const char *option, const char *value, uint64_t max)
 {
     uint64_t v;
 
-    if (ct_parse_uint(&v, value, 86400) < 0 || v == 0)
-        return cli_usage_error(self(), "--idle-timeout must be 1 to 86400 seconds");
-    o->idle_timeout_s = (int)v;
+    if (ct_parse_uint(&v, value, max) < 0 || v == 0)
+        return cli_usage_error(self(), "%s must be 1 to %llu seconds", option,
+                               (unsigned long long)max);
+    *out = (int)v;
     return 0;
 }
 
@@ -82,7 +85,8 @@ static int set_opt(struct agent_opts *o, int c)
     case 'o': o->outbox = optarg; break;
     case 'm': return parse_size(o, optarg);
     case 'g': return add_gateway(o, optarg);
-    case 'i': return parse_idle(o, optarg);
+    case 'i': return parse_seconds(&o->idle_timeout_s, "--idle-timeout", optarg, 86400);
+    case 'I': return parse_seconds(&o->ping_interval_s, "--ping-interval", optarg, 3600);
     case 'C': o->tls_cert = optarg; break;
     case 'Y': o->tls_key = optarg; break;
     case 'h': cli_print_help(self()); return -1;
@@ -110,6 +114,7 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
         {"token-env", required_argument, NULL, 'T'},
         {"gateway", required_argument, NULL, 'g'},
         {"idle-timeout", required_argument, NULL, 'i'},
+        {"ping-interval", required_argument, NULL, 'I'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
@@ -243,6 +248,7 @@ int cmd_agent(int argc, char **argv)
     cfg.gateways = o.gateways;
     cfg.n_gateways = o.n_gateways;
     cfg.idle_timeout_s = o.idle_timeout_s;
+    cfg.ping_interval_s = o.ping_interval_s;
     cfg.tls_cert_file = o.tls_cert;
     cfg.tls_key_file = o.tls_key;
     rc = serve(&cfg, key);

@@ -33,6 +33,7 @@ static uint16_t agent_port;
 static ct_proc agent, gw;
 static char gw_url[64];
 static int runs;
+static const char *agent_log; /* the last agent's */
 
 /* ---------------------------------------------------------------- services */
 
@@ -41,7 +42,7 @@ static int runs;
 static void start_agent(const char *key_file, bool tls)
 {
     char listen[32];
-    const char *log = ctt_path("%s/agent-%d.log", ctt_tmpdir(), ++runs);
+    const char *log = agent_log = ctt_path("%s/agent-%d.log", ctt_tmpdir(), ++runs);
     char *argv[24] = {(char *)ctt_catena_bin(),
                       "agent",
                       "--name",
@@ -58,13 +59,15 @@ static void start_agent(const char *key_file, bool tls)
                       (char *)ctt_path("%s/up/tokens.json", ctt_tmpdir()),
                       "--gateway",
                       gw_address,
+                      "--ping-interval", /* so quiet_gateway sees pings in seconds */
+                      "1",
                       NULL};
 
     if (tls) {
-        argv[16] = "--tls-cert";
-        argv[17] = (char *)ctt_path("%s/agent.pem", ctt_tmpdir());
-        argv[18] = "--tls-key";
-        argv[19] = (char *)ctt_path("%s/agent.key", ctt_tmpdir());
+        argv[18] = "--tls-cert";
+        argv[19] = (char *)ctt_path("%s/agent.pem", ctt_tmpdir());
+        argv[20] = "--tls-key";
+        argv[21] = (char *)ctt_path("%s/agent.key", ctt_tmpdir());
     }
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)agent_port);
     ctt_spawn(&agent, argv, log);
@@ -216,15 +219,6 @@ static int make_certificates(void)
 static int setup(void **state)
 {
     const char *dir = ctt_path("%s/up", ctt_tmpdir());
-    char *argv[] = {(char *)ctt_catena_bin(),
-                    "up",
-                    "--dir",
-                    (char *)dir,
-                    "--rpc-port",
-                    "0",
-                    "--api-port",
-                    "0",
-                    NULL};
     char *text = NULL, *pw = NULL;
     uint8_t key[CT_SECKEY_SIZE];
     ct_address addr;
@@ -232,17 +226,8 @@ static int setup(void **state)
 
     if (make_certificates() < 0)
         return -1;
-    ctt_spawn(&up, argv, ctt_path("%s/up.log", ctt_tmpdir()));
-    for (int i = 0;
-         i < 1200 && ct_file_read(&text, NULL, ctt_path("%s/federation.json", dir), 1 << 20) < 0;
-         i++) {
-        if (!ct_proc_alive(&up))
-            return -1;
-        ct_sleep_ms(100);
-    }
-    if (text == NULL || ct_json_parse(&fed, text, strlen(text), 16) < 0)
+    if (ctt_up_start(&up, &fed, dir) < 0)
         return -1;
-    free(text);
     if (ct_file_read(&text, NULL, ctt_path("%s/api.json", dir), 1 << 20) < 0 ||
         ct_json_parse(&up_api, text, strlen(text), 16) < 0 ||
         ct_file_read(&pw, NULL, ctt_path("%s/keys/password", dir), 1024) < 0)
@@ -522,6 +507,29 @@ static void wss(void **state)
     json_decref(j);
 }
 
+/* A proven gateway's quiet connection is pinged (here every second) and
+ * stays open while the gateway answers: no reconnection, writes go on.
+ * (Ulfius drops a ping sent while its ping_sent flag is set: the agent
+ * once set it first, sent nothing, and closed every quiet gateway
+ * connection as dead after two intervals.) */
+static void quiet_gateway(void **state)
+{
+    char *log = NULL;
+    (void)state;
+
+    start_agent(dc_key_file, false);
+    start_gateway("ws", NULL);
+    wait_auth(true, 15000, "ws");
+    ct_sleep_ms(5000); /* five ping intervals without a request */
+    expect_write_ok("after-quiet");
+    ctt_ok(ct_file_read(&log, NULL, agent_log, 1 << 22));
+    assert_null(strstr(log, "answers no ping"));
+    const char *first = strstr(log, "gateway connected");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "gateway connected"));
+    free(log);
+}
+
 /* ---------------------------------------------------------------- stopping */
 
 /* Sends SIGTERM to the gateway and fails unless it exits within limit_ms. */
@@ -562,6 +570,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fake_agent, fresh_port, stop_services),
         cmocka_unit_test_setup_teardown(upgrades_without_proof, fresh_port, stop_services),
         cmocka_unit_test_setup_teardown(wss, fresh_port, stop_services),
+        cmocka_unit_test_setup_teardown(quiet_gateway, fresh_port, stop_services),
         cmocka_unit_test_setup_teardown(stop_while_agent_stopped, fresh_port, stop_services),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
