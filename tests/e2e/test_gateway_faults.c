@@ -234,29 +234,11 @@ static int stop_services(void **state)
 static int setup(void **state)
 {
     const char *dir = ctt_path("%s/up", ctt_tmpdir());
-    char *argv[] = {(char *)ctt_catena_bin(),
-                    "up",
-                    "--dir",
-                    (char *)dir,
-                    "--rpc-port",
-                    "0",
-                    "--api-port",
-                    "0",
-                    NULL};
     char *text = NULL, *pw = NULL;
     (void)state;
 
-    ctt_spawn(&up, argv, ctt_path("%s/up.log", ctt_tmpdir()));
-    for (int i = 0;
-         i < 1200 && ct_file_read(&text, NULL, ctt_path("%s/federation.json", dir), 1 << 20) < 0;
-         i++) {
-        if (!ct_proc_alive(&up))
-            return -1;
-        ct_sleep_ms(100);
-    }
-    if (text == NULL || ct_json_parse(&fed, text, strlen(text), 16) < 0)
+    if (ctt_up_start(&up, &fed, dir) < 0)
         return -1;
-    free(text);
     if (ct_file_read(&text, NULL, ctt_path("%s/api.json", dir), 1 << 20) < 0 ||
         ct_json_parse(&up_api, text, strlen(text), 16) < 0 ||
         ct_file_read(&pw, NULL, ctt_path("%s/keys/password", dir), 1024) < 0)

@@ -160,22 +160,10 @@ static void start_gateway(void)
 static int setup(void **state)
 {
     const char *dir = ctt_path("%s/up", ctt_tmpdir());
-    char *argv[] = {(char *)ctt_catena_bin(), "up",   "--dir", (char *)dir, "--rpc-port", "0",
-                    "--api-port",             "0",    NULL};
-    char *text = NULL;
     (void)state;
 
-    ctt_spawn(&up, argv, ctt_path("%s/up.log", ctt_tmpdir()));
-    for (int i = 0;
-         i < 1200 && ct_file_read(&text, NULL, ctt_path("%s/federation.json", dir), 1 << 20) < 0;
-         i++) {
-        if (!ct_proc_alive(&up))
-            return -1;
-        ct_sleep_ms(100);
-    }
-    if (text == NULL || ct_json_parse(&fed, text, strlen(text), 16) < 0)
+    if (ctt_up_start(&up, &fed, dir) < 0)
         return -1;
-    free(text);
     json_t *dcs = json_object_get(fed, "datacenters");
     t1 = json_string_value(json_object_get(json_array_get(dcs, 0), "token"));
     t2 = json_string_value(json_object_get(json_array_get(dcs, 1), "token"));

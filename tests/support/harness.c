@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -133,6 +134,31 @@ const char *ctt_up_chain(void)
 int ctt_up_chain_is_poa(void)
 {
     return strcmp(ctt_up_chain(), "poa") == 0;
+}
+
+int ctt_up_start(ct_proc *up, json_t **fed, const char *dir)
+{
+    char *argv[] = {(char *)ctt_catena_bin(), "up", "--dir", (char *)dir, "--rpc-port", "0",
+                    "--api-port", "0", "--chain", (char *)ctt_up_chain(), NULL};
+    char *text = NULL, path[PATH_MAX];
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/federation.json", dir);
+    ctt_spawn(up, argv, ctt_path("%s.log", dir));
+    for (int i = 0; i < 3000 && ct_file_read(&text, NULL, path, 1 << 20) < 0; i++) {
+        if (!ct_proc_alive(up)) {
+            fprintf(stderr, "catena up exited; see %s.log\n", dir);
+            return -1;
+        }
+        ct_sleep_ms(100);
+    }
+    if (text == NULL) {
+        fprintf(stderr, "catena up wrote no %s within 5 minutes\n", path);
+        return -1;
+    }
+    rc = ct_json_parse(fed, text, strlen(text), 16);
+    free(text);
+    return rc < 0 ? -1 : 0;
 }
 
 int ctt_chain_mines_reverts(void)

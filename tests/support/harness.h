@@ -31,6 +31,13 @@ const char *ctt_up_chain(void);
 /* Whether ctt_up_chain() is the PoA network. Returns: 1 or 0. */
 int ctt_up_chain_is_poa(void);
 
+/* Starts `catena up --dir DIR --rpc-port 0 --api-port 0 --chain
+ * ctt_up_chain()` with its output in DIR.log and waits (up to 5 minutes: the PoA network starts slowly on a loaded machine)
+ * until it has written DIR/federation.json, which is parsed into *fed
+ * (new ref). up is stopped by ctt_stop or the harness's cleanup.
+ * Returns: 0, or -1 when up exits or times out first (for cmocka setups). */
+int ctt_up_start(ct_proc *up, json_t **fed, const char *dir);
+
 /* Whether the test chain mines a reverting transaction as failed instead
  * of the sender refusing it beforehand (Hardhat automine: the sender skips
  * the eth_call before a send whose gas it knows). Returns: 1 or 0. */
