@@ -75,6 +75,13 @@ if(NOT CATENA_FUZZ)
   add_test(NAME e2e_test_federation_poa COMMAND e2e_test_federation)
   set_tests_properties(e2e_test_federation_poa PROPERTIES LABELS e2e TIMEOUT ${TIMEOUT_e2e}
                        ENVIRONMENT "${CATENA_TEST_ENV};CATENA_TEST_CHAIN=poa")
+  # One PoA network at a time: two of them (six EthereumJS nodes) on two
+  # cores starve each other's sealers and split the chains.
+  foreach(name e2e_test_federation_poa e2e_test_up_poa integration_eth_test_poa)
+    if(TEST ${name})
+      set_tests_properties(${name} PROPERTIES RESOURCE_LOCK poa_network)
+    endif()
+  endforeach()
   # The explorer in a real browser (playwright-core driving Debian's
   # chromium): docs/EXPLORER.md.
   add_test(NAME e2e_browser_explorer

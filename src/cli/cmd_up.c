@@ -40,6 +40,11 @@ static const char dev_key_hex[] =
 #define DEFAULT_STATE_INTERVAL_S 5
 /* --chain poa: an EthereumJS Clique network of --nodes sealers. */
 #define DEFAULT_POA_NODES 3
+/* On the PoA network a refused write is known a block or two after it
+ * was checked (the agent checks a revert again once the chain has moved):
+ * the gateway waits longer before it answers 202, and for the agent. */
+#define POA_ACCEPT_AFTER_MS 15000
+#define POA_AGENT_TIMEOUT_MS 30000
 /* How long the DCs' registrations may take to show in the gateway. */
 #define REGISTER_WAIT_MS 60000
 #define POA_PERIOD_S 2
@@ -535,10 +540,13 @@ static int up_configs(struct up *u)
     api = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:i, s:s, s:s, s:o, s:o}", "listen", listen,
                     "rpc_url", u->rpc[ROLE_GATEWAY], "contract", contract, "from_block",
                     (json_int_t)u->deploy_block, "cache", up_path(u, "cache.sqlite"), "reindex",
-                    !u->resumed, "agent_timeout_ms", 10000, "swagger_dir", swagger, "web_dir", web,
+                    !u->resumed, "agent_timeout_ms", u->poa ? POA_AGENT_TIMEOUT_MS : 10000,
+                    "swagger_dir", swagger, "web_dir", web,
                     "agents", agents, "tokens", hashes);
     if (api != NULL)
         json_object_set_new(api, "gateway_key_file", json_string(u->gw_key_file));
+    if (api != NULL && u->poa)
+        json_object_set_new(api, "accept_after_ms", json_integer(POA_ACCEPT_AFTER_MS));
     rc = ct_json_dump(&text, tokens);
     if (rc == 0)
         rc = ct_file_write_atomic(up_path(u, "tokens.json"), text, strlen(text), 0600);

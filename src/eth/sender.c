@@ -408,8 +408,16 @@ static int query_fees(ct_sender *s, ct_tx *tx)
     ct_u256 base;
     int rc;
 
-    if (tx->type == 0)
-        return ct_rpc_gas_price(s->rpc, &tx->gas_price);
+    if (tx->type == 0) {
+        /* A quarter above the node's price, as the base fee may rise by
+         * an eighth a block before the transaction is mined. */
+        uint64_t price;
+        if ((rc = ct_rpc_gas_price(s->rpc, &tx->gas_price)) < 0)
+            return rc;
+        if (ct_u256_to_u64(&price, &tx->gas_price) == 0 && price < UINT64_MAX / 2)
+            ct_u256_from_u64(&tx->gas_price, price + price / 4);
+        return 0;
+    }
     if ((rc = ct_rpc_max_priority_fee(s->rpc, &tx->max_priority_fee)) < 0)
         return rc;
     if ((rc = ct_rpc_get_block_by_number(s->rpc, &block, "latest", false)) < 0)

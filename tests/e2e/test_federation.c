@@ -85,32 +85,12 @@ static json_t *call_expect(long want, const char *what, const char *method, cons
 static int setup(void **state)
 {
     static char dir[512];
-    char *argv[] = {(char *)ctt_catena_bin(),
-                    "up",
-                    "--dir",
-                    (char *)dir,
-                    "--rpc-port",
-                    "0",
-                    "--api-port",
-                    "0",
-                    "--chain",
-                    (char *)ctt_up_chain(),
-                    NULL};
-    char *text = NULL, fedpath[600];
     (void)state;
 
-    patience = ctt_up_chain_is_poa() ? 6 : 1;
+    patience = ctt_up_chain_is_poa() ? 20 : 1;
     snprintf(dir, sizeof(dir), "%s/up", ctt_tmpdir());
-    snprintf(fedpath, sizeof(fedpath), "%s/federation.json", dir);
-    ctt_spawn(&up, argv, ctt_path("%s/up.log", ctt_tmpdir()));
-    for (int i = 0; i < 1200 && ct_file_read(&text, NULL, fedpath, 1 << 20) < 0; i++) {
-        if (!ct_proc_alive(&up))
-            return -1;
-        ct_sleep_ms(100);
-    }
-    if (text == NULL || ct_json_parse(&fed, text, strlen(text), 16) < 0)
+    if (ctt_up_start(&up, &fed, dir) < 0)
         return -1;
-    free(text);
     api = json_string_value(json_object_get(fed, "api_url"));
     return 0;
 }
@@ -413,7 +393,7 @@ static void second_gateway(void **state)
     for (int i = 0; i < 200 && !ct_net_can_connect(port); i++)
         ct_sleep_ms(50);
     const char *first = api;
-    char second[64];
+    static char second[64]; /* api may still point here after a failure */
     snprintf(second, sizeof(second), "http://127.0.0.1:%u/api", (unsigned)port);
     static const char *const reads[] = {"history", "details", "flavor", "migration/pending"};
     for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
