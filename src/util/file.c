@@ -61,15 +61,36 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+/* Syncs the directory holding path, so a rename into it survives a crash. */
+static void sync_parent_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if ((size_t)(slash - path) < sizeof(dir))
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    else
+        return;
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* The temporary file is made by mkostemp (O_EXCL, a random name), so a
+ * file or symlink planted at a guessable name is never written through. */
 int ct_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
     char tmp[4096];
     int fd, n;
 
-    n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
     if (n < 0 || (size_t)n >= sizeof(tmp))
         return ct_error_set(CT_EINVAL, "path too long: %.64s...", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return ct_error_set(CT_EIO, "%s: %s", tmp, strerror(errno));
     if (fchmod(fd, (mode_t)mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
@@ -84,5 +105,6 @@ int ct_file_write_atomic(const char *path, const void *data, size_t len, unsigne
         unlink(tmp);
         return ct_error_set(CT_EIO, "%s: %s", path, strerror(e));
     }
+    sync_parent_dir(path);
     return 0;
 }

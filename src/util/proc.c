@@ -49,7 +49,7 @@ int ct_proc_spawn(ct_proc *out, char *const argv[], const char *cwd, const char 
     out->pid = 0;
     out->status = 0;
     if (log_path != NULL) {
-        log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (log_fd < 0)
             return ct_error_set(CT_EIO, "cannot open log %s: %s", log_path, strerror(errno));
     }

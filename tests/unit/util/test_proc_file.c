@@ -120,6 +120,32 @@ static void files(void **state)
     assert_int_equal(ct_file_write_atomic("/nonexistent/x", "a", 1, 0600), CT_EIO);
 }
 
+/* Nothing planted beside a file is written through: a symlink at the
+ * temporary name the old code used (PATH.tmp.PID) leaves its target alone,
+ * and a log path that is a symlink is refused. */
+static void no_write_through_links(void **state)
+{
+    const char *victim = ctt_path("%s/victim", ctt_tmpdir());
+    const char *path = ctt_path("%s/g.json", ctt_tmpdir());
+    const char *log = ctt_path("%s/link.log", ctt_tmpdir());
+    char *text = NULL;
+    char *argv[] = {"/bin/true", NULL};
+    ct_proc p;
+    (void)state;
+
+    ctt_ok(ct_file_write_atomic(victim, "keep", 4, 0600));
+    assert_int_equal(symlink(victim, ctt_path("%s.tmp.%ld", path, (long)getpid())), 0);
+    ctt_ok(ct_file_write_atomic(path, "new", 3, 0600));
+    ctt_ok(ct_file_read(&text, NULL, victim, 100));
+    assert_string_equal(text, "keep");
+    free(text);
+    assert_int_equal(symlink(victim, log), 0);
+    assert_int_equal(ct_proc_spawn(&p, argv, NULL, log), CT_EIO);
+    ctt_ok(ct_file_read(&text, NULL, victim, 100));
+    assert_string_equal(text, "keep");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +154,7 @@ int main(void)
         cmocka_unit_test(writes_log_and_cwd),
         cmocka_unit_test(free_port),
         cmocka_unit_test(files),
+        cmocka_unit_test(no_write_through_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
