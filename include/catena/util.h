@@ -181,6 +181,11 @@ void ct_sleep_ms(int ms);
  * Returns: 0, CT_EPARSE (message has line:column), or CT_ELIMIT (depth). */
 int ct_json_parse(json_t **out, const char *text, size_t len, size_t max_depth);
 
+/* The same, but strings may hold NUL (\u0000): for values whose length is
+ * taken with json_string_length (ABI strings), never for text that ends
+ * up in C strings. */
+int ct_json_parse_with_nul(json_t **out, const char *text, size_t len, size_t max_depth);
+
 /* Returns: the nesting depth of v (a scalar is 1). Iterative, so safe on
  * any tree jansson could build. */
 size_t ct_json_depth(const json_t *v);

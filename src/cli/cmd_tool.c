@@ -240,8 +240,9 @@ static int tool_abi_encode(int argc, char **argv)
         ct_abi_selector(sel, sig);
         ct_buf_append(&out, sel, 4);
     }
-    if (parse_json_arg(&values, "abi-encode", "values", argv[2]) != 0) {
-        rc = CLI_USAGE;
+    /* ABI strings may hold NUL (cast encodes "\u0000" as a zero byte). */
+    if (ct_json_parse_with_nul(&values, argv[2], strlen(argv[2]), CT_JSON_MAX_DEPTH) < 0) {
+        rc = bad_input("abi-encode", "values: %s", ct_error_last());
     } else {
         if (ct_abi_encode(&out, sig ? sig->params : type, values) < 0)
             rc = bad_input("abi-encode", "%s", ct_error_last());

@@ -55,12 +55,12 @@ size_t ct_json_depth(const json_t *v)
     return max;
 }
 
-int ct_json_parse(json_t **out, const char *text, size_t len, size_t max_depth)
+static int parse_flags(json_t **out, const char *text, size_t len, size_t max_depth, size_t flags)
 {
     json_error_t jerr;
     json_t *v;
 
-    v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | flags, &jerr);
     if (v == NULL) {
         if (strstr(jerr.text, "depth") != NULL)
             return ct_error_set(CT_ELIMIT, "json: nesting deeper than %zu", max_depth);
@@ -73,6 +73,16 @@ int ct_json_parse(json_t **out, const char *text, size_t len, size_t max_depth)
     }
     *out = v;
     return 0;
+}
+
+int ct_json_parse(json_t **out, const char *text, size_t len, size_t max_depth)
+{
+    return parse_flags(out, text, len, max_depth, 0);
+}
+
+int ct_json_parse_with_nul(json_t **out, const char *text, size_t len, size_t max_depth)
+{
+    return parse_flags(out, text, len, max_depth, JSON_ALLOW_NUL);
 }
 
 static const char *type_name(const json_t *v)
