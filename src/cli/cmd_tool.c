@@ -209,6 +209,9 @@ static int parse_sig_or_tuple(ct_abi_sig **sig, ct_abi_type **type, const char *
 {
     *sig = NULL;
     *type = NULL;
+    /* "tuple(...)" is the ABI JSON spelling of a tuple, not a function. */
+    if (strncmp(text, "tuple(", 6) == 0)
+        text += 5;
     if (text[0] == '(') {
         if (ct_abi_type_parse(type, text) < 0)
             return bad_input(sub, "%s", ct_error_last());

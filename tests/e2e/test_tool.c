@@ -86,6 +86,9 @@ static void abi_and_rlp(void **state)
                "0000000000000000000000000000000000000000000000000000000000000040"
                "0000000000000000000000000000000000000000000000000000000000000001"
                "6100000000000000000000000000000000000000000000000000000000000000\n");
+    /* "tuple(...)" is a tuple, as in the ABI's JSON, not a function. */
+    expect_out((const char *[]){"tool", "abi-encode", "tuple(uint256)", "[1]", NULL}, NULL,
+               "0x0000000000000000000000000000000000000000000000000000000000000001\n");
     /* A NUL inside an ABI string is a zero byte, as cast encodes it. */
     expect_out((const char *[]){"tool", "abi-encode", "(string)", "[\"a\\u0000b\"]", NULL}, NULL,
                "0x0000000000000000000000000000000000000000000000000000000000000020"
