@@ -73,9 +73,7 @@ struct ct_poa {
  *    of three that can seal, neither can seal again: each signed the last
  *    block of its own fork, the forks weigh the same and neither node
  *    switches, until the third signer returns. Here out-of-turn signers
- *    wait OUT_OF_TURN_STEP_MS per step of their distance from the in-turn
- *    one (1.5 s: a block must reach and be imported by the next sealer in
- *    that time, which took over 0.5 s on a loaded machine).
+ *    wait 500 ms per step of their distance from the in-turn one.
  * 6. A node that misses one block (a fork between two sealers, a pause, a
  *    late start) stays behind for good: the client inserts an announced
  *    block only when it extends its head (other blocks go to a sync
@@ -160,7 +158,7 @@ static const char hook_js[] =
     "  return '0x' + (latest.calcNextBaseFee() + tip).toString(16);\n"
     "};\n"
     "\n"
-    "// 5. Out-of-turn sealers wait 1.5 s per step of their distance from the in-turn\n"
+    "// 5. Out-of-turn sealers wait 500 ms per step of their distance from the in-turn\n"
     "// one, instead of a random 0 to 500 ms per signer, so two never seal together.\n"
     "Miner.prototype.queueNextAssembly = async function (timeout) {\n"
     "  if (this._nextAssemblyTimeoutId) clearTimeout(this._nextAssemblyTimeoutId);\n"
@@ -171,7 +169,7 @@ static const char hook_js[] =
     "  const n = signers.length;\n"
     "  const index = signers.findIndex((a) => a.equals(signer));\n"
     "  const distance = index < 0 ? 0 : (index - Number(number % BigInt(n)) + n) % n;\n"
-    "  const wait = (timeout ?? this.period) + distance * 1500;\n"
+    "  const wait = (timeout ?? this.period) + distance * 500;\n"
     "  this._nextAssemblyTimeoutId = setTimeout(this.assembleBlock.bind(this), wait);\n"
     "};\n"
     "\n"
