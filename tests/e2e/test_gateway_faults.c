@@ -61,21 +61,10 @@ static void clients_join(void)
 static long call(json_t **out, int64_t *ms, const char *method, const char *path, const char *token,
                  const char *body, int timeout_ms)
 {
-    long status = 0;
-    int64_t t0 = ct_time_mono_ms();
-    json_t *j = NULL;
-    char url[512];
+    char url[512]; /* not ctt_path: writer and reader threads call this */
 
     snprintf(url, sizeof(url), "%s%s", gw_url, path);
-    if (ct_http_request(&status, &j, method, url, token, body, timeout_ms) < 0)
-        status = 0;
-    if (ms != NULL)
-        *ms = ct_time_mono_ms() - t0;
-    if (out != NULL)
-        *out = j;
-    else
-        json_decref(j);
-    return status;
+    return ctt_http_timed(out, ms, method, url, token, body, timeout_ms);
 }
 
 /* Returns: the gateway's agents_connected, or -1 when /api/health did not
