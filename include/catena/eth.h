@@ -309,6 +309,8 @@ int ct_rpc_chain_id(ct_rpc *rpc, uint64_t *out);
 int ct_rpc_block_number(ct_rpc *rpc, uint64_t *out);
 int ct_rpc_get_balance(ct_rpc *rpc, ct_u256 *out, const ct_address *addr, const char *block);
 int ct_rpc_get_tx_count(ct_rpc *rpc, uint64_t *out, const ct_address *addr, const char *block);
+/* Out: *yes whether addr holds code at block (eth_getCode is not "0x"). */
+int ct_rpc_has_code(ct_rpc *rpc, bool *yes, const ct_address *addr, const char *block);
 int ct_rpc_gas_price(ct_rpc *rpc, ct_u256 *out);
 int ct_rpc_max_priority_fee(ct_rpc *rpc, ct_u256 *out);
 /* Out: *out new ref to the node's feeHistory object. */
@@ -549,6 +551,16 @@ int ct_poa_kill_node(ct_poa *poa, int i);
  * Returns: 0; CT_ESTATE if it runs; CT_EIO; CT_ETIMEOUT (it is stopped
  * again). */
 int ct_poa_restart_node(ct_poa *poa, int i, int timeout_ms);
+
+/* Partitions node i from the others, or joins it again: kills it and
+ * starts it on its data directory, isolated on a new p2p port with no
+ * bootnodes (it seals alone, a fork of its own), or back on its port
+ * naming the others, and waits up to timeout_ms (0: 120 s) until it
+ * answers (and, when joining, is peered with every running node). The
+ * others ignore an isolated node (ct_poa_wait_synced). A paused node
+ * cannot fork: it seals nothing while frozen. Returns: 0, CT_EIO,
+ * CT_ETIMEOUT (it is stopped). */
+int ct_poa_isolate_node(ct_poa *poa, int i, bool isolated, int timeout_ms);
 
 /* Freezes (SIGSTOP) or resumes (SIGCONT) node i's process group.
  * Returns: 0, or CT_ESTATE if it does not run. */

@@ -105,23 +105,14 @@ static int check_contract(const char *url, const ct_address *contract, int timeo
 {
     char addr[CT_ADDRESS_TEXT_SIZE];
     ct_rpc *rpc = NULL;
-    json_t *params = NULL, *code = NULL;
+    bool yes = false;
     int rc;
 
     ct_address_format(addr, contract);
     if ((rc = ct_rpc_new(&rpc, url, timeout_ms)) < 0)
         return rc;
-    if ((params = json_pack("[s, s]", addr, "latest")) == NULL) {
-        rc = ct_error_set(CT_ENOMEM, "agent: out of memory");
-        goto done;
-    }
-    if ((rc = ct_rpc_call(rpc, &code, "eth_getCode", params)) < 0)
-        goto done;
-    if (!json_is_string(code) || strlen(json_string_value(code)) <= 2)
+    if ((rc = ct_rpc_has_code(rpc, &yes, contract, "latest")) == 0 && !yes)
         rc = ct_error_set(CT_ENOTFOUND, "agent: no contract at %s on %s", addr, url);
-done:
-    json_decref(code);
-    json_decref(params);
     ct_rpc_free(rpc);
     return rc;
 }

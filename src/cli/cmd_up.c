@@ -466,16 +466,14 @@ done:
 static int up_check_chain(struct up *u)
 {
     char contract[CT_ADDRESS_TEXT_SIZE];
-    json_t *code = NULL, *params;
     ct_rpc *rpc = NULL;
+    bool yes = false;
     int rc;
 
     ct_address_format(contract, &u->contract);
-    params = json_pack("[s, s]", contract, "latest");
     if ((rc = ct_rpc_new(&rpc, u->rpc[ROLE_GATEWAY], 10000)) == 0)
-        rc = ct_rpc_call(rpc, &code, "eth_getCode", params);
-    json_decref(params);
-    if (rc == 0 && (!json_is_string(code) || json_string_length(code) <= 2))
+        rc = ct_rpc_has_code(rpc, &yes, &u->contract, "latest");
+    if (rc == 0 && !yes)
         rc = ct_error_set(CT_ESTATE,
                           "the chain in %s holds no contract at %s: it is not this "
                           "federation's chain; remove %s to start a new federation",
@@ -484,7 +482,6 @@ static int up_check_chain(struct up *u)
         if (access(u->dcs[i].key_file, R_OK) != 0)
             rc = ct_error_set(CT_ENOTFOUND, "%s's key file %s is missing", u->dcs[i].name,
                               u->dcs[i].key_file);
-    json_decref(code);
     ct_rpc_free(rpc);
     return rc;
 }

@@ -28,7 +28,8 @@
 typedef struct poa_node {
     ct_proc proc;
     bool paused;
-    uint16_t rpc_port, p2p_port;
+    bool isolated; /* listens on lone_port and names no bootnodes */
+    uint16_t rpc_port, p2p_port, lone_port;
     ct_address signer;
     char url[64];
     char enode[160]; /* "" until the node has answered once */
@@ -85,6 +86,23 @@ struct ct_poa {
  *    state it is still writing ("State trie does not contain state root",
  *    an unhandled rejection): the attempt is dropped and the next one
  *    queued.
+ * 8. The RPC answers about blocks it has not executed yet: a block inserted
+ *    by a sync or a catch-up is the chain's head ("latest", eth_blockNumber)
+ *    before its transactions have run, and eth_getLogs then skips it as a
+ *    block without receipts. A follower that read such a range lost its
+ *    events for good (writes that never showed in the gateway). Here every
+ *    eth_ method sees the chain's head as the last executed block.
+ * 9. Transactions of blocks a reorganisation drops are lost: the client
+ *    does not put them back into its pool (nor did fix 3 keep them), so
+ *    a write acknowledged on the losing fork never lands. They go back
+ *    into the pool once the new head has been executed. (The blockchain's
+ *    'deletedCanonicalBlocks' names only blocks above the new head.)
+ * 10. Two sealers that sealed the same height out of turn keep their own
+ *    forks for good when the two weigh the same (each needs the other's
+ *    seal for the next block): the client switches only to a heavier
+ *    chain. Here the fork with the lower head hash wins a tie, as every
+ *    node decides alike, and a node whose head has not moved for two
+ *    periods asks its peers for theirs (an announcement can be lost).
  * @ROOT@ stands for root as a JSON string. */
 static const char hook_js[] =
     "// Written by Catena (src/eth/poa.c): fixes for @ethereumjs/client 0.10.5 in a Clique\n"
@@ -99,6 +117,7 @@ static const char hook_js[] =
     "const { FullEthereumService } =\n"
     "  await import(ROOT + '/" CLIENT_SRC "/service/fullethereumservice.js');\n"
     "const { Miner } = await import(ROOT + '/" CLIENT_SRC "/miner/miner.js');\n"
+    "const { Chain } = await import(ROOT + '/" CLIENT_SRC "/blockchain/chain.js');\n"
     "\n"
     "// 1. The EVM names a Clique block's sealer (COINBASE) with @ethereumjs/block's function.\n"
     "const runInterpreter = EVM.prototype.runInterpreter;\n"
@@ -187,6 +206,51 @@ static const char hook_js[] =
     "  }\n"
     "};\n"
     "\n"
+    "// 8. eth_ methods see the last executed block as the head: blocks inserted ahead of\n"
+    "// execution have no receipts yet, and eth_getLogs would pass them as empty.\n"
+    "function executedView(chain, eth) {\n"
+    "  const behind = () => eth.catenaHead !== undefined &&\n"
+    "    eth.catenaHead.header.number < chain.blocks.latest.header.number;\n"
+    "  return new Proxy(chain, {\n"
+    "    get(target, prop) {\n"
+    "      if (prop === 'blocks' && behind()) {\n"
+    "        const head = eth.catenaHead;\n"
+    "        return { ...target.blocks, latest: head, height: head.header.number };\n"
+    "      }\n"
+    "      if (prop === 'headers' && behind()) {\n"
+    "        const head = eth.catenaHead.header;\n"
+    "        return { ...target.headers, latest: head, height: head.number };\n"
+    "      }\n"
+    "      if (prop === 'getCanonicalHeadHeader' && behind())\n"
+    "        return async () => eth.catenaHead.header;\n"
+    "      if (prop === 'getCanonicalHeadBlock' && behind()) return async () => eth.catenaHead;\n"
+    "      const value = Reflect.get(target, prop, target);\n"
+    "      return typeof value === 'function' ? value.bind(target) : value;\n"
+    "    },\n"
+    "  });\n"
+    "}\n"
+    "async function noteExecutedHead(eth) {\n"
+    "  if (eth.catenaChain === undefined) {\n"
+    "    eth.catenaChain = eth._chain;\n"
+    "    eth._chain = executedView(eth._chain, eth);\n"
+    "  }\n"
+    "  const blockchain = eth.catenaChain.blockchain;\n"
+    "  const hash = blockchain._heads?.vm ?? blockchain.genesisBlock?.hash();\n"
+    "  try {\n"
+    "    eth.catenaHead = hash !== undefined ? await blockchain.getBlock(hash) : undefined;\n"
+    "  } catch {\n"
+    "    eth.catenaHead = undefined;\n"
+    "  }\n"
+    "}\n"
+    "for (const name of Object.getOwnPropertyNames(Eth.prototype)) {\n"
+    "  const method = Object.getOwnPropertyDescriptor(Eth.prototype, name).value;\n"
+    "  if (name === 'constructor' || typeof method !== 'function') continue;\n"
+    "  Eth.prototype[name] = async function (...args) {\n"
+    "    await noteExecutedHead(this);\n"
+    "    return method.apply(this, args);\n"
+    "  };\n"
+    "}\n"
+    "\n"
     "// 6. A node that lacks an announced block asks the announcing peer for the missing\n"
     "// blocks, from a little below its head (further back while the first one's parent\n"
     "// is unknown), and the chain chooses by total difficulty.\n"
@@ -217,7 +281,7 @@ static const char hook_js[] =
     "async function catchUp(service, peer, hash, number) {\n"
     "  const chain = service.chain;\n"
     "  if (service.catenaCatchingUp || peer.eth === undefined) return;\n"
-    "  if (await known(chain, hash)) return;\n"
+    "  if (await known(chain, hash)) return void (await tieBreak(service, hash));\n"
     "  service.catenaCatchingUp = true;\n"
     "  try {\n"
     "    for (let back = 4n; back <= 4096n; back *= 8n) {\n"
@@ -238,6 +302,7 @@ static const char hook_js[] =
     "      const last = first + BigInt(headers.length) - 1n;\n"
     "      const from = peer.id.slice(0, 8);\n"
     "      log(service, `Catena catch-up: blocks ${first}..${last} from ${from}`);\n"
+    "      await tieBreak(service, hashes[hashes.length - 1]);\n"
     "      return;\n"
     "    }\n"
     "  } catch (e) {\n"
@@ -245,7 +310,128 @@ static const char hook_js[] =
     "  } finally {\n"
     "    service.catenaCatchingUp = false;\n"
     "  }\n"
-    "}\n";
+    "}\n"
+    "\n"
+    "// 10. At equal total difficulty the head with the lower hash wins: the canonical chain\n"
+    "// is cut back to the common ancestor and the other fork put again.\n"
+    "function lower(a, b) {\n"
+    "  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];\n"
+    "  return false;\n"
+    "}\n"
+    "async function tieBreak(service, hash) {\n"
+    "  const chain = service.chain, blockchain = chain.blockchain;\n"
+    "  try {\n"
+    "    const head = await blockchain.getCanonicalHeadHeader();\n"
+    "    const other = (await blockchain.getBlock(hash)).header;\n"
+    "    if (!lower(hash, head.hash())) return;\n"
+    "    const td = await blockchain.getTotalDifficulty(head.hash(), head.number);\n"
+    "    if (td !== (await blockchain.getTotalDifficulty(hash, other.number))) return;\n"
+    "    const fork = [];\n"
+    "    let at = other;\n"
+    "    for (;;) {\n"
+    "      const canonical = await blockchain.getBlock(at.number).catch(() => undefined);\n"
+    "      if (canonical !== undefined && canonical.hash().every((x, i) => x === at.hash()[i]))\n"
+    "        break;\n"
+    "      fork.unshift(await blockchain.getBlock(at.hash()));\n"
+    "      if (fork.length > 64) return;\n"
+    "      at = (await blockchain.getBlock(at.parentHash)).header;\n"
+    "    }\n"
+    "    await blockchain.resetCanonicalHead(at.number);\n"
+    "    await chain.putBlocks(fork);\n"
+    "    log(service, `Catena tie-break: blocks ${fork[0].header.number}..${other.number} ` +\n"
+    "      `of the lower-hash fork are canonical`);\n"
+    "  } catch (e) {\n"
+    "    log(service, `Catena tie-break failed: ${e.message}`);\n"
+    "  }\n"
+    "}\n"
+    "// A head that has not moved for two periods: ask each peer for its blocks from ours on.\n"
+    "async function probePeers(service) {\n"
+    "  const chain = service.chain;\n"
+    "  const head = chain.blocks.latest;\n"
+    "  if (head === undefined || service.catenaCatchingUp) return;\n"
+    "  const period = service.miner?.period ?? 2000;\n"
+    "  if (Date.now() - Number(head.header.timestamp) * 1000 < 2 * period) return;\n"
+    "  for (const peer of service.pool.peers) {\n"
+    "    if (peer.eth === undefined) continue;\n"
+    "    try {\n"
+    "      const request = { block: head.header.number, max: Number(MAX) };\n"
+    "      const headers = (await within(5000, peer.eth.getBlockHeaders(request)))?.[1] ?? [];\n"
+    "      const last = headers[headers.length - 1];\n"
+    "      if (last === undefined || head.hash().every((x, i) => x === last.hash()[i])) continue;\n"
+    "      if (last.number > head.header.number || lower(last.hash(), head.hash()))\n"
+    "        await catchUp(service, peer, last.hash(), last.number);\n"
+    "    } catch (e) {\n"
+    "      log(service, `Catena probe of ${peer.id.slice(0, 8)} failed: ${e.message}`);\n"
+    "    }\n"
+    "  }\n"
+    "}\n"
+    "\n"
+    "// 9. Transactions of dropped blocks go back into the pool once the new head has run.\n"
+    "// The blockchain's 'deletedCanonicalBlocks' names only blocks above the new head, not\n"
+    "// those replaced at the same heights: the old head's branch is walked instead.\n"
+    "const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);\n"
+    "const putBlocks = Chain.prototype.putBlocks;\n"
+    "Chain.prototype.putBlocks = async function (...args) {\n"
+    "  const before = this.blocks.latest;\n"
+    "  const result = await putBlocks.apply(this, args);\n"
+    "  if (before && this.catenaDropped !== undefined) await noteDropped(this, before);\n"
+    "  return result;\n"
+    "};\n"
+    "async function noteDropped(chain, head) {\n"
+    "  const blockchain = chain.blockchain;\n"
+    "  try {\n"
+    "    for (let block = head, n = 0; block.header.number > 0n && n < 64; n++) {\n"
+    "      const number = block.header.number;\n"
+    "      const canonical = await blockchain.getBlock(number).catch(() => undefined);\n"
+    "      if (canonical !== undefined && same(canonical.hash(), block.hash())) return;\n"
+    "      for (const tx of block.transactions)\n"
+    "        chain.catenaDropped.push({ tx, at: Date.now(), hash: '0x' +\n"
+    "          Buffer.from(tx.hash()).toString('hex') });\n"
+    "      log({ config: chain.config }, `Catena: block ${block.header.number} dropped ` +\n"
+    "        `(${block.transactions.length} txs to pool again)`);\n"
+    "      block = await blockchain.getBlock(block.header.parentHash);\n"
+    "    }\n"
+    "  } catch (e) {\n"
+    "    log({ config: chain.config }, `Catena: dropped blocks not read: ${e.message}`);\n"
+    "  }\n"
+    "}\n"
+    "async function readdDropped(service) {\n"
+    "  const keep = [];\n"
+    "  for (const item of service.chain.catenaDropped.splice(0)) {\n"
+    "    try {\n"
+    "      await service.txPool.add(item.tx, true);\n"
+    "      log(service, `Catena: transaction ${item.hash} of a dropped block is pooled again`);\n"
+    "    } catch (e) {\n"
+    "      const final = /nonce too low|already in the TxPool/.test(e.message);\n"
+    "      if (!final && Date.now() - item.at < 60000) keep.push(item);\n"
+    "    }\n"
+    "  }\n"
+    "  service.chain.catenaDropped.push(...keep);\n"
+    "}\n"
+    "const start = FullEthereumService.prototype.start;\n"
+    "FullEthereumService.prototype.start = async function (...args) {\n"
+    "  const started = await start.apply(this, args);\n"
+    "  if (!started || this.catenaTimer !== undefined) return started;\n"
+    "  this.chain.catenaDropped = [];\n"
+    "  let busy = false;\n"
+    "  this.catenaTimer = setInterval(async () => {\n"
+    "    if (busy || !this.running) return;\n"
+    "    busy = true;\n"
+    "    try {\n"
+    "      if (this.chain.catenaDropped.length > 0) await readdDropped(this);\n"
+    "      await probePeers(this);\n"
+    "    } finally {\n"
+    "      busy = false;\n"
+    "    }\n"
+    "  }, 1000);\n"
+    "  return started;\n"
+    "};\n"
+    "const stop = FullEthereumService.prototype.stop;\n"
+    "FullEthereumService.prototype.stop = async function (...args) {\n"
+    "  clearInterval(this.catenaTimer);\n"
+    "  this.catenaTimer = undefined;\n"
+    "  return stop.apply(this, args);\n"
+    "};\n";
 
 /* ---------------------------------------------------------------- files */
 
@@ -439,8 +625,12 @@ static int spawn_node(ct_poa *poa, int i)
         (rc = path_join(data, node->dir, "data")) < 0)
         return rc;
     snprintf(rpc_port, sizeof(rpc_port), "%u", (unsigned)node->rpc_port);
-    snprintf(p2p_port, sizeof(p2p_port), "%u", (unsigned)node->p2p_port);
-    bootnodes(poa, i, boot, sizeof(boot));
+    snprintf(p2p_port, sizeof(p2p_port), "%u",
+             (unsigned)(node->isolated ? node->lone_port : node->p2p_port));
+    if (node->isolated)
+        boot[0] = '\0';
+    else
+        bootnodes(poa, i, boot, sizeof(boot));
     argv[n++] = "node";
     if (!poa->stock_client) {
         argv[n++] = "--import";
@@ -541,6 +731,13 @@ static bool running(poa_node *node)
     return ct_proc_alive(&node->proc);
 }
 
+/* Whether the node takes part in the network: running, not paused, not
+ * isolated. */
+static bool in_network(poa_node *node)
+{
+    return running(node) && !node->paused && !node->isolated;
+}
+
 /* ---------------------------------------------------------------- agreement */
 
 /* Reads block `number`'s hash from node into hash (67 bytes). */
@@ -563,7 +760,7 @@ static int block_hash(poa_node *node, char hash[CT_U256_HEX_SIZE], uint64_t numb
     return rc;
 }
 
-/* One look at the running, unpaused nodes. Returns: 1 when their heads are
+/* One look at the nodes in the network. Returns: 1 when their heads are
  * at most one block apart, at least min_height, and they agree on the
  * block at the lowest head (*height); 0 when not yet; <0 when a node does
  * not answer. */
@@ -574,7 +771,7 @@ static int synced_now(ct_poa *poa, uint64_t min_height, uint64_t *height)
     int rc;
 
     for (int i = 0; i < poa->n; i++) {
-        if (!running(&poa->nodes[i]) || poa->nodes[i].paused)
+        if (!in_network(&poa->nodes[i]))
             continue;
         if ((rc = head_number(&poa->nodes[i], &h)) < 0)
             return rc;
@@ -584,7 +781,7 @@ static int synced_now(ct_poa *poa, uint64_t min_height, uint64_t *height)
     if (lo == UINT64_MAX || lo < min_height || hi - lo > 1)
         return 0;
     for (int i = 0; i < poa->n; i++) {
-        if (!running(&poa->nodes[i]) || poa->nodes[i].paused)
+        if (!in_network(&poa->nodes[i]))
             continue;
         if ((rc = block_hash(&poa->nodes[i], hash, lo)) < 0)
             return rc;
@@ -628,9 +825,9 @@ static int wait_peered(ct_poa *poa, int64_t deadline)
         uint64_t peers;
 
         for (int i = 0; i < poa->n; i++)
-            want += running(&poa->nodes[i]) && !poa->nodes[i].paused;
+            want += in_network(&poa->nodes[i]);
         for (int i = 0; i < poa->n; i++) {
-            if (!running(&poa->nodes[i]) || poa->nodes[i].paused)
+            if (!in_network(&poa->nodes[i]))
                 continue;
             alive++;
             ok += peer_count(&poa->nodes[i], &peers) == 0 && peers >= (uint64_t)want;
@@ -838,6 +1035,27 @@ int ct_poa_restart_node(ct_poa *poa, int i, int timeout_ms)
     if ((rc = spawn_node(poa, i)) < 0)
         return rc;
     if ((rc = wait_answers(poa, i, deadline)) < 0 || (rc = wait_peered(poa, deadline)) < 0) {
+        ct_proc_stop(&node->proc, STOP_GRACE_MS);
+        return rc;
+    }
+    return 0;
+}
+
+int ct_poa_isolate_node(ct_poa *poa, int i, bool isolated, int timeout_ms)
+{
+    poa_node *node = node_at(poa, i);
+    int64_t deadline = ct_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 120000);
+    int rc;
+
+    ct_proc_signal(&node->proc, SIGKILL);
+    ct_proc_stop(&node->proc, 0);
+    node->paused = false;
+    node->isolated = isolated;
+    if ((isolated && (rc = ct_net_free_port(&node->lone_port)) < 0) ||
+        (rc = spawn_node(poa, i)) < 0)
+        return rc;
+    if ((rc = wait_answers(poa, i, deadline)) < 0 ||
+        (!isolated && (rc = wait_peered(poa, deadline)) < 0)) {
         ct_proc_stop(&node->proc, STOP_GRACE_MS);
         return rc;
     }

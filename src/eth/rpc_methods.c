@@ -83,6 +83,23 @@ int ct_rpc_get_tx_count(ct_rpc *rpc, uint64_t *out, const ct_address *addr, cons
     return rc < 0 ? rc : ct_u256_to_u64(out, &big);
 }
 
+int ct_rpc_has_code(ct_rpc *rpc, bool *yes, const ct_address *addr, const char *block)
+{
+    json_t *code = NULL;
+    json_t *params = json_pack("[o, s]", ct_json_hex(addr->b, CT_ADDRESS_SIZE), block);
+    int rc = params != NULL ? ct_rpc_call(rpc, &code, "eth_getCode", params)
+                            : ct_error_set(CT_ENOMEM, "rpc: out of memory");
+
+    json_decref(params);
+
+    if (rc == 0 && !json_is_string(code))
+        rc = ct_error_set(CT_EPARSE, "eth_getCode did not answer a string");
+    if (rc == 0)
+        *yes = json_string_length(code) > 2;
+    json_decref(code);
+    return rc;
+}
+
 int ct_rpc_gas_price(ct_rpc *rpc, ct_u256 *out)
 {
     return call_u256(rpc, out, "eth_gasPrice", NULL);

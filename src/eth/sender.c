@@ -356,6 +356,29 @@ static int preflight(ct_sender *s, json_t *call)
     return rc;
 }
 
+/* A call with data to an address without code does nothing, and its gas
+ * estimate (a plain transfer's) is too low for the contract once it is
+ * there: a node that has not yet seen a deployment made through another
+ * node estimates so. Waits up to three seconds for the code to show.
+ * Returns: 0, CT_ENOTFOUND, or the node's error. */
+static int check_code(ct_sender *s, const ct_address *to)
+{
+    char text[CT_ADDRESS_TEXT_SIZE];
+    bool yes = false;
+    int rc;
+
+    for (int attempt = 0; attempt < 10; attempt++) {
+        if ((rc = ct_rpc_has_code(s->rpc, &yes, to, "latest")) < 0 || yes)
+            return rc;
+        ct_sleep_ms(300);
+    }
+    ct_address_format(text, to);
+    return ct_error_set(CT_ENOTFOUND,
+                        "sender: no contract at %s on %s (not deployed, or the node has not "
+                        "seen its deployment yet)",
+                        text, ct_rpc_origin(s->rpc));
+}
+
 /* Gas for req: the estimate plus a quarter, as estimates can be tight.
  * Estimates are remembered per gas_key: a repeat runs one eth_call instead
  * (gas estimation executes the call several times), which still refuses a
@@ -376,6 +399,9 @@ static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
         *gas = s->gas_limits[slot];
         return 0;
     }
+    if (s->gas_keys[slot] != key && req->to != NULL && req->data_len > 0 &&
+        (rc = check_code(s, req->to)) < 0)
+        return rc;
     if ((call = call_object(s, req)) == NULL)
         return ct_error_set(CT_ENOMEM, "sender: out of memory");
     /* EthereumJS fails calls on "latest" for a moment while it executes a

@@ -660,7 +660,7 @@ static int same_chain(ct_follower *f)
 {
     ct_store__header g;
     uint8_t stored[32];
-    json_t *code = NULL, *params;
+    bool yes = false;
     int rc;
 
     if ((rc = header_by_number(f, f->rpc, &g, 0)) < 0)
@@ -683,17 +683,11 @@ static int same_chain(ct_follower *f)
     if (rc < 0)
         return rc;
     stat_add(f, &f->stats.rpc_calls, 1);
-    params = json_pack("[s, s]", f->contract_hex, "latest");
-    rc = ct_rpc_call(f->rpc, &code, "eth_getCode", params);
-    json_decref(params);
-    if (rc < 0)
-        return rc;
-    if (!json_is_string(code) || json_string_length(code) <= 2)
+    if ((rc = ct_rpc_has_code(f->rpc, &yes, &f->contract, "latest")) == 0 && !yes)
         rc = ct_error_set(CT_ESTATE,
                           "store: the node at %s has no contract at %s; the cache is kept until "
                           "the federation's chain is back",
                           ct_rpc_origin(f->rpc), f->contract_hex);
-    json_decref(code);
     return rc;
 }
 

@@ -2,6 +2,8 @@
  * directories and shared paths (see harness.h). */
 #include "harness.h"
 
+#include "catena/ledger.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -463,6 +465,23 @@ const char *const ctt_dev_keys[4] = {
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
     "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
 };
+
+void ctt_ledger_send(const struct ct_ledger *l, ct_sender *s, const ct_address *contract,
+                     const char *function, const char *args_json, bool wait,
+                     ct_send_result *res)
+{
+    json_t *args;
+    ct_buf data;
+
+    ctt_ok(ct_json_parse(&args, args_json, strlen(args_json), 16));
+    ct_buf_init(&data, (size_t)1 << 20);
+    ctt_ok(ct_ledger_encode_call(l, &data, function, args));
+    ct_send_req req = {.to = contract, .data = (uint8_t *)data.data, .data_len = data.len};
+    if (ct_sender_send(s, res, &req, wait) < 0)
+        fail_msg("%s(%s): %s", function, args_json, ct_error_last());
+    ct_buf_free(&data);
+    json_decref(args);
+}
 
 ct_sender *ctt_sender(const char *url, const char *key_hex)
 {

@@ -32,8 +32,8 @@ const char *ctt_up_chain(void);
 int ctt_up_chain_is_poa(void);
 
 /* Starts `catena up --dir DIR --rpc-port 0 --api-port 0 --chain
- * ctt_up_chain()` with its output in DIR.log and waits (up to 5 minutes: the PoA network starts slowly on a loaded machine)
- * until it has written DIR/federation.json, which is parsed into *fed
+ * ctt_up_chain()` with its output in DIR.log and waits (up to 5 minutes: the PoA network starts
+ * slowly on a loaded machine) until it has written DIR/federation.json, which is parsed into *fed
  * (new ref). up is stopped by ctt_stop or the harness's cleanup.
  * Returns: 0, or -1 when up exits or times out first (for cmocka setups). */
 int ctt_up_start(ct_proc *up, json_t **fed, const char *dir);
@@ -113,6 +113,13 @@ extern const char *const ctt_dev_keys[4];
 /* A sender for the hex key on the node at url. Fails the test if it
  * cannot be created. */
 ct_sender *ctt_sender(const char *url, const char *key_hex);
+
+/* Sends the ledger's function with args (JSON array text) from s to
+ * contract, waiting for the receipt when wait. Fails the test on an
+ * error. Out: *res (clear it with ct_send_result_clear). */
+struct ct_ledger;
+void ctt_ledger_send(const struct ct_ledger *l, ct_sender *s, const ct_address *contract,
+                     const char *function, const char *args_json, bool wait, ct_send_result *res);
 
 /* The outcome of running the catena binary. */
 typedef struct ctt_run {

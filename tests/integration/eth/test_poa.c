@@ -3,8 +3,14 @@
  * EVM is London's, two sealers of three go on when one is killed and the
  * third catches up after a restart, a paused node converges when resumed,
  * and a sender on "URL,URL" keeps every acknowledged transaction across a
- * kill -9 of its node. Times are printed for docs/CHAIN.md. */
+ * kill -9 of its node, and a node partitioned long enough to seal its own
+ * fork rejoins: the write it mined alone lands once on the others' chain
+ * and a follower of that node rewinds and ends as a cache built afresh.
+ * Times are printed for docs/CHAIN.md. */
 #include "harness.h"
+
+#include "catena/ledger.h"
+#include "catena/store.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -27,13 +33,13 @@ static void dev_key(uint8_t key[32], int i)
 
 static int start_network(void **state)
 {
-    ct_poa_account accounts[2];
+    ct_poa_account accounts[3];
     ct_poa_opts o = {0};
     int64_t t0 = ct_time_mono_ms();
     const char *root = getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR;
 
     (void)state;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         uint8_t key[32];
         dev_key(key, i);
         ctt_ok(ct_address_from_seckey(&accounts[i].address, key));
@@ -43,7 +49,7 @@ static int start_network(void **state)
     o.dir = ctt_path("%s/poa", ctt_tmpdir());
     o.period_s = PERIOD_S;
     o.accounts = accounts;
-    o.n_accounts = 2;
+    o.n_accounts = 3;
     o.timeout_ms = 150000;
     if (ct_poa_start(&net, root, &o) < 0) {
         print_error("ct_poa_start: %s\n", ct_error_last());
@@ -592,6 +598,211 @@ static void test_sender_failover(void **state)
     synced(1, 60000);
 }
 
+/* ---------------------------------------------------------------- partition */
+
+/* Sends one ledger call from s without waiting. Out: hash. */
+static void send_call(ct_ledger *l, ct_sender *s, const ct_address *contract, const char *fn,
+                      const char *args_json, uint8_t hash[32])
+{
+    ct_send_result res;
+
+    ctt_ledger_send(l, s, contract, fn, args_json, false, &res);
+    memcpy(hash, res.hash, 32);
+    ct_send_result_clear(&res);
+}
+
+/* Registers VM `name` (created at `created`) from s without waiting.
+ * Out: the transaction hash and the VC tag. */
+static void register_vm(ct_ledger *l, ct_sender *s, const ct_address *contract, const char *name,
+                        int64_t created, uint8_t tx[32], uint8_t tag[32])
+{
+    const char *args = ctt_path("[\"openstack:vm\", true, 1, 512, 5, \"%s\", \"\", \"\", %lld]",
+                                name, (long long)created);
+
+    send_call(l, s, contract, "registerContainer", args, tx);
+    ct_ledger_vc_tag(tag, "openstack:vm", name, ct_sender_address(s), created);
+}
+
+/* The block number of hash's receipt on node i within ms, or 0. Fails the
+ * test if the transaction failed. */
+static uint64_t mined_at(int i, const uint8_t hash[32], int ms)
+{
+    json_t *receipt = NULL;
+    uint64_t number = 0;
+    ct_rpc *rpc;
+
+    ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, i), 5000));
+    if (ct_rpc_wait_receipt(rpc, &receipt, hash, ms, 100) == 0) {
+        ctt_ok(ct_quantity_parse_u64(&number, json_object_get(receipt, "blockNumber")));
+        if (strcmp(json_string_value(json_object_get(receipt, "status")), "0x1") != 0)
+            fail_msg("transaction of block %llu failed", (unsigned long long)number);
+    }
+    ct_error_clear();
+    json_decref(receipt);
+    ct_rpc_free(rpc);
+    return number;
+}
+
+/* Polls f until it has stored block `until`. */
+static void follow_to(ct_follower *f, uint64_t until)
+{
+    uint64_t head = 0, done = 0, n;
+
+    for (int k = 0; k < 600 && done < until; k++) {
+        if (ct_follower_poll(f, &n) < 0)
+            ct_error_clear(); /* a node catching up answers late; poll again */
+        ctt_ok(ct_follower_lag(f, &head, &done));
+        if (done < until)
+            ct_sleep_ms(100);
+    }
+    if (done < until)
+        fail_msg("follower at block %llu, wanted %llu", (unsigned long long)done,
+                 (unsigned long long)until);
+}
+
+/* The cache's dump after following node i from from_block to `until`. */
+static char *fresh_dump(ct_ledger *l, int i, const ct_address *contract, uint64_t from,
+                        uint64_t until)
+{
+    ct_follower *f;
+    ct_store *s;
+    char *d;
+
+    ctt_ok(ct_store_open(&s, ":memory:"));
+    ctt_ok(ct_follower_new(&f, s, l, ct_poa_url(net, i), contract, from, NULL));
+    follow_to(f, until);
+    ctt_ok(ct_store_dump(s, &d));
+    ct_follower_free(f);
+    ct_store_close(s);
+    return d;
+}
+
+/* Drops the cursor's lines (meta cursor_*) from a dump, in place: two
+ * followers of a chain that goes on stop at different blocks. */
+static char *without_cursor(char *dump)
+{
+    char *in = dump, *out = dump;
+
+    while (*in != '\0') {
+        char *end = strchr(in, '\n');
+        size_t len = end != NULL ? (size_t)(end - in) + 1 : strlen(in);
+        if (strncmp(in, "meta key=\"cursor_", 17) != 0) {
+            memmove(out, in, len);
+            out += len;
+        }
+        in += len;
+    }
+    *out = '\0';
+    return dump;
+}
+
+static size_t history_length(ct_store *s, const uint8_t tag[32])
+{
+    json_t *v = NULL;
+    size_t n;
+
+    ctt_ok(ct_store_vc_history(s, &v, tag));
+    n = json_array_size(v);
+    json_decref(v);
+    return n;
+}
+
+/* Node 2, which a follower reads, is cut off and seals a block of its own
+ * with DC2's registration in it while nodes 0 and 1 seal DC1's. Joined
+ * again, it takes their heavier chain; its dropped registration goes back
+ * into its pool and lands once; the follower rewinds and its cache is the
+ * one a follower of node 0 builds from scratch. A lone sealer seals one
+ * block (then it has "signed too recently"), and it may seal it before the
+ * registration arrives: then the partition is tried again. */
+static void test_partition_fork(void **state)
+{
+    ct_ledger *l;
+    ct_sender *admin, *dc1, *dc2, *lone = NULL;
+    ct_address contract;
+    ct_follower *f;
+    ct_follower_stats st;
+    ct_store *s;
+    uint64_t from, lone_at = 0, main_at = 0, h;
+    uint8_t lone_tx[32], main_tx[32], lone_tag[32], main_tag[32];
+    char *have, *want;
+    int attempt;
+    int64_t t0;
+
+    (void)state;
+    heal();
+    synced(1, 60000);
+    ctt_ok(ct_ledger_open(&l));
+    admin = ctt_sender(ct_poa_url(net, 0), ctt_dev_keys[0]);
+    dc1 = ctt_sender(ct_poa_url(net, 0), ctt_dev_keys[1]);
+    dc2 = ctt_sender(ct_poa_url(net, 1), ctt_dev_keys[2]);
+    ctt_ok(ct_ledger_deploy(l, admin, true, &contract, &from));
+    synced(from, 60000); /* every node has the contract before DC2 sends to node 1 */
+    send_call(l, dc1, &contract, "registerDatacenter", "[\"DC1\"]", main_tx);
+    send_call(l, dc2, &contract, "registerDatacenter", "[\"DC2\"]", lone_tx);
+    main_at = mined_at(0, main_tx, 60000);
+    lone_at = mined_at(0, lone_tx, 60000);
+    assert_true(main_at > 0 && lone_at > 0);
+    h = main_at > lone_at ? main_at : lone_at;
+    lone_at = 0;
+    h = synced(h, 60000);
+    ctt_ok(ct_store_open(&s, ctt_path("%s/fork.db", ctt_tmpdir())));
+    ctt_ok(ct_follower_new(&f, s, l, ct_poa_url(net, 2), &contract, from, NULL));
+    follow_to(f, h);
+
+    for (attempt = 1; attempt <= 4 && lone_at == 0; attempt++) {
+        ctt_ok(ct_poa_isolate_node(net, 2, true, 120000));
+        ct_sender_free(lone);
+        lone = ctt_sender(ct_poa_url(net, 2), ctt_dev_keys[2]);
+        register_vm(l, lone, &contract, ctt_path("lone-%d", attempt), 1536900200, lone_tx,
+                    lone_tag);
+        register_vm(l, dc1, &contract, ctt_path("main-%d", attempt), 1536900300, main_tx, main_tag);
+        lone_at = mined_at(2, lone_tx, 12000);
+        main_at = mined_at(0, main_tx, 60000);
+        assert_true(main_at > 0);
+        if (lone_at > 0) {
+            /* The follower of node 2 stores the lone fork's event. */
+            follow_to(f, lone_at);
+            assert_int_equal(history_length(s, lone_tag), 1);
+        } else {
+            print_message("[ info ] attempt %d: node 2 sealed its lone block before the "
+                          "registration arrived; partitioning again\n",
+                          attempt);
+        }
+        /* Two more blocks on the others' side: theirs is the heavier chain. */
+        synced(main_at + 2, 60000);
+        t0 = ct_time_mono_ms();
+        ctt_ok(ct_poa_isolate_node(net, 2, false, 120000));
+        h = synced(main_at + 2, 120000);
+        print_message("[ time ] partitioned node rejoined and agreed in %.1f s\n",
+                      seconds_since(t0));
+    }
+    assert_true(lone_at > 0);
+    /* The dropped registration lands on the common chain, once. */
+    lone_at = mined_at(0, lone_tx, 90000);
+    if (lone_at == 0)
+        fail_msg("the lone fork's registration never landed on the common chain");
+    h = synced(lone_at + 1, 60000);
+    follow_to(f, h);
+    ct_follower_get_stats(f, &st);
+    assert_true(st.reorgs >= 1);
+    assert_int_equal(history_length(s, lone_tag), 1);
+    assert_int_equal(history_length(s, main_tag), 1);
+    ctt_ok(ct_store_dump(s, &have));
+    want = fresh_dump(l, 0, &contract, from, h);
+    if (strcmp(without_cursor(have), without_cursor(want)) != 0)
+        fail_msg("the follower of node 2 differs from a fresh cache\n--- have\n%s--- want\n%s",
+                 have, want);
+    free(have);
+    free(want);
+    ct_follower_free(f);
+    ct_store_close(s);
+    ct_sender_free(lone);
+    ct_sender_free(dc2);
+    ct_sender_free(dc1);
+    ct_sender_free(admin);
+    ct_ledger_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_pause_converges),
         cmocka_unit_test(test_stop_restart),
         cmocka_unit_test(test_sender_failover),
+        cmocka_unit_test(test_partition_fork),
     };
     return cmocka_run_group_tests(tests, start_network, stop_network);
 }

@@ -80,15 +80,8 @@ static void block_time(char out[CT_TIME_ISO8601_SIZE], uint64_t number)
 static void send_ok(ct_sender *s, const char *function, const char *args_json, txinfo *info)
 {
     ct_send_result res;
-    json_t *args;
-    ct_buf data;
 
-    ctt_ok(ct_json_parse(&args, args_json, strlen(args_json), 16));
-    ct_buf_init(&data, 1 << 20);
-    ctt_ok(ct_ledger_encode_call(ledger, &data, function, args));
-    ct_send_req req = {.to = &g.contract, .data = (uint8_t *)data.data, .data_len = data.len};
-    if (ct_sender_send(s, &res, &req, true) < 0)
-        fail_msg("%s(%s): %s", function, args_json, ct_error_last());
+    ctt_ledger_send(ledger, s, &g.contract, function, args_json, true, &res);
     if (info != NULL) {
         ct_hex_encode(info->hash, sizeof(info->hash), res.hash, 32, true);
         info->block = res.block;
@@ -97,8 +90,6 @@ static void send_ok(ct_sender *s, const char *function, const char *args_json, t
         block_time(info->time, res.block);
     }
     ct_send_result_clear(&res);
-    ct_buf_free(&data);
-    json_decref(args);
 }
 
 static json_t *node_call(const char *method, json_t *params)
