@@ -26,9 +26,23 @@ const input = {
   },
 };
 for (const s of sources) input.sources[path.basename(s)] = { content: fs.readFileSync(s, 'utf8') };
-const result = JSON.parse(solc.compile(JSON.stringify(input)));
+// Imports: "./X.sol" beside the sources, "@openzeppelin/..." from node_modules.
+const root = path.join(__dirname, '..');
+function findImports(name) {
+  const file = name.startsWith('@') ? path.join(root, 'node_modules', name) : path.join(path.dirname(sources[0]), name);
+  try {
+    return { contents: fs.readFileSync(file, 'utf8') };
+  } catch (e) {
+    return { error: `${name}: ${e.message}` };
+  }
+}
+const result = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
 const errors = (result.errors || []).filter((e) => e.severity === 'error');
-for (const e of result.errors || []) console.error(e.formattedMessage);
+// Warnings about OpenZeppelin's sources are theirs; ours and all errors show.
+for (const e of result.errors || []) {
+  const file = e.sourceLocation?.file ?? '';
+  if (e.severity === 'error' || !file.startsWith('@')) console.error(e.formattedMessage);
+}
 if (errors.length > 0) process.exit(1);
 const contracts = {};
 for (const file of Object.keys(result.contracts)) {

@@ -17,10 +17,16 @@ interface Vm {
     function stopPrank() external;
     function warp(uint256 newTimestamp) external;
     function assume(bool condition) external pure;
+    function deal(address account, uint256 newBalance) external;
+
+    // Keys and signatures.
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 
     // Expectations on the next call.
     function expectRevert() external;
     function expectRevert(bytes calldata revertData) external;
+    function expectRevert(bytes4 revertData) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
 
     // Logs, storage and state.
@@ -41,6 +47,7 @@ interface Vm {
     function assertEq(string calldata left, string calldata right, string calldata err) external pure;
     function assertEq(bytes calldata left, bytes calldata right, string calldata err) external pure;
     function assertTrue(bool condition, string calldata err) external pure;
+    function assertLe(uint256 left, uint256 right, string calldata err) external pure;
     function toString(uint256 value) external pure returns (string memory);
 }
 
