@@ -29,6 +29,7 @@ typedef struct poa_node {
     ct_proc proc;
     bool paused;
     bool isolated; /* listens on lone_port and names no bootnodes */
+    bool wanted;   /* started and not stopped: respawned if it dies (fix 11) */
     uint16_t rpc_port, p2p_port, lone_port;
     ct_address signer;
     char url[64];
@@ -103,6 +104,16 @@ struct ct_poa {
  *    chain. Here the fork with the lower head hash wins a tie, as every
  *    node decides alike, and a node whose head has not moved for two
  *    periods asks its peers for theirs (an announcement can be lost).
+ * 11. A node that executed a block of its own and then took another at the
+ *    same height (a reorganisation) can fail to execute the new block
+ *    ("invalid receiptTrie") while every other node and the same node after
+ *    a restart execute it: its in-memory state is stale, and it stays
+ *    behind for good. The hook logs it and exits, so its supervisor
+ *    (catena up, or ct_poa_wait_synced) starts it again on its data.
+ * 12. eth_sendRawTransaction fails ("State trie does not contain state
+ *    root") while the node has imported a block it has not executed: the
+ *    pool checks a new transaction against the chain's head state. The
+ *    check waits for the state (up to 3 s) instead.
  * @ROOT@ stands for root as a JSON string. */
 static const char hook_js[] =
     "// Written by Catena (src/eth/poa.c): fixes for @ethereumjs/client 0.10.5 in a Clique\n"
@@ -118,6 +129,7 @@ static const char hook_js[] =
     "  await import(ROOT + '/" CLIENT_SRC "/service/fullethereumservice.js');\n"
     "const { Miner } = await import(ROOT + '/" CLIENT_SRC "/miner/miner.js');\n"
     "const { Chain } = await import(ROOT + '/" CLIENT_SRC "/blockchain/chain.js');\n"
+    "const { Event } = await import(ROOT + '/" CLIENT_SRC "/types.js');\n"
     "\n"
     "// 1. The EVM names a Clique block's sealer (COINBASE) with @ethereumjs/block's function.\n"
     "const runInterpreter = EVM.prototype.runInterpreter;\n"
@@ -160,6 +172,19 @@ static const char hook_js[] =
     "    }\n"
     "  }\n"
     "  return txsByPriceAndNonce.call(this, vm, opts);\n"
+    "};\n"
+    "\n"
+    "// 12. A new transaction is checked against the head's state once it has been executed.\n"
+    "const validate = TxPool.prototype.validate;\n"
+    "TxPool.prototype.validate = async function (...args) {\n"
+    "  for (let attempt = 0; ; attempt++) {\n"
+    "    try {\n"
+    "      return await validate.apply(this, args);\n"
+    "    } catch (e) {\n"
+    "      if (attempt >= 15 || !/does not contain state root/i.test(`${e?.message}`)) throw e;\n"
+    "      await new Promise((resolve) => setTimeout(resolve, 200));\n"
+    "    }\n"
+    "  }\n"
     "};\n"
     "\n"
     "// 4. eth_gasPrice counts a legacy transaction's tip as its price above the base fee.\n"
@@ -413,6 +438,14 @@ static const char hook_js[] =
     "  const started = await start.apply(this, args);\n"
     "  if (!started || this.catenaTimer !== undefined) return started;\n"
     "  this.chain.catenaDropped = [];\n"
+    "  // 11. A block the node cannot execute though its parent state is there: exit, so\n"
+    "  // the supervisor starts it again with fresh state (a restart executes it).\n"
+    "  this.config.events.on(Event.SYNC_EXECUTION_VM_ERROR, (e) => {\n"
+    "    if (`${e}`.toLowerCase().includes('does not contain state root')) return;\n"
+    "    log(this, `Catena: block execution failed (${e?.message ?? e}); exiting to restart ` +\n"
+    "      'with fresh state');\n"
+    "    setTimeout(() => process.exit(75), 100);\n"
+    "  });\n"
     "  let busy = false;\n"
     "  this.catenaTimer = setInterval(async () => {\n"
     "    if (busy || !this.running) return;\n"
@@ -662,7 +695,9 @@ static int spawn_node(ct_poa *poa, int i)
     node->paused = false;
     /* In the node's directory, so nothing the client writes relative to
      * its working directory lands in the caller's. */
-    return ct_proc_spawn(&node->proc, argv, node->dir, node->log_path);
+    if ((rc = ct_proc_spawn(&node->proc, argv, node->dir, node->log_path)) == 0)
+        node->wanted = true;
+    return rc;
 }
 
 /* Reads the node's enode (admin_nodeInfo) and keeps it with 127.0.0.1,
@@ -794,6 +829,20 @@ static int synced_now(ct_poa *poa, uint64_t min_height, uint64_t *height)
     return 1;
 }
 
+/* Starts again, without waiting, each node that died on its own (fix 11
+ * makes a node exit when its in-memory state went stale). */
+static void respawn_dead(ct_poa *poa)
+{
+    for (int i = 0; i < poa->n; i++) {
+        poa_node *node = &poa->nodes[i];
+        if (!node->wanted || running(node))
+            continue;
+        ct_proc_stop(&node->proc, 0); /* reaps it */
+        if (spawn_node(poa, i) < 0)
+            ct_error_clear(); /* tried again at the next look */
+    }
+}
+
 int ct_poa_wait_synced(ct_poa *poa, uint64_t *height, uint64_t min_height, int timeout_ms)
 {
     int64_t deadline = ct_time_mono_ms() + timeout_ms;
@@ -801,6 +850,7 @@ int ct_poa_wait_synced(ct_poa *poa, uint64_t *height, uint64_t min_height, int t
     int rc;
 
     for (;;) {
+        respawn_dead(poa);
         if ((rc = synced_now(poa, min_height, &h)) == 1) {
             if (height != NULL)
                 *height = h;
@@ -997,6 +1047,7 @@ int ct_poa_stop_node(ct_poa *poa, int i)
 {
     poa_node *node = node_at(poa, i);
 
+    node->wanted = false;
     if (node->paused)
         ct_proc_signal(&node->proc, SIGCONT);
     node->paused = false;
@@ -1007,6 +1058,7 @@ int ct_poa_kill_node(ct_poa *poa, int i)
 {
     poa_node *node = node_at(poa, i);
 
+    node->wanted = false;
     ct_proc_signal(&node->proc, SIGKILL);
     node->paused = false;
     return ct_proc_stop(&node->proc, 0);
@@ -1035,6 +1087,7 @@ int ct_poa_restart_node(ct_poa *poa, int i, int timeout_ms)
     if ((rc = spawn_node(poa, i)) < 0)
         return rc;
     if ((rc = wait_answers(poa, i, deadline)) < 0 || (rc = wait_peered(poa, deadline)) < 0) {
+        node->wanted = false;
         ct_proc_stop(&node->proc, STOP_GRACE_MS);
         return rc;
     }
@@ -1056,6 +1109,7 @@ int ct_poa_isolate_node(ct_poa *poa, int i, bool isolated, int timeout_ms)
         return rc;
     if ((rc = wait_answers(poa, i, deadline)) < 0 ||
         (!isolated && (rc = wait_peered(poa, deadline)) < 0)) {
+        node->wanted = false;
         ct_proc_stop(&node->proc, STOP_GRACE_MS);
         return rc;
     }
