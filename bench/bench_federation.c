@@ -39,6 +39,7 @@ static ct_proc up;
 static char dir[64];
 static json_t *fed;
 static const char *api_url, *rpc_url, *dc1_token;
+static ct_address dc1_wallet;
 static ct_address contract;
 static volatile sig_atomic_t interrupted;
 
@@ -171,8 +172,11 @@ static void start_federation(void)
     dc1_token = json_string_value(
         json_object_get(json_array_get(json_object_get(fed, "datacenters"), 0), "token"));
     if (api_url == NULL || rpc_url == NULL || dc1_token == NULL ||
-        ct_address_parse(&contract, json_string_value(json_object_get(fed, "contract"))) < 0)
-        die("federation.json lacks api_url, rpc_url, contract or DC1's token");
+        ct_address_parse(&contract, json_string_value(json_object_get(fed, "contract"))) < 0 ||
+        ct_address_parse(&dc1_wallet, json_string_value(json_object_get(
+                                          json_array_get(json_object_get(fed, "datacenters"), 0),
+                                          "wallet"))) < 0)
+        die("federation.json lacks api_url, rpc_url, contract or DC1's token or wallet");
 }
 
 /* ---------------------------------------------------------------- where the time goes */
@@ -541,6 +545,28 @@ static double gw_run_all(gw_run *r, int clients)
 
 /* Every transaction must have been mined with status 1 (Hardhat mines on
  * arrival, so the receipts are there when the sends returned). */
+/* Waits until every transaction `from` sent is mined: its "latest" nonce
+ * reaches its "pending" one. anvil answers eth_sendRawTransaction once a
+ * transaction is in its pool and mines one a block, so a phase's clock
+ * stops here, not when the sends return (on Hardhat a send is mined). */
+static void wait_mined(const ct_address *from)
+{
+    uint64_t latest = 0, pending = 1;
+    ct_rpc *rpc;
+
+    if (ct_rpc_new(&rpc, rpc_url, 30000) < 0)
+        die("rpc: %s", ct_error_last());
+    for (int64_t end = ct_time_mono_ms() + 600000; latest != pending; ct_sleep_ms(5)) {
+        check_interrupted();
+        if (ct_rpc_get_tx_count(rpc, &latest, from, "latest") < 0 ||
+            ct_rpc_get_tx_count(rpc, &pending, from, "pending") < 0)
+            die("nonce: %s", ct_error_last());
+        if (ct_time_mono_ms() > end)
+            die("transactions still pending after 10 minutes");
+    }
+    ct_rpc_free(rpc);
+}
+
 static void check_receipts(uint8_t (*hashes)[32], long n, const char *what)
 {
     ct_rpc *rpc;
@@ -787,7 +813,10 @@ static double phase_gateway(const char *op, int round, const char *prefix, long 
 
     wait_follower();
     cpu_take(&c0);
-    double secs = gw_run_all(&r, clients);
+    double t0 = now_s();
+    gw_run_all(&r, clients);
+    wait_mined(&dc1_wallet);
+    double secs = now_s() - t0;
     cpu_take(&c1);
     check_receipts(r.hashes, jobs, op);
     double rate = (double)items / secs;
@@ -821,7 +850,12 @@ static double phase_raw(const char *op, int round, const char *prefix, long jobs
     raw_sign_all(txs, jobs, prefix, per_tx, key, l, &gas, &est_ms);
     wait_follower();
     cpu_take(&c0);
-    double secs = raw_send_all(txs, jobs, lat);
+    ct_address wallet;
+    ct_address_from_seckey(&wallet, key);
+    double t0 = now_s();
+    raw_send_all(txs, jobs, lat);
+    wait_mined(&wallet);
+    double secs = now_s() - t0;
     cpu_take(&c1);
     for (long i = 0; i < jobs; i++)
         memcpy(hashes[i], txs[i].hash, 32);

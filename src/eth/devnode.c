@@ -96,6 +96,13 @@ static int spawn_anvil(ct_devnode *out, const char *root, const ct_devnode_opts 
     argv[n++] = port_s;
     argv[n++] = "--chain-id";
     argv[n++] = "31337";
+    /* Without it anvil writes every block's whole state as JSON under
+     * ~/.foundry/anvil/tmp and never removes it (2 MB a block after 6,000
+     * registrations; 64 GB had piled up here). It keeps the last 64 states
+     * in memory instead, enough for eth_call a block back; blocks, receipts
+     * and logs are kept in full. */
+    argv[n++] = "--prune-history";
+    argv[n++] = "64";
     if (o->state_path != NULL) {
         argv[n++] = "--state";
         argv[n++] = (char *)o->state_path;

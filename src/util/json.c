@@ -119,7 +119,7 @@ static int get_field(json_t **out, const json_t *obj, const char *key, bool opti
 
 int ct_json_get_string(const char **out, const json_t *obj, const char *key, bool optional)
 {
-    json_t *v;
+    json_t *v = NULL;
     int rc = get_field(&v, obj, key, optional);
 
     if (rc < 0)
@@ -132,7 +132,7 @@ int ct_json_get_string(const char **out, const json_t *obj, const char *key, boo
 
 int ct_json_get_int(int64_t *out, const json_t *obj, const char *key, bool optional)
 {
-    json_t *v;
+    json_t *v = NULL;
     int rc = get_field(&v, obj, key, optional);
 
     if (rc < 0)
@@ -145,7 +145,7 @@ int ct_json_get_int(int64_t *out, const json_t *obj, const char *key, bool optio
 
 int ct_json_get_bool(bool *out, const json_t *obj, const char *key, bool optional)
 {
-    json_t *v;
+    json_t *v = NULL;
     int rc = get_field(&v, obj, key, optional);
 
     if (rc < 0)
