@@ -226,6 +226,13 @@ int ct_json_dump(char **out, const json_t *v);
  * Returns: 0, CT_EPARSE (not a number) or CT_ERANGE (above max). */
 int ct_parse_uint(uint64_t *out, const char *s, uint64_t max);
 
+/* splitmix64: the next pseudo-random number from *state (any seed). For
+ * reproducible simulations and searches, not for keys. */
+uint64_t ct_rand_next(uint64_t *state);
+
+/* A pseudo-random double in [0, 1) from *state (53 bits of ct_rand_next). */
+double ct_rand_unit(uint64_t *state);
+
 /* ---------------------------------------------------------------- uint256 */
 
 /* An unsigned 256-bit integer, big-endian, as Ethereum serialises it (wei

@@ -32,6 +32,10 @@ int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((for
 int cli_bad_input(const char *cmd, const char *sub, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Prints v as one line of compact JSON to stdout.
+ * Returns: CLI_OK, or CLI_FAIL when it cannot be serialised. */
+int cli_print_json(const json_t *v);
+
 /* Prints the full help of cmd to stdout. */
 void cli_print_help(const cli_cmd *cmd);
 
@@ -93,6 +97,7 @@ int cmd_place(int argc, char **argv);
 int cmd_place_binpack(int argc, char **argv);
 /* `catena sim` (cmd_sim.c): the consolidation simulator. */
 int cmd_sim(int argc, char **argv);
+int cmd_can(int argc, char **argv);
 
 /* The generated help of `catena tool` (its subcommands' usage lines). */
 const char *cli_tool_help(void);

@@ -145,18 +145,10 @@ static int print_json(const struct sim_opts *o, const char *trace, const ct_sim_
                   "pdm", r->pdm, "slav", r->slav, "sla_overall", r->sla_overall, "vms_finished",
                   (json_int_t)r->n_finished, "vms_unplaced", (json_int_t)r->n_unplaced,
                   "mean_active_hosts", r->mean_active_hosts, "simulated_s", r->simulated_s);
-    char *text = NULL;
-    int rc;
+    int rc = cli_print_json(doc);
 
-    if (doc == NULL)
-        return CLI_FAIL;
-    rc = ct_json_dump(&text, doc);
     json_decref(doc);
-    if (rc < 0)
-        return CLI_FAIL;
-    printf("%s\n", text);
-    free(text);
-    return CLI_OK;
+    return rc;
 }
 
 static void print_text(const struct sim_opts *o, const char *trace, const ct_sim_result *r)

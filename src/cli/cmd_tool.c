@@ -31,17 +31,6 @@ static const cli_cmd *self(void)
     return cli_find("tool");
 }
 
-static int print_json(const json_t *v)
-{
-    char *text;
-
-    if (ct_json_dump(&text, v) < 0)
-        return CLI_FAIL;
-    puts(text);
-    free(text);
-    return CLI_OK;
-}
-
 static void print_hex(const uint8_t *data, size_t len)
 {
     char *s = malloc(2 * len + 3);
@@ -194,7 +183,7 @@ static int tool_decode_tx(int argc, char **argv)
     }
     json_object_set_new(j, "hash", ct_json_hex(hash, 32));
     json_object_set_new(j, "from", json_string(from_text));
-    rc = print_json(j);
+    rc = cli_print_json(j);
     json_decref(j);
     ct_tx_clear(&tx);
     return rc;
@@ -277,7 +266,7 @@ static int tool_abi_decode(int argc, char **argv)
         if (ct_abi_decode(&out, type, data, len) < 0) {
             bad_input("abi-decode", "%s", ct_error_last());
         } else {
-            rc = print_json(out);
+            rc = cli_print_json(out);
             json_decref(out);
         }
         free(data);
@@ -351,7 +340,7 @@ static int tool_rlp_decode(int argc, char **argv)
     free(data);
     if (rc < 0)
         return bad_input("rlp-decode", "%s", ct_error_last());
-    rc = print_json(j);
+    rc = cli_print_json(j);
     json_decref(j);
     return rc;
 }
@@ -493,7 +482,7 @@ static int tool_rpc(int argc, char **argv)
         fprintf(stderr, "catena tool rpc: %s\n", ct_error_last());
         return CLI_FAIL;
     }
-    rc = print_json(res);
+    rc = cli_print_json(res);
     json_decref(res);
     return rc;
 }

@@ -140,6 +140,33 @@ static const cli_cmd commands[] = {
      "  --vm-types T    round-robin (default) or blocks (CloudSim's Helper)\n"
      "  --json          one JSON object instead of text\n",
      NULL, cmd_sim},
+    {"can", "Component Administration Networks (seed 002): the network-size simulation",
+     "catena can simulate [--steps N] [--nmin N] [--nmax N] [--total N] [--join J,...] "
+     "[--fail F,...] [--joins each|one] [--crashes each|one] [--runs R] [--seed S] [--json] "
+     "[--svg FILE]",
+     "simulate runs the experiment of seed 002, section 4.1.1 (Figures 4.2 and\n"
+     "4.3): each step every candidate asks to join with probability j and the\n"
+     "leader applies Algorithm 1 (accept below Nmin; above it only while the\n"
+     "surplus does not exceed the churn, the members that left minus those that\n"
+     "joined in the step before; never past Nmax), then every member crashes\n"
+     "with probability f. It prints box-plot statistics of the network's size\n"
+     "per (j, f) over every step of every run (docs/ORCHESTRATION.md).\n"
+     "\n"
+     "  --steps N     steps per run (default: 100)\n"
+     "  --nmin N      minimum size Nmin (default: 4)\n"
+     "  --nmax N      maximum size Nmax (default: 10; the seed also uses 100)\n"
+     "  --total N     nodes in all, members and candidates (default: 100)\n"
+     "  --join J,...  join probabilities (default: .2,.1,.05,.025,.01)\n"
+     "  --fail F,...  crash probabilities (default: .5,.75)\n"
+     "  --joins M     each: every candidate asks with probability j (default);\n"
+     "                one: one candidate a step asks with probability j\n"
+     "  --crashes M   each: every member crashes with probability f (default);\n"
+     "                one: one member a step crashes with probability f\n"
+     "  --runs R      runs per (j, f) (default: 100)\n"
+     "  --seed S      random seed (default: 1); same seed, same numbers\n"
+     "  --json        one JSON object instead of the table\n"
+     "  --svg FILE    also write the box plots as an SVG figure\n",
+     NULL, cmd_can},
     {"api", "run the federation gateway (REST, OpenAPI, event follower, agent links)",
      "catena api --config FILE [--listen HOST:PORT] [--reindex] [--check]",
      "Serves seed 000's REST API under /api/ (Swagger UI at /api/swagger/),\n"
@@ -309,6 +336,17 @@ static int cmd_help(int argc, char **argv)
     if ((cmd = cli_find(argv[1])) == NULL)
         return cli_usage_error(self, "unknown command '%s'", argv[1]);
     cli_print_help(cmd);
+    return CLI_OK;
+}
+
+int cli_print_json(const json_t *v)
+{
+    char *text;
+
+    if (v == NULL || ct_json_dump(&text, v) < 0)
+        return CLI_FAIL;
+    puts(text);
+    free(text);
     return CLI_OK;
 }
 

@@ -87,15 +87,6 @@ int ct_binpack__order_desc(size_t **out, const int64_t *sizes, size_t n)
     return 0;
 }
 
-uint64_t ct_binpack__rand(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* ---------------------------------------------------------------- FFD */
 
 /* Returns: the leftmost leaf (bin) of the max tree whose free space is at
@@ -250,7 +241,7 @@ static int treap_init(treap *t, size_t n)
         return ct_error_set(CT_ENOMEM, "binpack: out of memory");
     }
     for (size_t i = 0; i < n; i++)
-        t->prio[i] = ct_binpack__rand(&seed);
+        t->prio[i] = ct_rand_next(&seed);
     return 0;
 }
 

@@ -27,7 +27,4 @@ int ct_binpack__ffd(size_t *out_bins, size_t *bin_of, const int64_t *sizes, cons
 int ct_binpack__bfd(size_t *out_bins, size_t *bin_of, const int64_t *sizes, const size_t *order,
                     size_t n, int64_t capacity);
 
-/* A splitmix64 step: the search's only source of randomness. */
-uint64_t ct_binpack__rand(uint64_t *state);
-
 #endif /* CATENA_PLACE_BINPACK_INT_H */

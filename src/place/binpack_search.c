@@ -127,7 +127,7 @@ static void pick_drops(search *s, size_t *map, const int64_t *load, size_t bins,
         size_t pick = NIL;
         if (t < random) {
             do
-                pick = (size_t)(ct_binpack__rand(&s->rng) % bins);
+                pick = (size_t)(ct_rand_next(&s->rng) % bins);
             while (map[pick] == NIL);
         } else {
             for (size_t b = 0; b < bins; b++)
@@ -311,7 +311,7 @@ static void consider(search *s, move *best, size_t b, const subset *p, int64_t b
             continue;
         if (mv.dw < best->dw || mv.dc > best->dc)
             s->ties = 1;
-        else if (ct_binpack__rand(&s->rng) % ++s->ties != 0)
+        else if (ct_rand_next(&s->rng) % ++s->ties != 0)
             continue;
         *best = mv;
     }
@@ -357,7 +357,7 @@ static void move_items(search *s, const subset *x, size_t from, size_t to, uint6
 
 static void apply_move(search *s, const move *mv)
 {
-    uint64_t tenure = TABU_MIN + ct_binpack__rand(&s->rng) % TABU_SPAN;
+    uint64_t tenure = TABU_MIN + ct_rand_next(&s->rng) % TABU_SPAN;
 
     move_items(s, &mv->p, mv->bin, s->m, tenure);
     move_items(s, &mv->q, s->m, mv->bin, 0);

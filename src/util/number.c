@@ -27,3 +27,17 @@ int ct_parse_uint(uint64_t *out, const char *s, uint64_t max)
     *out = v;
     return 0;
 }
+
+uint64_t ct_rand_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double ct_rand_unit(uint64_t *state)
+{
+    return (double)(ct_rand_next(state) >> 11) * 0x1.0p-53;
+}

@@ -65,6 +65,50 @@ static void usage_errors(void **state)
     }
 }
 
+/* `catena can simulate`: JSON with a result per (j, f), the figure, the
+ * same numbers for the same seed, and bad input refused with exit 2. */
+static void can_simulate(void **state)
+{
+    const char *svg = ctt_path("%s/can.svg", ctt_tmpdir());
+    ctt_run r, again;
+    json_t *doc, *results;
+    char *text;
+    (void)state;
+
+    ctt_catena(&r, (const char *[]){"can", "simulate", "--runs", "5", "--join", ".2,.05",
+                                     "--fail", ".5", "--json", "--svg", svg, NULL});
+    assert_int_equal(ctt_exit_code(&r), 0);
+    ctt_ok(ct_json_parse(&doc, r.out, strlen(r.out), 16));
+    results = json_object_get(doc, "results");
+    assert_int_equal(json_array_size(results), 2);
+    assert_true(json_real_value(json_object_get(json_array_get(results, 1), "join")) == 0.05);
+    assert_true(json_integer_value(json_object_get(json_array_get(results, 0), "max")) <= 10);
+    ctt_ok(ct_file_read(&text, NULL, svg, 1 << 20));
+    assert_true(strncmp(text, "<svg ", 5) == 0);
+    free(text);
+    ctt_catena(&again, (const char *[]){"can", "simulate", "--runs", "5", "--join", ".2,.05",
+                                         "--fail", ".5", "--json", NULL});
+    assert_string_equal(again.out, r.out);
+    json_decref(doc);
+    ctt_run_free(&again);
+    ctt_run_free(&r);
+
+    const char *const *bad[] = {
+        (const char *[]){"can", "simulate", "--join", "1.5", NULL},
+        (const char *[]){"can", "simulate", "--join", ".2,,.1", NULL},
+        (const char *[]){"can", "simulate", "--nmin", "11", NULL},
+        (const char *[]){"can", "simulate", "--runs", "0", NULL},
+        (const char *[]){"can", "simulate", "stray", NULL},
+        (const char *[]){"can", "frobnicate", NULL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ctt_catena(&r, bad[i]);
+        if (ctt_exit_code(&r) != 2 || r.out[0] != '\0' || r.err[0] == '\0')
+            fail_msg("bad case %zu: exit %d, stdout '%s'", i, ctt_exit_code(&r), r.out);
+        ctt_run_free(&r);
+    }
+}
+
 /* Returns the pids of pid's direct children (from /proc). */
 static int children_of(pid_t pid, pid_t *out, int max)
 {
@@ -146,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(help_and_version),
         cmocka_unit_test(usage_errors),
+        cmocka_unit_test(can_simulate),
         cmocka_unit_test(up_stops_on_ctrl_c),
         cmocka_unit_test(up_stops_on_sigterm),
     };

@@ -1,0 +1,190 @@
+/* `catena can`: Component Administration Networks (seed 002). So far one
+ * subcommand, `simulate`: the network-size experiment of section 4.1.1. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catena/can.h"
+#include "catena/util.h"
+
+struct can_sim_cli {
+    ct_can_sim_opts o;
+    bool json;
+    const char *svg;
+};
+
+static int parse_int(const cli_cmd *self, const char *flag, const char *v, int max, int *out)
+{
+    uint64_t n;
+
+    if (ct_parse_uint(&n, v, (uint64_t)max) < 0)
+        return cli_usage_error(self, "%s: expected an integer 0..%d, got '%s'", flag, max, v);
+    *out = (int)n;
+    return 0;
+}
+
+/* "0.2,0.1,..." into p. */
+static int parse_probs(const cli_cmd *self, const char *flag, const char *v, double *p, size_t *n)
+{
+    const char *at = v;
+
+    *n = 0;
+    for (;;) {
+        char *end = NULL;
+        double x = strtod(at, &end);
+        if (end == at || !(x >= 0 && x <= 1) || *n == CT_CAN_SIM_MAX_PROBS)
+            return cli_usage_error(self,
+                                   "%s: expected up to %d probabilities (0 to 1) separated "
+                                   "by commas, got '%s'",
+                                   flag, CT_CAN_SIM_MAX_PROBS, v);
+        p[(*n)++] = x;
+        if (*end == '\0')
+            return 0;
+        if (*end != ',')
+            return cli_usage_error(self, "%s: unexpected '%c' in '%s'", flag, *end, v);
+        at = end + 1;
+    }
+}
+
+static int sim_option(const cli_cmd *self, int c, struct can_sim_cli *s)
+{
+    uint64_t seed;
+
+    switch (c) {
+    case 's': return parse_int(self, "--steps", optarg, 100000, &s->o.steps);
+    case 'm': return parse_int(self, "--nmin", optarg, 100000, &s->o.nmin);
+    case 'M': return parse_int(self, "--nmax", optarg, 100000, &s->o.nmax);
+    case 't': return parse_int(self, "--total", optarg, 100000, &s->o.total);
+    case 'r': return parse_int(self, "--runs", optarg, 100000, &s->o.runs);
+    case 'j': return parse_probs(self, "--join", optarg, s->o.join, &s->o.n_join);
+    case 'f': return parse_probs(self, "--fail", optarg, s->o.fail, &s->o.n_fail);
+    case 'S':
+        if (ct_parse_uint(&seed, optarg, UINT64_MAX) < 0)
+            return cli_usage_error(self, "--seed: expected an unsigned integer, got '%s'", optarg);
+        s->o.seed = seed;
+        return 0;
+    case 'o':
+    case 'c': {
+        ct_can_sim_model *m = c == 'o' ? &s->o.joins : &s->o.crashes;
+        if (strcmp(optarg, "each") == 0)
+            *m = CT_CAN_SIM_EACH;
+        else if (strcmp(optarg, "one") == 0)
+            *m = CT_CAN_SIM_ONE;
+        else
+            return cli_usage_error(self, "%s: expected each or one, got '%s'",
+                                   c == 'o' ? "--joins" : "--crashes", optarg);
+        return 0;
+    }
+    case 'J': s->json = true; return 0;
+    case 'g': s->svg = optarg; return 0;
+    case 'h': cli_print_help(self); return -1;
+    default: return CLI_USAGE;
+    }
+}
+
+static int print_json(const struct can_sim_cli *s, const ct_can_sim_stats *st, size_t n)
+{
+    json_t *list = json_array(), *doc;
+    int rc;
+
+    for (size_t i = 0; i < n && list != NULL; i++)
+        json_array_append_new(
+            list, json_pack("{s:f, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:f}",
+                            "join", st[i].join, "fail", st[i].fail, "min", st[i].min, "whisker_lo",
+                            st[i].whisker_lo, "q1", st[i].q1, "median", st[i].median, "q3",
+                            st[i].q3, "whisker_hi", st[i].whisker_hi, "max", st[i].max, "mean",
+                            st[i].mean, "below_nmin", st[i].below_min, "empty", st[i].empty,
+                            "runs_emptied", st[i].runs_emptied));
+    doc = json_pack("{s:i, s:i, s:i, s:i, s:i, s:I, s:s, s:s, s:o}", "steps", s->o.steps, "nmin",
+                    s->o.nmin, "nmax", s->o.nmax, "total", s->o.total, "runs", s->o.runs, "seed",
+                    (json_int_t)s->o.seed, "joins", s->o.joins == CT_CAN_SIM_ONE ? "one" : "each",
+                    "crashes", s->o.crashes == CT_CAN_SIM_ONE ? "one" : "each", "results", list);
+    rc = cli_print_json(doc);
+    json_decref(doc);
+    return rc;
+}
+
+static void print_text(const struct can_sim_cli *s, const ct_can_sim_stats *st, size_t n)
+{
+    printf("CAN size after each of %d steps, %d runs per (j, f); Nmin %d, Nmax %d, %d nodes\n",
+           s->o.steps, s->o.runs, s->o.nmin, s->o.nmax, s->o.total);
+    printf("joins: %s candidate(s) a step; crashes: %s member(s) a step\n",
+           s->o.joins == CT_CAN_SIM_ONE ? "one" : "each",
+           s->o.crashes == CT_CAN_SIM_ONE ? "one" : "each");
+    printf("%6s %6s %4s %4s %4s %6s %4s %4s %4s %7s %8s %6s %8s\n", "f", "j", "min", "wlo", "q1",
+           "median", "q3", "whi", "max", "mean", "<Nmin", "empty", "died");
+    for (size_t i = 0; i < n; i++)
+        printf("%6g %6g %4d %4d %4d %6d %4d %4d %4d %7.2f %7.1f%% %5.1f%% %7.0f%%\n", st[i].fail,
+               st[i].join, st[i].min, st[i].whisker_lo, st[i].q1, st[i].median, st[i].q3,
+               st[i].whisker_hi, st[i].max, st[i].mean, st[i].below_min * 100, st[i].empty * 100,
+               st[i].runs_emptied * 100);
+}
+
+static int write_svg(const struct can_sim_cli *s, const ct_can_sim_stats *st)
+{
+    ct_buf b;
+    int rc;
+
+    ct_buf_init(&b, (size_t)16 << 20);
+    if ((rc = ct_can_sim_svg(&b, &s->o, st)) == 0)
+        rc = ct_file_write_atomic(s->svg, b.data, b.len, 0644);
+    ct_buf_free(&b);
+    if (rc < 0) {
+        fprintf(stderr, "catena can simulate: %s\n", ct_error_last());
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int can_simulate(int argc, char **argv)
+{
+    const cli_cmd *self = cli_find("can");
+    static const struct option longopts[] = {
+        {"steps", required_argument, NULL, 's'}, {"nmin", required_argument, NULL, 'm'},
+        {"nmax", required_argument, NULL, 'M'},  {"total", required_argument, NULL, 't'},
+        {"runs", required_argument, NULL, 'r'},  {"join", required_argument, NULL, 'j'},
+        {"fail", required_argument, NULL, 'f'},  {"seed", required_argument, NULL, 'S'},
+        {"joins", required_argument, NULL, 'o'}, {"crashes", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'J'},        {"svg", required_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    struct can_sim_cli s = {0};
+    ct_can_sim_stats *st;
+    size_t n;
+    int c, rc;
+
+    ct_can_sim_defaults(&s.o);
+    while ((c = cli_getopt(self, argc, argv, longopts)) != -1)
+        if ((rc = sim_option(self, c, &s)) != 0)
+            return rc < 0 ? CLI_OK : rc;
+    if (optind < argc)
+        return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+    if (ct_can_sim_check(&s.o) < 0)
+        return cli_bad_input("can", "simulate", "%s", ct_error_last());
+    n = s.o.n_join * s.o.n_fail;
+    if ((st = calloc(n, sizeof(*st))) == NULL || ct_can_sim_run(&s.o, st) < 0) {
+        fprintf(stderr, "catena can simulate: %s\n", st ? ct_error_last() : "out of memory");
+        free(st);
+        return CLI_FAIL;
+    }
+    rc = s.svg != NULL ? write_svg(&s, st) : CLI_OK;
+    if (rc == CLI_OK && s.json)
+        rc = print_json(&s, st, n);
+    else if (rc == CLI_OK)
+        print_text(&s, st, n);
+    free(st);
+    return rc;
+}
+
+int cmd_can(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_print_help(cli_find("can"));
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "simulate") == 0)
+        return can_simulate(argc - 1, argv + 1);
+    return cli_bad_input("can", NULL, "unknown subcommand '%s' (simulate)", argv[1]);
+}
