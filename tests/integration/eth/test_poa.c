@@ -457,7 +457,8 @@ static void print_log_since(int i, size_t from)
     ctt_ok(ct_file_read(&text, &len, ct_poa_log_path(net, i), 64u << 20));
     for (line = strtok_r(from < len ? text + from : text + len, "\n", &save); line != NULL;
          line = strtok_r(NULL, "\n", &save)) {
-        if (strstr(line, "Sealed") || strstr(line, "Catena") || strstr(line, "too recently"))
+        if (strstr(line, "Sealed") || strstr(line, "Catena") || strstr(line, "too recently") ||
+            strstr(line, "WARN") || strstr(line, "ERROR"))
             print_message("[ node %d ] %s\n", i, line);
     }
     free(text);
@@ -681,6 +682,30 @@ static char *fresh_dump(ct_ledger *l, int i, const ct_address *contract, uint64_
     return d;
 }
 
+/* A sender for a dev key on nodes first then second, with an outbox, as
+ * an agent has: what it sent lands even if its node dies. */
+static ct_sender *failover_sender(int key, int first, int second)
+{
+    ct_sender_opts so = {.receipt_timeout_ms = 90000};
+    uint8_t k[32];
+    ct_sender *s;
+
+    so.outbox_path = ctt_path("%s/key%d-%d.outbox", ctt_tmpdir(), key, first);
+    dev_key(k, key);
+    ctt_ok(ct_sender_new(&s, ctt_path("%s,%s", ct_poa_url(net, first), ct_poa_url(net, second)),
+                         k, &so));
+    return s;
+}
+
+/* What each node logged lately, for a failure's diagnosis. */
+static void print_recent_logs(void)
+{
+    for (int i = 0; i < ct_poa_nodes(net); i++) {
+        size_t len = log_size(i);
+        print_log_since(i, len > 6000 ? len - 6000 : 0);
+    }
+}
+
 /* Drops the cursor's lines (meta cursor_*) from a dump, in place: two
  * followers of a chain that goes on stop at different blocks. */
 static char *without_cursor(char *dump)
@@ -737,15 +762,21 @@ static void test_partition_fork(void **state)
     synced(1, 60000);
     ctt_ok(ct_ledger_open(&l));
     admin = ctt_sender(ct_poa_url(net, 0), ctt_dev_keys[0]);
-    dc1 = ctt_sender(ct_poa_url(net, 0), ctt_dev_keys[1]);
-    dc2 = ctt_sender(ct_poa_url(net, 1), ctt_dev_keys[2]);
+    dc1 = failover_sender(1, 0, 1);
+    dc2 = failover_sender(2, 1, 0);
     ctt_ok(ct_ledger_deploy(l, admin, true, &contract, &from));
     synced(from, 60000); /* every node has the contract before DC2 sends to node 1 */
     send_call(l, dc1, &contract, "registerDatacenter", "[\"DC1\"]", main_tx);
     send_call(l, dc2, &contract, "registerDatacenter", "[\"DC2\"]", lone_tx);
-    main_at = mined_at(0, main_tx, 60000);
-    lone_at = mined_at(0, lone_tx, 60000);
-    assert_true(main_at > 0 && lone_at > 0);
+    main_at = mined_at(0, main_tx, 90000);
+    lone_at = mined_at(0, lone_tx, 90000);
+    if (main_at == 0 || lone_at == 0) {
+        print_recent_logs();
+        fail_msg("DC1's registration %s, DC2's %s", main_at ? "mined" : "not mined",
+                 lone_at ? "mined" : "not mined");
+    }
+    ct_sender_free(dc2); /* its key is the lone node's sender's from here on */
+    dc2 = NULL;
     h = main_at > lone_at ? main_at : lone_at;
     lone_at = 0;
     h = synced(h, 60000);
@@ -761,8 +792,11 @@ static void test_partition_fork(void **state)
                     lone_tag);
         register_vm(l, dc1, &contract, ctt_path("main-%d", attempt), 1536900300, main_tx, main_tag);
         lone_at = mined_at(2, lone_tx, 12000);
-        main_at = mined_at(0, main_tx, 60000);
-        assert_true(main_at > 0);
+        main_at = mined_at(0, main_tx, 90000);
+        if (main_at == 0) {
+            print_recent_logs();
+            fail_msg("DC1's registration was not mined");
+        }
         if (lone_at > 0) {
             /* The follower of node 2 stores the lone fork's event. */
             follow_to(f, lone_at);
