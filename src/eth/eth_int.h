@@ -56,12 +56,14 @@ int ct_eth__outbox_sync_fd(ct_eth__outbox *o);
 int ct_eth__outbox_drop_last(ct_eth__outbox *o);
 
 /* Sends again, in nonce order, every entry whose nonce is at least
- * chain_nonce (the account's nonce in the chain's latest state), through
- * resend; forgets entries below it that are older than keep_ms.
+ * chain_nonce (the account's nonce in the chain's latest state) and that
+ * was last sent quiet_ms ago or more, through resend; forgets entries below
+ * chain_nonce that are older than keep_ms.
  * Out: *resent how many were sent again.
  * Returns: 0, CT_EIO (rewriting the file). resend's errors are logged
  * and skipped: the next sweep tries again. */
 int ct_eth__outbox_sweep(ct_eth__outbox *o, uint64_t chain_nonce, int64_t keep_ms,
+                         int64_t quiet_ms,
                          int (*resend)(const uint8_t *raw, size_t len, void *payload),
                          void *payload, size_t *resent);
 

@@ -273,6 +273,7 @@ int ct_eth__outbox_drop_last(ct_eth__outbox *o)
 }
 
 int ct_eth__outbox_sweep(ct_eth__outbox *o, uint64_t chain_nonce, int64_t keep_ms,
+                         int64_t quiet_ms,
                          int (*resend)(const uint8_t *raw, size_t len, void *payload),
                          void *payload, size_t *resent)
 {
@@ -286,11 +287,15 @@ int ct_eth__outbox_sweep(ct_eth__outbox *o, uint64_t chain_nonce, int64_t keep_m
                 drop++;
             continue;
         }
-        if (resend(o->v[i].raw, o->v[i].len, payload) < 0)
+        if (now - o->v[i].sent_ms < quiet_ms)
+            continue; /* sent moments ago: the node has it in its pool */
+        if (resend(o->v[i].raw, o->v[i].len, payload) < 0) {
             ct_log(CT_LOG_DEBUG, "outbox: re-sending nonce %" PRIu64 ": %s", o->v[i].nonce,
                    ct_error_last());
-        else
+        } else {
+            o->v[i].sent_ms = now; /* in memory: a restart re-sends at once */
             (*resent)++;
+        }
     }
     if (drop == 0)
         return 0;

@@ -442,6 +442,8 @@ static const char hook_js[] =
     "  // the supervisor starts it again with fresh state (a restart executes it).\n"
     "  this.config.events.on(Event.SYNC_EXECUTION_VM_ERROR, (e) => {\n"
     "    if (`${e}`.toLowerCase().includes('does not contain state root')) return;\n"
+    "    const stopping = !this.running || this.config.shutdown;\n"
+    "    if (stopping || `${e}`.includes('Execution stopped')) return;\n"
     "    log(this, `Catena: block execution failed (${e?.message ?? e}); exiting to restart ` +\n"
     "      'with fresh state');\n"
     "    setTimeout(() => process.exit(75), 100);\n"

@@ -40,12 +40,14 @@ struct ct_sender {
     ct_eth__outbox *outbox; /* NULL: none; used under mu */
     pthread_t sweeper;      /* runs while outbox != NULL */
     pthread_cond_t stop_cv; /* wakes the sweeper to stop, with mu */
+    char origin[256];       /* the node the last sweep used (under mu) */
     bool stopping;          /* under mu */
 };
 
 /* How often the outbox is swept, and how long an entry stays after the
  * chain has passed its nonce (so it can be re-sent if the node loses it). */
 #define SWEEP_MS 2000
+#define RESEND_QUIET_MS 10000
 #define OUTBOX_KEEP_MS 60000
 
 #define FEE_CACHE_MS 1000
@@ -122,8 +124,9 @@ static int resend_raw(const uint8_t *raw, size_t len, void *payload)
     return rc == CT_EREVERT ? 0 : rc; /* Hardhat: mined, and failed */
 }
 
-/* One sweep, under s->mu. */
-static int sweep_locked(ct_sender *s, size_t *resent)
+/* One sweep, under s->mu: re-sends what the chain lacks and was last sent
+ * quiet_ms ago or more. */
+static int sweep_locked(ct_sender *s, size_t *resent, int64_t quiet_ms)
 {
     uint64_t chain_nonce;
     int rc;
@@ -132,7 +135,7 @@ static int sweep_locked(ct_sender *s, size_t *resent)
     if (s->outbox == NULL)
         return 0;
     if ((rc = ct_rpc_get_tx_count(s->rpc, &chain_nonce, &s->addr, "latest")) < 0 ||
-        (rc = ct_eth__outbox_sweep(s->outbox, chain_nonce, OUTBOX_KEEP_MS, resend_raw, s,
+        (rc = ct_eth__outbox_sweep(s->outbox, chain_nonce, OUTBOX_KEEP_MS, quiet_ms, resend_raw, s,
                                    resent)) < 0)
         return rc;
     if (*resent > 0 && chain_nonce < ct_eth__outbox_next_nonce(s->outbox))
@@ -147,7 +150,7 @@ int ct_sender_sweep(ct_sender *s, size_t *resent)
     int rc;
 
     pthread_mutex_lock(&s->mu);
-    rc = sweep_locked(s, &n);
+    rc = sweep_locked(s, &n, 0);
     pthread_mutex_unlock(&s->mu);
     if (resent != NULL)
         *resent = n;
@@ -165,7 +168,13 @@ static void *sweeper_main(void *arg)
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += SWEEP_MS / 1000;
         pthread_cond_timedwait(&s->stop_cv, &s->mu, &until);
-        if (!s->stopping && sweep_locked(s, &n) < 0)
+        /* What was sent to the node in use moments ago is in its pool:
+         * re-sent once quiet for RESEND_QUIET_MS, or at once after a
+         * failover to another node. */
+        const char *origin = ct_rpc_origin(s->rpc);
+        bool moved = strcmp(origin, s->origin) != 0;
+        snprintf(s->origin, sizeof(s->origin), "%s", origin);
+        if (!s->stopping && sweep_locked(s, &n, moved ? 0 : RESEND_QUIET_MS) < 0)
             ct_log(CT_LOG_DEBUG, "sender: outbox sweep: %s", ct_error_last());
     }
     pthread_mutex_unlock(&s->mu);
@@ -192,7 +201,8 @@ static int outbox_start(ct_sender *s)
         return rc;
     if (ct_eth__outbox_next_nonce(s->outbox) > s->nonce)
         s->nonce = ct_eth__outbox_next_nonce(s->outbox);
-    if ((rc = sweep_locked(s, &n)) < 0)
+    snprintf(s->origin, sizeof(s->origin), "%s", ct_rpc_origin(s->rpc));
+    if ((rc = sweep_locked(s, &n, 0)) < 0)
         return rc;
     if (pthread_create(&s->sweeper, NULL, sweeper_main, s) != 0) {
         ct_eth__outbox_free(s->outbox);
@@ -522,7 +532,7 @@ static int renew_nonce(ct_sender *s)
     size_t resent;
     int rc;
 
-    if (s->outbox != NULL && (rc = sweep_locked(s, &resent)) < 0)
+    if (s->outbox != NULL && (rc = sweep_locked(s, &resent, 0)) < 0)
         return rc;
     if ((rc = ct_rpc_get_tx_count(s->rpc, &pending, &s->addr, "pending")) < 0)
         return rc;
