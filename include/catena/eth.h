@@ -361,13 +361,16 @@ typedef struct ct_sender_opts {
     /* A durable outbox: each signed transaction is appended to this file
      * (and synced) before it is sent. The sender keeps re-sending the
      * exact same bytes while the chain's nonce of the account is below
-     * theirs, at creation and every two seconds, so a node that restarts
-     * behind what it had acknowledged (anvil's last saved state, a
-     * reorganisation, a failed-over node) still gets every transaction,
-     * once: the same nonce and hash cannot be mined twice. Entries are
-     * dropped a minute after the chain has passed their nonce. The file
-     * names the chain's genesis block; another chain's file is refused.
-     * Assumes no one else sends with this key. NULL: no outbox. */
+     * theirs: at creation, after a refused nonce, at the next two-second
+     * sweep after a failover, and otherwise once an entry has been quiet
+     * for ten seconds (one just sent is in the node's pool). So a node
+     * that restarts behind what it had acknowledged (anvil's last saved
+     * state, a reorganisation, a failed-over node) still gets every
+     * transaction, once: the same nonce and hash cannot be mined twice.
+     * Entries are dropped a minute after the chain has passed their
+     * nonce. The file names the chain's genesis block; another chain's
+     * file is refused. Assumes no one else sends with this key. NULL: no
+     * outbox. */
     const char *outbox_path;
 } ct_sender_opts;
 
