@@ -15,8 +15,15 @@ add_custom_command(OUTPUT ${TEST_CONTRACTS_JSON}
   COMMENT "Compiling test contracts with solc-js")
 add_custom_target(test_contracts ALL DEPENDS ${TEST_CONTRACTS_JSON})
 
+# A small HTTP service that orchestration tests deploy (tests/tools/).
+add_executable(catena_test_svc ${CMAKE_SOURCE_DIR}/tests/tools/test_svc.c)
+target_compile_options(catena_test_svc PRIVATE ${CATENA_WARNINGS})
+target_link_libraries(catena_test_svc PRIVATE PkgConfig::MHD PkgConfig::JANSSON)
+set_target_properties(catena_test_svc PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
 set(CATENA_TEST_ENV
     "CATENA_TEST_CONTRACTS=${TEST_CONTRACTS_JSON}"
+    "CATENA_TEST_SVC=$<TARGET_FILE:catena_test_svc>"
     "CATENA_BIN=$<TARGET_FILE:catena>"
     "CATENA_ROOT=${CMAKE_SOURCE_DIR}"
     "CATENA_DATA_DIR=${CATENA_DATA_DIR}"
@@ -56,7 +63,7 @@ if(NOT CATENA_FUZZ)
       set_tests_properties(${name} PROPERTIES LABELS ${kind} TIMEOUT ${TIMEOUT_${kind}}
                            ENVIRONMENT "${CATENA_TEST_ENV}")
       if(NOT kind STREQUAL "unit")
-        add_dependencies(${name} catena test_contracts)
+        add_dependencies(${name} catena test_contracts catena_test_svc)
       endif()
     endforeach()
   endforeach()

@@ -163,6 +163,16 @@ void ct_tosca_free(ct_tosca *t);
 /* Returns: the index of the node template called name, or SIZE_MAX. */
 size_t ct_tosca_node_find(const ct_tosca *t, const char *name);
 
+/* Follows a get_input ({"get_input": "name"} or {"get_input": ["name"]})
+ * in a property value of a node template of t.
+ * Out: *out the value (borrowed): v itself when it is no function, NULL
+ *      when the input has neither a value given nor a default; *input
+ *      (may be NULL) the input's name, or NULL.
+ * Returns: 0; CT_EINVAL (another function or a malformed one);
+ *          CT_ENOTFOUND (no such input). No message is set. */
+int ct_tosca_value_resolve(const json_t **out, const char **input, const ct_tosca *t,
+                           const json_t *v);
+
 /* Returns: whether type (a full or short name) is type_name or derives from
  * it ("tosca.nodes.Compute", "Compute"). false for unknown types. */
 bool ct_tosca_type_is(const ct_tosca *t, const char *type, const char *type_name);

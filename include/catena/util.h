@@ -295,6 +295,21 @@ typedef struct ct_proc {
  * why; an exec failure is detected before returning). */
 int ct_proc_spawn(ct_proc *out, char *const argv[], const char *cwd, const char *log_path);
 
+/* What ct_proc_spawn_opts starts, and how. */
+typedef struct ct_proc_opts {
+    char *const *argv;    /* argv[0] is searched in PATH */
+    const char *cwd;      /* NULL: unchanged */
+    const char *log_path; /* stdout and stderr appended there; NULL: inherited */
+    char *const *env;     /* "NAME=value" entries added to (or replacing in)
+                           * our environment, NULL terminated; NULL: none */
+    bool outlive_parent;  /* no PR_SET_PDEATHSIG: the child keeps running
+                           * when we die (services an orchestrator started) */
+} ct_proc_opts;
+
+/* ct_proc_spawn with the options above. Returns: as ct_proc_spawn, plus
+ * CT_ENOMEM. */
+int ct_proc_spawn_opts(ct_proc *out, const ct_proc_opts *o);
+
 /* Returns: true while the process has not exited (reaps it if it has). */
 bool ct_proc_alive(ct_proc *p);
 

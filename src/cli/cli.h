@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "catena/tosca.h"
+
 /* Exit codes: 0 success, 1 failure at run time, 2 bad usage or input. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -72,6 +74,22 @@ const char *cli_root_dir(void);
 int cli_http(long *status, json_t **out, const char *method, const char *url, const char *token,
              const json_t *body);
 
+/* TOSCA topology inputs given as --input NAME=VALUE (tosca.c). */
+#define CLI_MAX_INPUTS 64
+typedef struct cli_inputs {
+    ct_tosca_input_value v[CLI_MAX_INPUTS]; /* point into text */
+    size_t n;
+    char *text[CLI_MAX_INPUTS]; /* "name=value" copies split at '=' */
+} cli_inputs;
+
+/* Adds one NAME=VALUE. Returns: 0, or reports and returns CLI_USAGE. */
+int cli_inputs_add(const cli_cmd *cmd, cli_inputs *in, const char *arg);
+void cli_inputs_free(cli_inputs *in);
+
+/* Prints a template's findings to stderr, one "file:line:column: error: ..."
+ * line each; who names the command ("place"). */
+void cli_print_tosca_diags(const char *who, const ct_tosca_diags *d);
+
 /* Signing keys (keys.c). Errors are printed as "catena <who>: ..." and
  * returned as CLI_USAGE. Secrets come from a file (trailing newline
  * stripped) or an environment variable, never from argv. */
@@ -98,6 +116,7 @@ int cmd_place_binpack(int argc, char **argv);
 /* `catena sim` (cmd_sim.c): the consolidation simulator. */
 int cmd_sim(int argc, char **argv);
 int cmd_can(int argc, char **argv);
+int cmd_orch(int argc, char **argv);
 
 /* The generated help of `catena tool` (its subcommands' usage lines). */
 const char *cli_tool_help(void);

@@ -12,8 +12,6 @@
 #include "catena/tosca.h"
 #include "catena/util.h"
 
-#define MAX_INPUTS 64
-
 typedef enum place_format { FMT_TOSCA, FMT_HOT, FMT_JSON } place_format;
 
 typedef struct place_args {
@@ -22,9 +20,7 @@ typedef struct place_args {
     place_format format;
     bool objective_set;
     ct_place_objective objective;
-    ct_tosca_input_value inputs[MAX_INPUTS];
-    size_t n_inputs;
-    char *input_text[MAX_INPUTS]; /* "name=value" copies split at '=' */
+    cli_inputs inputs;
 } place_args;
 
 typedef struct place_run {
@@ -36,25 +32,6 @@ typedef struct place_run {
     ct_place_choice *choices;
     ct_tosca_binding *bindings;
 } place_run;
-
-static int add_input(const cli_cmd *self, place_args *a, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    char *copy;
-
-    if (eq == NULL || eq == arg)
-        return cli_usage_error(self, "--input takes NAME=VALUE, not '%s'", arg);
-    if (a->n_inputs == MAX_INPUTS)
-        return cli_usage_error(self, "at most %d --input options", MAX_INPUTS);
-    if ((copy = strdup(arg)) == NULL)
-        return cli_usage_error(self, "out of memory");
-    copy[eq - arg] = '\0';
-    a->input_text[a->n_inputs] = copy;
-    a->inputs[a->n_inputs].name = copy;
-    a->inputs[a->n_inputs].value = copy + (eq - arg) + 1;
-    a->n_inputs++;
-    return 0;
-}
 
 static int parse_format(const cli_cmd *self, place_args *a, const char *v)
 {
@@ -98,7 +75,7 @@ static int parse_args(place_args *a, int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 'i':
-            if (add_input(self, a, optarg) != 0)
+            if (cli_inputs_add(self, &a->inputs, optarg) != 0)
                 return CLI_USAGE;
             break;
         case 'o':
@@ -115,21 +92,6 @@ static int parse_args(place_args *a, int argc, char **argv)
     if (a->kb == NULL)
         return cli_usage_error(self, "--kb KB is required");
     return 0;
-}
-
-static void print_diags(const ct_tosca_diags *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        const ct_tosca_diag *e = &d->items[i];
-        if (e->file != NULL && e->line > 0)
-            fprintf(stderr, "%s:%u:%u: ", e->file, e->line, e->column);
-        else if (e->file != NULL)
-            fprintf(stderr, "%s: ", e->file);
-        fprintf(stderr, "%s: %s\n", e->warning ? "warning" : "error", e->message);
-    }
-    if (d->n < d->errors + d->warnings)
-        fprintf(stderr, "catena place: %zu more findings not shown\n",
-                d->errors + d->warnings - d->n);
 }
 
 static int load_kb(place_run *r, const char *path)
@@ -154,7 +116,7 @@ static int load_kb(place_run *r, const char *path)
 /* Loads the template and what its Compute nodes need. */
 static int load_app(place_run *r, const place_args *a)
 {
-    ct_tosca_opts opts = {a->inputs, a->n_inputs, NULL, NULL};
+    ct_tosca_opts opts = {a->inputs.v, a->inputs.n, NULL, NULL};
     ct_tosca_diags d = {0};
     size_t shown;
     int rc;
@@ -162,7 +124,7 @@ static int load_app(place_run *r, const place_args *a)
     rc = ct_tosca_load(&r->t, &d, a->app, &opts);
     if (rc == 0)
         rc = ct_tosca_hosts(&r->hosts, &r->n_hosts, &d, r->t);
-    print_diags(&d);
+    cli_print_tosca_diags("place", &d);
     shown = d.n;
     ct_tosca_diags_free(&d);
     if (rc == CT_ENOMEM) {
@@ -330,8 +292,7 @@ static void run_free(place_run *r, place_args *a)
     free(r->reqs);
     free(r->choices);
     free(r->bindings);
-    for (size_t i = 0; i < a->n_inputs; i++)
-        free(a->input_text[i]);
+    cli_inputs_free(&a->inputs);
 }
 
 int cmd_place(int argc, char **argv)

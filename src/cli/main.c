@@ -167,6 +167,28 @@ static const cli_cmd commands[] = {
      "  --json        one JSON object instead of the table\n"
      "  --svg FILE    also write the box plots as an SVG figure\n",
      NULL, cmd_can},
+    {"orch", "run a TOSCA application's services with a local orchestrator (seed 002)",
+     "catena orch run APP.yaml --dir DIR [--input NAME=VALUE]... [--retries N] "
+     "[--ok-interval S] [--check-ms MS] [--start-timeout S] [--id NAME] [--json]",
+     "run starts the application's catena.nodes.Service node templates as local\n"
+     "processes, each after those it depends on, checks them over HTTP, and\n"
+     "redeploys one that fails (on the same port) up to --retries times before\n"
+     "it shuts the application down. Every step is a checkpoint (SERVICE_UP,\n"
+     "SERVICE_DOWN, APP_OK, APP_SHUTDOWN) appended to DIR/checkpoints.jsonl\n"
+     "and printed. SIGINT or SIGTERM stops the services and ends with\n"
+     "APP_SHUTDOWN. Services outlive a crashed orchestrator: run again on the\n"
+     "same DIR, it continues from the journal and keeps what still runs.\n"
+     "(docs/ORCHESTRATION.md)\n"
+     "\n"
+     "  --dir DIR          services' working directory, logs and journal\n"
+     "  --input N=V        a topology input (repeatable)\n"
+     "  --retries N        redeploys per service (default: 3)\n"
+     "  --ok-interval S    seconds between APP_OK checkpoints (default: 60)\n"
+     "  --check-ms MS      health check period (default: 1000)\n"
+     "  --start-timeout S  wait for a started service's first answer (default: 30)\n"
+     "  --id NAME          orchestrator id in the checkpoints (default: local)\n"
+     "  --json             print checkpoints as JSON lines\n",
+     NULL, cmd_orch},
     {"api", "run the federation gateway (REST, OpenAPI, event follower, agent links)",
      "catena api --config FILE [--listen HOST:PORT] [--reindex] [--check]",
      "Serves seed 000's REST API under /api/ (Swagger UI at /api/swagger/),\n"

@@ -1,6 +1,6 @@
-/* The TOSCA Simple Profile normative types (1.0 to 1.3) that templates
- * derive from, written as a TOSCA definitions document and read by the same
- * code as imported files. Only what checking and placement use is kept:
+/* The TOSCA Simple Profile normative types (1.0 to 1.3), and Catena's own
+ * (catena.nodes.*), that templates derive from, written as a TOSCA
+ * definitions document and read by the same code as imported files. Only what checking and placement use is kept:
  * names, derivation, properties with types and constraints, capabilities
  * and requirements. */
 #include "tosca_int.h"
@@ -301,7 +301,18 @@ static const char builtin_types[] =
     "                  relationship: tosca.relationships.network.BindsTo}\n"
     "      - link: {capability: tosca.capabilities.network.Linkable,\n"
     "               node: tosca.nodes.network.Network,\n"
-    "               relationship: tosca.relationships.network.LinksTo}\n";
+    "               relationship: tosca.relationships.network.LinksTo}\n"
+    /* Catena's own: a service the orchestrator's process driver runs
+     * (docs/ORCHESTRATION.md). */
+    "  catena.nodes.Service:\n"
+    "    derived_from: tosca.nodes.Root\n"
+    "    properties:\n"
+    "      command: {type: list, entry_schema: {type: string},\n"
+    "                constraints: [{min_length: 1}]}\n"
+    "      port: {type: integer, default: 0, constraints: [{in_range: [0, 65535]}]}\n"
+    "      health: {type: string, default: /}\n"
+    "    capabilities:\n"
+    "      endpoint: tosca.capabilities.Endpoint\n";
 
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 static ct_tosca builtin_holder;         /* owns the shared types */

@@ -56,28 +56,20 @@ static void herr(hosts_ctx *h, const ct_tosca_node *n, const char *fmt, ...)
 static const json_t *resolve(hosts_ctx *h, const ct_tosca_node *n, const json_t *v,
                              const char *what)
 {
-    const json_t *arg = json_object_get(v, "get_input");
-    const char *name = json_string_value(json_is_array(arg) ? json_array_get(arg, 0) : arg);
+    const json_t *out;
+    const char *name;
+    int rc = ct_tosca_value_resolve(&out, &name, h->t, v);
 
-    if (!json_is_object(v))
-        return v;
-    if (name == NULL || json_object_size(v) != 1) {
+    if (rc == CT_EINVAL)
         herr(h, n, "node template %s: %s must be a value or get_input", n->name, what);
-        return NULL;
-    }
-    for (size_t i = 0; i < h->t->n_inputs; i++) {
-        const ct_tosca_input *in = &h->t->inputs[i];
-        if (strcmp(in->name, name) != 0)
-            continue;
-        if (in->value == NULL)
-            herr(h, n,
-                 "node template %s: %s needs input %s, which has no value (give one "
-                 "with --input %s=VALUE)",
-                 n->name, what, name, name);
-        return in->value;
-    }
-    herr(h, n, "node template %s: %s names unknown input %s", n->name, what, name);
-    return NULL;
+    else if (rc < 0)
+        herr(h, n, "node template %s: %s names unknown input %s", n->name, what, name);
+    else if (out == NULL)
+        herr(h, n,
+             "node template %s: %s needs input %s, which has no value (give one "
+             "with --input %s=VALUE)",
+             n->name, what, name, name);
+    return out;
 }
 
 static const json_t *cap_prop(const ct_tosca_node *n, const char *cap, const char *prop)

@@ -429,6 +429,30 @@ size_t ct_tosca_node_find(const ct_tosca *t, const char *name)
     return SIZE_MAX;
 }
 
+int ct_tosca_value_resolve(const json_t **out, const char **input, const ct_tosca *t,
+                           const json_t *v)
+{
+    const json_t *arg = json_object_get(v, "get_input");
+    const char *name = json_string_value(json_is_array(arg) ? json_array_get(arg, 0) : arg);
+
+    *out = v;
+    if (input != NULL)
+        *input = NULL;
+    if (!json_is_object(v))
+        return 0;
+    *out = NULL;
+    if (name == NULL || json_object_size(v) != 1)
+        return CT_EINVAL;
+    if (input != NULL)
+        *input = name;
+    for (size_t i = 0; i < t->n_inputs; i++)
+        if (strcmp(t->inputs[i].name, name) == 0) {
+            *out = t->inputs[i].value;
+            return 0;
+        }
+    return CT_ENOTFOUND;
+}
+
 bool ct_tosca_type_is(const ct_tosca *t, const char *type, const char *type_name)
 {
     for (int k = 0; k < TK_COUNT; k++) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,15 +13,18 @@
 
 /* Runs in the child between fork and exec: async-signal-safe calls only.
  * On failure it reports errno through err_fd and exits. */
-static void child_exec(char *const argv[], const char *cwd, int log_fd, int err_fd, pid_t parent)
+static void child_exec(const ct_proc_opts *o, char *const envp[], int log_fd, int err_fd,
+                       pid_t parent)
 {
     sigset_t none;
     int null_fd, e;
 
     setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(127); /* the parent died before prctl took effect */
+    if (!o->outlive_parent) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127); /* the parent died before prctl took effect */
+    }
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int s = 1; s < NSIG; s++)
@@ -32,36 +36,78 @@ static void child_exec(char *const argv[], const char *cwd, int log_fd, int err_
         dup2(log_fd, STDOUT_FILENO);
         dup2(log_fd, STDERR_FILENO);
     }
-    if (cwd == NULL || chdir(cwd) == 0)
-        execvp(argv[0], argv);
+    if (o->cwd == NULL || chdir(o->cwd) == 0)
+        execvpe(o->argv[0], o->argv, envp);
     e = errno;
     if (write(err_fd, &e, sizeof(e)) < 0)
         _exit(127);
     _exit(127);
 }
 
+/* The environment of the child: ours with extra ("NAME=value") added,
+ * an entry of extra replacing ours of the same name.
+ * Returns: a malloc'd array of borrowed strings, or NULL (out of memory). */
+static char **child_env(char *const *extra)
+{
+    size_t n = 0, k = 0, n_extra = 0;
+    char **env;
+
+    while (environ[n] != NULL)
+        n++;
+    while (extra != NULL && extra[n_extra] != NULL)
+        n_extra++;
+    if ((env = calloc(n + n_extra + 1, sizeof(*env))) == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(environ[i], '=');
+        size_t len = eq ? (size_t)(eq - environ[i]) + 1 : strlen(environ[i]);
+        bool replaced = false;
+        for (size_t j = 0; j < n_extra && !replaced; j++)
+            replaced = strncmp(extra[j], environ[i], len) == 0;
+        if (!replaced)
+            env[k++] = environ[i];
+    }
+    for (size_t j = 0; j < n_extra; j++)
+        env[k++] = extra[j];
+    return env;
+}
+
 int ct_proc_spawn(ct_proc *out, char *const argv[], const char *cwd, const char *log_path)
+{
+    ct_proc_opts o = {.argv = argv, .cwd = cwd, .log_path = log_path};
+
+    return ct_proc_spawn_opts(out, &o);
+}
+
+int ct_proc_spawn_opts(ct_proc *out, const ct_proc_opts *o)
 {
     int pipefd[2], log_fd = -1, child_errno = 0;
     pid_t parent = getpid(), pid;
+    char **envp;
     ssize_t n;
 
     out->pid = 0;
     out->status = 0;
-    if (log_path != NULL) {
-        log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (log_fd < 0)
-            return ct_error_set(CT_EIO, "cannot open log %s: %s", log_path, strerror(errno));
+    if ((envp = child_env(o->env)) == NULL)
+        return ct_error_set(CT_ENOMEM, "spawn: out of memory");
+    if (o->log_path != NULL) {
+        log_fd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (log_fd < 0) {
+            free(envp);
+            return ct_error_set(CT_EIO, "cannot open log %s: %s", o->log_path, strerror(errno));
+        }
     }
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         int e = errno;
         if (log_fd >= 0)
             close(log_fd);
+        free(envp);
         return ct_error_set(CT_EIO, "pipe: %s", strerror(e));
     }
     pid = fork();
     if (pid == 0)
-        child_exec(argv, cwd, log_fd, pipefd[1], parent);
+        child_exec(o, envp, log_fd, pipefd[1], parent);
+    free(envp);
     close(pipefd[1]);
     if (log_fd >= 0)
         close(log_fd);
@@ -78,8 +124,8 @@ int ct_proc_spawn(ct_proc *out, char *const argv[], const char *cwd, const char 
     close(pipefd[0]);
     if (n > 0) {
         waitpid(pid, NULL, 0);
-        return ct_error_set(CT_EIO, "cannot start %s%s%s: %s", argv[0], cwd ? " in " : "",
-                            cwd ? cwd : "", strerror(child_errno));
+        return ct_error_set(CT_EIO, "cannot start %s%s%s: %s", o->argv[0], o->cwd ? " in " : "",
+                            o->cwd ? o->cwd : "", strerror(child_errno));
     }
     out->pid = pid;
     return 0;
