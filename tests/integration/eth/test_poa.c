@@ -817,8 +817,10 @@ static void test_partition_fork(void **state)
     assert_true(lone_at > 0);
     /* The dropped registration lands on the common chain, once. */
     lone_at = mined_at(0, lone_tx, 90000);
-    if (lone_at == 0)
+    if (lone_at == 0) {
+        print_recent_logs();
         fail_msg("the lone fork's registration never landed on the common chain");
+    }
     h = synced(lone_at + 1, 60000);
     follow_to(f, h);
     ct_follower_get_stats(f, &st);
