@@ -173,6 +173,28 @@ int ct_abi_decode_log(json_t **out, const ct_abi_sig *sig, bool anonymous,
                       const uint8_t (*topics)[32], size_t n_topics, const uint8_t *data,
                       size_t len);
 
+/* ---------------------------------------------------------------- EIP-712 */
+
+/* The domain separator of EIP712Domain(string name, string version,
+ * uint256 chainId, address verifyingContract), as OpenZeppelin's EIP712
+ * builds it. */
+void ct_eip712_domain(uint8_t out[32], const char *name, const char *version, uint64_t chain_id,
+                      const ct_address *contract);
+
+/* hashStruct of a flat struct: keccak256(typehash || abi.encode(values)).
+ * type is its encodeType string ("Accept(uint256 nonce,address leader)");
+ * values a JSON array in member order (ABI JSON conventions). Members must
+ * be atomic (no string, bytes, arrays or nested structs).
+ * Returns: 0, CT_EINVAL (type or values), CT_ENOMEM. */
+int ct_eip712_hash_struct(uint8_t out[32], const char *type, const json_t *values);
+
+/* keccak256(0x19 0x01 || domain || struct_hash). */
+void ct_eip712_digest(uint8_t out[32], const uint8_t domain[32], const uint8_t struct_hash[32]);
+
+/* Signs digest as r || s || v (v = 27 or 28), the form ECDSA.recover takes.
+ * Returns: 0 or CT_ECRYPTO. */
+int ct_eip712_sign(uint8_t sig[65], const uint8_t digest[32], const uint8_t seckey[CT_SECKEY_SIZE]);
+
 /* ---------------------------------------------------------------- transactions */
 
 typedef struct ct_access_entry {

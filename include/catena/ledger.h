@@ -24,6 +24,11 @@ typedef struct ct_ledger ct_ledger;
  * Returns: 0 or CT_ENOMEM/CT_EPARSE (a build defect). */
 int ct_ledger_open(ct_ledger **out);
 
+/* The same for another embedded contract: "Federation", "Registry",
+ * "Cloud", "Application". Returns: 0, CT_ENOTFOUND (no such contract),
+ * CT_ENOMEM. */
+int ct_ledger_open_contract(ct_ledger **out, const char *contract);
+
 void ct_ledger_free(ct_ledger *l);
 
 /* Returns: the contract's ABI JSON array (borrowed). */
@@ -70,6 +75,27 @@ int ct_ledger_event_topic(const ct_ledger *l, uint8_t out[32], const char *name)
  * Returns: 0 or the sender's error. */
 int ct_ledger_deploy(const ct_ledger *l, ct_sender *s, bool open, ct_address *addr,
                      uint64_t *block);
+
+/* Deploys the contract through s with constructor arguments args (a JSON
+ * array, ABI JSON conventions) and waits for it.
+ * Out: *addr; *block (may be NULL) the block it is in.
+ * Returns: 0, CT_EINVAL (arguments), or the sender's error. */
+int ct_ledger_deploy_with(const ct_ledger *l, ct_sender *s, const json_t *args, ct_address *addr,
+                          uint64_t *block);
+
+/* Sends function(args) to the contract at `to`, with value wei (NULL: 0),
+ * and waits until it is mined.
+ * Out: res (may be NULL; clear with ct_send_result_clear).
+ * Returns: 0; CT_EREVERT (the contract's reason in the message), or the
+ *          sender's other errors; CT_ENOTFOUND, CT_EINVAL (arguments). */
+int ct_ledger_transact(const ct_ledger *l, ct_sender *s, ct_send_result *res, const ct_address *to,
+                       const ct_u256 *value, const char *function, const json_t *args);
+
+/* Calls function(args) at `to` on the latest block without a transaction.
+ * Out: *out new ref: the decoded return values as a JSON array.
+ * Returns: 0, CT_ERPC (a revert: the node's message), CT_EPARSE, ... */
+int ct_ledger_read(const ct_ledger *l, ct_rpc *rpc, json_t **out, const ct_address *to,
+                   const char *function, const json_t *args);
 
 /* The VC tag the contract derives:
  * keccak256(abi.encodePacked(vcType, id, owner, uint256 created)). */

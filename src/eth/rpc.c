@@ -213,8 +213,7 @@ static void revert_data_reason(char *out, size_t n, const json_t *data)
         (bytes = malloc(strlen(hex) / 2)) == NULL)
         return;
     if (ct_hex_decode(bytes, strlen(hex) / 2, &len, hex, strlen(hex)) == 0 && len >= 4 &&
-        ct_abi_type_parse(&t, "(string)") == 0 &&
-        ct_abi_decode(&args, t, bytes + 4, len - 4) == 0)
+        ct_abi_type_parse(&t, "(string)") == 0 && ct_abi_decode(&args, t, bytes + 4, len - 4) == 0)
         snprintf(out, n, "%s", json_string_value(json_array_get(args, 0)));
     json_decref(args);
     ct_abi_type_free(t);
@@ -235,11 +234,18 @@ static int rpc_node_error(const json_t *err)
     long long c = json_is_integer(code) ? (long long)json_integer_value(code) : 0LL;
     char reason[256];
 
+    const char *data = json_string_value(json_object_get(err, "data"));
+
     if (kind == CT_EREVERT && strstr(text, "reverted:") == NULL) {
         revert_data_reason(reason, sizeof(reason), json_object_get(err, "data"));
         if (reason[0] != '\0')
             return ct_error_set(kind, "rpc error %lld: execution reverted: %s", c, reason);
     }
+    /* A custom error's data (selector and arguments) for whoever knows the
+     * contract's ABI (ct_ledger names it). */
+    if (kind == CT_EREVERT && data != NULL && strncmp(data, "0x", 2) == 0 && strlen(data) >= 10 &&
+        strlen(data) <= 522 && strstr(text, data) == NULL)
+        return ct_error_set(kind, "rpc error %lld: %s [data %s]", c, text, data);
     return ct_error_set(kind, "rpc error %lld: %s", c, text);
 }
 
@@ -262,7 +268,9 @@ static int rpc_exchange(ct_rpc *rpc, json_t **resp, const json_t *req, const cha
         goto done;
     if ((rc = rpc_post_any(rpc, &buf, body)) < 0)
         goto done;
-    if ((rc = ct_json_parse(resp, buf.data, buf.len, CT_JSON_MAX_DEPTH)) < 0)
+    /* anvil's revert messages may hold \u0000 (an ABI string it decoded
+     * from a custom error's data); they are cut there when used as text. */
+    if ((rc = ct_json_parse_with_nul(resp, buf.data, buf.len, CT_JSON_MAX_DEPTH)) < 0)
         ct_error_wrap("rpc: %s: bad response to %s", ct_rpc_origin(rpc), what);
 done:
     free(body);

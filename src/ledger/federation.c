@@ -1,6 +1,7 @@
-/* Typed access to the embedded Federation contract: its functions and
- * events are looked up by name in the ABI that solc-js produced at build
- * time, so the C side never restates the contract's signatures. */
+/* Typed access to the embedded contracts (Federation by default; Registry,
+ * Cloud, Application of seed 002): functions and events are looked up by
+ * name in the ABI that solc-js produced at build time, so the C side never
+ * restates the contracts' signatures. */
 #include "catena/ledger.h"
 
 #include <stdio.h>
@@ -11,8 +12,6 @@
  * cmake/embed.cmake. */
 extern const char ct_ledger__artifact[];
 
-#define CONTRACT "Federation"
-
 struct entry {
     const char *name; /* borrowed from the ABI JSON */
     ct_abi_sig *sig;
@@ -22,6 +21,7 @@ struct entry {
 };
 
 struct ct_ledger {
+    char name[64]; /* the contract */
     json_t *artifact;
     const json_t *abi;
     uint8_t *bytecode;
@@ -30,6 +30,8 @@ struct ct_ledger {
     size_t n_functions;
     struct entry *events;
     size_t n_events;
+    struct entry *errors; /* custom errors: selector in id[0..4] */
+    size_t n_errors;
 };
 
 static void free_entries(struct entry *e, size_t n)
@@ -47,6 +49,7 @@ void ct_ledger_free(ct_ledger *l)
         return;
     free_entries(l->functions, l->n_functions);
     free_entries(l->events, l->n_events);
+    free_entries(l->errors, l->n_errors);
     free(l->bytecode);
     json_decref(l->artifact);
     free(l);
@@ -72,10 +75,11 @@ static int parse_outputs(ct_abi_type **out, const json_t *item)
     return 0;
 }
 
-static int add_entry(ct_ledger *l, const json_t *item, bool event)
+static int add_entry(ct_ledger *l, const json_t *item, const char *type)
 {
-    struct entry *list = event ? l->events : l->functions;
-    size_t *n = event ? &l->n_events : &l->n_functions;
+    bool event = strcmp(type, "event") == 0, error = strcmp(type, "error") == 0;
+    struct entry *list = event ? l->events : error ? l->errors : l->functions;
+    size_t *n = event ? &l->n_events : error ? &l->n_errors : &l->n_functions;
     struct entry *e = &list[*n];
     int rc;
 
@@ -87,7 +91,7 @@ static int add_entry(ct_ledger *l, const json_t *item, bool event)
     e->anonymous = json_is_true(json_object_get(item, "anonymous"));
     if (event)
         return ct_abi_topic(e->id, e->sig);
-    if ((rc = ct_abi_selector(e->id, e->sig)) < 0)
+    if ((rc = ct_abi_selector(e->id, e->sig)) < 0 || error)
         return rc;
     return parse_outputs(&e->outputs, item);
 }
@@ -100,13 +104,15 @@ static int index_abi(ct_ledger *l)
 
     l->functions = calloc(n + 1, sizeof(struct entry));
     l->events = calloc(n + 1, sizeof(struct entry));
-    if (l->functions == NULL || l->events == NULL)
+    l->errors = calloc(n + 1, sizeof(struct entry));
+    if (l->functions == NULL || l->events == NULL || l->errors == NULL)
         return ct_error_set(CT_ENOMEM, "ledger: out of memory");
     json_array_foreach (l->abi, i, item) {
         const char *type = json_string_value(json_object_get(item, "type"));
-        if (type == NULL || (strcmp(type, "function") != 0 && strcmp(type, "event") != 0))
+        if (type == NULL || (strcmp(type, "function") != 0 && strcmp(type, "event") != 0 &&
+                             strcmp(type, "error") != 0))
             continue;
-        if ((rc = add_entry(l, item, strcmp(type, "event") == 0)) < 0)
+        if ((rc = add_entry(l, item, type)) < 0)
             return rc;
     }
     return 0;
@@ -114,19 +120,25 @@ static int index_abi(ct_ledger *l)
 
 int ct_ledger_open(ct_ledger **out)
 {
+    return ct_ledger_open_contract(out, "Federation");
+}
+
+int ct_ledger_open_contract(ct_ledger **out, const char *contract)
+{
     ct_ledger *l = calloc(1, sizeof(*l));
     const json_t *c;
     int rc;
 
     if (l == NULL)
         return ct_error_set(CT_ENOMEM, "ledger: out of memory");
+    snprintf(l->name, sizeof(l->name), "%s", contract);
     rc = ct_json_parse(&l->artifact, ct_ledger__artifact, strlen(ct_ledger__artifact), 64);
     if (rc < 0)
         goto fail;
-    c = json_object_get(l->artifact, CONTRACT);
+    c = json_object_get(l->artifact, contract);
     l->abi = json_object_get(c, "abi");
     if (!json_is_array(l->abi) || !json_is_string(json_object_get(c, "bytecode"))) {
-        rc = ct_error_set(CT_EPARSE, "ledger: embedded artefact has no %s", CONTRACT);
+        rc = ct_error_set(CT_ENOTFOUND, "ledger: embedded artefact has no contract %s", contract);
         goto fail;
     }
     if ((rc = ct_hex_decode_new(&l->bytecode, &l->bytecode_len,
@@ -164,7 +176,7 @@ static const struct entry *find_function(const ct_ledger *l, const char *name)
 {
     const struct entry *e = find(l->functions, l->n_functions, name);
     if (e == NULL)
-        ct_error_set(CT_ENOTFOUND, "ledger: no function %s in %s", name, CONTRACT);
+        ct_error_set(CT_ENOTFOUND, "ledger: no function %s in %s", name, l->name);
     return e;
 }
 
@@ -207,7 +219,7 @@ int ct_ledger_decode_call(const ct_ledger *l, const char **name, json_t **args, 
         if (memcmp(l->functions[i].id, data, 4) == 0)
             e = &l->functions[i];
     if (e == NULL)
-        return ct_error_set(CT_ENOTFOUND, "ledger: not a %s function", CONTRACT);
+        return ct_error_set(CT_ENOTFOUND, "ledger: not a %s function", l->name);
     if ((rc = ct_abi_decode(&list, e->sig->params, data + 4, len - 4)) < 0)
         return ct_error_wrap("ledger: %s arguments", e->name);
     /* Name each value after its parameter, as decoded logs are. */
@@ -233,7 +245,7 @@ int ct_ledger_event_topic(const ct_ledger *l, uint8_t out[32], const char *name)
     const struct entry *e = find(l->events, l->n_events, name);
 
     if (e == NULL)
-        return ct_error_set(CT_ENOTFOUND, "ledger: no event %s in %s", name, CONTRACT);
+        return ct_error_set(CT_ENOTFOUND, "ledger: no event %s in %s", name, l->name);
     memcpy(out, e->id, 32);
     return 0;
 }
@@ -279,34 +291,186 @@ int ct_ledger_decode_log(const ct_ledger *l, const char **name, json_t **args, c
         *name = e->name;
         return 0;
     }
-    return ct_error_set(CT_ENOTFOUND, "ledger: not a %s event", CONTRACT);
+    return ct_error_set(CT_ENOTFOUND, "ledger: not a %s event", l->name);
 }
 
-int ct_ledger_deploy(const ct_ledger *l, ct_sender *s, bool open, ct_address *addr, uint64_t *block)
+/* The constructor's parameters as a tuple type ("()" when it has none). */
+static int ctor_type(const ct_ledger *l, ct_abi_type **out)
+{
+    const json_t *item;
+    size_t i;
+
+    json_array_foreach (l->abi, i, item) {
+        const char *type = json_string_value(json_object_get(item, "type"));
+        json_t *as_outputs;
+        int rc;
+        if (type == NULL || strcmp(type, "constructor") != 0)
+            continue;
+        as_outputs = json_pack("{s:O}", "outputs", json_object_get(item, "inputs"));
+        if (as_outputs == NULL)
+            return ct_error_set(CT_ENOMEM, "ledger: out of memory");
+        rc = parse_outputs(out, as_outputs);
+        json_decref(as_outputs);
+        return rc;
+    }
+    return ct_abi_type_parse(out, "()");
+}
+
+int ct_ledger_deploy_with(const ct_ledger *l, ct_sender *s, const json_t *args, ct_address *addr,
+                          uint64_t *block)
 {
     ct_abi_type *ctor = NULL;
-    json_t *args = json_pack("[b]", open);
     ct_send_result res;
     ct_buf code;
     int rc;
 
-    ct_buf_init(&code, l->bytecode_len + 64);
-    if (args == NULL || (rc = ct_buf_append(&code, l->bytecode, l->bytecode_len)) < 0 ||
-        (rc = ct_abi_type_parse(&ctor, "(bool)")) < 0 ||
-        (rc = ct_abi_encode(&code, ctor, args)) < 0)
+    ct_buf_init(&code, l->bytecode_len + 4096);
+    if ((rc = ct_buf_append(&code, l->bytecode, l->bytecode_len)) < 0 ||
+        (rc = ctor_type(l, &ctor)) < 0 || (rc = ct_abi_encode(&code, ctor, args)) < 0) {
+        ct_error_wrap("%s constructor", l->name);
         goto done;
+    }
     ct_send_req req = {.data = (const uint8_t *)code.data, .data_len = code.len};
     if ((rc = ct_sender_send(s, &res, &req, true)) == 0) {
         *addr = res.contract;
-        *block = res.block;
+        if (block != NULL)
+            *block = res.block;
     }
     ct_send_result_clear(&res);
 done:
-    if (args == NULL)
-        rc = ct_error_set(CT_ENOMEM, "ledger: out of memory");
     ct_abi_type_free(ctor);
-    json_decref(args);
     ct_buf_free(&code);
+    return rc;
+}
+
+int ct_ledger_deploy(const ct_ledger *l, ct_sender *s, bool open, ct_address *addr, uint64_t *block)
+{
+    json_t *args = json_pack("[b]", open);
+    int rc = args ? ct_ledger_deploy_with(l, s, args, addr, block)
+                  : ct_error_set(CT_ENOMEM, "ledger: out of memory");
+
+    json_decref(args);
+    return rc;
+}
+
+/* Finds a custom error's selector ("0x" and 8 hex digits) of the contract
+ * in a node's message, where the most argument data follows it (anvil
+ * writes "custom error 0xSELECTOR: DATA", other nodes' data is appended as
+ * "[data 0xSELECTORDATA]"), and returns the message with the error named
+ * and its arguments decoded: "... (= NoMajority(1,3))". Borrowed
+ * per-thread buffer; msg itself when nothing matches. */
+static const char *name_custom_error(const ct_ledger *l, const char *msg)
+{
+    static _Thread_local char out[1024];
+    const struct entry *best = NULL;
+    const char *best_data = NULL;
+    size_t best_n = 0;
+
+    for (const char *p = strstr(msg, "0x"); p != NULL; p = strstr(p + 2, "0x")) {
+        uint8_t sel[4];
+        size_t len = 0, n = 0;
+        const char *d = p + 10;
+        if (ct_hex_decode(sel, 4, &len, p, 10) < 0 || len != 4) {
+            ct_error_clear();
+            continue;
+        }
+        while (*d == ':' || *d == ' ')
+            d++;
+        while (ct_hex_digit(d[n]) >= 0)
+            n++;
+        for (size_t i = 0; i < l->n_errors; i++)
+            if (memcmp(l->errors[i].id, sel, 4) == 0 && (best == NULL || n > best_n)) {
+                best = &l->errors[i];
+                best_data = d;
+                best_n = n;
+            }
+    }
+    if (best == NULL)
+        return msg;
+    {
+        uint8_t *data = malloc(best_n / 2 + 1);
+        json_t *vals = NULL;
+        char *text = NULL;
+        size_t len = 0;
+        if (data != NULL && best_n % 2 == 0 &&
+            ct_hex_decode(data, best_n / 2 + 1, &len, best_data, best_n) == 0 &&
+            ct_abi_decode(&vals, best->sig->params, data, len) == 0)
+            text = ct_json_dumps(vals, JSON_COMPACT);
+        ct_error_clear();
+        /* The values' JSON array, shown as an argument list. */
+        if (text != NULL && strlen(text) >= 2) {
+            text[0] = '(';
+            text[strlen(text) - 1] = ')';
+        }
+        snprintf(out, sizeof(out), "%s (= %s%s)", msg, best->name, text ? text : "()");
+        free(text);
+        free(data);
+        json_decref(vals);
+    }
+    return out;
+}
+
+/* Prefixes the error with Contract.function and names a custom error. */
+static void explain(const ct_ledger *l, int rc, const char *function)
+{
+    char *msg = strdup(ct_error_last());
+
+    if (msg == NULL)
+        return;
+    ct_error_set(rc, "%s.%s: %s", l->name, function, name_custom_error(l, msg));
+    free(msg);
+}
+
+int ct_ledger_transact(const ct_ledger *l, ct_sender *s, ct_send_result *res, const ct_address *to,
+                       const ct_u256 *value, const char *function, const json_t *args)
+{
+    ct_send_result own;
+    ct_buf data;
+    int rc;
+
+    ct_buf_init(&data, (size_t)1 << 20);
+    if ((rc = ct_ledger_encode_call(l, &data, function, args)) == 0) {
+        ct_send_req req = {.to = to, .data = (const uint8_t *)data.data, .data_len = data.len};
+        if (value != NULL)
+            req.value = *value;
+        rc = ct_sender_send(s, res ? res : &own, &req, true);
+        if (rc < 0)
+            explain(l, rc, function);
+        if (res == NULL)
+            ct_send_result_clear(&own);
+    }
+    ct_buf_free(&data);
+    return rc;
+}
+
+int ct_ledger_read(const ct_ledger *l, ct_rpc *rpc, json_t **out, const ct_address *to,
+                   const char *function, const json_t *args)
+{
+    char addr[CT_ADDRESS_TEXT_SIZE];
+    json_t *call = NULL;
+    uint8_t *ret = NULL;
+    size_t ret_len = 0;
+    ct_buf data;
+    int rc;
+
+    *out = NULL;
+    ct_buf_init(&data, (size_t)1 << 20);
+    ct_address_format(addr, to);
+    if ((rc = ct_ledger_encode_call(l, &data, function, args)) < 0)
+        goto done;
+    call = json_pack("{s:s, s:o}", "to", addr, "data",
+                     ct_json_hex((const uint8_t *)data.data, data.len));
+    if (call == NULL) {
+        rc = ct_error_set(CT_ENOMEM, "ledger: out of memory");
+        goto done;
+    }
+    if ((rc = ct_rpc_call_contract(rpc, &ret, &ret_len, call, "latest")) < 0 ||
+        (rc = ct_ledger_decode_result(l, out, function, ret, ret_len)) < 0)
+        explain(l, rc, function);
+done:
+    json_decref(call);
+    free(ret);
+    ct_buf_free(&data);
     return rc;
 }
 
