@@ -1,6 +1,7 @@
 /* Component Administration Networks (seed 002, section 4). So far: the
- * network-size experiment of section 4.1.1 (Figures 4.2 and 4.3), which
- * runs Algorithm 1's join rule against random joins and crashes. */
+ * CAN ledger every node keeps (log.c) and the network-size experiment of
+ * section 4.1.1 (Figures 4.2 and 4.3), which runs Algorithm 1's join rule
+ * against random joins and crashes. */
 #ifndef CATENA_CAN_H
 #define CATENA_CAN_H
 
@@ -8,6 +9,67 @@
 #include <stdint.h>
 
 #include "catena/util.h"
+
+/* ---------------------------------------------------------------- CAN ledger */
+
+/* The leader's ordered log of network and component transactions, kept by
+ * every node in SQLite (synchronous: an acknowledged entry survives a
+ * crash), and the state it builds. An entry is a JSON object with "type"
+ * and its fields; stored, it also has "index" (1, 2, ...) and
+ * "nonce_of_leader" (the Registry's leaderNonce it was written under):
+ *   JOIN {node, url}            REMOVE {node}        LEADER {node, nonce}
+ *   REGISTER_COMPONENT {comp, url}                   DEREGISTER {comp}
+ *   ASSIGN_WORK {work, comp, description}
+ *   CHECKPOINT_WORK {work, comp, digest}   (only the assigned component)
+ *   REASSIGN_WORK {work, comp, cpa}        (cpa: the work's checkpoints)
+ *   FINISH_WORK {work}
+ * Every entry is validated against the state before it is stored. Thread
+ * safe. */
+typedef struct ct_can_log ct_can_log;
+
+/* Opens (creating) the log at path and rebuilds its state.
+ * Returns: 0, CT_EIO, CT_EPARSE or CT_EINVAL (a damaged log). */
+int ct_can_log_open(ct_can_log **out, const char *path);
+
+void ct_can_log_close(ct_can_log *l);
+
+/* Leader: validates body and appends it as the next entry under nonce.
+ * Out: *index (may be NULL). Returns: 0; CT_EINVAL, CT_EEXIST,
+ * CT_ENOTFOUND, CT_EAUTH, CT_ESTATE (invalid here: nothing stored);
+ * CT_EIO. */
+int ct_can_log_propose(ct_can_log *l, uint64_t *index, uint64_t nonce, const json_t *body);
+
+/* Follower: stores an entry the leader sent. The same entry twice is a
+ * no-op; an entry at an index already held from an older leader nonce
+ * replaces it and what follows (the newer leader's log wins); a gap is
+ * refused (catch up with the leader's ct_can_log_since from last + 1).
+ * Returns: 0; CT_ESTATE (gap, or a stale leader); the validation errors of
+ * propose; CT_EIO. */
+int ct_can_log_accept(ct_can_log *l, const json_t *entry);
+
+/* Out: *out a JSON array of at most max stored entries from index from on.
+ * Returns: 0, CT_EIO, CT_ENOMEM. */
+int ct_can_log_since(ct_can_log *l, json_t **out, uint64_t from, size_t max);
+
+/* Returns: a copy of the state (caller decrefs), NULL when out of memory:
+ * {"members": {addr: {url}}, "leader": addr|null, "nonce": n,
+ *  "components": {id: {url, registered}},
+ *  "works": {id: {comp, description, checkpoints: [digest], finished}},
+ *  "last": index, "last_nonce": n}. */
+json_t *ct_can_log_state(ct_can_log *l);
+
+/* Checkpoints are stored by digest ("0x" + keccak-256 hex of the data). */
+#define CT_CAN_MAX_CHECKPOINT (16u << 20)
+
+void ct_can_digest(char out[67], const void *data, size_t len);
+
+/* Stores a checkpoint. Out: digest. Returns: 0, CT_ELIMIT, CT_EIO. */
+int ct_can_blob_put(ct_can_log *l, char digest[67], const void *data, size_t len);
+
+/* Reads a checkpoint and checks it against its digest.
+ * Out: *out malloc'd, *len. Returns: 0, CT_ENOTFOUND, CT_ECRYPTO (the data
+ * does not match), CT_EIO, CT_ENOMEM. */
+int ct_can_blob_get(ct_can_log *l, uint8_t **out, size_t *len, const char *digest);
 
 #define CT_CAN_SIM_MAX_PROBS 16
 
