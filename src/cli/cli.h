@@ -46,6 +46,13 @@ void cli_print_help(const cli_cmd *cmd);
  * (the caller returns CLI_USAGE). */
 int cli_getopt(const cli_cmd *cmd, int argc, char **argv, const struct option *longopts);
 
+/* cli_getopt for commands with one positional argument that options may
+ * also follow ("catena place APP.yaml --kb KB"): the positional goes to
+ * *positional; a second one is reported and returned as '?'. Set optind
+ * to 1 before the first call. */
+int cli_getopt_one(const cli_cmd *cmd, int argc, char **argv, const struct option *longopts,
+                   const char **positional);
+
 /* Parses a TCP port (0..65535) given to flag. Returns 0 or reports and
  * returns CLI_USAGE. */
 int cli_parse_port(const cli_cmd *cmd, const char *flag, const char *value, uint16_t *out);
@@ -117,6 +124,7 @@ int cmd_place_binpack(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_can(int argc, char **argv);
 int cmd_orch(int argc, char **argv);
+int cmd_app(int argc, char **argv);
 
 /* The generated help of `catena tool` (its subcommands' usage lines). */
 const char *cli_tool_help(void);

@@ -165,14 +165,22 @@ static void fed_free(struct fed *f)
 static int fed_opts(struct fed *f, int argc, char **argv, const char **file, const char **api)
 {
     static const struct option longopts[] = {
-        {"federation", required_argument, NULL, 'F'}, {"api", required_argument, NULL, 'A'},
-        {"as", required_argument, NULL, 's'},         {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},         {"target", required_argument, NULL, 'g'},
-        {"at", required_argument, NULL, 'a'},         {"dest", required_argument, NULL, 'd'},
-        {"id", required_argument, NULL, 'i'},         {"ip", required_argument, NULL, 'p'},
-        {"controller", required_argument, NULL, 'c'}, {"price", required_argument, NULL, 'P'},
-        {"invoice", required_argument, NULL, 'I'},    {"dc", required_argument, NULL, 'D'},
-        {"available", required_argument, NULL, 'v'},  {"json", no_argument, NULL, 'j'},
+        {"federation", required_argument, NULL, 'F'},
+        {"api", required_argument, NULL, 'A'},
+        {"as", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"target", required_argument, NULL, 'g'},
+        {"at", required_argument, NULL, 'a'},
+        {"dest", required_argument, NULL, 'd'},
+        {"id", required_argument, NULL, 'i'},
+        {"ip", required_argument, NULL, 'p'},
+        {"controller", required_argument, NULL, 'c'},
+        {"price", required_argument, NULL, 'P'},
+        {"invoice", required_argument, NULL, 'I'},
+        {"dc", required_argument, NULL, 'D'},
+        {"available", required_argument, NULL, 'v'},
+        {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -251,8 +259,7 @@ static int vc_read(struct fed *f, const char *verb, const char *arg)
 {
     char path[512];
 
-    if (check_arg(f, strcmp(verb, "tag") == 0 ? "TX_HASH" : "TAG", arg) != 0 ||
-        check_query(f) != 0)
+    if (check_arg(f, strcmp(verb, "tag") == 0 ? "TX_HASH" : "TAG", arg) != 0 || check_query(f) != 0)
         return CLI_USAGE;
     if (strcmp(verb, "tag") == 0) {
         snprintf(path, sizeof(path), "/transaction/%s/vctag/", arg);

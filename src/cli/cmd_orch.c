@@ -68,17 +68,8 @@ static int parse_args(orch_args *a, int argc, char **argv)
     int c;
 
     optind = 1;
-    for (;;) {
+    while ((c = cli_getopt_one(self, argc, argv, longopts, &a->app)) != -1) {
         bool matched = false;
-        /* Options may follow the template: take positionals as they come. */
-        if ((c = cli_getopt(self, argc, argv, longopts)) == -1) {
-            if (optind >= argc)
-                break;
-            if (a->app != NULL)
-                return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
-            a->app = argv[optind++];
-            continue;
-        }
         for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
             if (nums[i].c == c) {
                 matched = true;

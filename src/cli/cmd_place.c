@@ -58,16 +58,7 @@ static int parse_args(place_args *a, int argc, char **argv)
     int c;
 
     optind = 1;
-    for (;;) {
-        /* Options may follow the template: take positionals as they come. */
-        if ((c = cli_getopt(self, argc, argv, longopts)) == -1) {
-            if (optind >= argc)
-                break;
-            if (a->app != NULL)
-                return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
-            a->app = argv[optind++];
-            continue;
-        }
+    while ((c = cli_getopt_one(self, argc, argv, longopts, &a->app)) != -1) {
         switch (c) {
         case 'k': a->kb = optarg; break;
         case 'f':

@@ -88,7 +88,7 @@ struct up {
     int state_interval_s; /* anvil: seconds between state dumps */
     char exe[PATH_MAX];
     char pw_file[PATH_MAX];
-    char gw_key_file[PATH_MAX];              /* the gateway's key: agents accept only it */
+    char gw_key_file[PATH_MAX]; /* the gateway's key: agents accept only it */
     char gw_address[CT_ADDRESS_TEXT_SIZE];
     char state_path[PATH_MAX]; /* anvil's --state file, "" for Hardhat */
     ct_devnode node;
@@ -538,8 +538,7 @@ static int up_configs(struct up *u)
                     "rpc_url", u->rpc[ROLE_GATEWAY], "contract", contract, "from_block",
                     (json_int_t)u->deploy_block, "cache", up_path(u, "cache.sqlite"), "reindex",
                     !u->resumed, "agent_timeout_ms", u->poa ? POA_AGENT_TIMEOUT_MS : 10000,
-                    "swagger_dir", swagger, "web_dir", web,
-                    "agents", agents, "tokens", hashes);
+                    "swagger_dir", swagger, "web_dir", web, "agents", agents, "tokens", hashes);
     if (api != NULL)
         json_object_set_new(api, "gateway_key_file", json_string(u->gw_key_file));
     if (api != NULL && u->poa)
@@ -698,9 +697,10 @@ static int wait_registered(struct up *u)
             if (yes)
                 break;
             if (ct_time_mono_ms() > deadline)
-                return ct_error_set(CT_ETIMEOUT, "%s's registration did not show in the gateway "
-                                    "within %d s; see %s", u->dcs[i].name,
-                                    REGISTER_WAIT_MS / 1000, up_path(u, "api.log"));
+                return ct_error_set(CT_ETIMEOUT,
+                                    "%s's registration did not show in the gateway "
+                                    "within %d s; see %s",
+                                    u->dcs[i].name, REGISTER_WAIT_MS / 1000, up_path(u, "api.log"));
             ct_sleep_ms(100);
         }
     }

@@ -189,6 +189,26 @@ static const cli_cmd commands[] = {
      "  --id NAME          orchestrator id in the checkpoints (default: local)\n"
      "  --json             print checkpoints as JSON lines\n",
      NULL, cmd_orch},
+    {"app", "an orchestrated application's contract (seed 002): show, pay, withdraw, stop, close",
+     "catena app show|pay|withdraw|stop|close ADDR [--rpc URL] [--json] [--k N] "
+     "[--key-file F | --key-env VAR] [--password-file F | --password-env VAR]",
+     "show prints an Application contract's state (running, stopping, shut down,\n"
+     "closed), funds (balance, locked), services, checkpoints (the newest 1000)\n"
+     "and the salaries not yet withdrawn of every party it names. The others\n"
+     "send one transaction with the caller's key and wait for it:\n"
+     "  pay       interimPayment(k): pays unpaid checkpoints into salaries; by\n"
+     "            default k is every unpaid one, halved until the call fits in\n"
+     "            90% of a block (eth_estimateGas)\n"
+     "  withdraw  takes the caller's salary\n"
+     "  stop      the client asks for APP_SHUTDOWN\n"
+     "  close     the client, after APP_SHUTDOWN: pays what remains and takes\n"
+     "            back what was never promised\n"
+     "\n"
+     "  --rpc URL   the chain node (default: $CATENA_RPC, else\n"
+     "              http://127.0.0.1:8545)\n"
+     "  --k N       checkpoints to pay (pay)\n"
+     "  --json      one JSON object\n",
+     NULL, cmd_app},
     {"api", "run the federation gateway (REST, OpenAPI, event follower, agent links)",
      "catena api --config FILE [--listen HOST:PORT] [--reindex] [--check]",
      "Serves seed 000's REST API under /api/ (Swagger UI at /api/swagger/),\n"
@@ -275,6 +295,21 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv, const struct option *l
     else if (c == '?')
         cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
     return c == ':' ? '?' : c;
+}
+
+int cli_getopt_one(const cli_cmd *cmd, int argc, char **argv, const struct option *longopts,
+                   const char **positional)
+{
+    int c;
+
+    while ((c = cli_getopt(cmd, argc, argv, longopts)) == -1 && optind < argc) {
+        if (*positional != NULL) {
+            cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+            return '?';
+        }
+        *positional = argv[optind++];
+    }
+    return c;
 }
 
 int cli_parse_port(const cli_cmd *cmd, const char *flag, const char *value, uint16_t *out)

@@ -164,6 +164,29 @@ const char *ctt_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* Returns: true if a process with this pid exists (zombies included). */
 int ctt_pid_exists(pid_t pid);
 
+/* ---------------------------------------------------------------- seed 002 */
+
+/* Signs a Cloud reservation (EIP-712, domain CatenaCloud/1) for client,
+ * the TOSCA hash, services[i] on resources[i] (32-byte hex), expiry (Unix
+ * seconds) and salt with the scheduler's key. Out: sig (65 bytes); want
+ * (may be NULL): the digest, for comparison with the contract's. */
+void ctt_sign_reservation(uint8_t sig[65], uint8_t digest_out[32], uint64_t chain_id,
+                          const ct_address *cloud, const ct_address *client, const char *tosca,
+                          const char *const *services, const char *const *resources, size_t n,
+                          uint64_t expiry, const char *salt, const uint8_t sched_key[32]);
+
+/* An Application on a fresh Registry and Cloud at node url: dev key 0
+ * owns the Registry, is the CAN leader and the cloud's provider; each
+ * service i runs on a resource owned by dev key 1 + i % 2 at price
+ * 50 + 10 i wei a minute; dev key 3 is the client and deposits deposit
+ * wei. Prices: cloud 100, network 1000, orchestrator 500 wei a minute. */
+typedef struct ctt_app {
+    ct_address registry, cloud, app;
+    uint64_t chain_id;
+} ctt_app;
+void ctt_app_deploy(ctt_app *out, const char *url, const char *const *services, size_t n,
+                    uint64_t deposit);
+
 /* Fails the current test with ct_error_last() when rc < 0. */
 #define ctt_ok(rc)                                                                                 \
     do {                                                                                           \

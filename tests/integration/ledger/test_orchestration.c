@@ -198,7 +198,7 @@ static void reservation_signed_in_c_instantiates(void **state)
 {
     ct_sender *owner = ctt_sender(node.url, ctt_dev_keys[0]);
     ct_sender *client = ctt_sender(node.url, ctt_dev_keys[3]);
-    uint8_t sched_key[32], domain[32], sh[32], digest[32], want[32], sig[65], services[32];
+    uint8_t sched_key[32], digest[32], want[32], sig[65];
     ct_address reg, cloud, sched, app;
     const char *res0 = "0x"
                        "11111111111111111111111111111111"
@@ -209,8 +209,6 @@ static void reservation_signed_in_c_instantiates(void **state)
                         "abababababababababababababababababababababababababababababababab";
     const char *r, *inst;
     ct_send_result res;
-    ct_abi_type *t = NULL;
-    ct_buf enc;
     json_t *v;
     uint64_t expiry = (uint64_t)(ct_time_now_ms() / 1000) + 3600;
     ct_u256 deposit;
@@ -229,31 +227,16 @@ static void reservation_signed_in_c_instantiates(void **state)
     transact(cloud_abi, owner, &cloud, "registerResource",
              ctt_path("[\"%s\", \"%s\", 50, \"vm-1\"]", res0, addr_text(ct_sender_address(owner))));
 
-    /* services = keccak256(abi.encode(string[], bytes32[])). */
-    ct_buf_init(&enc, 4096);
-    ctt_ok(ct_abi_type_parse(&t, "(string[],bytes32[])"));
-    v = json_pack("[[s], [s]]", "backend", res0);
-    ctt_ok(ct_abi_encode(&enc, t, v));
-    json_decref(v);
-    ct_keccak256(services, enc.data, enc.len);
-    ct_buf_free(&enc);
-    ct_abi_type_free(t);
-
-    v = json_pack("[s, s, s, I, s]", addr_text(ct_sender_address(client)), tosca, hex(services, 32),
-                  (json_int_t)expiry, salt);
-    ctt_ok(ct_eip712_hash_struct(sh,
-                                 "Reservation(address client,bytes32 toscaHash,bytes32 services,"
-                                 "uint256 expiry,bytes32 salt)",
-                                 v));
-    json_decref(v);
-    ct_eip712_domain(domain, "CatenaCloud", "1", chain_id, &cloud);
-    ct_eip712_digest(digest, domain, sh);
+    {
+        const char *names[] = {"backend"}, *ids[] = {res0};
+        ctt_sign_reservation(sig, digest, chain_id, &cloud, ct_sender_address(client), tosca, names,
+                             ids, 1, expiry, salt, sched_key);
+    }
     r = ctt_path("[\"%s\", \"%s\", %llu, \"%s\"]", addr_text(ct_sender_address(client)), tosca,
                  (unsigned long long)expiry, salt);
     digest_from_chain(want, read_ok(cloud_abi, &cloud, "reservationDigest",
                                     ctt_path("[%s, [\"backend\"], [\"%s\"]]", r, res0)));
     assert_memory_equal(digest, want, 32);
-    ctt_ok(ct_eip712_sign(sig, digest, sched_key));
 
     /* Signed for another service list: refused. */
     reverts(cloud_abi, client, &cloud, "instantiate",
