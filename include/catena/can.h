@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catena/crypto.h"
 #include "catena/util.h"
 
 /* ---------------------------------------------------------------- CAN ledger */
@@ -57,6 +58,36 @@ int ct_can_log_since(ct_can_log *l, json_t **out, uint64_t from, size_t max);
  *  "works": {id: {comp, description, checkpoints: [digest], finished}},
  *  "last": index, "last_nonce": n}. */
 json_t *ct_can_log_state(ct_can_log *l);
+
+/* ---------------------------------------------------------------- CAN node */
+
+/* A CAN node: the HTTP API under /can/ (status, join, append, log,
+ * component, work, checkpoint, blob/{digest}; docs/ORCHESTRATION.md), and
+ * a thread that, when the Registry names this node's key as leader, enters
+ * it in the ledger and pushes the ledger to every member, and otherwise
+ * asks the leader to join and catches up. */
+typedef struct ct_can_node ct_can_node;
+
+typedef struct ct_can_node_opts {
+    const char *dir;         /* the ledger: dir/can.db */
+    const char *listen_host; /* NULL: 127.0.0.1 */
+    uint16_t port;           /* 0: any free port */
+    const char *public_url;  /* contact given to others; NULL: http://host:port */
+    const char *rpc_url;     /* the chain */
+    ct_address registry;     /* the Registry contract */
+    uint8_t seckey[32];      /* the node's key (a Registry candidate); wiped */
+    int replicate_ms;        /* push and check period; 0: 200 */
+} ct_can_node_opts;
+
+/* Returns: 0, or CT_EIO (cannot listen), CT_ERPC, CT_ENOMEM, ... */
+int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o);
+
+/* The port bound, and the contact URL. */
+uint16_t ct_can_node_port(const ct_can_node *n);
+const char *ct_can_node_url(const ct_can_node *n);
+
+/* Stops the thread and the server and frees; NULL is a no-op. */
+void ct_can_node_stop(ct_can_node *n);
 
 /* Checkpoints are stored by digest ("0x" + keccak-256 hex of the data). */
 #define CT_CAN_MAX_CHECKPOINT (16u << 20)

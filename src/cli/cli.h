@@ -53,6 +53,12 @@ int cli_getopt(const cli_cmd *cmd, int argc, char **argv, const struct option *l
 int cli_getopt_one(const cli_cmd *cmd, int argc, char **argv, const struct option *longopts,
                    const char **positional);
 
+/* Splits "HOST:PORT" (an IPv4 address) given to --listen into host (a
+ * buffer of host_size) and *port. Returns 0 or reports and returns
+ * CLI_USAGE. */
+int cli_parse_listen(const cli_cmd *cmd, char *host, size_t host_size, uint16_t *port,
+                     const char *text);
+
 /* Parses a TCP port (0..65535) given to flag. Returns 0 or reports and
  * returns CLI_USAGE. */
 int cli_parse_port(const cli_cmd *cmd, const char *flag, const char *value, uint16_t *out);

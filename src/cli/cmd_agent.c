@@ -142,22 +142,6 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
     return 0;
 }
 
-/* Splits "HOST:PORT" into cfg. */
-static int parse_listen(ct_agent_config *cfg, char *host, size_t host_size, const char *text)
-{
-    const char *colon = strrchr(text, ':');
-    struct in_addr ip;
-
-    if (colon == NULL || (size_t)(colon - text) >= host_size || colon == text)
-        return cli_usage_error(self(), "--listen must be HOST:PORT (an IPv4 address)");
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = '\0';
-    if (inet_pton(AF_INET, host, &ip) != 1)
-        return cli_usage_error(self(), "--listen: '%s' is not an IPv4 address", host);
-    cfg->listen_host = host;
-    return cli_parse_port(self(), "--listen", colon + 1, &cfg->listen_port);
-}
-
 /* ---------------------------------------------------------------- --hash-token */
 
 /* Prints the hash of a token read from $VAR or from stdin's first line. */
@@ -226,8 +210,9 @@ int cmd_agent(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if (o.hash_token)
         return hash_token(o.token_env);
-    if ((rc = parse_listen(&cfg, host, sizeof(host), o.listen)) != 0)
+    if ((rc = cli_parse_listen(self(), host, sizeof(host), &cfg.listen_port, o.listen)) != 0)
         return rc;
+    cfg.listen_host = host;
     if (ct_address_parse(&cfg.contract, o.contract) < 0)
         return cli_usage_error(self(), "--contract: %s", ct_error_last());
     if (ct_agent_tokens_load(&tokens, o.tokens, o.name) < 0) {

@@ -1,5 +1,6 @@
-/* `catena can`: Component Administration Networks (seed 002). So far one
- * subcommand, `simulate`: the network-size experiment of section 4.1.1. */
+/* `catena can`: Component Administration Networks (seed 002): `run` a
+ * node, `status` of a node, and `simulate` the network-size experiment of
+ * section 4.1.1. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -178,6 +179,135 @@ static int can_simulate(int argc, char **argv)
     return rc;
 }
 
+static int can_run(int argc, char **argv)
+{
+    const cli_cmd *self = cli_find("can");
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"rpc", required_argument, NULL, 'r'},
+        {"registry", required_argument, NULL, 'R'},
+        {"listen", required_argument, NULL, 'l'},
+        {"url", required_argument, NULL, 'u'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"key-env", required_argument, NULL, 'e'},
+        {"password-file", required_argument, NULL, 'p'},
+        {"password-env", required_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = NULL, *rpc = NULL, *registry = NULL, *listen = "127.0.0.1:0", *url = NULL;
+    const char *kf = NULL, *ke = NULL, *pf = NULL, *pe = NULL;
+    ct_can_node_opts o;
+    ct_can_node *node = NULL;
+    char host[64];
+    int c, rc;
+
+    memset(&o, 0, sizeof(o));
+    while ((c = cli_getopt(self, argc, argv, longopts)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'r': rpc = optarg; break;
+        case 'R': registry = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'u': url = optarg; break;
+        case 'k': kf = optarg; break;
+        case 'e': ke = optarg; break;
+        case 'p': pf = optarg; break;
+        case 'P': pe = optarg; break;
+        case 'h': cli_print_help(self); return CLI_OK;
+        default: return CLI_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+    if (dir == NULL || rpc == NULL || registry == NULL)
+        return cli_usage_error(self, "run needs --dir DIR, --rpc URL and --registry ADDR");
+    if (ct_address_parse(&o.registry, registry) < 0)
+        return cli_bad_input("can", "run", "--registry: %s", ct_error_last());
+    if ((rc = cli_parse_listen(self, host, sizeof(host), &o.port, listen)) != 0)
+        return rc;
+    if ((rc = cli_load_key(o.seckey, "can", kf, ke, pf, pe)) != 0)
+        return rc;
+    o.dir = dir;
+    o.listen_host = host;
+    o.public_url = url;
+    o.rpc_url = rpc;
+    cli_block_stop_signals();
+    rc = ct_can_node_start(&node, &o);
+    ct_wipe(o.seckey, sizeof(o.seckey));
+    if (rc < 0) {
+        fprintf(stderr, "catena can run: %s\n", ct_error_last());
+        return CLI_FAIL;
+    }
+    ct_log(CT_LOG_INFO, "can: listening on %s", ct_can_node_url(node));
+    printf("%s\n", ct_can_node_url(node));
+    fflush(stdout);
+    cli_wait_stop(-1);
+    ct_can_node_stop(node);
+    return CLI_OK;
+}
+
+static int can_status(int argc, char **argv)
+{
+    const cli_cmd *self = cli_find("can");
+    static const struct option longopts[] = {
+        {"url", required_argument, NULL, 'u'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *url = NULL, *k;
+    bool json = false;
+    json_t *out = NULL, *v;
+    char target[512];
+    long status = 0;
+    int c;
+
+    while ((c = cli_getopt(self, argc, argv, longopts)) != -1) {
+        switch (c) {
+        case 'u': url = optarg; break;
+        case 'j': json = true; break;
+        case 'h': cli_print_help(self); return CLI_OK;
+        default: return CLI_USAGE;
+        }
+    }
+    if (url == NULL || optind < argc)
+        return cli_usage_error(self, "status needs --url URL of a CAN node");
+    snprintf(target, sizeof(target), "%s/can/status", url);
+    if (ct_http_request(&status, &out, "GET", target, NULL, NULL, 10000) < 0 || status != 200 ||
+        out == NULL) {
+        fprintf(stderr, "catena can status: %s: %s\n", target,
+                status ? "not a CAN node's answer" : ct_error_last());
+        json_decref(out);
+        return CLI_FAIL;
+    }
+    if (json) {
+        c = cli_print_json(out);
+        json_decref(out);
+        return c;
+    }
+    printf("node %s (%s), leader %s, nonce %lld, ledger at %lld\n",
+           json_string_value(json_object_get(out, "self")),
+           json_string_value(json_object_get(out, "role")),
+           json_string_value(json_object_get(out, "chain_leader")),
+           (long long)json_integer_value(json_object_get(out, "chain_nonce")),
+           (long long)json_integer_value(json_object_get(out, "last")));
+    printf("members:\n");
+    json_object_foreach (json_object_get(out, "members"), k, v)
+        printf("  %s %s\n", k, json_string_value(json_object_get(v, "url")));
+    printf("components:\n");
+    json_object_foreach (json_object_get(out, "components"), k, v)
+        printf("  %s %s%s\n", k, json_string_value(json_object_get(v, "url")),
+               json_is_true(json_object_get(v, "registered")) ? "" : " (deregistered)");
+    printf("work entries:\n");
+    json_object_foreach (json_object_get(out, "works"), k, v)
+        printf("  %s on %s, %zu checkpoints%s\n", k, json_string_value(json_object_get(v, "comp")),
+               json_array_size(json_object_get(v, "checkpoints")),
+               json_is_true(json_object_get(v, "finished")) ? ", finished" : "");
+    json_decref(out);
+    return CLI_OK;
+}
+
 int cmd_can(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -186,5 +316,9 @@ int cmd_can(int argc, char **argv)
     }
     if (strcmp(argv[1], "simulate") == 0)
         return can_simulate(argc - 1, argv + 1);
-    return cli_bad_input("can", NULL, "unknown subcommand '%s' (simulate)", argv[1]);
+    if (strcmp(argv[1], "run") == 0)
+        return can_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "status") == 0)
+        return can_status(argc - 1, argv + 1);
+    return cli_bad_input("can", NULL, "unknown subcommand '%s' (run, status, simulate)", argv[1]);
 }

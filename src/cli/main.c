@@ -2,6 +2,8 @@
  * help, version and usage errors (exit code 2). */
 #include "cli.h"
 
+#include <arpa/inet.h>
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -140,10 +142,21 @@ static const cli_cmd commands[] = {
      "  --vm-types T    round-robin (default) or blocks (CloudSim's Helper)\n"
      "  --json          one JSON object instead of text\n",
      NULL, cmd_sim},
-    {"can", "Component Administration Networks (seed 002): the network-size simulation",
-     "catena can simulate [--steps N] [--nmin N] [--nmax N] [--total N] [--join J,...] "
+    {"can", "Component Administration Networks (seed 002): run a node, its status, the simulation",
+     "catena can run --dir DIR --rpc URL --registry ADDR (--key-file F | --key-env VAR) "
+     "[--listen HOST:PORT] [--url URL]\n"
+     "       catena can status --url URL [--json]\n"
+     "       catena can simulate [--steps N] [--nmin N] [--nmax N] [--total N] [--join J,...] "
      "[--fail F,...] [--joins each|one] [--crashes each|one] [--runs R] [--seed S] [--json] "
      "[--svg FILE]",
+     "run starts a CAN node with its key (a Registry candidate): when the\n"
+     "Registry names it leader it orders the CAN ledger (joins by Algorithm 1,\n"
+     "recorded with registerPeer; components, work entries, checkpoints) and\n"
+     "pushes it to every member; otherwise it joins through the leader and\n"
+     "follows, catching up after a restart. It prints its contact URL. status\n"
+     "prints a node's view: members, leader, components, work entries.\n"
+     "Failure detection and elections are not built yet.\n"
+     "\n"
      "simulate runs the experiment of seed 002, section 4.1.1 (Figures 4.2 and\n"
      "4.3): each step every candidate asks to join with probability j and the\n"
      "leader applies Algorithm 1 (accept below Nmin; above it only while the\n"
@@ -310,6 +323,21 @@ int cli_getopt_one(const cli_cmd *cmd, int argc, char **argv, const struct optio
         *positional = argv[optind++];
     }
     return c;
+}
+
+int cli_parse_listen(const cli_cmd *cmd, char *host, size_t host_size, uint16_t *port,
+                     const char *text)
+{
+    const char *colon = strrchr(text, ':');
+    struct in_addr ip;
+
+    if (colon == NULL || (size_t)(colon - text) >= host_size || colon == text)
+        return cli_usage_error(cmd, "--listen must be HOST:PORT (an IPv4 address)");
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    if (inet_pton(AF_INET, host, &ip) != 1)
+        return cli_usage_error(cmd, "--listen: '%s' is not an IPv4 address", host);
+    return cli_parse_port(cmd, "--listen", colon + 1, port);
 }
 
 int cli_parse_port(const cli_cmd *cmd, const char *flag, const char *value, uint16_t *out)

@@ -1,0 +1,857 @@
+/* A CAN node (seed 002 section 4): its HTTP API on Ulfius, the leader's
+ * work (Algorithm 1's joins recorded on the Registry, ordering the CAN
+ * ledger and pushing it to every member, components, work entries and
+ * checkpoints) and a follower's (joining through the leader, taking its
+ * entries, catching up after a restart, fetching checkpoints it lacks).
+ * Who leads is read from the Registry. Failure detection and elections
+ * (Algorithms 2 to 4) are not built yet. */
+#include "catena/can.h"
+#include "catena/ledger.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ulfius.h>
+
+#define MAX_CONNECTIONS 256
+#define HTTP_TIMEOUT_S 10
+#define PEER_TIMEOUT_MS 3000
+/* Entries sent to a member in one push or answered to one catch-up. */
+#define BATCH 256
+/* Algorithm 1's churn: members that left minus those that joined in this
+ * window of the log's recent history. */
+#define CHURN_WINDOW_MS 60000
+#define MAX_PEERS 128
+/* Checkpoints a follower keeps in mind to fetch. */
+#define CT_CAN_MAX_WANTED 4096
+
+struct peer {
+    char addr[CT_ADDRESS_TEXT_SIZE];
+    uint64_t next; /* the next index to send it */
+};
+
+struct ct_can_node {
+    ct_can_node_opts o;
+    char me[CT_ADDRESS_TEXT_SIZE];
+    char url[128];
+    uint16_t port;
+    ct_can_log *log;
+    ct_ledger *reg;
+    ct_rpc *rpc;
+    ct_sender *sender;
+    struct _u_instance inst;
+    bool listening;
+    pthread_t loop;
+    bool loop_started;
+    atomic_bool stop;
+    pthread_mutex_t mu; /* guards the fields below */
+    char leader[CT_ADDRESS_TEXT_SIZE];
+    char leader_url[256];
+    uint64_t nonce;
+    struct peer peers[MAX_PEERS];
+    size_t n_peers;
+    size_t next_comp;   /* round robin over components */
+    char (*wanted)[67]; /* checkpoint digests to fetch from the leader */
+    size_t n_wanted;
+    bool scanned;       /* wanted holds every digest of the log once after start */
+    int64_t last_heard; /* ct_time_mono_ms of the leader's last append */
+};
+
+/* ---------------------------------------------------------------- chain */
+
+static json_t *registry_read(ct_can_node *n, const char *fn, json_t *args)
+{
+    json_t *out = NULL, *v = NULL, *a = args ? args : json_array();
+
+    if (ct_ledger_read(n->reg, n->rpc, &out, &n->o.registry, fn, a) == 0)
+        v = json_incref(json_array_get(out, 0));
+    json_decref(a);
+    json_decref(out);
+    return v;
+}
+
+/* Reads the leader, its nonce and contact from the Registry. */
+static int refresh_leader(ct_can_node *n)
+{
+    json_t *leader = registry_read(n, "leader", NULL);
+    json_t *nonce = registry_read(n, "leaderNonce", NULL);
+    json_t *contact = registry_read(n, "leaderContact", NULL);
+    uint64_t nv = 0;
+    int rc = 0;
+
+    if (leader == NULL || nonce == NULL || contact == NULL ||
+        ct_parse_uint(&nv, json_string_value(nonce), UINT64_MAX) < 0)
+        rc = CT_ERPC;
+    else {
+        pthread_mutex_lock(&n->mu);
+        snprintf(n->leader, sizeof(n->leader), "%s", json_string_value(leader));
+        snprintf(n->leader_url, sizeof(n->leader_url), "%s", json_string_value(contact));
+        n->nonce = nv;
+        pthread_mutex_unlock(&n->mu);
+    }
+    json_decref(leader);
+    json_decref(nonce);
+    json_decref(contact);
+    return rc;
+}
+
+static bool is_leader(ct_can_node *n)
+{
+    bool yes;
+
+    pthread_mutex_lock(&n->mu);
+    yes = strcasecmp(n->leader, n->me) == 0;
+    pthread_mutex_unlock(&n->mu);
+    return yes;
+}
+
+/* ---------------------------------------------------------------- HTTP helpers */
+
+static int reply(struct _u_response *resp, unsigned status, json_t *body)
+{
+    ulfius_set_json_body_response(resp, status, body);
+    json_decref(body);
+    return U_CALLBACK_COMPLETE;
+}
+
+static int reply_error(struct _u_response *resp, unsigned status, const char *msg)
+{
+    return reply(resp, status, json_pack("{s:s}", "error", msg));
+}
+
+/* Maps a library error to an HTTP status. */
+static unsigned status_of(int rc)
+{
+    switch (rc) {
+    case CT_EINVAL:
+    case CT_EPARSE: return 400;
+    case CT_EAUTH: return 403;
+    case CT_ENOTFOUND: return 404;
+    case CT_EEXIST:
+    case CT_ESTATE: return 409;
+    case CT_ELIMIT: return 413;
+    default: return 500;
+    }
+}
+
+/* Refuses a write on a node that does not lead, naming the leader. */
+static int not_leader(ct_can_node *n, struct _u_response *resp)
+{
+    json_t *body;
+
+    pthread_mutex_lock(&n->mu);
+    body = json_pack("{s:s, s:s, s:s}", "error", "not the leader", "leader", n->leader,
+                     "leader_url", n->leader_url);
+    pthread_mutex_unlock(&n->mu);
+    return reply(resp, 421, body);
+}
+
+static json_t *body_of(const struct _u_request *req)
+{
+    json_t *v = ulfius_get_json_body_request(req, NULL);
+
+    if (v != NULL && (!json_is_object(v) || ct_json_depth(v) > 16)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Leader: stamps body with the time, appends it, answers its index. */
+static int propose(ct_can_node *n, struct _u_response *resp, json_t *body)
+{
+    uint64_t index = 0, nonce;
+    int rc;
+
+    pthread_mutex_lock(&n->mu);
+    nonce = n->nonce;
+    pthread_mutex_unlock(&n->mu);
+    json_object_set_new(body, "time", json_integer(ct_time_now_ms()));
+    rc = ct_can_log_propose(n->log, &index, nonce, body);
+    json_decref(body);
+    if (rc < 0)
+        return reply_error(resp, status_of(rc), ct_error_last());
+    return reply(resp, 200, json_pack("{s:I}", "index", (json_int_t)index));
+}
+
+/* Notes the checkpoint of a CHECKPOINT_WORK entry (or every checkpoint of
+ * a REASSIGN_WORK) for the background thread to fetch if it lacks it. */
+static void want_checkpoints(ct_can_node *n, const json_t *e)
+{
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const json_t *list = json_object_get(e, "cpa"), *d;
+    size_t i;
+
+    if (type == NULL)
+        return;
+    pthread_mutex_lock(&n->mu);
+    if (strcmp(type, "CHECKPOINT_WORK") == 0 && n->n_wanted < CT_CAN_MAX_WANTED)
+        snprintf(n->wanted[n->n_wanted++], 67, "%s",
+                 json_string_value(json_object_get(e, "digest")));
+    else if (strcmp(type, "REASSIGN_WORK") == 0)
+        json_array_foreach (list, i, d)
+            if (n->n_wanted < CT_CAN_MAX_WANTED)
+                snprintf(n->wanted[n->n_wanted++], 67, "%s", json_string_value(d));
+    pthread_mutex_unlock(&n->mu);
+}
+
+/* ---------------------------------------------------------------- endpoints */
+
+static int on_status(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    json_t *st = ct_can_log_state(n->log);
+    (void)req;
+
+    if (st == NULL)
+        return reply_error(resp, 500, "out of memory");
+    pthread_mutex_lock(&n->mu);
+    json_object_set_new(st, "self", json_string(n->me));
+    json_object_set_new(st, "url", json_string(n->url));
+    json_object_set_new(st, "chain_leader", json_string(n->leader));
+    json_object_set_new(st, "chain_nonce", json_integer((json_int_t)n->nonce));
+    json_object_set_new(st, "leader_url", json_string(n->leader_url));
+    json_object_set_new(st, "role",
+                        json_string(strcasecmp(n->leader, n->me) == 0 ? "leader" : "follower"));
+    pthread_mutex_unlock(&n->mu);
+    return reply(resp, 200, st);
+}
+
+/* Algorithm 1 on the leader: accept below Nmin; above it only while the
+ * surplus is below the churn; never past Nmax. */
+static int join_allowed(ct_can_node *n, size_t members)
+{
+    json_t *nmin = registry_read(n, "nmin", NULL), *nmax = registry_read(n, "nmax", NULL);
+    json_t *recent = NULL, *e;
+    uint64_t lo = 0, hi = 0;
+    int64_t churn = 0, now = ct_time_now_ms();
+    size_t i;
+    int rc = 0;
+
+    if (nmin == NULL || nmax == NULL || ct_parse_uint(&lo, json_string_value(nmin), 1u << 20) < 0 ||
+        ct_parse_uint(&hi, json_string_value(nmax), 1u << 20) < 0)
+        rc = ct_error_set(CT_ERPC, "cannot read Nmin and Nmax from the Registry");
+    json_decref(nmin);
+    json_decref(nmax);
+    if (rc < 0 || members < lo)
+        return rc;
+    if (members >= hi)
+        return ct_error_set(CT_ESTATE, "the network has Nmax = %llu members",
+                            (unsigned long long)hi);
+    {
+        json_t *st = ct_can_log_state(n->log);
+        uint64_t last = (uint64_t)json_integer_value(json_object_get(st, "last"));
+        json_decref(st);
+        if (ct_can_log_since(n->log, &recent, last > 4 * BATCH ? last - 4 * BATCH : 1, 4 * BATCH) <
+            0)
+            return CT_EIO;
+    }
+    json_array_foreach (recent, i, e) {
+        const char *type = json_string_value(json_object_get(e, "type"));
+        if (now - json_integer_value(json_object_get(e, "time")) > CHURN_WINDOW_MS)
+            continue;
+        churn += strcmp(type, "REMOVE") == 0 ? 1 : strcmp(type, "JOIN") == 0 ? -1 : 0;
+    }
+    json_decref(recent);
+    if ((int64_t)(members - lo) >= churn)
+        return ct_error_set(CT_ESTATE,
+                            "the network has %zu members (Nmin %llu) and a churn of %lld: "
+                            "no room now",
+                            members, (unsigned long long)lo, (long long)churn);
+    return 0;
+}
+
+static int on_join(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    json_t *body = body_of(req), *st, *args;
+    const char *node, *url;
+    ct_address addr;
+    int rc;
+
+    if (!is_leader(n)) {
+        json_decref(body);
+        return not_leader(n, resp);
+    }
+    node = json_string_value(json_object_get(body, "node"));
+    url = json_string_value(json_object_get(body, "url"));
+    if (body == NULL || url == NULL || node == NULL || ct_address_parse(&addr, node) < 0) {
+        json_decref(body);
+        return reply_error(resp, 400, "join takes {\"node\": address, \"url\": contact}");
+    }
+    st = ct_can_log_state(n->log);
+    if (json_object_get(json_object_get(st, "members"), node) != NULL) {
+        json_decref(st);
+        json_decref(body);
+        return reply(resp, 200, json_pack("{s:b}", "member", 1)); /* asked twice */
+    }
+    rc = join_allowed(n, json_object_size(json_object_get(st, "members")));
+    json_decref(st);
+    /* Recorded on the Registry first (the node's pay rests on it), then in
+     * the CAN ledger. */
+    args = json_pack("[s]", node);
+    if (rc == 0)
+        rc =
+            ct_ledger_transact(n->reg, n->sender, NULL, &n->o.registry, NULL, "registerPeer", args);
+    json_decref(args);
+    if (rc < 0) {
+        json_decref(body);
+        return reply_error(resp, rc == CT_EREVERT ? 409 : status_of(rc), ct_error_last());
+    }
+    json_object_set_new(body, "type", json_string("JOIN"));
+    return propose(n, resp, body);
+}
+
+static int on_append(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    json_t *body = body_of(req), *entries = json_object_get(body, "entries"), *e, *st;
+    size_t i;
+    int rc = 0;
+
+    if (!json_is_array(entries)) {
+        json_decref(body);
+        return reply_error(resp, 400, "append takes {\"entries\": [...]}");
+    }
+    json_array_foreach (entries, i, e) {
+        if ((rc = ct_can_log_accept(n->log, e)) < 0)
+            break;
+        want_checkpoints(n, e);
+    }
+    pthread_mutex_lock(&n->mu);
+    n->last_heard = ct_time_mono_ms();
+    pthread_mutex_unlock(&n->mu);
+    st = ct_can_log_state(n->log);
+    json_decref(body);
+    /* The leader sends from last + 1 next time. */
+    body = json_pack("{s:O, s:s?}", "last", json_object_get(st, "last"), "error",
+                     rc < 0 ? ct_error_last() : NULL);
+    json_decref(st);
+    return reply(resp, rc < 0 ? 409 : 200, body);
+}
+
+static int on_log(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    const char *from_text = u_map_get(req->map_url, "from");
+    uint64_t from = 1;
+    json_t *entries = NULL;
+
+    if (from_text != NULL && ct_parse_uint(&from, from_text, UINT64_MAX) < 0)
+        return reply_error(resp, 400, "from: an index");
+    if (ct_can_log_since(n->log, &entries, from, BATCH) < 0)
+        return reply_error(resp, 500, ct_error_last());
+    return reply(resp, 200, json_pack("{s:o}", "entries", entries));
+}
+
+static int on_component(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    json_t *body = body_of(req);
+
+    if (!is_leader(n)) {
+        json_decref(body);
+        return not_leader(n, resp);
+    }
+    if (body == NULL)
+        return reply_error(resp, 400, "a JSON object, please");
+    json_object_set_new(body, "type", json_string("REGISTER_COMPONENT"));
+    return propose(n, resp, body);
+}
+
+/* The next registered component, round robin. */
+static const char *pick_component(ct_can_node *n, json_t *st)
+{
+    json_t *comps = json_object_get(st, "components"), *c;
+    const char *name, *pick = NULL;
+    size_t k = 0, count = 0;
+
+    json_object_foreach (comps, name, c)
+        count += json_is_true(json_object_get(c, "registered"));
+    pthread_mutex_lock(&n->mu);
+    json_object_foreach (comps, name, c)
+        if (json_is_true(json_object_get(c, "registered")) &&
+            k++ == n->next_comp % (count + !count))
+            pick = name;
+    n->next_comp++;
+    pthread_mutex_unlock(&n->mu);
+    return pick;
+}
+
+static int on_work(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    json_t *body = body_of(req), *st;
+
+    if (!is_leader(n)) {
+        json_decref(body);
+        return not_leader(n, resp);
+    }
+    if (body == NULL)
+        return reply_error(resp, 400, "a JSON object, please");
+    if (json_object_get(body, "comp") == NULL) {
+        const char *comp;
+        st = ct_can_log_state(n->log);
+        if ((comp = pick_component(n, st)) == NULL) {
+            json_decref(st);
+            json_decref(body);
+            return reply_error(resp, 409, "no component is registered");
+        }
+        json_object_set_new(body, "comp", json_string(comp));
+        json_decref(st);
+    }
+    json_object_set_new(body, "type", json_string("ASSIGN_WORK"));
+    return propose(n, resp, body);
+}
+
+/* A checkpoint's data, "0x" hex in "data", stored here before its
+ * CHECKPOINT_WORK entry is written; members fetch it by digest. */
+static int on_checkpoint(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    json_t *body = body_of(req);
+    const char *hex = json_string_value(json_object_get(body, "data"));
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char digest[67];
+    int rc;
+
+    if (!is_leader(n)) {
+        json_decref(body);
+        return not_leader(n, resp);
+    }
+    if (hex == NULL || ct_hex_decode_new(&data, &len, hex) < 0) {
+        json_decref(body);
+        return reply_error(resp, 400, "checkpoint takes {work, comp, data: \"0x...\"}");
+    }
+    rc = ct_can_blob_put(n->log, digest, data, len);
+    free(data);
+    if (rc < 0) {
+        json_decref(body);
+        return reply_error(resp, status_of(rc), ct_error_last());
+    }
+    json_object_del(body, "data");
+    json_object_set_new(body, "digest", json_string(digest));
+    json_object_set_new(body, "type", json_string("CHECKPOINT_WORK"));
+    return propose(n, resp, body);
+}
+
+static int on_blob(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    ct_can_node *n = user;
+    const char *digest = u_map_get(req->map_url, "digest");
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char *hex;
+    int rc;
+
+    if (digest == NULL || (rc = ct_can_blob_get(n->log, &data, &len, digest)) < 0)
+        return reply_error(resp, digest ? status_of(rc) : 400, ct_error_last());
+    hex = malloc(len * 2 + 3);
+    if (hex == NULL) {
+        free(data);
+        return reply_error(resp, 500, "out of memory");
+    }
+    ct_hex_encode(hex, len * 2 + 3, data, len, true);
+    free(data);
+    {
+        json_t *v = json_pack("{s:s, s:s}", "digest", digest, "data", hex);
+        free(hex);
+        return reply(resp, 200, v);
+    }
+}
+
+static int on_default(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    (void)req;
+    (void)user;
+    return reply_error(resp, 404, "not found");
+}
+
+/* ---------------------------------------------------------------- background */
+
+static void peer_list(ct_can_node *n)
+{
+    json_t *st = ct_can_log_state(n->log), *m;
+    const char *addr;
+
+    pthread_mutex_lock(&n->mu);
+    json_object_foreach (json_object_get(st, "members"), addr, m) {
+        bool known = false;
+        if (strcasecmp(addr, n->me) == 0)
+            continue;
+        for (size_t i = 0; i < n->n_peers && !known; i++)
+            known = strcasecmp(n->peers[i].addr, addr) == 0;
+        if (!known && n->n_peers < MAX_PEERS) {
+            snprintf(n->peers[n->n_peers].addr, sizeof(n->peers[0].addr), "%s", addr);
+            n->peers[n->n_peers++].next = 1;
+        }
+    }
+    pthread_mutex_unlock(&n->mu);
+    json_decref(st);
+}
+
+/* Leader: sends each member what it lacks. */
+static void push(ct_can_node *n)
+{
+    json_t *st = ct_can_log_state(n->log);
+    uint64_t last = (uint64_t)json_integer_value(json_object_get(st, "last"));
+
+    peer_list(n);
+    for (size_t i = 0; i < n->n_peers && !atomic_load(&n->stop); i++) {
+        struct peer *p = &n->peers[i];
+        const char *url = json_string_value(
+            json_object_get(json_object_get(json_object_get(st, "members"), p->addr), "url"));
+        json_t *entries = NULL, *out = NULL, *wrap;
+        char target[300];
+        long status = 0;
+        char *body;
+        if (url == NULL || p->next > last || ct_can_log_since(n->log, &entries, p->next, BATCH) < 0)
+            continue;
+        wrap = json_pack("{s:o}", "entries", entries);
+        body = wrap ? ct_json_dumps(wrap, JSON_COMPACT) : NULL;
+        json_decref(wrap);
+        snprintf(target, sizeof(target), "%s/can/append", url);
+        if (body != NULL &&
+            ct_http_request(&status, &out, "POST", target, NULL, body, PEER_TIMEOUT_MS) == 0 &&
+            json_is_integer(json_object_get(out, "last")))
+            p->next = (uint64_t)json_integer_value(json_object_get(out, "last")) + 1;
+        ct_error_clear();
+        free(body);
+        json_decref(out);
+    }
+    json_decref(st);
+}
+
+/* Leader: on a fresh log, enters itself as member and leader. */
+static void lead(ct_can_node *n)
+{
+    json_t *st = ct_can_log_state(n->log);
+    uint64_t nonce;
+    bool member, led;
+
+    pthread_mutex_lock(&n->mu);
+    nonce = n->nonce;
+    pthread_mutex_unlock(&n->mu);
+    member = json_object_get(json_object_get(st, "members"), n->me) != NULL;
+    led = json_is_string(json_object_get(st, "leader")) &&
+          strcasecmp(json_string_value(json_object_get(st, "leader")), n->me) == 0 &&
+          (uint64_t)json_integer_value(json_object_get(st, "nonce")) == nonce;
+    json_decref(st);
+    if (!member) {
+        json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "type", "JOIN", "node", n->me, "url", n->url,
+                              "time", (json_int_t)ct_time_now_ms());
+        if (ct_can_log_propose(n->log, NULL, nonce, e) < 0)
+            ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
+        json_decref(e);
+    }
+    if (!led) {
+        json_t *e = json_pack("{s:s, s:s, s:I, s:I}", "type", "LEADER", "node", n->me, "nonce",
+                              (json_int_t)nonce, "time", (json_int_t)ct_time_now_ms());
+        if (ct_can_log_propose(n->log, NULL, nonce, e) < 0)
+            ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
+        json_decref(e);
+    }
+    push(n);
+}
+
+static json_t *leader_get(ct_can_node *n, const char *path)
+{
+    char url[512];
+    json_t *out = NULL;
+    long status = 0;
+
+    pthread_mutex_lock(&n->mu);
+    snprintf(url, sizeof(url), "%s%s", n->leader_url, path);
+    pthread_mutex_unlock(&n->mu);
+    if (ct_http_request(&status, &out, "GET", url, NULL, NULL, PEER_TIMEOUT_MS) < 0 ||
+        status != 200) {
+        ct_error_clear();
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Follower: asks the leader to join (Algorithm 1) until it is a member. */
+static void ask_to_join(ct_can_node *n)
+{
+    json_t *out = NULL;
+    char url[512], body[512];
+    long status = 0;
+
+    pthread_mutex_lock(&n->mu);
+    snprintf(url, sizeof(url), "%s/can/join", n->leader_url);
+    pthread_mutex_unlock(&n->mu);
+    snprintf(body, sizeof(body), "{\"node\":\"%s\",\"url\":\"%s\"}", n->me, n->url);
+    if (ct_http_request(&status, &out, "POST", url, NULL, body, 10000) < 0)
+        ct_log(CT_LOG_INFO, "can: the leader at %s does not answer: %s", url, ct_error_last());
+    else if (status != 200)
+        ct_log(CT_LOG_INFO, "can: join refused (%ld): %s", status,
+               json_string_value(json_object_get(out, "error")));
+    ct_error_clear();
+    json_decref(out);
+}
+
+/* Follower: pulls what it lacks from the leader (after a restart, or when
+ * pushes have stopped coming). */
+static void pull_entries(ct_can_node *n)
+{
+    json_t *st = ct_can_log_state(n->log), *got, *e;
+    uint64_t last = (uint64_t)json_integer_value(json_object_get(st, "last"));
+    char path[64];
+    size_t i;
+
+    json_decref(st);
+    snprintf(path, sizeof(path), "/can/log?from=%llu", (unsigned long long)(last + 1));
+    if ((got = leader_get(n, path)) == NULL)
+        return;
+    json_array_foreach (json_object_get(got, "entries"), i, e) {
+        if (ct_can_log_accept(n->log, e) < 0) {
+            ct_log(CT_LOG_WARN, "can: catching up: %s", ct_error_last());
+            break;
+        }
+        want_checkpoints(n, e);
+    }
+    json_decref(got);
+}
+
+/* Once after start: every checkpoint the log names is wanted. */
+static void want_all(ct_can_node *n)
+{
+    json_t *st = ct_can_log_state(n->log), *w;
+    const char *id;
+
+    json_object_foreach (json_object_get(st, "works"), id, w) {
+        json_t *as_entry = json_pack("{s:s, s:O}", "type", "REASSIGN_WORK", "cpa",
+                                     json_object_get(w, "checkpoints"));
+        want_checkpoints(n, as_entry);
+        json_decref(as_entry);
+    }
+    json_decref(st);
+    n->scanned = true;
+}
+
+/* Fetches the wanted checkpoints this node does not hold. Data is stored
+ * under the digest it hashes to, so a lying peer's data never passes for
+ * the checkpoint: it stays wanted. */
+static void fetch_checkpoints(ct_can_node *n)
+{
+    char digest[67], got_digest[67], path[96];
+    bool more = true;
+
+    while (more && !atomic_load(&n->stop)) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        json_t *got;
+        pthread_mutex_lock(&n->mu);
+        more = n->n_wanted > 0;
+        if (more)
+            memcpy(digest, n->wanted[--n->n_wanted], sizeof(digest));
+        pthread_mutex_unlock(&n->mu);
+        if (!more)
+            break;
+        if (ct_can_blob_get(n->log, &data, &len, digest) == 0) {
+            free(data);
+            continue;
+        }
+        ct_error_clear();
+        snprintf(path, sizeof(path), "/can/blob/%s", digest);
+        if ((got = leader_get(n, path)) != NULL &&
+            ct_hex_decode_new(&data, &len, json_string_value(json_object_get(got, "data"))) == 0 &&
+            ct_can_blob_put(n->log, got_digest, data, len) == 0 &&
+            strcmp(got_digest, digest) == 0) {
+            free(data);
+            json_decref(got);
+            continue;
+        }
+        ct_error_clear();
+        free(data);
+        json_decref(got);
+        /* Not now: wanted again at the next round. */
+        pthread_mutex_lock(&n->mu);
+        if (n->n_wanted < CT_CAN_MAX_WANTED)
+            memcpy(n->wanted[n->n_wanted++], digest, sizeof(digest));
+        pthread_mutex_unlock(&n->mu);
+        break;
+    }
+}
+
+static void follow(ct_can_node *n)
+{
+    json_t *st = ct_can_log_state(n->log);
+    bool member;
+    int64_t quiet;
+
+    if (st == NULL)
+        return;
+    member = json_object_get(json_object_get(st, "members"), n->me) != NULL;
+    json_decref(st);
+    if (!member)
+        ask_to_join(n);
+    pthread_mutex_lock(&n->mu);
+    quiet = ct_time_mono_ms() - n->last_heard;
+    pthread_mutex_unlock(&n->mu);
+    if (quiet > 2 * n->o.replicate_ms + 1000)
+        pull_entries(n);
+    if (!n->scanned)
+        want_all(n);
+    fetch_checkpoints(n);
+}
+
+static void *loop_main(void *arg)
+{
+    ct_can_node *n = arg;
+    int64_t last_refresh = 0;
+
+    while (!atomic_load(&n->stop)) {
+        if (ct_time_mono_ms() - last_refresh >= 1000) {
+            if (refresh_leader(n) < 0)
+                ct_log(CT_LOG_WARN, "can: cannot read the Registry: %s", ct_error_last());
+            ct_error_clear();
+            last_refresh = ct_time_mono_ms();
+        }
+        if (is_leader(n))
+            lead(n);
+        else
+            follow(n);
+        for (int slept = 0; slept < n->o.replicate_ms && !atomic_load(&n->stop); slept += 20)
+            ct_sleep_ms(20);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
+static int listen_http(ct_can_node *n)
+{
+    struct sockaddr_in bind_addr, bound;
+    socklen_t len = sizeof(bound);
+    const union MHD_DaemonInfo *info;
+    /* Ulfius needs its two callbacks among the options. */
+    struct MHD_OptionItem ops[] = {
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, &bind_addr},
+        {MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+
+    memset(&bind_addr, 0, sizeof(bind_addr));
+    bind_addr.sin_family = AF_INET;
+    bind_addr.sin_port = htons(n->o.port);
+    if (inet_pton(AF_INET, n->o.listen_host, &bind_addr.sin_addr) != 1)
+        return ct_error_set(CT_EINVAL, "can: bad listen address %s", n->o.listen_host);
+    if (ulfius_init_instance(&n->inst, n->o.port ? n->o.port : 1, &bind_addr, NULL) != U_OK)
+        return ct_error_set(CT_ENOMEM, "can: cannot set up the HTTP server");
+    n->inst.max_post_body_size = 4 * CT_CAN_MAX_CHECKPOINT;
+    if (ulfius_add_endpoint_by_val(&n->inst, "GET", "/can/status", NULL, 0, on_status, n) != U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/join", NULL, 0, on_join, n) != U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/append", NULL, 0, on_append, n) !=
+            U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "GET", "/can/log", NULL, 0, on_log, n) != U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/component", NULL, 0, on_component, n) !=
+            U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/work", NULL, 0, on_work, n) != U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/checkpoint", NULL, 0, on_checkpoint,
+                                   n) != U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "GET", "/can/blob", "/:digest", 0, on_blob, n) !=
+            U_OK ||
+        ulfius_set_default_endpoint(&n->inst, on_default, n) != U_OK)
+        return ct_error_set(CT_ENOMEM, "can: cannot set up the HTTP server");
+    if (ulfius_start_framework_with_mhd_options(
+            &n->inst, MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, ops) != U_OK)
+        return ct_error_set(CT_EIO, "can: cannot listen on %s:%u", n->o.listen_host,
+                            (unsigned)n->o.port);
+    n->listening = true;
+    info = MHD_get_daemon_info(n->inst.mhd_daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    if (info == NULL || getsockname(info->listen_fd, (struct sockaddr *)&bound, &len) < 0)
+        return ct_error_set(CT_EIO, "can: cannot read the bound port");
+    n->port = ntohs(bound.sin_port);
+    return 0;
+}
+
+int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o)
+{
+    ct_can_node *n = calloc(1, sizeof(*n));
+    ct_address me;
+    char path[4096];
+    int rc;
+
+    *out = NULL;
+    if (n == NULL)
+        return ct_error_set(CT_ENOMEM, "can: out of memory");
+    n->o = *o;
+    if (n->o.replicate_ms <= 0)
+        n->o.replicate_ms = 200;
+    if (n->o.listen_host == NULL)
+        n->o.listen_host = "127.0.0.1";
+    pthread_mutex_init(&n->mu, NULL);
+    atomic_init(&n->stop, false);
+    if ((n->wanted = calloc(CT_CAN_MAX_WANTED, sizeof(*n->wanted))) == NULL) {
+        free(n);
+        return ct_error_set(CT_ENOMEM, "can: out of memory");
+    }
+    snprintf(path, sizeof(path), "%s/can.db", o->dir);
+    if ((rc = ct_address_from_seckey(&me, o->seckey)) < 0 ||
+        (rc = ct_can_log_open(&n->log, path)) < 0 ||
+        (rc = ct_ledger_open_contract(&n->reg, "Registry")) < 0 ||
+        (rc = ct_rpc_new(&n->rpc, o->rpc_url, 10000)) < 0 ||
+        (rc = ct_sender_new(&n->sender, o->rpc_url, o->seckey, NULL)) < 0 ||
+        (rc = listen_http(n)) < 0)
+        goto fail;
+    ct_address_format(n->me, &me);
+    if (o->public_url != NULL)
+        snprintf(n->url, sizeof(n->url), "%s", o->public_url);
+    else
+        snprintf(n->url, sizeof(n->url), "http://%s:%u", n->o.listen_host, (unsigned)n->port);
+    n->o.public_url = NULL;
+    explicit_bzero(n->o.seckey, sizeof(n->o.seckey));
+    if (pthread_create(&n->loop, NULL, loop_main, n) != 0) {
+        rc = ct_error_set(CT_EIO, "can: cannot start a thread");
+        goto fail;
+    }
+    n->loop_started = true;
+    *out = n;
+    return 0;
+fail:
+    ct_can_node_stop(n);
+    return rc;
+}
+
+uint16_t ct_can_node_port(const ct_can_node *n)
+{
+    return n->port;
+}
+
+const char *ct_can_node_url(const ct_can_node *n)
+{
+    return n->url;
+}
+
+void ct_can_node_stop(ct_can_node *n)
+{
+    if (n == NULL)
+        return;
+    atomic_store(&n->stop, true);
+    if (n->loop_started)
+        pthread_join(n->loop, NULL);
+    if (n->listening)
+        ulfius_stop_framework(&n->inst);
+    ulfius_clean_instance(&n->inst);
+    ct_sender_free(n->sender);
+    ct_rpc_free(n->rpc);
+    ct_ledger_free(n->reg);
+    ct_can_log_close(n->log);
+    explicit_bzero(n->o.seckey, sizeof(n->o.seckey));
+    pthread_mutex_destroy(&n->mu);
+    free(n->wanted);
+    free(n);
+}

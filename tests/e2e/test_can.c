@@ -1,0 +1,314 @@
+/* `catena can run` nodes on a real chain: the appointed leader enters
+ * itself, two candidates join through it (registered on the Registry), a
+ * fourth is refused by Algorithm 1 (Nmin reached, no churn); the ledger
+ * reaches every member; writes on a follower are refused naming the
+ * leader; a work entry goes round robin to a component; a checkpoint is
+ * stored by digest and fetched by the members; a killed member restarted
+ * on its directory catches up; bad input changes nothing. */
+#include "harness.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "catena/can.h"
+#include "catena/ledger.h"
+
+#define NODES 4
+
+static ct_devnode chain;
+static ct_address registry;
+static ct_proc procs[NODES];
+static char urls[NODES][64];
+static uint16_t ports[NODES];
+
+static const char *addr(const ct_address *a)
+{
+    char buf[CT_ADDRESS_TEXT_SIZE];
+
+    ct_address_format(buf, a);
+    return ctt_path("%s", buf);
+}
+
+static void start_node(int i)
+{
+    char *argv[] = {(char *)ctt_catena_bin(),
+                    "can",
+                    "run",
+                    "--dir",
+                    (char *)ctt_path("%s/node%d", ctt_tmpdir(), i),
+                    "--rpc",
+                    chain.url,
+                    "--registry",
+                    (char *)addr(&registry),
+                    "--listen",
+                    (char *)ctt_path("127.0.0.1:%u", (unsigned)ports[i]),
+                    "--key-env",
+                    (char *)ctt_path("CATENA_CAN_KEY_%d", i),
+                    NULL};
+
+    setenv(ctt_path("CATENA_CAN_KEY_%d", i), ctt_dev_keys[i], 1);
+    mkdir(ctt_path("%s/node%d", ctt_tmpdir(), i), 0755);
+    ctt_spawn(&procs[i], argv, ctt_path("%s/node%d.log", ctt_tmpdir(), i));
+}
+
+static json_t *status_of(int i)
+{
+    json_t *out = NULL;
+    long st =
+        ctt_http_timed(&out, NULL, "GET", ctt_path("%s/can/status", urls[i]), NULL, NULL, 5000);
+
+    if (st != 200) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+static json_int_t last_of(int i)
+{
+    json_t *st = status_of(i);
+    json_int_t n = st ? json_integer_value(json_object_get(st, "last")) : -1;
+
+    json_decref(st);
+    return n;
+}
+
+static size_t members_of(int i)
+{
+    json_t *st = status_of(i);
+    size_t n = st ? json_object_size(json_object_get(st, "members")) : 0;
+
+    json_decref(st);
+    return n;
+}
+
+/* Waits up to 60 s until nodes 0..n-1 have the leader's ledger. */
+static void converged(int n)
+{
+    for (int k = 0; k < 600; k++) {
+        json_int_t want = last_of(0);
+        bool all = want > 0;
+        for (int i = 1; i < n && all; i++)
+            all = last_of(i) == want;
+        if (all)
+            return;
+        ct_sleep_ms(100);
+    }
+    for (int i = 0; i < n; i++)
+        print_message("node %d at %lld\n", i, (long long)last_of(i));
+    fail_msg("the members did not converge");
+}
+
+static long post(int i, const char *path, const char *body, json_t **out)
+{
+    return ctt_http_timed(out, NULL, "POST", ctt_path("%s%s", urls[i], path), NULL, body, 30000);
+}
+
+static int setup(void **state)
+{
+    ct_sender *s[NODES];
+    ct_ledger *reg = NULL;
+    json_t *args;
+    (void)state;
+
+    ctt_node_start(&chain);
+    ctt_ok(ct_ledger_open_contract(&reg, "Registry"));
+    for (int i = 0; i < NODES; i++) {
+        s[i] = ctt_sender(chain.url, ctt_dev_keys[i]);
+        ctt_ok(ct_net_free_port(&ports[i]));
+        snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u", (unsigned)ports[i]);
+    }
+    args = json_pack("[i, i, i, i]", 3, 5, 1000, 500); /* Nmin 3, Nmax 5 */
+    ctt_ok(ct_ledger_deploy_with(reg, s[0], args, &registry, NULL));
+    json_decref(args);
+    for (int i = 0; i < NODES; i++) {
+        args = json_pack("[s]", urls[i]);
+        ctt_ok(ct_ledger_transact(reg, s[i], NULL, &registry, NULL, "registerCandidate", args));
+        json_decref(args);
+    }
+    args = json_pack("[s]", addr(ct_sender_address(s[0])));
+    ctt_ok(ct_ledger_transact(reg, s[0], NULL, &registry, NULL, "appointLeader", args));
+    json_decref(args);
+    for (int i = 0; i < NODES; i++)
+        ct_sender_free(s[i]);
+    ct_ledger_free(reg);
+    for (int i = 0; i < 3; i++)
+        start_node(i);
+    return 0;
+}
+
+/* SIGTERM: each node stops within 15 s and exits 0 (under ASan, without
+ * leaks). */
+static int teardown(void **state)
+{
+    int bad = 0;
+    (void)state;
+
+    for (int i = 0; i < NODES; i++)
+        if (procs[i].pid > 0)
+            kill(procs[i].pid, SIGTERM);
+    for (int i = 0; i < NODES; i++) {
+        int status = -1;
+        pid_t done = 0;
+        if (procs[i].pid <= 0)
+            continue;
+        for (int k = 0; k < 150 && (done = waitpid(procs[i].pid, &status, WNOHANG)) == 0; k++)
+            ct_sleep_ms(100);
+        if (done == 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            print_message("node %d did not stop cleanly (status %d); see %s/node%d.log\n", i,
+                          status, ctt_tmpdir(), i);
+            bad++;
+        }
+        if (done == 0)
+            ctt_stop(&procs[i]);
+        else
+            ctt_reaped(&procs[i]);
+    }
+    ctt_node_stop(&chain);
+    return bad ? -1 : 0;
+}
+
+static void members_join_and_follow(void **state)
+{
+    ct_ledger *reg = NULL;
+    ct_rpc *rpc = NULL;
+    json_t *out = NULL, *st, *none = json_array();
+    (void)state;
+
+    for (int k = 0; k < 600 && members_of(0) < 3; k++)
+        ct_sleep_ms(100);
+    assert_int_equal(members_of(0), 3);
+    converged(3);
+    st = status_of(1);
+    assert_string_equal(json_string_value(json_object_get(st, "role")), "follower");
+    assert_string_equal(json_string_value(json_object_get(st, "leader_url")), urls[0]);
+    json_decref(st);
+    /* The Registry has them too. */
+    ctt_ok(ct_ledger_open_contract(&reg, "Registry"));
+    ctt_ok(ct_rpc_new(&rpc, chain.url, 5000));
+    ctt_ok(ct_ledger_read(reg, rpc, &out, &registry, "memberCount", none));
+    json_decref(none);
+    assert_string_equal(json_string_value(json_array_get(out, 0)), "3");
+    json_decref(out);
+    ct_rpc_free(rpc);
+    ct_ledger_free(reg);
+}
+
+static void algorithm_1_refuses_a_surplus(void **state)
+{
+    json_int_t before = last_of(0);
+    json_t *st;
+    (void)state;
+
+    /* Nmin = 3 members and nobody left: a fourth is not taken. */
+    start_node(3);
+    ct_sleep_ms(3000);
+    assert_int_equal(members_of(0), 3);
+    assert_int_equal(last_of(0), before);
+    st = status_of(3);
+    assert_non_null(st);
+    assert_null(json_object_get(json_object_get(st, "members"),
+                                json_string_value(json_object_get(st, "self"))));
+    json_decref(st);
+    ctt_stop(&procs[3]);
+}
+
+static void work_and_checkpoints(void **state)
+{
+    json_t *out = NULL, *st;
+    json_int_t before;
+    const char *digest;
+    char dig[67];
+    (void)state;
+
+    /* A follower refuses writes and names the leader. */
+    assert_int_equal(post(1, "/can/component", "{\"comp\":\"o1\",\"url\":\"http://o1\"}", &out),
+                     421);
+    assert_string_equal(json_string_value(json_object_get(out, "leader_url")), urls[0]);
+    json_decref(out);
+    assert_int_equal(post(0, "/can/component", "{\"comp\":\"o1\",\"url\":\"http://o1\"}", &out),
+                     200);
+    json_decref(out);
+    assert_int_equal(post(0, "/can/component", "{\"comp\":\"o2\",\"url\":\"http://o2\"}", &out),
+                     200);
+    json_decref(out);
+    assert_int_equal(post(0, "/can/work", "{\"work\":\"0xapp\",\"description\":\"t\"}", &out), 200);
+    json_decref(out);
+    st = status_of(0);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(st, "works"), "0xapp"), "comp")),
+                        "o1");
+    json_decref(st);
+
+    /* Bad input changes nothing. */
+    before = last_of(0);
+    assert_int_equal(post(0, "/can/work", "{not json", &out), 400);
+    json_decref(out);
+    assert_int_equal(post(0, "/can/checkpoint",
+                          "{\"work\":\"0xapp\",\"comp\":\"o2\",\"data\":\"0x0102\"}", &out),
+                     403); /* o1 holds the work */
+    json_decref(out);
+    assert_int_equal(
+        post(0, "/can/checkpoint", "{\"work\":\"0xapp\",\"comp\":\"o1\",\"data\":7}", &out), 400);
+    json_decref(out);
+    assert_int_equal(last_of(0), before);
+
+    /* A checkpoint: stored by digest, fetched by the members. */
+    assert_int_equal(post(0, "/can/checkpoint",
+                          "{\"work\":\"0xapp\",\"comp\":\"o1\",\"data\":\"0x53455256494345\"}",
+                          &out),
+                     200);
+    json_decref(out);
+    out = NULL;
+    ct_can_digest(dig, "SERVICE", 7);
+    digest = ctt_path("%s", dig);
+    converged(3);
+    for (int i = 1; i < 3; i++) {
+        long code = 0;
+        for (int k = 0; k < 100 && code != 200; k++) {
+            json_decref(out);
+            out = NULL;
+            code = ctt_http_timed(&out, NULL, "GET", ctt_path("%s/can/blob/%s", urls[i], digest),
+                                  NULL, NULL, 5000);
+            if (code != 200)
+                ct_sleep_ms(100);
+        }
+        assert_int_equal(code, 200);
+        assert_string_equal(json_string_value(json_object_get(out, "data")), "0x53455256494345");
+        json_decref(out);
+        out = NULL;
+    }
+}
+
+static void a_killed_member_catches_up(void **state)
+{
+    json_t *out = NULL;
+    int status = 0;
+    (void)state;
+
+    assert_int_equal(kill(procs[2].pid, SIGKILL), 0);
+    waitpid(procs[2].pid, &status, 0);
+    ctt_reaped(&procs[2]);
+    assert_int_equal(post(0, "/can/component", "{\"comp\":\"o3\",\"url\":\"http://o3\"}", &out),
+                     200);
+    json_decref(out);
+    assert_int_equal(post(0, "/can/work", "{\"work\":\"0xapp2\",\"description\":\"t\"}", &out),
+                     200);
+    json_decref(out);
+    start_node(2);
+    converged(3);
+    assert_int_equal(members_of(2), 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(members_join_and_follow),
+        cmocka_unit_test(algorithm_1_refuses_a_surplus),
+        cmocka_unit_test(work_and_checkpoints),
+        cmocka_unit_test(a_killed_member_catches_up),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
