@@ -5,8 +5,7 @@
  * entries, catching up after a restart, fetching checkpoints it lacks).
  * Who leads is read from the Registry. Failure detection and elections
  * (Algorithms 2 to 4) are not built yet. */
-#include "catena/can.h"
-#include "catena/ledger.h"
+#include "can_int.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,69 +18,28 @@
 
 #include <ulfius.h>
 
-#define MAX_CONNECTIONS 256
-#define HTTP_TIMEOUT_S 10
-#define PEER_TIMEOUT_MS 3000
-/* Entries sent to a member in one push or answered to one catch-up. */
-#define BATCH 256
-/* Algorithm 1's churn: members that left minus those that joined in this
- * window of the log's recent history. */
-#define CHURN_WINDOW_MS 60000
-#define MAX_PEERS 128
-/* Checkpoints a follower keeps in mind to fetch. */
-#define CT_CAN_MAX_WANTED 4096
-
-struct peer {
-    char addr[CT_ADDRESS_TEXT_SIZE];
-    uint64_t next; /* the next index to send it */
-};
-
-struct ct_can_node {
-    ct_can_node_opts o;
-    char me[CT_ADDRESS_TEXT_SIZE];
-    char url[128];
-    uint16_t port;
-    ct_can_log *log;
-    ct_ledger *reg;
-    ct_rpc *rpc;
-    ct_sender *sender;
-    struct _u_instance inst;
-    bool listening;
-    pthread_t loop;
-    bool loop_started;
-    atomic_bool stop;
-    pthread_mutex_t mu; /* guards the fields below */
-    char leader[CT_ADDRESS_TEXT_SIZE];
-    char leader_url[256];
-    uint64_t nonce;
-    struct peer peers[MAX_PEERS];
-    size_t n_peers;
-    size_t next_comp;   /* round robin over components */
-    char (*wanted)[67]; /* checkpoint digests to fetch from the leader */
-    size_t n_wanted;
-    bool scanned;       /* wanted holds every digest of the log once after start */
-    int64_t last_heard; /* ct_time_mono_ms of the leader's last append */
-};
-
 /* ---------------------------------------------------------------- chain */
 
-static json_t *registry_read(ct_can_node *n, const char *fn, json_t *args)
+json_t *ct_can__registry_read(ct_can_node *n, const char *fn, json_t *args)
 {
     json_t *out = NULL, *v = NULL, *a = args ? args : json_array();
 
+    /* One ct_rpc is not for two threads at once (handlers and the loop). */
+    pthread_mutex_lock(&n->rpc_mu);
     if (ct_ledger_read(n->reg, n->rpc, &out, &n->o.registry, fn, a) == 0)
         v = json_incref(json_array_get(out, 0));
+    pthread_mutex_unlock(&n->rpc_mu);
     json_decref(a);
     json_decref(out);
     return v;
 }
 
 /* Reads the leader, its nonce and contact from the Registry. */
-static int refresh_leader(ct_can_node *n)
+int ct_can__refresh_leader(ct_can_node *n)
 {
-    json_t *leader = registry_read(n, "leader", NULL);
-    json_t *nonce = registry_read(n, "leaderNonce", NULL);
-    json_t *contact = registry_read(n, "leaderContact", NULL);
+    json_t *leader = ct_can__registry_read(n, "leader", NULL);
+    json_t *nonce = ct_can__registry_read(n, "leaderNonce", NULL);
+    json_t *contact = ct_can__registry_read(n, "leaderContact", NULL);
     uint64_t nv = 0;
     int rc = 0;
 
@@ -101,7 +59,7 @@ static int refresh_leader(ct_can_node *n)
     return rc;
 }
 
-static bool is_leader(ct_can_node *n)
+bool ct_can__is_leader(ct_can_node *n)
 {
     bool yes;
 
@@ -113,20 +71,20 @@ static bool is_leader(ct_can_node *n)
 
 /* ---------------------------------------------------------------- HTTP helpers */
 
-static int reply(struct _u_response *resp, unsigned status, json_t *body)
+int ct_can__reply(struct _u_response *resp, unsigned status, json_t *body)
 {
     ulfius_set_json_body_response(resp, status, body);
     json_decref(body);
     return U_CALLBACK_COMPLETE;
 }
 
-static int reply_error(struct _u_response *resp, unsigned status, const char *msg)
+int ct_can__reply_error(struct _u_response *resp, unsigned status, const char *msg)
 {
-    return reply(resp, status, json_pack("{s:s}", "error", msg));
+    return ct_can__reply(resp, status, json_pack("{s:s}", "error", msg));
 }
 
 /* Maps a library error to an HTTP status. */
-static unsigned status_of(int rc)
+unsigned ct_can__status_of(int rc)
 {
     switch (rc) {
     case CT_EINVAL:
@@ -141,7 +99,7 @@ static unsigned status_of(int rc)
 }
 
 /* Refuses a write on a node that does not lead, naming the leader. */
-static int not_leader(ct_can_node *n, struct _u_response *resp)
+int ct_can__not_leader(ct_can_node *n, struct _u_response *resp)
 {
     json_t *body;
 
@@ -149,10 +107,10 @@ static int not_leader(ct_can_node *n, struct _u_response *resp)
     body = json_pack("{s:s, s:s, s:s}", "error", "not the leader", "leader", n->leader,
                      "leader_url", n->leader_url);
     pthread_mutex_unlock(&n->mu);
-    return reply(resp, 421, body);
+    return ct_can__reply(resp, 421, body);
 }
 
-static json_t *body_of(const struct _u_request *req)
+json_t *ct_can__body_of(const struct _u_request *req)
 {
     json_t *v = ulfius_get_json_body_request(req, NULL);
 
@@ -163,21 +121,75 @@ static json_t *body_of(const struct _u_request *req)
     return v;
 }
 
-/* Leader: stamps body with the time, appends it, answers its index. */
-static int propose(ct_can_node *n, struct _u_response *resp, json_t *body)
+int ct_can__propose(ct_can_node *n, json_t *body, uint64_t *index)
 {
-    uint64_t index = 0, nonce;
+    uint64_t nonce;
     int rc;
 
     pthread_mutex_lock(&n->mu);
     nonce = n->nonce;
     pthread_mutex_unlock(&n->mu);
     json_object_set_new(body, "time", json_integer(ct_time_now_ms()));
-    rc = ct_can_log_propose(n->log, &index, nonce, body);
+    rc = ct_can_log_propose(n->log, index, nonce, body);
     json_decref(body);
+    return rc;
+}
+
+/* Whether a majority of the members (this node included) hold index. */
+static bool majority_holds(ct_can_node *n, uint64_t index)
+{
+    json_t *st = ct_can_log_state(n->log);
+    size_t members = json_object_size(json_object_get(st, "members")), holding = 1;
+
+    pthread_mutex_lock(&n->mu);
+    for (size_t i = 0; i < n->n_peers; i++)
+        holding += !n->peers[i]->gone && n->peers[i]->acked >= index &&
+                   json_object_get(json_object_get(st, "members"), n->peers[i]->addr) != NULL;
+    pthread_mutex_unlock(&n->mu);
+    json_decref(st);
+    return holding * 2 > members;
+}
+
+/* Leader: appends body, and answers once a majority of the members hold
+ * it (so a new leader, elected by a majority, has it too): 200 with its
+ * index, or 503 when that takes longer than COMMIT_TIMEOUT_MS. */
+int ct_can__propose_reply(ct_can_node *n, struct _u_response *resp, json_t *body)
+{
+    int64_t deadline = ct_time_mono_ms() + COMMIT_TIMEOUT_MS;
+    uint64_t index = 0;
+    int rc = ct_can__propose(n, body, &index);
+
     if (rc < 0)
-        return reply_error(resp, status_of(rc), ct_error_last());
-    return reply(resp, 200, json_pack("{s:I}", "index", (json_int_t)index));
+        return ct_can__reply_error(resp, ct_can__status_of(rc), ct_error_last());
+    while (!majority_holds(n, index)) {
+        if (ct_time_mono_ms() >= deadline || atomic_load(&n->stop))
+            return ct_can__reply(resp, 503,
+                                 json_pack("{s:s, s:I}", "error",
+                                           "stored by the leader, not yet by a majority of members",
+                                           "index", (json_int_t)index));
+        ct_sleep_ms(10);
+    }
+    return ct_can__reply(resp, 200, json_pack("{s:I}", "index", (json_int_t)index));
+}
+
+long ct_can__http(json_t **out, const char *method, const char *base, const char *path,
+                  const json_t *body, int timeout_ms)
+{
+    char url[512], *text = body ? ct_json_dumps(body, JSON_COMPACT) : NULL;
+    json_t *got = NULL;
+    long status = 0;
+
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    if ((body == NULL || text != NULL) &&
+        ct_http_request(&status, &got, method, url, NULL, text, timeout_ms) < 0)
+        status = 0;
+    ct_error_clear();
+    free(text);
+    if (out != NULL)
+        *out = got;
+    else
+        json_decref(got);
+    return status;
 }
 
 /* Notes the checkpoint of a CHECKPOINT_WORK entry (or every checkpoint of
@@ -210,7 +222,7 @@ static int on_status(const struct _u_request *req, struct _u_response *resp, voi
     (void)req;
 
     if (st == NULL)
-        return reply_error(resp, 500, "out of memory");
+        return ct_can__reply_error(resp, 500, "out of memory");
     pthread_mutex_lock(&n->mu);
     json_object_set_new(st, "self", json_string(n->me));
     json_object_set_new(st, "url", json_string(n->url));
@@ -220,14 +232,15 @@ static int on_status(const struct _u_request *req, struct _u_response *resp, voi
     json_object_set_new(st, "role",
                         json_string(strcasecmp(n->leader, n->me) == 0 ? "leader" : "follower"));
     pthread_mutex_unlock(&n->mu);
-    return reply(resp, 200, st);
+    return ct_can__reply(resp, 200, st);
 }
 
 /* Algorithm 1 on the leader: accept below Nmin; above it only while the
  * surplus is below the churn; never past Nmax. */
 static int join_allowed(ct_can_node *n, size_t members)
 {
-    json_t *nmin = registry_read(n, "nmin", NULL), *nmax = registry_read(n, "nmax", NULL);
+    json_t *nmin = ct_can__registry_read(n, "nmin", NULL),
+           *nmax = ct_can__registry_read(n, "nmax", NULL);
     json_t *recent = NULL, *e;
     uint64_t lo = 0, hi = 0;
     int64_t churn = 0, now = ct_time_now_ms();
@@ -270,26 +283,26 @@ static int join_allowed(ct_can_node *n, size_t members)
 static int on_join(const struct _u_request *req, struct _u_response *resp, void *user)
 {
     ct_can_node *n = user;
-    json_t *body = body_of(req), *st, *args;
+    json_t *body = ct_can__body_of(req), *st, *args;
     const char *node, *url;
     ct_address addr;
     int rc;
 
-    if (!is_leader(n)) {
+    if (!ct_can__is_leader(n)) {
         json_decref(body);
-        return not_leader(n, resp);
+        return ct_can__not_leader(n, resp);
     }
     node = json_string_value(json_object_get(body, "node"));
     url = json_string_value(json_object_get(body, "url"));
     if (body == NULL || url == NULL || node == NULL || ct_address_parse(&addr, node) < 0) {
         json_decref(body);
-        return reply_error(resp, 400, "join takes {\"node\": address, \"url\": contact}");
+        return ct_can__reply_error(resp, 400, "join takes {\"node\": address, \"url\": contact}");
     }
     st = ct_can_log_state(n->log);
     if (json_object_get(json_object_get(st, "members"), node) != NULL) {
         json_decref(st);
         json_decref(body);
-        return reply(resp, 200, json_pack("{s:b}", "member", 1)); /* asked twice */
+        return ct_can__reply(resp, 200, json_pack("{s:b}", "member", 1)); /* asked twice */
     }
     rc = join_allowed(n, json_object_size(json_object_get(st, "members")));
     json_decref(st);
@@ -302,22 +315,23 @@ static int on_join(const struct _u_request *req, struct _u_response *resp, void 
     json_decref(args);
     if (rc < 0) {
         json_decref(body);
-        return reply_error(resp, rc == CT_EREVERT ? 409 : status_of(rc), ct_error_last());
+        return ct_can__reply_error(resp, rc == CT_EREVERT ? 409 : ct_can__status_of(rc),
+                                   ct_error_last());
     }
     json_object_set_new(body, "type", json_string("JOIN"));
-    return propose(n, resp, body);
+    return ct_can__propose_reply(n, resp, body);
 }
 
 static int on_append(const struct _u_request *req, struct _u_response *resp, void *user)
 {
     ct_can_node *n = user;
-    json_t *body = body_of(req), *entries = json_object_get(body, "entries"), *e, *st;
+    json_t *body = ct_can__body_of(req), *entries = json_object_get(body, "entries"), *e, *st;
     size_t i;
     int rc = 0;
 
     if (!json_is_array(entries)) {
         json_decref(body);
-        return reply_error(resp, 400, "append takes {\"entries\": [...]}");
+        return ct_can__reply_error(resp, 400, "append takes {\"entries\": [...]}");
     }
     json_array_foreach (entries, i, e) {
         if ((rc = ct_can_log_accept(n->log, e)) < 0)
@@ -333,7 +347,7 @@ static int on_append(const struct _u_request *req, struct _u_response *resp, voi
     body = json_pack("{s:O, s:s?}", "last", json_object_get(st, "last"), "error",
                      rc < 0 ? ct_error_last() : NULL);
     json_decref(st);
-    return reply(resp, rc < 0 ? 409 : 200, body);
+    return ct_can__reply(resp, rc < 0 ? 409 : 200, body);
 }
 
 static int on_log(const struct _u_request *req, struct _u_response *resp, void *user)
@@ -344,29 +358,38 @@ static int on_log(const struct _u_request *req, struct _u_response *resp, void *
     json_t *entries = NULL;
 
     if (from_text != NULL && ct_parse_uint(&from, from_text, UINT64_MAX) < 0)
-        return reply_error(resp, 400, "from: an index");
+        return ct_can__reply_error(resp, 400, "from: an index");
     if (ct_can_log_since(n->log, &entries, from, BATCH) < 0)
-        return reply_error(resp, 500, ct_error_last());
-    return reply(resp, 200, json_pack("{s:o}", "entries", entries));
+        return ct_can__reply_error(resp, 500, ct_error_last());
+    return ct_can__reply(resp, 200, json_pack("{s:o}", "entries", entries));
 }
 
 static int on_component(const struct _u_request *req, struct _u_response *resp, void *user)
 {
     ct_can_node *n = user;
-    json_t *body = body_of(req);
+    json_t *body = ct_can__body_of(req);
 
-    if (!is_leader(n)) {
+    if (!ct_can__is_leader(n)) {
         json_decref(body);
-        return not_leader(n, resp);
+        return ct_can__not_leader(n, resp);
     }
-    if (body == NULL)
-        return reply_error(resp, 400, "a JSON object, please");
+    if (body == NULL || !json_is_string(json_object_get(body, "url")))
+        return ct_can__reply_error(resp, 400, "component takes {comp, url}");
+    /* Registered only if the leader can reach it (section 4.2). */
+    {
+        long st = ct_can__http(NULL, "GET", json_string_value(json_object_get(body, "url")),
+                               "/health", NULL, 2000);
+        if (st < 200 || st >= 400) {
+            json_decref(body);
+            return ct_can__reply_error(resp, 400, "the component does not answer GET /health");
+        }
+    }
     json_object_set_new(body, "type", json_string("REGISTER_COMPONENT"));
-    return propose(n, resp, body);
+    return ct_can__propose_reply(n, resp, body);
 }
 
 /* The next registered component, round robin. */
-static const char *pick_component(ct_can_node *n, json_t *st)
+const char *ct_can__pick_component(ct_can_node *n, json_t *st)
 {
     json_t *comps = json_object_get(st, "components"), *c;
     const char *name, *pick = NULL;
@@ -387,27 +410,27 @@ static const char *pick_component(ct_can_node *n, json_t *st)
 static int on_work(const struct _u_request *req, struct _u_response *resp, void *user)
 {
     ct_can_node *n = user;
-    json_t *body = body_of(req), *st;
+    json_t *body = ct_can__body_of(req), *st;
 
-    if (!is_leader(n)) {
+    if (!ct_can__is_leader(n)) {
         json_decref(body);
-        return not_leader(n, resp);
+        return ct_can__not_leader(n, resp);
     }
     if (body == NULL)
-        return reply_error(resp, 400, "a JSON object, please");
+        return ct_can__reply_error(resp, 400, "a JSON object, please");
     if (json_object_get(body, "comp") == NULL) {
         const char *comp;
         st = ct_can_log_state(n->log);
-        if ((comp = pick_component(n, st)) == NULL) {
+        if ((comp = ct_can__pick_component(n, st)) == NULL) {
             json_decref(st);
             json_decref(body);
-            return reply_error(resp, 409, "no component is registered");
+            return ct_can__reply_error(resp, 409, "no component is registered");
         }
         json_object_set_new(body, "comp", json_string(comp));
         json_decref(st);
     }
     json_object_set_new(body, "type", json_string("ASSIGN_WORK"));
-    return propose(n, resp, body);
+    return ct_can__propose_reply(n, resp, body);
 }
 
 /* A checkpoint's data, "0x" hex in "data", stored here before its
@@ -415,31 +438,31 @@ static int on_work(const struct _u_request *req, struct _u_response *resp, void 
 static int on_checkpoint(const struct _u_request *req, struct _u_response *resp, void *user)
 {
     ct_can_node *n = user;
-    json_t *body = body_of(req);
+    json_t *body = ct_can__body_of(req);
     const char *hex = json_string_value(json_object_get(body, "data"));
     uint8_t *data = NULL;
     size_t len = 0;
     char digest[67];
     int rc;
 
-    if (!is_leader(n)) {
+    if (!ct_can__is_leader(n)) {
         json_decref(body);
-        return not_leader(n, resp);
+        return ct_can__not_leader(n, resp);
     }
     if (hex == NULL || ct_hex_decode_new(&data, &len, hex) < 0) {
         json_decref(body);
-        return reply_error(resp, 400, "checkpoint takes {work, comp, data: \"0x...\"}");
+        return ct_can__reply_error(resp, 400, "checkpoint takes {work, comp, data: \"0x...\"}");
     }
     rc = ct_can_blob_put(n->log, digest, data, len);
     free(data);
     if (rc < 0) {
         json_decref(body);
-        return reply_error(resp, status_of(rc), ct_error_last());
+        return ct_can__reply_error(resp, ct_can__status_of(rc), ct_error_last());
     }
     json_object_del(body, "data");
     json_object_set_new(body, "digest", json_string(digest));
     json_object_set_new(body, "type", json_string("CHECKPOINT_WORK"));
-    return propose(n, resp, body);
+    return ct_can__propose_reply(n, resp, body);
 }
 
 static int on_blob(const struct _u_request *req, struct _u_response *resp, void *user)
@@ -452,18 +475,18 @@ static int on_blob(const struct _u_request *req, struct _u_response *resp, void 
     int rc;
 
     if (digest == NULL || (rc = ct_can_blob_get(n->log, &data, &len, digest)) < 0)
-        return reply_error(resp, digest ? status_of(rc) : 400, ct_error_last());
+        return ct_can__reply_error(resp, digest ? ct_can__status_of(rc) : 400, ct_error_last());
     hex = malloc(len * 2 + 3);
     if (hex == NULL) {
         free(data);
-        return reply_error(resp, 500, "out of memory");
+        return ct_can__reply_error(resp, 500, "out of memory");
     }
     ct_hex_encode(hex, len * 2 + 3, data, len, true);
     free(data);
     {
         json_t *v = json_pack("{s:s, s:s}", "digest", digest, "data", hex);
         free(hex);
-        return reply(resp, 200, v);
+        return ct_can__reply(resp, 200, v);
     }
 }
 
@@ -471,68 +494,106 @@ static int on_default(const struct _u_request *req, struct _u_response *resp, vo
 {
     (void)req;
     (void)user;
-    return reply_error(resp, 404, "not found");
+    return ct_can__reply_error(resp, 404, "not found");
 }
 
 /* ---------------------------------------------------------------- background */
 
+/* Sends one batch of what the member lacks. Returns: whether it took it. */
+static bool push_once(ct_can_node *n, struct peer *p)
+{
+    json_t *entries = NULL, *out = NULL, *wrap;
+    uint64_t next;
+    bool ok = false;
+
+    pthread_mutex_lock(&n->mu);
+    next = p->next;
+    pthread_mutex_unlock(&n->mu);
+    if (ct_can_log_since(n->log, &entries, next, BATCH) < 0) {
+        ct_error_clear();
+        return false;
+    }
+    if (json_array_size(entries) == 0) {
+        json_decref(entries);
+        return false;
+    }
+    wrap = json_pack("{s:o}", "entries", entries);
+    if (ct_can__http(&out, "POST", p->url, "/can/append", wrap, PEER_TIMEOUT_MS) != 0 &&
+        json_is_integer(json_object_get(out, "last"))) {
+        uint64_t last = (uint64_t)json_integer_value(json_object_get(out, "last"));
+        pthread_mutex_lock(&n->mu);
+        p->next = last + 1;
+        p->acked = last;
+        pthread_mutex_unlock(&n->mu);
+        ok = true;
+    }
+    json_decref(wrap);
+    json_decref(out);
+    return ok;
+}
+
+/* A member's replication thread: while this node leads, sends the member
+ * whatever it lacks, as soon as it is there. */
+static void *peer_main(void *arg)
+{
+    struct peer *p = arg;
+    ct_can_node *n = p->node;
+
+    for (;;) {
+        bool gone, sent;
+        pthread_mutex_lock(&n->mu);
+        gone = p->gone;
+        pthread_mutex_unlock(&n->mu);
+        if (gone || atomic_load(&n->stop))
+            return NULL;
+        sent = ct_can__is_leader(n) && push_once(n, p);
+        ct_sleep_ms(sent ? 0 : 20);
+    }
+}
+
+/* Keeps one replication thread per member (other than this node). */
 static void peer_list(ct_can_node *n)
 {
-    json_t *st = ct_can_log_state(n->log), *m;
+    json_t *st = ct_can_log_state(n->log), *members = json_object_get(st, "members"), *m;
     const char *addr;
 
     pthread_mutex_lock(&n->mu);
-    json_object_foreach (json_object_get(st, "members"), addr, m) {
-        bool known = false;
+    for (size_t i = 0; i < n->n_peers; i++)
+        n->peers[i]->gone = json_object_get(members, n->peers[i]->addr) == NULL;
+    json_object_foreach (members, addr, m) {
+        struct peer *p = NULL;
         if (strcasecmp(addr, n->me) == 0)
             continue;
-        for (size_t i = 0; i < n->n_peers && !known; i++)
-            known = strcasecmp(n->peers[i].addr, addr) == 0;
-        if (!known && n->n_peers < MAX_PEERS) {
-            snprintf(n->peers[n->n_peers].addr, sizeof(n->peers[0].addr), "%s", addr);
-            n->peers[n->n_peers++].next = 1;
-        }
+        for (size_t i = 0; i < n->n_peers && p == NULL; i++)
+            if (strcasecmp(n->peers[i]->addr, addr) == 0)
+                p = n->peers[i];
+        if (p != NULL && !p->gone)
+            continue;
+        if (p == NULL && (n->n_peers == MAX_PEERS || (p = calloc(1, sizeof(*p))) == NULL))
+            continue;
+        if (p->started) { /* a member that left and came back: a new thread */
+            pthread_mutex_unlock(&n->mu);
+            pthread_join(p->thread, NULL);
+            pthread_mutex_lock(&n->mu);
+        } else
+            n->peers[n->n_peers++] = p;
+        p->node = n;
+        snprintf(p->addr, sizeof(p->addr), "%s", addr);
+        snprintf(p->url, sizeof(p->url), "%s", json_string_value(json_object_get(m, "url")));
+        p->next = 1;
+        p->acked = 0;
+        p->gone = false;
+        p->started = pthread_create(&p->thread, NULL, peer_main, p) == 0;
     }
     pthread_mutex_unlock(&n->mu);
-    json_decref(st);
-}
-
-/* Leader: sends each member what it lacks. */
-static void push(ct_can_node *n)
-{
-    json_t *st = ct_can_log_state(n->log);
-    uint64_t last = (uint64_t)json_integer_value(json_object_get(st, "last"));
-
-    peer_list(n);
-    for (size_t i = 0; i < n->n_peers && !atomic_load(&n->stop); i++) {
-        struct peer *p = &n->peers[i];
-        const char *url = json_string_value(
-            json_object_get(json_object_get(json_object_get(st, "members"), p->addr), "url"));
-        json_t *entries = NULL, *out = NULL, *wrap;
-        char target[300];
-        long status = 0;
-        char *body;
-        if (url == NULL || p->next > last || ct_can_log_since(n->log, &entries, p->next, BATCH) < 0)
-            continue;
-        wrap = json_pack("{s:o}", "entries", entries);
-        body = wrap ? ct_json_dumps(wrap, JSON_COMPACT) : NULL;
-        json_decref(wrap);
-        snprintf(target, sizeof(target), "%s/can/append", url);
-        if (body != NULL &&
-            ct_http_request(&status, &out, "POST", target, NULL, body, PEER_TIMEOUT_MS) == 0 &&
-            json_is_integer(json_object_get(out, "last")))
-            p->next = (uint64_t)json_integer_value(json_object_get(out, "last")) + 1;
-        ct_error_clear();
-        free(body);
-        json_decref(out);
-    }
     json_decref(st);
 }
 
 /* Leader: on a fresh log, enters itself as member and leader. */
 static void lead(ct_can_node *n)
 {
-    json_t *st = ct_can_log_state(n->log);
+    json_t *st = ct_can_log_state(n->log), *e;
+    char old[CT_ADDRESS_TEXT_SIZE] = "";
     uint64_t nonce;
     bool member, led;
 
@@ -543,22 +604,32 @@ static void lead(ct_can_node *n)
     led = json_is_string(json_object_get(st, "leader")) &&
           strcasecmp(json_string_value(json_object_get(st, "leader")), n->me) == 0 &&
           (uint64_t)json_integer_value(json_object_get(st, "nonce")) == nonce;
+    /* An elected leader takes over from the one it replaced, which the
+     * Registry has removed from the members (registerLeader). */
+    if (json_is_string(json_object_get(st, "leader")) &&
+        strcasecmp(json_string_value(json_object_get(st, "leader")), n->me) != 0 &&
+        json_object_get(json_object_get(st, "members"),
+                        json_string_value(json_object_get(st, "leader"))) != NULL)
+        snprintf(old, sizeof(old), "%s", json_string_value(json_object_get(st, "leader")));
     json_decref(st);
-    if (!member) {
-        json_t *e = json_pack("{s:s, s:s, s:s, s:I}", "type", "JOIN", "node", n->me, "url", n->url,
-                              "time", (json_int_t)ct_time_now_ms());
-        if (ct_can_log_propose(n->log, NULL, nonce, e) < 0)
-            ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
-        json_decref(e);
-    }
+    if (!member &&
+        ct_can__propose(n,
+                        json_pack("{s:s, s:s, s:s}", "type", "JOIN", "node", n->me, "url", n->url),
+                        NULL) < 0)
+        ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
     if (!led) {
-        json_t *e = json_pack("{s:s, s:s, s:I, s:I}", "type", "LEADER", "node", n->me, "nonce",
-                              (json_int_t)nonce, "time", (json_int_t)ct_time_now_ms());
-        if (ct_can_log_propose(n->log, NULL, nonce, e) < 0)
+        e = json_pack("{s:s, s:s, s:I}", "type", "LEADER", "node", n->me, "nonce",
+                      (json_int_t)nonce);
+        if (ct_can__propose(n, e, NULL) < 0)
             ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
-        json_decref(e);
+        else
+            ct_log(CT_LOG_INFO, "can: leading with nonce %llu", (unsigned long long)nonce);
     }
-    push(n);
+    if (!led && old[0] != '\0' &&
+        ct_can__propose(n, json_pack("{s:s, s:s}", "type", "REMOVE", "node", old), NULL) < 0)
+        ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
+    peer_list(n);
+    ct_can__reassign_orphans(n);
 }
 
 static json_t *leader_get(ct_can_node *n, const char *path)
@@ -703,6 +774,7 @@ static void follow(ct_can_node *n)
     if (!n->scanned)
         want_all(n);
     fetch_checkpoints(n);
+    ct_can__check_state(n);
 }
 
 static void *loop_main(void *arg)
@@ -712,12 +784,12 @@ static void *loop_main(void *arg)
 
     while (!atomic_load(&n->stop)) {
         if (ct_time_mono_ms() - last_refresh >= 1000) {
-            if (refresh_leader(n) < 0)
+            if (ct_can__refresh_leader(n) < 0)
                 ct_log(CT_LOG_WARN, "can: cannot read the Registry: %s", ct_error_last());
             ct_error_clear();
             last_refresh = ct_time_mono_ms();
         }
-        if (is_leader(n))
+        if (ct_can__is_leader(n))
             lead(n);
         else
             follow(n);
@@ -751,6 +823,7 @@ static int listen_http(ct_can_node *n)
         return ct_error_set(CT_EINVAL, "can: bad listen address %s", n->o.listen_host);
     if (ulfius_init_instance(&n->inst, n->o.port ? n->o.port : 1, &bind_addr, NULL) != U_OK)
         return ct_error_set(CT_ENOMEM, "can: cannot set up the HTTP server");
+    n->inst_ready = true;
     n->inst.max_post_body_size = 4 * CT_CAN_MAX_CHECKPOINT;
     if (ulfius_add_endpoint_by_val(&n->inst, "GET", "/can/status", NULL, 0, on_status, n) != U_OK ||
         ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/join", NULL, 0, on_join, n) != U_OK ||
@@ -764,7 +837,8 @@ static int listen_http(ct_can_node *n)
                                    n) != U_OK ||
         ulfius_add_endpoint_by_val(&n->inst, "GET", "/can/blob", "/:digest", 0, on_blob, n) !=
             U_OK ||
-        ulfius_set_default_endpoint(&n->inst, on_default, n) != U_OK)
+        ulfius_set_default_endpoint(&n->inst, on_default, n) != U_OK ||
+        ct_can__elect_endpoints(n) < 0)
         return ct_error_set(CT_ENOMEM, "can: cannot set up the HTTP server");
     if (ulfius_start_framework_with_mhd_options(
             &n->inst, MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, ops) != U_OK)
@@ -794,6 +868,7 @@ int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o)
     if (n->o.listen_host == NULL)
         n->o.listen_host = "127.0.0.1";
     pthread_mutex_init(&n->mu, NULL);
+    pthread_mutex_init(&n->rpc_mu, NULL);
     atomic_init(&n->stop, false);
     if ((n->wanted = calloc(CT_CAN_MAX_WANTED, sizeof(*n->wanted))) == NULL) {
         free(n);
@@ -804,6 +879,7 @@ int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o)
         (rc = ct_can_log_open(&n->log, path)) < 0 ||
         (rc = ct_ledger_open_contract(&n->reg, "Registry")) < 0 ||
         (rc = ct_rpc_new(&n->rpc, o->rpc_url, 10000)) < 0 ||
+        (rc = ct_rpc_chain_id(n->rpc, &n->chain_id)) < 0 ||
         (rc = ct_sender_new(&n->sender, o->rpc_url, o->seckey, NULL)) < 0 ||
         (rc = listen_http(n)) < 0)
         goto fail;
@@ -813,6 +889,7 @@ int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o)
     else
         snprintf(n->url, sizeof(n->url), "http://%s:%u", n->o.listen_host, (unsigned)n->port);
     n->o.public_url = NULL;
+    memcpy(n->key, n->o.seckey, sizeof(n->key));
     explicit_bzero(n->o.seckey, sizeof(n->o.seckey));
     if (pthread_create(&n->loop, NULL, loop_main, n) != 0) {
         rc = ct_error_set(CT_EIO, "can: cannot start a thread");
@@ -843,15 +920,23 @@ void ct_can_node_stop(ct_can_node *n)
     atomic_store(&n->stop, true);
     if (n->loop_started)
         pthread_join(n->loop, NULL);
+    for (size_t i = 0; i < n->n_peers; i++) {
+        if (n->peers[i]->started)
+            pthread_join(n->peers[i]->thread, NULL);
+        free(n->peers[i]);
+    }
     if (n->listening)
         ulfius_stop_framework(&n->inst);
-    ulfius_clean_instance(&n->inst);
+    if (n->inst_ready)
+        ulfius_clean_instance(&n->inst);
     ct_sender_free(n->sender);
     ct_rpc_free(n->rpc);
     ct_ledger_free(n->reg);
     ct_can_log_close(n->log);
     explicit_bzero(n->o.seckey, sizeof(n->o.seckey));
+    explicit_bzero(n->key, sizeof(n->key));
     pthread_mutex_destroy(&n->mu);
+    pthread_mutex_destroy(&n->rpc_mu);
     free(n->wanted);
     free(n);
 }

@@ -4,7 +4,10 @@
  * reaches every member; writes on a follower are refused naming the
  * leader; a work entry goes round robin to a component; a checkpoint is
  * stored by digest and fetched by the members; a killed member restarted
- * on its directory catches up; bad input changes nothing. */
+ * on its directory catches up; bad input changes nothing; one accuser
+ * removes nobody; a dead component's work moves with its checkpoint; a
+ * SIGSTOPped member is voted out and rejoins; kill -9 of the leader
+ * elects another (Algorithms 2 to 4). */
 #include "harness.h"
 
 #include <signal.h>
@@ -17,11 +20,35 @@
 
 #define NODES 4
 
+#define COMPS 3
+
 static ct_devnode chain;
 static ct_address registry;
 static ct_proc procs[NODES];
 static char urls[NODES][64];
 static uint16_t ports[NODES];
+static ct_proc comps[COMPS]; /* components: tests/tools/test_svc */
+static char comp_urls[COMPS][64];
+
+static void start_component(int i)
+{
+    uint16_t port;
+    char *argv[] = {getenv("CATENA_TEST_SVC"), "--port", NULL, NULL};
+
+    if (argv[0] == NULL)
+        fail_msg("CATENA_TEST_SVC is not set (run through ctest)");
+    ctt_ok(ct_net_free_port(&port));
+    argv[2] = (char *)ctt_path("%u", (unsigned)port);
+    snprintf(comp_urls[i], sizeof(comp_urls[i]), "http://127.0.0.1:%u", (unsigned)port);
+    ctt_spawn(&comps[i], argv, ctt_path("%s/comp%d.log", ctt_tmpdir(), i));
+    for (int k = 0; k < 100 && !ct_net_can_connect(port); k++)
+        ct_sleep_ms(50);
+}
+
+static const char *comp_body(const char *name, int i)
+{
+    return ctt_path("{\"comp\":\"%s\",\"url\":\"%s\"}", name, comp_urls[i]);
+}
 
 static const char *addr(const ct_address *a)
 {
@@ -101,6 +128,18 @@ static void converged(int n)
     fail_msg("the members did not converge");
 }
 
+/* Waits up to 60 s until nodes a and b have the same ledger index. */
+static void converged_between(int a, int b)
+{
+    for (int k = 0; k < 600; k++) {
+        json_int_t la = last_of(a);
+        if (la > 0 && la == last_of(b))
+            return;
+        ct_sleep_ms(100);
+    }
+    fail_msg("nodes %d and %d did not converge", a, b);
+}
+
 static long post(int i, const char *path, const char *body, json_t **out)
 {
     return ctt_http_timed(out, NULL, "POST", ctt_path("%s%s", urls[i], path), NULL, body, 30000);
@@ -166,6 +205,9 @@ static int teardown(void **state)
         else
             ctt_reaped(&procs[i]);
     }
+    for (int i = 0; i < COMPS; i++)
+        if (comps[i].pid > 0)
+            ctt_stop(&comps[i]);
     ctt_node_stop(&chain);
     return bad ? -1 : 0;
 }
@@ -224,15 +266,18 @@ static void work_and_checkpoints(void **state)
     (void)state;
 
     /* A follower refuses writes and names the leader. */
-    assert_int_equal(post(1, "/can/component", "{\"comp\":\"o1\",\"url\":\"http://o1\"}", &out),
-                     421);
+    for (int i = 0; i < COMPS; i++)
+        start_component(i);
+    assert_int_equal(post(1, "/can/component", comp_body("o1", 0), &out), 421);
     assert_string_equal(json_string_value(json_object_get(out, "leader_url")), urls[0]);
     json_decref(out);
-    assert_int_equal(post(0, "/can/component", "{\"comp\":\"o1\",\"url\":\"http://o1\"}", &out),
-                     200);
+    /* A component the leader cannot reach is not registered. */
+    assert_int_equal(
+        post(0, "/can/component", "{\"comp\":\"ox\",\"url\":\"http://127.0.0.1:1\"}", &out), 400);
     json_decref(out);
-    assert_int_equal(post(0, "/can/component", "{\"comp\":\"o2\",\"url\":\"http://o2\"}", &out),
-                     200);
+    assert_int_equal(post(0, "/can/component", comp_body("o1", 0), &out), 200);
+    json_decref(out);
+    assert_int_equal(post(0, "/can/component", comp_body("o2", 1), &out), 200);
     json_decref(out);
     assert_int_equal(post(0, "/can/work", "{\"work\":\"0xapp\",\"description\":\"t\"}", &out), 200);
     json_decref(out);
@@ -288,18 +333,144 @@ static void a_killed_member_catches_up(void **state)
     int status = 0;
     (void)state;
 
+    assert_true(procs[2].pid > 0);
     assert_int_equal(kill(procs[2].pid, SIGKILL), 0);
     waitpid(procs[2].pid, &status, 0);
     ctt_reaped(&procs[2]);
-    assert_int_equal(post(0, "/can/component", "{\"comp\":\"o3\",\"url\":\"http://o3\"}", &out),
-                     200);
+    assert_int_equal(post(0, "/can/component", comp_body("o3", 2), &out), 200);
     json_decref(out);
     assert_int_equal(post(0, "/can/work", "{\"work\":\"0xapp2\",\"description\":\"t\"}", &out),
                      200);
     json_decref(out);
     start_node(2);
+    /* While it was down the others may have voted it out (Algorithm 2);
+     * then it joins again (below Nmin). Either way it ends a member with
+     * the leader's ledger. */
+    for (int k = 0; k < 600 && (members_of(0) != 3 || members_of(2) != 3); k++)
+        ct_sleep_ms(100);
     converged(3);
+    assert_int_equal(members_of(0), 3);
     assert_int_equal(members_of(2), 3);
+}
+
+static json_t *works_of(int i)
+{
+    json_t *st = status_of(i), *w = json_incref(json_object_get(st, "works"));
+
+    json_decref(st);
+    return w;
+}
+
+/* A member that alone says another is down does not get it removed. */
+static void a_lone_accuser_removes_nobody(void **state)
+{
+    json_t *st = status_of(1), *out = NULL;
+    const char *victim = json_string_value(json_object_get(st, "self"));
+    (void)state;
+
+    assert_int_equal(post(0, "/can/remove", ctt_path("{\"node\":\"%s\"}", victim), &out), 200);
+    assert_false(json_is_true(json_object_get(out, "removed")));
+    assert_int_equal(json_integer_value(json_object_get(out, "down")), 0);
+    json_decref(out);
+    json_decref(st);
+    assert_int_equal(members_of(0), 3);
+}
+
+/* A failed component is voted out and its work, with its checkpoint, goes
+ * to another. */
+static void a_dead_component_loses_its_work(void **state)
+{
+    json_t *w;
+    const char *comp;
+    (void)state;
+
+    w = works_of(0);
+    comp = json_string_value(json_object_get(json_object_get(w, "0xapp"), "comp"));
+    assert_string_equal(comp, "o1");
+    json_decref(w);
+    ctt_stop(&comps[0]);
+    for (int k = 0; k < 300; k++) {
+        w = works_of(0);
+        comp = json_string_value(json_object_get(json_object_get(w, "0xapp"), "comp"));
+        if (comp != NULL && strcmp(comp, "o1") != 0)
+            break;
+        json_decref(w);
+        w = NULL;
+        ct_sleep_ms(100);
+    }
+    assert_non_null(w);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(w, "0xapp"), "checkpoints")),
+                     1);
+    json_decref(w);
+}
+
+/* SIGSTOP: the others see it down, a majority removes it (Registry too);
+ * resumed, it asks to join again and, below Nmin, is taken back. */
+static void a_stopped_member_is_voted_out(void **state)
+{
+    int64_t t0 = ct_time_mono_ms();
+    (void)state;
+
+    assert_true(procs[2].pid > 0); /* kill(0, ...) would stop this test too */
+    assert_int_equal(kill(procs[2].pid, SIGSTOP), 0);
+    for (int k = 0; k < 600 && members_of(0) != 2; k++)
+        ct_sleep_ms(100);
+    assert_int_equal(members_of(0), 2);
+    print_message("[ time ] stopped member removed %.1f s after SIGSTOP\n",
+                  (double)(ct_time_mono_ms() - t0) / 1000);
+    assert_int_equal(kill(procs[2].pid, SIGCONT), 0);
+    for (int k = 0; k < 600 && members_of(0) != 3; k++)
+        ct_sleep_ms(100);
+    assert_int_equal(members_of(0), 3);
+    converged(3);
+}
+
+/* kill -9 of the leader: a follower is elected with nonce 1 on the
+ * Registry and serves writes within 30 s. */
+static void the_leader_is_replaced(void **state)
+{
+    int64_t t0;
+    json_t *out = NULL, *none = json_array();
+    ct_ledger *reg = NULL;
+    ct_rpc *rpc = NULL;
+    int leader = -1, status = 0;
+    (void)state;
+
+    ctt_ok(ct_ledger_open_contract(&reg, "Registry"));
+    ctt_ok(ct_rpc_new(&rpc, chain.url, 5000));
+    t0 = ct_time_mono_ms();
+    assert_true(procs[0].pid > 0);
+    assert_int_equal(kill(procs[0].pid, SIGKILL), 0);
+    waitpid(procs[0].pid, &status, 0);
+    ctt_reaped(&procs[0]);
+    for (int k = 0; k < 300 && leader < 0; k++) {
+        for (int i = 1; i < 3 && leader < 0; i++) {
+            json_t *st = status_of(i);
+            if (st != NULL &&
+                strcmp(json_string_value(json_object_get(st, "role")), "leader") == 0 &&
+                json_integer_value(json_object_get(st, "nonce")) == 1)
+                leader = i;
+            json_decref(st);
+        }
+        if (leader < 0)
+            ct_sleep_ms(100);
+    }
+    if (leader < 0)
+        fail_msg("no new leader within 30 s of the leader's kill -9");
+    ctt_ok(ct_ledger_read(reg, rpc, &out, &registry, "leaderNonce", none));
+    assert_string_equal(json_string_value(json_array_get(out, 0)), "1");
+    json_decref(out);
+    out = NULL;
+    /* It serves: a write is stored by both remaining members. */
+    assert_int_equal(post(leader, "/can/work", "{\"work\":\"0xapp3\",\"description\":\"t\"}", &out),
+                     200);
+    json_decref(out);
+    print_message("[ time ] kill -9 of the leader to a new leader serving writes: %.1f s\n",
+                  (double)(ct_time_mono_ms() - t0) / 1000);
+    converged_between(1, 2);
+    json_decref(none);
+    ct_rpc_free(rpc);
+    ct_ledger_free(reg);
 }
 
 int main(void)
@@ -309,6 +480,10 @@ int main(void)
         cmocka_unit_test(algorithm_1_refuses_a_surplus),
         cmocka_unit_test(work_and_checkpoints),
         cmocka_unit_test(a_killed_member_catches_up),
+        cmocka_unit_test(a_lone_accuser_removes_nobody),
+        cmocka_unit_test(a_dead_component_loses_its_work),
+        cmocka_unit_test(a_stopped_member_is_voted_out),
+        cmocka_unit_test(the_leader_is_replaced),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,121 @@
+/* What the files of the CAN module share: the node's state and the
+ * helpers its HTTP handlers use (node.c), for elect.c's failure detection
+ * and leader election. */
+#ifndef CATENA_CAN_INT_H
+#define CATENA_CAN_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <ulfius.h>
+
+#include "catena/can.h"
+#include "catena/ledger.h"
+
+#define MAX_CONNECTIONS 256
+#define HTTP_TIMEOUT_S 10
+#define PEER_TIMEOUT_MS 3000
+/* Entries sent to a member in one push or answered to one catch-up. */
+#define BATCH 256
+/* Algorithm 1's churn: members that left minus those that joined in this
+ * window of the log's recent history. */
+#define CHURN_WINDOW_MS 60000
+#define MAX_PEERS 128
+/* How long a write waits for a majority of members to hold it. */
+#define COMMIT_TIMEOUT_MS 5000
+/* Checkpoints a follower keeps in mind to fetch. */
+#define CT_CAN_MAX_WANTED 4096
+
+/* A member the leader replicates to, each from a thread of its own so a
+ * stopped or slow member holds up nobody else. */
+struct peer {
+    struct ct_can_node *node;
+    char addr[CT_ADDRESS_TEXT_SIZE];
+    char url[128];
+    uint64_t next;  /* the next index to send it (guarded by node->mu) */
+    uint64_t acked; /* the last index it is known to hold (node->mu) */
+    bool gone;      /* no longer a member: the thread ends (node->mu) */
+    pthread_t thread;
+    bool started;
+};
+
+struct ct_can_node {
+    ct_can_node_opts o;
+    char me[CT_ADDRESS_TEXT_SIZE];
+    char url[128];
+    uint16_t port;
+    ct_can_log *log;
+    ct_ledger *reg;
+    ct_rpc *rpc;
+    ct_sender *sender;
+    struct _u_instance inst;
+    bool inst_ready; /* inst initialised */
+    bool listening;
+    pthread_t loop;
+    bool loop_started;
+    atomic_bool stop;
+    pthread_mutex_t rpc_mu; /* guards rpc */
+    pthread_mutex_t mu;     /* guards the fields below */
+    char leader[CT_ADDRESS_TEXT_SIZE];
+    char leader_url[256];
+    uint64_t nonce;
+    struct peer *peers[MAX_PEERS];
+    size_t n_peers;
+    size_t next_comp;   /* round robin over components */
+    char (*wanted)[67]; /* checkpoint digests to fetch from the leader */
+    size_t n_wanted;
+    bool scanned;       /* wanted holds every digest of the log once after start */
+    int64_t last_heard; /* ct_time_mono_ms of the leader's last append */
+    /* Algorithm 4's acceptor: the nonce promised, to whom, when, and
+     * whether an accept was signed for it (then the promise holds). */
+    uint64_t promised_nonce;
+    char promised_to[CT_ADDRESS_TEXT_SIZE];
+    json_int_t promised_log[2]; /* its ledger: leader nonce, index */
+    int64_t promised_at;
+    bool signed_accept;
+    uint64_t chain_id;
+    int64_t next_check; /* mono ms of the next checkState */
+    uint8_t key[32];    /* signs accepts (elect.c); wiped at stop */
+};
+
+/* ---------------------------------------------------------------- node.c */
+
+/* A view of the Registry without arguments (args NULL) or with (stolen).
+ * Returns: its first value (new ref), or NULL. */
+json_t *ct_can__registry_read(ct_can_node *n, const char *fn, json_t *args);
+bool ct_can__is_leader(ct_can_node *n);
+/* Reads the leader, its nonce and contact from the Registry.
+ * Returns: 0 or CT_ERPC. */
+int ct_can__refresh_leader(ct_can_node *n);
+/* Answers body (stolen) with status. Returns: U_CALLBACK_COMPLETE. */
+int ct_can__reply(struct _u_response *resp, unsigned status, json_t *body);
+int ct_can__reply_error(struct _u_response *resp, unsigned status, const char *msg);
+unsigned ct_can__status_of(int rc);
+int ct_can__not_leader(ct_can_node *n, struct _u_response *resp);
+/* The request's JSON object body (new ref), or NULL. */
+json_t *ct_can__body_of(const struct _u_request *req);
+/* Leader: appends body (stolen), waits until a majority of members hold
+ * it, answers its index. */
+int ct_can__propose_reply(ct_can_node *n, struct _u_response *resp, json_t *body);
+/* Leader: appends body (stolen) stamped with the time.
+ * Returns: 0 or the log's error. */
+int ct_can__propose(ct_can_node *n, json_t *body, uint64_t *index);
+/* The next registered component of state st, round robin, or NULL. */
+const char *ct_can__pick_component(ct_can_node *n, json_t *st);
+/* One HTTP exchange with a peer (body may be NULL). Returns: the status,
+ * 0 when nothing answered in timeout_ms. Out: *out (may be NULL). */
+long ct_can__http(json_t **out, const char *method, const char *base, const char *path,
+                  const json_t *body, int timeout_ms);
+
+/* ---------------------------------------------------------------- elect.c */
+
+/* Registers the election and removal endpoints. Returns: 0 or CT_ENOMEM. */
+int ct_can__elect_endpoints(ct_can_node *n);
+/* Follower, each period: Algorithm 2's checkState (a random member and a
+ * random component), and Algorithm 3 when the leader does not answer. */
+void ct_can__check_state(ct_can_node *n);
+/* Leader, each period: reassigns the work of deregistered components. */
+void ct_can__reassign_orphans(ct_can_node *n);
+
+#endif /* CATENA_CAN_INT_H */
