@@ -2,11 +2,10 @@
  * runs as a child process group; N single registrations go through the
  * gateway and DC1's agent, then, as the reference in the same run, N raw
  * registerContainer transactions, pre-signed by a fresh DC key, go
- * straight to the same node (anvil, or CATENA_BENCH_CHAIN=hardhat); then batch registrations through the
- * gateway and, to see where they spend their time, the same batches
- * pre-signed and sent straight. Each phase also reports every service's
- * CPU time per item; every receipt is checked afterwards.
- *   bench_federation [n [batch [requests [clients [rounds]]]]]     prints JSON lines
+ * straight to the same node (anvil, or CATENA_BENCH_CHAIN=hardhat); then batch registrations
+ * through the gateway and, to see where they spend their time, the same batches pre-signed and sent
+ * straight. Each phase also reports every service's CPU time per item; every receipt is checked
+ * afterwards. bench_federation [n [batch [requests [clients [rounds]]]]]     prints JSON lines
  * Defaults: 1000 singles, 30 batches of 64 VCs, 4 keep-alive clients. A VC
  * costs about 193k gas in a batch, Hardhat caps a transaction at 2^24 gas
  * (EIP-7825) and the agent asks for its estimate plus a quarter, so a
@@ -28,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "bench_common.h"
 #include "catena/ledger.h"
 
 /* Hardhat's first dev account: funds the raw reference's DC key. */
@@ -98,39 +98,15 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Returns: the q-quantile (0..1) of v[0..n), sorting v. */
-static double quantile(double *v, size_t n, double q)
-{
-    if (n == 0)
-        return 0;
-    qsort(v, n, sizeof(*v), cmp_double);
-    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-    return v[i < n ? i : n - 1];
-}
-
 /* ---------------------------------------------------------------- federation */
 
 static const char *catena_bin(void)
 {
-    static char path[PATH_MAX + 16];
-    char self[PATH_MAX];
-    ssize_t n;
+    const char *bin = bench_catena_bin();
 
-    if (getenv("CATENA_BIN") != NULL)
-        return getenv("CATENA_BIN");
-    if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
+    if (bin == NULL)
         die("cannot find myself: %s", strerror(errno));
-    self[n] = '\0';
-    *strrchr(self, '/') = '\0'; /* build/bench */
-    *strrchr(self, '/') = '\0'; /* build */
-    snprintf(path, sizeof(path), "%s/catena", self);
-    return path;
+    return bin;
 }
 
 /* `catena up` on free ports; waits for its federation.json. */
@@ -822,8 +798,9 @@ static double phase_gateway(const char *op, int round, const char *prefix, long 
     double rate = (double)items / secs;
     printf("{\"op\":\"%s\",\"round\":%d,\"requests\":%ld,\"per_request\":%ld,\"clients\":%d,"
            "\"s\":%.2f,\"vcs_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-           op, round, jobs, per_job, clients, secs, rate, quantile(r.latency_ms, (size_t)jobs, 0.5),
-           quantile(r.latency_ms, (size_t)jobs, 0.99));
+           op, round, jobs, per_job, clients, secs, rate,
+           bench_quantile(r.latency_ms, (size_t)jobs, 0.5),
+           bench_quantile(r.latency_ms, (size_t)jobs, 0.99));
     cpu_report(op, &c0, &c1, items, secs);
     report_catch_up(op);
     free(r.hashes);
@@ -865,7 +842,7 @@ static double phase_raw(const char *op, int round, const char *prefix, long jobs
            "\"gas_limit\":%llu,\"estimate_ms\":%.1f,\"s\":%.2f,\"vcs_per_s\":%.1f,"
            "\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
            op, round, jobs, per_tx, (unsigned long long)gas, est_ms, secs, rate,
-           quantile(lat, (size_t)jobs, 0.5), quantile(lat, (size_t)jobs, 0.99));
+           bench_quantile(lat, (size_t)jobs, 0.5), bench_quantile(lat, (size_t)jobs, 0.99));
     cpu_report(op, &c0, &c1, items, secs);
     report_catch_up(op);
     for (long i = 0; i < jobs; i++)

@@ -22,6 +22,10 @@
  * window of the log's recent history. */
 #define CHURN_WINDOW_MS 60000
 #define MAX_PEERS 128
+/* How far back a follower whose log diverged from the leader's reads (the
+ * divergence is at most the writes a leader had not yet had acknowledged
+ * by a majority when it was replaced). */
+#define DIVERGE_BACK 64
 /* How long a write waits for a majority of members to hold it. */
 #define COMMIT_TIMEOUT_MS 5000
 /* Checkpoints a follower keeps in mind to fetch. */
@@ -75,8 +79,9 @@ struct ct_can_node {
     int64_t promised_at;
     bool signed_accept;
     uint64_t chain_id;
-    int64_t next_check; /* mono ms of the next checkState */
-    uint8_t key[32];    /* signs accepts (elect.c); wiped at stop */
+    int64_t next_check;     /* mono ms of the next checkState */
+    int64_t last_reconcile; /* mono ms of the leader's last look at the Registry */
+    uint8_t key[32];        /* signs accepts (elect.c); wiped at stop */
 };
 
 /* ---------------------------------------------------------------- node.c */
@@ -115,6 +120,16 @@ int ct_can__elect_endpoints(ct_can_node *n);
 /* Follower, each period: Algorithm 2's checkState (a random member and a
  * random component), and Algorithm 3 when the leader does not answer. */
 void ct_can__check_state(ct_can_node *n);
+/* Whether the Registry lists this node as a member (its ledger may not
+ * have the JOIN yet). */
+bool ct_can__chain_member(ct_can_node *n);
+/* The members as the Registry lists them: {address: {url: contact}} (new
+ * ref), or NULL on an RPC error. */
+json_t *ct_can__chain_members(ct_can_node *n);
+/* Leader, each second: the ledger's members follow the Registry's (a join
+ * the Registry recorded whose JOIN entry a replaced leader never had
+ * acknowledged; a removal likewise). */
+void ct_can__reconcile_members(ct_can_node *n);
 /* Leader, each period: reassigns the work of deregistered components. */
 void ct_can__reassign_orphans(ct_can_node *n);
 

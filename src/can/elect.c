@@ -303,12 +303,46 @@ static int by_signer(const void *a, const void *b)
                   CT_ADDRESS_SIZE);
 }
 
+/* The members as the Registry lists them, {address: {url: contact}}: the
+ * electorate (registerLeader counts the Registry's members), also when
+ * this node's ledger has not heard of a join yet. NULL on an RPC error. */
+json_t *ct_can__chain_members(ct_can_node *n)
+{
+    json_t *list = ct_can__registry_read(n, "memberList", NULL), *out = json_object(), *a;
+    size_t i;
+
+    if (list == NULL || out == NULL) {
+        json_decref(list);
+        json_decref(out);
+        return NULL;
+    }
+    json_array_foreach (list, i, a) {
+        json_t *info = ct_can__registry_read(n, "nodeInfo", json_pack("[O]", a));
+        const char *contact = json_string_value(json_array_get(info, 0));
+        if (contact != NULL)
+            json_object_set_new(out, json_string_value(a), json_pack("{s:s}", "url", contact));
+        json_decref(info);
+    }
+    json_decref(list);
+    return out;
+}
+
+bool ct_can__chain_member(ct_can_node *n)
+{
+    json_t *info = ct_can__registry_read(n, "nodeInfo", json_pack("[s]", n->me));
+    bool yes = json_is_true(json_array_get(info, 2));
+
+    json_decref(info);
+    ct_error_clear();
+    return yes;
+}
+
 /* Algorithm 3: promises, then accepts, from a strict majority of the
  * members, then registerLeader on the Registry. Returns: whether this
  * node is now the leader. */
 static bool lead_elect(ct_can_node *n)
 {
-    json_t *st = ct_can_log_state(n->log), *members = json_object_get(st, "members"), *m;
+    json_t *st = ct_can_log_state(n->log), *members = ct_can__chain_members(n), *m;
     uint64_t nonce = chain_nonce(n);
     size_t count = json_object_size(members), promises = 0, n_acc = 0;
     struct accept *acc = calloc(count + 1, sizeof(*acc));
@@ -316,7 +350,7 @@ static bool lead_elect(ct_can_node *n)
     const char *addr;
     bool won = false;
 
-    if (nonce == UINT64_MAX || acc == NULL || promising == NULL || count == 0)
+    if (nonce == UINT64_MAX || acc == NULL || promising == NULL || count == 0 || st == NULL)
         goto done;
     nonce++;
     json_object_foreach (members, addr, m) {
@@ -367,6 +401,7 @@ done:
     ct_error_clear();
     free(acc);
     free(promising);
+    json_decref(members);
     json_decref(st);
     return won;
 }
@@ -437,7 +472,8 @@ void ct_can__check_state(ct_can_node *n)
         return;
     n->next_check = now + CHECK_MS;
     st = ct_can_log_state(n->log);
-    if (st == NULL || json_object_get(json_object_get(st, "members"), n->me) == NULL) {
+    if (st == NULL || (json_object_get(json_object_get(st, "members"), n->me) == NULL &&
+                       !ct_can__chain_member(n))) {
         json_decref(st);
         return; /* not a member (yet): nothing to watch */
     }
@@ -483,5 +519,33 @@ void ct_can__reassign_orphans(ct_can_node *n)
         else
             ct_log(CT_LOG_INFO, "can: work %s reassigned from %s to %s", id, comp, to);
     }
+    json_decref(st);
+}
+
+void ct_can__reconcile_members(ct_can_node *n)
+{
+    json_t *chain = ct_can__chain_members(n), *st = ct_can_log_state(n->log), *m;
+    const char *addr;
+
+    if (chain == NULL || st == NULL) {
+        json_decref(chain);
+        json_decref(st);
+        ct_error_clear();
+        return;
+    }
+    json_object_foreach (chain, addr, m)
+        if (json_object_get(json_object_get(st, "members"), addr) == NULL &&
+            ct_can__propose(n,
+                            json_pack("{s:s, s:s, s:O}", "type", "JOIN", "node", addr, "url",
+                                      json_object_get(m, "url")),
+                            NULL) == 0)
+            ct_log(CT_LOG_INFO, "can: %s is a member on the Registry: entered in the ledger", addr);
+    json_object_foreach (json_object_get(st, "members"), addr, m)
+        if (json_object_get(chain, addr) == NULL && strcasecmp(addr, n->me) != 0 &&
+            ct_can__propose(n, json_pack("{s:s, s:s}", "type", "REMOVE", "node", addr), NULL) == 0)
+            ct_log(CT_LOG_INFO, "can: %s is no member on the Registry: removed from the ledger",
+                   addr);
+    ct_error_clear();
+    json_decref(chain);
     json_decref(st);
 }

@@ -361,7 +361,16 @@ static int on_log(const struct _u_request *req, struct _u_response *resp, void *
         return ct_can__reply_error(resp, 400, "from: an index");
     if (ct_can_log_since(n->log, &entries, from, BATCH) < 0)
         return ct_can__reply_error(resp, 500, ct_error_last());
-    return ct_can__reply(resp, 200, json_pack("{s:o}", "entries", entries));
+    {
+        /* Where this log ends, so a follower can tell that its tail
+         * diverged (entries an old leader wrote that no majority took). */
+        json_t *st = ct_can_log_state(n->log);
+        json_t *body =
+            json_pack("{s:o, s:O, s:O}", "entries", entries, "last", json_object_get(st, "last"),
+                      "last_nonce", json_object_get(st, "last_nonce"));
+        json_decref(st);
+        return ct_can__reply(resp, 200, body);
+    }
 }
 
 static int on_component(const struct _u_request *req, struct _u_response *resp, void *user)
@@ -488,6 +497,14 @@ static int on_blob(const struct _u_request *req, struct _u_response *resp, void 
         free(hex);
         return ct_can__reply(resp, 200, v);
     }
+}
+
+/* Liveness for probes and load balancers. */
+static int on_health(const struct _u_request *req, struct _u_response *resp, void *user)
+{
+    (void)req;
+    (void)user;
+    return ct_can__reply(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static int on_default(const struct _u_request *req, struct _u_response *resp, void *user)
@@ -628,6 +645,10 @@ static void lead(ct_can_node *n)
     if (!led && old[0] != '\0' &&
         ct_can__propose(n, json_pack("{s:s, s:s}", "type", "REMOVE", "node", old), NULL) < 0)
         ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
+    if (ct_time_mono_ms() - n->last_reconcile >= 1000) {
+        ct_can__reconcile_members(n);
+        n->last_reconcile = ct_time_mono_ms();
+    }
     peer_list(n);
     ct_can__reassign_orphans(n);
 }
@@ -676,6 +697,7 @@ static void pull_entries(ct_can_node *n)
 {
     json_t *st = ct_can_log_state(n->log), *got, *e;
     uint64_t last = (uint64_t)json_integer_value(json_object_get(st, "last"));
+    json_int_t last_nonce = json_integer_value(json_object_get(st, "last_nonce"));
     char path[64];
     size_t i;
 
@@ -683,6 +705,21 @@ static void pull_entries(ct_can_node *n)
     snprintf(path, sizeof(path), "/can/log?from=%llu", (unsigned long long)(last + 1));
     if ((got = leader_get(n, path)) == NULL)
         return;
+    /* Nothing new, yet the leader's log ends elsewhere: our tail holds
+     * entries of an older leader that no majority took (this node led and
+     * was replaced, say). Read back from before it; the leader's entries
+     * then replace ours (ct_can_log_accept). */
+    if (json_array_size(json_object_get(got, "entries")) == 0 &&
+        (json_integer_value(json_object_get(got, "last")) != (json_int_t)last ||
+         json_integer_value(json_object_get(got, "last_nonce")) != last_nonce)) {
+        uint64_t theirs = (uint64_t)json_integer_value(json_object_get(got, "last"));
+        uint64_t from = (theirs < last ? theirs : last);
+        from = from > DIVERGE_BACK ? from - DIVERGE_BACK : 1;
+        json_decref(got);
+        snprintf(path, sizeof(path), "/can/log?from=%llu", (unsigned long long)from);
+        if ((got = leader_get(n, path)) == NULL)
+            return;
+    }
     json_array_foreach (json_object_get(got, "entries"), i, e) {
         if (ct_can_log_accept(n->log, e) < 0) {
             ct_log(CT_LOG_WARN, "can: catching up: %s", ct_error_last());
@@ -764,7 +801,9 @@ static void follow(ct_can_node *n)
         return;
     member = json_object_get(json_object_get(st, "members"), n->me) != NULL;
     json_decref(st);
-    if (!member)
+    /* A member the Registry lists whose ledger lacks the JOIN (the leader
+     * accepted it and died before pushing it) does not ask again. */
+    if (!member && !ct_can__chain_member(n))
         ask_to_join(n);
     pthread_mutex_lock(&n->mu);
     quiet = ct_time_mono_ms() - n->last_heard;
@@ -826,6 +865,7 @@ static int listen_http(ct_can_node *n)
     n->inst_ready = true;
     n->inst.max_post_body_size = 4 * CT_CAN_MAX_CHECKPOINT;
     if (ulfius_add_endpoint_by_val(&n->inst, "GET", "/can/status", NULL, 0, on_status, n) != U_OK ||
+        ulfius_add_endpoint_by_val(&n->inst, "GET", "/health", NULL, 0, on_health, n) != U_OK ||
         ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/join", NULL, 0, on_join, n) != U_OK ||
         ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/append", NULL, 0, on_append, n) !=
             U_OK ||
