@@ -108,6 +108,10 @@ int ct_can__propose_reply(ct_can_node *n, struct _u_response *resp, json_t *body
 int ct_can__propose(ct_can_node *n, json_t *body, uint64_t *index);
 /* The next registered component of state st, round robin, or NULL. */
 const char *ct_can__pick_component(ct_can_node *n, json_t *st);
+/* Adds "leader", "at" and "sig" (this node's signature of the rest) to
+ * a body for followers, who check it came from the Registry's leader.
+ * Returns: 0, CT_ENOMEM, CT_ECRYPTO. */
+int ct_can__sign_body(ct_can_node *n, json_t *body);
 /* One HTTP exchange with a peer (body may be NULL). Returns: the status,
  * 0 when nothing answered in timeout_ms. Out: *out (may be NULL). */
 long ct_can__http(json_t **out, const char *method, const char *base, const char *path,

@@ -192,6 +192,75 @@ long ct_can__http(json_t **out, const char *method, const char *base, const char
     return status;
 }
 
+/* The digest a leader signs: keccak-256 of the body without "sig", as
+ * compact JSON with sorted keys (jansson writes it alike on both sides). */
+static int body_digest(uint8_t out[32], const json_t *body)
+{
+    json_t *copy = json_copy((json_t *)body);
+    char *text;
+
+    if (copy == NULL)
+        return ct_error_set(CT_ENOMEM, "can: out of memory");
+    json_object_del(copy, "sig");
+    text = ct_json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    if (text == NULL)
+        return ct_error_set(CT_ENOMEM, "can: out of memory");
+    ct_keccak256(out, text, strlen(text));
+    free(text);
+    return 0;
+}
+
+int ct_can__sign_body(ct_can_node *n, json_t *body)
+{
+    uint8_t digest[32], sig[65];
+    char hex[140];
+    int rc;
+
+    json_object_set_new(body, "leader", json_string(n->me));
+    json_object_set_new(body, "at", json_integer(ct_time_now_ms()));
+    if ((rc = body_digest(digest, body)) < 0 || (rc = ct_eip712_sign(sig, digest, n->key)) < 0)
+        return rc;
+    ct_hex_encode(hex, sizeof(hex), sig, 65, true);
+    return json_object_set_new(body, "sig", json_string(hex)) == 0
+               ? 0
+               : ct_error_set(CT_ENOMEM, "can: out of memory");
+}
+
+/* Whether body was signed, lately, by the leader the Registry names. */
+static int verify_leader_body(ct_can_node *n, const json_t *body)
+{
+    const char *hex = json_string_value(json_object_get(body, "sig"));
+    const char *claimed = json_string_value(json_object_get(body, "leader"));
+    json_int_t at = json_integer_value(json_object_get(body, "at"));
+    uint8_t digest[32], sig[65], pub[CT_PUBKEY_SIZE];
+    char signer[CT_ADDRESS_TEXT_SIZE];
+    ct_address addr;
+    size_t len = 0;
+
+    if (hex == NULL || claimed == NULL || ct_hex_decode(sig, 65, &len, hex, strlen(hex)) < 0 ||
+        len != 65 || sig[64] < 27 || sig[64] > 28 || body_digest(digest, body) < 0 ||
+        ct_recover(pub, digest, sig, sig[64] - 27, true) < 0)
+        return ct_error_set(CT_EAUTH, "append: not signed");
+    ct_address_from_pubkey(&addr, pub);
+    ct_address_format(signer, &addr);
+    if (strcasecmp(signer, claimed) != 0)
+        return ct_error_set(CT_EAUTH, "append: signed by %s, not %s", signer, claimed);
+    if (llabs(ct_time_now_ms() - at) > 60000)
+        return ct_error_set(CT_EAUTH, "append: signed at a time too far from ours");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char leader[CT_ADDRESS_TEXT_SIZE];
+        pthread_mutex_lock(&n->mu);
+        snprintf(leader, sizeof(leader), "%s", n->leader);
+        pthread_mutex_unlock(&n->mu);
+        if (strcasecmp(signer, leader) == 0)
+            return 0;
+        if (attempt == 0 && ct_can__refresh_leader(n) < 0) /* elected a moment ago? */
+            ct_error_clear();
+    }
+    return ct_error_set(CT_EAUTH, "append: %s is not the Registry's leader", signer);
+}
+
 /* Notes the checkpoint of a CHECKPOINT_WORK entry (or every checkpoint of
  * a REASSIGN_WORK) for the background thread to fetch if it lacks it. */
 static void want_checkpoints(ct_can_node *n, const json_t *e)
@@ -332,6 +401,11 @@ static int on_append(const struct _u_request *req, struct _u_response *resp, voi
     if (!json_is_array(entries)) {
         json_decref(body);
         return ct_can__reply_error(resp, 400, "append takes {\"entries\": [...]}");
+    }
+    /* Only the leader writes a follower's ledger. */
+    if ((rc = verify_leader_body(n, body)) < 0) {
+        json_decref(body);
+        return ct_can__reply_error(resp, 403, ct_error_last());
     }
     json_array_foreach (entries, i, e) {
         if ((rc = ct_can_log_accept(n->log, e)) < 0)
@@ -535,6 +609,11 @@ static bool push_once(ct_can_node *n, struct peer *p)
         return false;
     }
     wrap = json_pack("{s:o}", "entries", entries);
+    if (wrap == NULL || ct_can__sign_body(n, wrap) < 0) {
+        ct_error_clear();
+        json_decref(wrap);
+        return false;
+    }
     if (ct_can__http(&out, "POST", p->url, "/can/append", wrap, PEER_TIMEOUT_MS) != 0 &&
         json_is_integer(json_object_get(out, "last"))) {
         uint64_t last = (uint64_t)json_integer_value(json_object_get(out, "last"));

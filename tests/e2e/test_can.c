@@ -299,6 +299,16 @@ static void work_and_checkpoints(void **state)
         post(0, "/can/checkpoint", "{\"work\":\"0xapp\",\"comp\":\"o1\",\"data\":7}", &out), 400);
     json_decref(out);
     assert_int_equal(last_of(0), before);
+    /* Only the Registry's leader writes a follower's ledger: an append
+     * without its signature is refused. */
+    assert_int_equal(post(1, "/can/append",
+                          ctt_path("{\"entries\":[{\"type\":\"REMOVE\",\"node\":\"x\","
+                                   "\"index\":%lld,\"nonce_of_leader\":0}]}",
+                                   (long long)before + 1),
+                          &out),
+                     403);
+    json_decref(out);
+    assert_int_equal(last_of(1), before);
 
     /* A checkpoint: stored by digest, fetched by the members. */
     assert_int_equal(post(0, "/can/checkpoint",
