@@ -714,6 +714,15 @@ static void lead(ct_can_node *n)
                         NULL) < 0)
         ct_log(CT_LOG_WARN, "can: %s", ct_error_last());
     if (!led) {
+        /* What members were known to hold when this node last led may
+         * have been replaced since by another leader's entries: start
+         * over (their answers tell where they stand). */
+        pthread_mutex_lock(&n->mu);
+        for (size_t i = 0; i < n->n_peers; i++) {
+            n->peers[i]->acked = 0;
+            n->peers[i]->next = 1;
+        }
+        pthread_mutex_unlock(&n->mu);
         e = json_pack("{s:s, s:s, s:I}", "type", "LEADER", "node", n->me, "nonce",
                       (json_int_t)nonce);
         if (ct_can__propose(n, e, NULL) < 0)
