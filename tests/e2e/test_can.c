@@ -238,6 +238,54 @@ static void members_join_and_follow(void **state)
     ct_ledger_free(reg);
 }
 
+/* The command line: status as JSON and as text; bad input to run. */
+static void status_and_bad_input(void **state)
+{
+    ctt_run r;
+    json_t *v = NULL;
+    (void)state;
+
+    {
+        const char *args[] = {"can", "status", "--url", urls[1], "--json", NULL};
+        ctt_catena(&r, args);
+        assert_int_equal(ctt_exit_code(&r), 0);
+        ctt_ok(ct_json_parse(&v, r.out, strlen(r.out), 16));
+        assert_string_equal(json_string_value(json_object_get(v, "role")), "follower");
+        assert_int_equal(json_object_size(json_object_get(v, "members")), 3);
+        json_decref(v);
+        ctt_run_free(&r);
+    }
+    {
+        const char *args[] = {"can", "status", "--url", urls[0], NULL};
+        ctt_catena(&r, args);
+        assert_int_equal(ctt_exit_code(&r), 0);
+        assert_non_null(strstr(r.out, "(leader)"));
+        assert_non_null(strstr(r.out, urls[2]));
+        ctt_run_free(&r);
+    }
+    {
+        const char *args[] = {"can", "status", "--url", "http://127.0.0.1:1", NULL};
+        ctt_catena(&r, args);
+        assert_int_equal(ctt_exit_code(&r), 1);
+        ctt_run_free(&r);
+    }
+    {
+        const char *args[] = {"can", "run", "--dir", ctt_tmpdir(), "--rpc", chain.url, NULL};
+        ctt_catena(&r, args);
+        assert_int_equal(ctt_exit_code(&r), 2);
+        assert_non_null(strstr(r.err, "--registry"));
+        ctt_run_free(&r);
+    }
+    {
+        const char *args[] = {"can",        "run",  "--dir",     ctt_tmpdir(), "--rpc", chain.url,
+                              "--registry", "0x12", "--key-env", "NOPE",       NULL};
+        ctt_catena(&r, args);
+        assert_int_equal(ctt_exit_code(&r), 2);
+        assert_non_null(strstr(r.err, "--registry"));
+        ctt_run_free(&r);
+    }
+}
+
 static void algorithm_1_refuses_a_surplus(void **state)
 {
     json_int_t before = last_of(0);
@@ -487,6 +535,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(members_join_and_follow),
+        cmocka_unit_test(status_and_bad_input),
         cmocka_unit_test(algorithm_1_refuses_a_surplus),
         cmocka_unit_test(work_and_checkpoints),
         cmocka_unit_test(a_killed_member_catches_up),
