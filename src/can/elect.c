@@ -190,13 +190,15 @@ static int on_promise(const struct _u_request *req, struct _u_response *resp, vo
     char why[160] = "";
     char leader_url[256];
     int64_t now = ct_time_mono_ms();
+    uint64_t on_chain;
 
     if (cand == NULL || nonce <= 0) {
         json_decref(body);
         return ct_can__reply_error(resp, 400, "promise takes {nonce, candidate, last, last_nonce}");
     }
     st = ct_can_log_state(n->log);
-    if ((uint64_t)nonce <= chain_nonce(n) || chain_nonce(n) == UINT64_MAX)
+    on_chain = chain_nonce(n);
+    if (on_chain == UINT64_MAX || (uint64_t)nonce <= on_chain)
         snprintf(why, sizeof(why), "nonce %lld is not new", (long long)nonce);
     else if (json_integer_value(json_object_get(st, "last_nonce")) > last_nonce ||
              (json_integer_value(json_object_get(st, "last_nonce")) == last_nonce &&

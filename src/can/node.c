@@ -135,40 +135,45 @@ int ct_can__propose(ct_can_node *n, json_t *body, uint64_t *index)
     return rc;
 }
 
-/* Whether a majority of the members (this node included) hold index. */
-static bool majority_holds(ct_can_node *n, uint64_t index)
+/* Whether a majority of members (this node included) hold index. */
+static bool majority_holds(ct_can_node *n, const json_t *members, uint64_t index)
 {
-    json_t *st = ct_can_log_state(n->log);
-    size_t members = json_object_size(json_object_get(st, "members")), holding = 1;
+    size_t holding = 1;
 
     pthread_mutex_lock(&n->mu);
     for (size_t i = 0; i < n->n_peers; i++)
         holding += !n->peers[i]->gone && n->peers[i]->acked >= index &&
-                   json_object_get(json_object_get(st, "members"), n->peers[i]->addr) != NULL;
+                   json_object_get(members, n->peers[i]->addr) != NULL;
     pthread_mutex_unlock(&n->mu);
-    json_decref(st);
-    return holding * 2 > members;
+    return holding * 2 > json_object_size(members);
 }
 
 /* Leader: appends body, and answers once a majority of the members hold
  * it (so a new leader, elected by a majority, has it too): 200 with its
- * index, or 503 when that takes longer than COMMIT_TIMEOUT_MS. */
+ * index, or 503 when that takes longer than COMMIT_TIMEOUT_MS. The
+ * majority is of the members as the entry left them, read once (the poll
+ * below runs every 10 ms). */
 int ct_can__propose_reply(ct_can_node *n, struct _u_response *resp, json_t *body)
 {
     int64_t deadline = ct_time_mono_ms() + COMMIT_TIMEOUT_MS;
     uint64_t index = 0;
+    json_t *st;
     int rc = ct_can__propose(n, body, &index);
 
     if (rc < 0)
         return ct_can__reply_error(resp, ct_can__status_of(rc), ct_error_last());
-    while (!majority_holds(n, index)) {
-        if (ct_time_mono_ms() >= deadline || atomic_load(&n->stop))
+    st = ct_can_log_state(n->log);
+    while (!majority_holds(n, json_object_get(st, "members"), index)) {
+        if (ct_time_mono_ms() >= deadline || atomic_load(&n->stop)) {
+            json_decref(st);
             return ct_can__reply(resp, 503,
                                  json_pack("{s:s, s:I}", "error",
                                            "stored by the leader, not yet by a majority of members",
                                            "index", (json_int_t)index));
+        }
         ct_sleep_ms(10);
     }
+    json_decref(st);
     return ct_can__reply(resp, 200, json_pack("{s:I}", "index", (json_int_t)index));
 }
 
