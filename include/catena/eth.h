@@ -591,6 +591,15 @@ int ct_poa_isolate_node(ct_poa *poa, int i, bool isolated, int timeout_ms);
  * Returns: 0, or CT_ESTATE if it does not run. */
 int ct_poa_pause_node(ct_poa *poa, int i, bool paused);
 
+/* Starts again, without waiting, each node that died on its own (a crash,
+ * kill -9 from outside, or fix 11 of docs/CHAIN.md: the node exits when its
+ * in-memory state went stale) on its data directory and ports; it catches
+ * up from its peers. Nodes stopped through this API stay stopped. Call it
+ * regularly while the network is in use (ct_poa_wait_synced does).
+ * Returns: how many nodes were started (a failure is logged and tried
+ * again at the next call). */
+int ct_poa_respawn_dead(ct_poa *poa);
+
 /* Waits until the running, unpaused nodes agree: their heads are at most
  * one block apart, at least min_height, and they have the same block at
  * the lowest head.

@@ -905,36 +905,16 @@ static int restart_node(struct up *u, struct up_dc *unused)
     return start_node(u);
 }
 
-/* Checks every service once; restarts those whose backoff has passed.
+/* Checks every service once; restarts those whose backoff has passed. A
+ * PoA node that died is started again at once on its data directory (it
+ * catches up from its peers), without waiting for it.
  * Returns: 0, or CLI_FAIL when the chain is lost for good (Hardhat). */
-/* A PoA node that died is started again on its data directory; it
- * catches up from its peers. */
-static bool supervise_poa(struct up *u)
-{
-    bool changed = false;
-
-    for (int i = 0; i < ct_poa_nodes(u->net); i++) {
-        pid_t pid = ct_poa_pid(u->net, i);
-        int status;
-        if (pid > 0 && waitpid(pid, &status, WNOHANG) != pid)
-            continue;
-        ct_log(CT_LOG_ERROR, "PoA node %d exited; restarting it (see %s)", i + 1,
-               ct_poa_log_path(u->net, i));
-        ct_poa_kill_node(u->net, i); /* whatever is left of its group */
-        if (ct_poa_restart_node(u->net, i, 60000) < 0)
-            ct_log(CT_LOG_ERROR, "restarting PoA node %d: %s", i + 1, ct_error_last());
-        else
-            changed = true;
-    }
-    return changed;
-}
-
 static int up_supervise(struct up *u)
 {
     bool changed = false;
 
     if (u->net != NULL)
-        changed |= supervise_poa(u);
+        changed |= ct_poa_respawn_dead(u->net) > 0;
     else {
         if (u->node_svc.restart_at == 0 && !ct_proc_alive(&u->node.proc)) {
             if (u->kind == CT_CHAIN_HARDHAT) {

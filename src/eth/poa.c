@@ -869,18 +869,24 @@ static int synced_now(ct_poa *poa, uint64_t min_height, uint64_t *height)
     return 1;
 }
 
-/* Starts again, without waiting, each node that died on its own (fix 11
- * makes a node exit when its in-memory state went stale). */
-static void respawn_dead(ct_poa *poa)
+int ct_poa_respawn_dead(ct_poa *poa)
 {
+    int started = 0;
+
     for (int i = 0; i < poa->n; i++) {
         poa_node *node = &poa->nodes[i];
         if (!node->wanted || running(node))
             continue;
+        ct_log(CT_LOG_ERROR, "PoA node %d exited; starting it again on its data (see %s)", i + 1,
+               node->log_path);
         ct_proc_stop(&node->proc, 0); /* reaps it */
-        if (spawn_node(poa, i) < 0)
-            ct_error_clear(); /* tried again at the next look */
+        if (spawn_node(poa, i) < 0) {
+            ct_log(CT_LOG_ERROR, "starting PoA node %d again: %s", i + 1, ct_error_last());
+            ct_error_clear(); /* tried again at the next call */
+        } else
+            started++;
     }
+    return started;
 }
 
 int ct_poa_wait_synced(ct_poa *poa, uint64_t *height, uint64_t min_height, int timeout_ms)
@@ -890,7 +896,7 @@ int ct_poa_wait_synced(ct_poa *poa, uint64_t *height, uint64_t min_height, int t
     int rc;
 
     for (;;) {
-        respawn_dead(poa);
+        ct_poa_respawn_dead(poa);
         if ((rc = synced_now(poa, min_height, &h)) == 1) {
             if (height != NULL)
                 *height = h;

@@ -256,18 +256,38 @@ static void test_all_agree(void **state)
     }
 }
 
+/* Hash's receipt on node i within ms, or NULL. A node that exits
+ * meanwhile (fix 11 of docs/CHAIN.md) is started again, as catena up does,
+ * and asked again. */
+static json_t *wait_receipt(int i, const uint8_t hash[32], int ms)
+{
+    int64_t deadline = ct_time_mono_ms() + ms;
+    json_t *receipt = NULL;
+    ct_rpc *rpc;
+    int rc;
+
+    ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, i), 5000));
+    do {
+        int64_t left = deadline - ct_time_mono_ms();
+        ct_poa_respawn_dead(net);
+        ct_error_clear();
+        rc = ct_rpc_wait_receipt(rpc, &receipt, hash,
+                                 left < 2000 ? (int)(left > 0 ? left : 1) : 2000, 100);
+    } while (rc < 0 && ct_time_mono_ms() < deadline);
+    ct_error_clear();
+    ct_rpc_free(rpc);
+    return rc == 0 ? receipt : NULL;
+}
+
 /* The hash of the block holding transaction `hash` on node i. */
 static const char *receipt_block(int i, const uint8_t hash[32])
 {
-    json_t *receipt = NULL;
+    json_t *receipt = wait_receipt(i, hash, 20000);
     const char *block;
-    ct_rpc *rpc;
 
-    ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, i), 5000));
-    ctt_ok(ct_rpc_wait_receipt(rpc, &receipt, hash, 20000, 100));
+    assert_non_null(receipt);
     block = ctt_path("%s", json_string_value(json_object_get(receipt, "blockHash")));
     json_decref(receipt);
-    ct_rpc_free(rpc);
     return block;
 }
 
@@ -281,8 +301,7 @@ static void test_tx_seen_on_other_node(void **state)
     ct_address to;
     uint8_t key[32];
     ct_sender *s;
-    ct_rpc *rpc;
-    json_t *receipt = NULL;
+    json_t *receipt;
     int64_t t0;
 
     (void)state;
@@ -296,15 +315,14 @@ static void test_tx_seen_on_other_node(void **state)
     t0 = ct_time_mono_ms();
     ctt_ok(ct_sender_send(s, &res, &req, true));
     print_message("[ time ] transfer mined in %.1f s\n", seconds_since(t0));
-    ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, 2), 5000));
-    ctt_ok(ct_rpc_wait_receipt(rpc, &receipt, res.hash, 20000, 100));
+    receipt = wait_receipt(2, res.hash, 20000);
+    assert_non_null(receipt);
     json_decref(receipt);
     /* Two sealers can seal the same height at once; the heavier block wins
      * and the transaction may move to it, so compare once the nodes agree
      * past it. */
     synced(res.block + 1, 60000);
     assert_string_equal(receipt_block(0, res.hash), receipt_block(2, res.hash));
-    ct_rpc_free(rpc);
     ct_send_result_clear(&res);
     ct_sender_free(s);
 }
@@ -632,19 +650,15 @@ static void register_vm(ct_ledger *l, ct_sender *s, const ct_address *contract, 
  * test if the transaction failed. */
 static uint64_t mined_at(int i, const uint8_t hash[32], int ms)
 {
-    json_t *receipt = NULL;
+    json_t *receipt = wait_receipt(i, hash, ms);
     uint64_t number = 0;
-    ct_rpc *rpc;
 
-    ctt_ok(ct_rpc_new(&rpc, ct_poa_url(net, i), 5000));
-    if (ct_rpc_wait_receipt(rpc, &receipt, hash, ms, 100) == 0) {
+    if (receipt != NULL) {
         ctt_ok(ct_quantity_parse_u64(&number, json_object_get(receipt, "blockNumber")));
         if (strcmp(json_string_value(json_object_get(receipt, "status")), "0x1") != 0)
             fail_msg("transaction of block %llu failed", (unsigned long long)number);
     }
-    ct_error_clear();
     json_decref(receipt);
-    ct_rpc_free(rpc);
     return number;
 }
 
@@ -654,6 +668,7 @@ static void follow_to(ct_follower *f, uint64_t until)
     uint64_t head = 0, done = 0, n;
 
     for (int k = 0; k < 600 && done < until; k++) {
+        ct_poa_respawn_dead(net);
         if (ct_follower_poll(f, &n) < 0)
             ct_error_clear(); /* a node catching up answers late; poll again */
         ctt_ok(ct_follower_lag(f, &head, &done));
@@ -692,8 +707,8 @@ static ct_sender *failover_sender(int key, int first, int second)
 
     so.outbox_path = ctt_path("%s/key%d-%d.outbox", ctt_tmpdir(), key, first);
     dev_key(k, key);
-    ctt_ok(ct_sender_new(&s, ctt_path("%s,%s", ct_poa_url(net, first), ct_poa_url(net, second)),
-                         k, &so));
+    ctt_ok(ct_sender_new(&s, ctt_path("%s,%s", ct_poa_url(net, first), ct_poa_url(net, second)), k,
+                         &so));
     return s;
 }
 
@@ -846,14 +861,10 @@ static void test_partition_fork(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_agree),
-        cmocka_unit_test(test_tx_seen_on_other_node),
-        cmocka_unit_test(test_evm_is_london),
-        cmocka_unit_test(test_kill_restart),
-        cmocka_unit_test(test_pause_converges),
-        cmocka_unit_test(test_stop_restart),
-        cmocka_unit_test(test_sender_failover),
-        cmocka_unit_test(test_partition_fork),
+        cmocka_unit_test(test_all_agree),       cmocka_unit_test(test_tx_seen_on_other_node),
+        cmocka_unit_test(test_evm_is_london),   cmocka_unit_test(test_kill_restart),
+        cmocka_unit_test(test_pause_converges), cmocka_unit_test(test_stop_restart),
+        cmocka_unit_test(test_sender_failover), cmocka_unit_test(test_partition_fork),
     };
     return cmocka_run_group_tests(tests, start_network, stop_network);
 }
