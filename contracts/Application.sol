@@ -84,6 +84,7 @@ contract Application is ReentrancyGuard {
     event Closed(uint256 refund);
 
     error NotLeader();
+    error WrongIndex(uint256 index, uint256 count);
     error NotClient();
     error AlreadyClosed();
     error AfterShutdown();
@@ -127,11 +128,17 @@ contract Application is ReentrancyGuard {
 
     // ------------------------------------------------------------ checkpoints
 
-    /// The CAN leader records a checkpoint's metadata. Timestamps never go
-    /// back and are at most a minute ahead of the block. APP_SHUTDOWN is the
-    /// last checkpoint and releases the resources in the Cloud.
-    function addCheckpoint(Kind kind, uint64 timestamp, uint32 svc, address orchestrator) external {
+    /// The CAN leader records a checkpoint's metadata as checkpoint number
+    /// `index` (the count so far: a leader that replaced another and sends
+    /// the same checkpoint again is refused, so none is recorded twice).
+    /// Timestamps never go back and are at most a minute ahead of the
+    /// block. APP_SHUTDOWN is the last checkpoint and releases the resources
+    /// in the Cloud.
+    function addCheckpoint(uint256 index, Kind kind, uint64 timestamp, uint32 svc, address orchestrator)
+        external
+    {
         if (msg.sender != IRegistryView(registry).leader()) revert NotLeader();
+        if (index != cps.length) revert WrongIndex(index, cps.length);
         if (shutdown) revert AfterShutdown();
         if (kind <= Kind.SERVICE_DOWN && svc >= services.length) revert BadService(svc);
         if (kind > Kind.SERVICE_DOWN) svc = type(uint32).max;

@@ -235,8 +235,9 @@ contract CloudTest is OrchestrationBase {
     }
 
     function _free() internal {
+        uint256 idx = app.checkpointCount();
         vm.prank(reg.leader());
-        app.addCheckpoint(Application.Kind.APP_SHUTDOWN, uint64(block.timestamp) * 1000, 0, ORC1);
+        app.addCheckpoint(idx, Application.Kind.APP_SHUTDOWN, uint64(block.timestamp) * 1000, 0, ORC1);
     }
 
     function test_expired_reservation() public {
@@ -329,22 +330,29 @@ contract ApplicationTest is OrchestrationBase {
     function test_checkpoint_rules() public {
         vm.prank(n2);
         vm.expectRevert(Application.NotLeader.selector);
-        app.addCheckpoint(Application.Kind.SERVICE_UP, uint64(T0) * 1000, 0, ORC1);
+        app.addCheckpoint(0, Application.Kind.SERVICE_UP, uint64(T0) * 1000, 0, ORC1);
         vm.prank(n1);
         vm.expectRevert(abi.encodeWithSelector(Application.BadService.selector, 2));
-        app.addCheckpoint(Application.Kind.SERVICE_UP, uint64(T0) * 1000, 2, ORC1);
+        app.addCheckpoint(0, Application.Kind.SERVICE_UP, uint64(T0) * 1000, 2, ORC1);
         _cp(Application.Kind.SERVICE_UP, 5000, 0, ORC1);
+        // The same checkpoint again (a new leader resending it): refused.
+        vm.prank(n1);
+        vm.expectRevert(abi.encodeWithSelector(Application.WrongIndex.selector, 0, 1));
+        app.addCheckpoint(0, Application.Kind.SERVICE_UP, uint64(T0) * 1000 + 5000, 0, ORC1);
+        vm.prank(n1);
+        vm.expectRevert(abi.encodeWithSelector(Application.WrongIndex.selector, 2, 1));
+        app.addCheckpoint(2, Application.Kind.SERVICE_UP, uint64(T0) * 1000 + 5000, 0, ORC1);
         vm.prank(n1);
         vm.expectRevert(abi.encodeWithSelector(Application.TimeGoesBack.selector, uint64(T0) * 1000 + 4999, uint64(T0) * 1000 + 5000));
-        app.addCheckpoint(Application.Kind.SERVICE_UP, uint64(T0) * 1000 + 4999, 1, ORC1);
+        app.addCheckpoint(1, Application.Kind.SERVICE_UP, uint64(T0) * 1000 + 4999, 1, ORC1);
         uint64 future = uint64(T0 + 61) * 1000;
         vm.prank(n1);
         vm.expectRevert(abi.encodeWithSelector(Application.FromTheFuture.selector, future));
-        app.addCheckpoint(Application.Kind.APP_OK, future, 0, ORC1);
+        app.addCheckpoint(1, Application.Kind.APP_OK, future, 0, ORC1);
         _cp(Application.Kind.APP_SHUTDOWN, 6000, 0, ORC1);
         vm.prank(n1);
         vm.expectRevert(Application.AfterShutdown.selector);
-        app.addCheckpoint(Application.Kind.APP_OK, uint64(T0) * 1000 + 7000, 0, ORC1);
+        app.addCheckpoint(2, Application.Kind.APP_OK, uint64(T0) * 1000 + 7000, 0, ORC1);
         vm.assertEq(app.checkpointCount(), 2, "two checkpoints");
         vm.assertEq(app.checkpoint(0).issuer, n1, "issuer is the leader");
         vm.assertEq(uint256(app.checkpoint(1).service), type(uint32).max, "APP_* names no service");
@@ -356,7 +364,7 @@ contract ApplicationTest is OrchestrationBase {
         reg.registerLeader(1, acc);
         vm.prank(n1);
         vm.expectRevert(Application.NotLeader.selector);
-        app.addCheckpoint(Application.Kind.SERVICE_UP, uint64(T0) * 1000, 0, ORC1);
+        app.addCheckpoint(0, Application.Kind.SERVICE_UP, uint64(T0) * 1000, 0, ORC1);
         _cp(Application.Kind.SERVICE_UP, 0, 0, ORC1);
         vm.assertEq(app.checkpoint(0).issuer, n2, "issued by the new leader");
     }

@@ -112,8 +112,9 @@ abstract contract OrchestrationBase {
 
     /// The leader (n1 unless changed) adds a checkpoint at ms after T0.
     function _cp(Application.Kind kind, uint64 ms, uint32 svc, address orc) internal {
+        uint256 idx = app.checkpointCount();
         vm.prank(reg.leader());
-        app.addCheckpoint(kind, uint64(T0) * 1000 + ms, svc, orc);
+        app.addCheckpoint(idx, kind, uint64(T0) * 1000 + ms, svc, orc);
     }
 
     /// Accepts of (n, leader) signed by keys, in ascending signer order.

@@ -37,7 +37,7 @@ contract OrchestrationGasTest is OrchestrationBase {
         for (uint256 i = 0; i < 4; i++) {
             vm.prank(leader);
             uint256 g = gasleft();
-            app.addCheckpoint(kinds[i], uint64(T0) * 1000 + uint64(i) * 1000, 0, ORC1);
+            app.addCheckpoint(i, kinds[i], uint64(T0) * 1000 + uint64(i) * 1000, 0, ORC1);
             gas[i] = g - gasleft();
         }
         emit log_named_uint("addCheckpoint SERVICE_UP", gas[0]);

@@ -57,8 +57,9 @@ contract PaymentHandler is OrchestrationBase {
         address orc = orcSeed % 2 == 0 ? ORC1 : ORC2;
         uint64 ts = lastTs + uint64(gap % 300_000);
         if (ts / 1000 > block.timestamp) vm.warp(ts / 1000);
+        uint256 idx = app.checkpointCount();
         vm.prank(reg.leader());
-        app.addCheckpoint(kind, ts, svc, orc);
+        app.addCheckpoint(idx, kind, ts, svc, orc);
         cps.push(Cp(kind, ts, kind <= Application.Kind.SERVICE_DOWN ? svc : type(uint32).max, orc));
         lastTs = ts;
     }
@@ -252,8 +253,9 @@ contract OrchestrationFuzzTest is OrchestrationBase {
             ts += uint64(r % 200_000);
             vm.warp(ts / 1000 + 1);
             Application.Kind kind = Application.Kind(r % 3);
+            uint256 idx = app.checkpointCount();
             vm.prank(n1);
-            app.addCheckpoint(kind, ts, uint32((r >> 8) % 2), (r >> 16) % 2 == 0 ? ORC1 : ORC2);
+            app.addCheckpoint(idx, kind, ts, uint32((r >> 8) % 2), (r >> 16) % 2 == 0 ? ORC1 : ORC2);
         }
         uint256 snap = vm.snapshotState();
         app.interimPayment(100);

@@ -34,17 +34,17 @@ typedef struct ct_api_config {
     char *cache_path;    /* SQLite file */
     bool reindex;        /* rebuild the cache from the chain at start */
     bool reads_need_token;
-    int agent_timeout_ms; /* a write's outcome is unknown past this (default 30000) */
-    int accept_after_ms;  /* a write not answered by then answers 202 (default 5000) */
-    char *requests_path;  /* SQLite file of write requests (default: beside the cache) */
-    int idempotency_ttl_s; /* how long write requests and their keys are kept (86400) */
-    int idempotency_max;   /* at most this many kept (100000) */
-    int max_conns_per_ip;  /* HTTP connections one client address may hold (128) */
+    int agent_timeout_ms;   /* a write's outcome is unknown past this (default 30000) */
+    int accept_after_ms;    /* a write not answered by then answers 202 (default 5000) */
+    char *requests_path;    /* SQLite file of write requests (default: beside the cache) */
+    int idempotency_ttl_s;  /* how long write requests and their keys are kept (86400) */
+    int idempotency_max;    /* at most this many kept (100000) */
+    int max_conns_per_ip;   /* HTTP connections one client address may hold (128) */
     int request_timeout_ms; /* to receive a request's headers and body (10000) */
-    char *allowed_origins; /* comma-separated origins allowed to write besides our own */
-    char *allowed_hosts;   /* comma-separated Host values accepted (default: loopback names) */
-    char *swagger_dir;    /* swagger-ui-dist files */
-    char *web_dir;        /* explorer files (may be NULL) */
+    char *allowed_origins;  /* comma-separated origins allowed to write besides our own */
+    char *allowed_hosts;    /* comma-separated Host values accepted (default: loopback names) */
+    char *swagger_dir;      /* swagger-ui-dist files */
+    char *web_dir;          /* explorer files (may be NULL) */
     char *agent_ca_file;    /* PEM CAs that wss:// agents' certificates must chain to */
     char *gateway_key_file; /* hex secp256k1 key proving the gateway to agents (may be NULL) */
     ct_api_agent_config *agents;

@@ -77,6 +77,7 @@ typedef struct ct_can_node_opts {
     ct_address registry;     /* the Registry contract */
     uint8_t seckey[32];      /* the node's key (a Registry candidate); wiped */
     int replicate_ms;        /* push and check period; 0: 200 */
+    int pay_interval_ms;     /* leader: interimPayment per application; 0: 60 s */
 } ct_can_node_opts;
 
 /* Returns: 0, or CT_EIO (cannot listen), CT_ERPC, CT_ENOMEM, ... */
@@ -88,6 +89,9 @@ const char *ct_can_node_url(const ct_can_node *n);
 
 /* Stops the thread and the server and frees; NULL is a no-op. */
 void ct_can_node_stop(ct_can_node *n);
+
+/* Largest work description (an application's TOSCA document). */
+#define CT_CAN_MAX_DESCRIPTION (256u << 10)
 
 /* Checkpoints are stored by digest ("0x" + keccak-256 hex of the data). */
 #define CT_CAN_MAX_CHECKPOINT (16u << 20)

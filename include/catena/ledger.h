@@ -97,6 +97,28 @@ int ct_ledger_transact(const ct_ledger *l, ct_sender *s, ct_send_result *res, co
 int ct_ledger_read(const ct_ledger *l, ct_rpc *rpc, json_t **out, const ct_address *to,
                    const char *function, const json_t *args);
 
+/* A Cloud scheduler's signature of a reservation (seed 002 section 3.2):
+ * EIP-712 typed data Reservation(client, toscaHash, services, expiry, salt)
+ * in the domain ("CatenaCloud", "1", chain_id, cloud), services being
+ * keccak256(abi.encode(string[] services, bytes32[] resources)).
+ * tosca_hash and salt are "0x" + 64 hex digits.
+ * Out: sig (r, s, v), digest_out (may be NULL) the digest signed.
+ * Returns: 0, CT_EINVAL, CT_ENOMEM, CT_ECRYPTO. */
+int ct_ledger_sign_reservation(uint8_t sig[65], uint8_t digest_out[32], uint64_t chain_id,
+                               const ct_address *cloud, const ct_address *client,
+                               const char *tosca_hash, const char *const *services,
+                               const char *const *resources, size_t n, uint64_t expiry,
+                               const char *salt, const uint8_t sched_key[32]);
+
+/* Application contracts (seed 002): how many of the checkpoints not yet
+ * paid one interimPayment(k) sent by from pays, as large as fits in 90% of
+ * the latest block's gas limit by eth_estimateGas (halving from all of
+ * them; the seed's advice to estimate k). l is the Application ABI.
+ * Out: *k, 0 when every checkpoint is paid.
+ * Returns: 0, or the RPC's error reading the counts. */
+int ct_ledger_app_pay_k(const ct_ledger *l, ct_rpc *rpc, uint64_t *k, const ct_address *app,
+                        const ct_address *from);
+
 /* The VC tag the contract derives:
  * keccak256(abi.encodePacked(vcType, id, owner, uint256 created)). */
 void ct_ledger_vc_tag(uint8_t out[32], const char *vc_type, const char *id, const ct_address *owner,

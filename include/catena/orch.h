@@ -122,8 +122,10 @@ typedef struct ct_orch_checkpoint {
 const char *ct_orch_kind_name(ct_orch_kind k);
 int ct_orch_kind_parse(ct_orch_kind *out, const char *name);
 
-/* JSON form {"type", "time", "service", "orchestrator", "id", "url", "pid"}
- * (service by name; id/url/pid for SERVICE_UP only).
+/* JSON form {"type", "time", "service", "index", "orchestrator", "id",
+ * "url", "pid"} (service by name, and its plan index, which is its index in
+ * the Application contract, for SERVICE_UP/DOWN; id/url/pid for SERVICE_UP
+ * only). Parsing goes by the name.
  * Returns: a new reference, or NULL (out of memory). */
 json_t *ct_orch_checkpoint_json(const ct_orch_checkpoint *cp, const ct_orch_plan *p);
 
@@ -142,8 +144,12 @@ typedef struct ct_orch_run_opts {
     size_t n_resume;
     /* Set (by another thread or a signal handler) to stop the application. */
     const atomic_bool *stop;
+    /* Set to give the work up (another orchestrator owns it now): the loop
+     * returns leaving every service running and records nothing more. */
+    const atomic_bool *abandon;
     /* Records one checkpoint durably. Returns 0, or an error: the loop tries
-     * again every second until it succeeds or stop is set. */
+     * again every second until it succeeds or stop is set; CT_EAUTH (the
+     * work is no longer this orchestrator's) gives the work up at once. */
     int (*store)(const ct_orch_checkpoint *cp, void *payload);
     void *payload;
 } ct_orch_run_opts;
@@ -156,8 +162,48 @@ typedef struct ct_orch_run_opts {
  * the end stops every service and records APP_SHUTDOWN. Returns at once
  * when the checkpoints resumed from end with APP_SHUTDOWN.
  * Returns: 0 once APP_SHUTDOWN is recorded; the store's error when it
- *          could not record one before stop was set. */
+ *          could not record one before stop was set, or CT_EAUTH from it;
+ *          CT_ESTATE when abandon was set (services left running). */
 int ct_orch_run(const ct_orch_plan *p, ct_orch_driver *d, const ct_orch_run_opts *o);
+
+/* ---------------------------------------------------------------- CAN component */
+
+/* An orchestrator as a component of a Component Administration Network
+ * (seed 002 sections 4.2 and 5; docs/ORCHESTRATION.md): registers with the
+ * leader, answers GET /health and GET /status, and runs each application
+ * work entry assigned to it (id: the Application contract's address;
+ * description: its TOSCA document) with the process driver under
+ * dir/<application>/, continuing from the entry's checkpoints, storing new
+ * ones at the leader, stopping the application when its client asked the
+ * contract to (stopRequested), and leaving it running when the work moves
+ * to another orchestrator. Retries and the APP_OK interval are the
+ * contract's. */
+typedef struct ct_orch_component ct_orch_component;
+
+typedef struct ct_orch_component_opts {
+    const char *dir;         /* created if missing */
+    const char *can_urls;    /* CAN node URLs, comma separated */
+    const char *rpc_url;     /* the chain, to read the applications */
+    const char *listen_host; /* NULL: 127.0.0.1 */
+    uint16_t port;           /* 0: any free port */
+    const char *public_url;  /* NULL: http://host:port */
+    uint8_t seckey[32];      /* its address is the component's id (paid on chain); wiped */
+    int poll_ms;             /* look at the network; 0: 500 */
+    int check_interval_ms;   /* health checks of services; 0: 1000 */
+    int start_timeout_ms;    /* a service's first healthy answer; 0: 30000 */
+} ct_orch_component_opts;
+
+/* Returns: 0, CT_EINVAL, CT_EIO (cannot listen), CT_ENOMEM. */
+int ct_orch_component_start(ct_orch_component **out, const ct_orch_component_opts *o);
+
+/* Its id ("0x" address) and contact URL (borrowed). */
+const char *ct_orch_component_id(const ct_orch_component *c);
+const char *ct_orch_component_url(const ct_orch_component *c);
+
+/* Stops its threads and server and frees it; the applications' services
+ * keep running (the network gives their work to another orchestrator).
+ * NULL is a no-op. */
+void ct_orch_component_stop(ct_orch_component *c);
 
 #ifdef __cplusplus
 }

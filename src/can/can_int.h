@@ -11,6 +11,7 @@
 #include <ulfius.h>
 
 #include "catena/can.h"
+#include "catena/httpd.h"
 #include "catena/ledger.h"
 
 #define MAX_CONNECTIONS 256
@@ -54,7 +55,8 @@ struct ct_can_node {
     ct_rpc *rpc;
     ct_sender *sender;
     struct _u_instance inst;
-    bool inst_ready; /* inst initialised */
+    struct sockaddr_in bind; /* inst's address (Ulfius keeps the pointer) */
+    bool inst_ready;         /* inst initialised */
     bool listening;
     pthread_t loop;
     bool loop_started;
@@ -82,6 +84,12 @@ struct ct_can_node {
     int64_t next_check;     /* mono ms of the next checkState */
     int64_t last_reconcile; /* mono ms of the leader's last look at the Registry */
     uint8_t key[32];        /* signs accepts (elect.c); wiped at stop */
+    /* anchor.c: applications' checkpoints on chain, from a thread of its
+     * own (a transaction takes a block; replication must not wait). */
+    ct_ledger *app_abi, *cloud_abi;
+    pthread_t anchor;
+    bool anchor_started;
+    json_t *paid_at; /* work -> mono ms of its last payment (anchor thread) */
 };
 
 /* ---------------------------------------------------------------- node.c */
@@ -93,9 +101,6 @@ bool ct_can__is_leader(ct_can_node *n);
 /* Reads the leader, its nonce and contact from the Registry.
  * Returns: 0 or CT_ERPC. */
 int ct_can__refresh_leader(ct_can_node *n);
-/* Answers body (stolen) with status. Returns: U_CALLBACK_COMPLETE. */
-int ct_can__reply(struct _u_response *resp, unsigned status, json_t *body);
-int ct_can__reply_error(struct _u_response *resp, unsigned status, const char *msg);
 unsigned ct_can__status_of(int rc);
 int ct_can__not_leader(ct_can_node *n, struct _u_response *resp);
 /* The request's JSON object body (new ref), or NULL. */
@@ -136,5 +141,26 @@ json_t *ct_can__chain_members(ct_can_node *n);
 void ct_can__reconcile_members(ct_can_node *n);
 /* Leader, each period: reassigns the work of deregistered components. */
 void ct_can__reassign_orphans(ct_can_node *n);
+
+/* ---------------------------------------------------------------- anchor.c */
+
+/* A view of the contract (abi) at `at`, without arguments (args NULL) or
+ * with (stolen). Returns: its first value (new ref), or NULL. */
+json_t *ct_can__chain_read(ct_can_node *n, const ct_ledger *abi, const ct_address *at,
+                           const char *fn, json_t *args);
+/* Whether a work id is an address (an application's work). Out: *app. */
+bool ct_can__app_of(ct_address *app, const char *work);
+/* Leader, on ASSIGN_WORK of an application: it is an Application of a
+ * Cloud the Registry lists, and description hashes to its toscaHash.
+ * Returns: 0, CT_ENOTFOUND (unknown application), CT_EINVAL, CT_ERPC. */
+int ct_can__check_app_work(ct_can_node *n, const ct_address *app, const char *description);
+/* Leader, on CHECKPOINT_WORK of an application's work w: data is a
+ * checkpoint's JSON (type, time, orchestrator = comp, index of a service
+ * the contract has), not before the work's last, not after APP_SHUTDOWN.
+ * Returns: 0, CT_EINVAL, CT_EAUTH, CT_ESTATE, CT_ERPC. */
+int ct_can__check_app_checkpoint(ct_can_node *n, const ct_address *app, const json_t *w,
+                                 const char *comp, const uint8_t *data, size_t len);
+/* The leader's thread that puts checkpoints on chain and pays them. */
+void *ct_can__anchor_main(void *arg);
 
 #endif /* CATENA_CAN_INT_H */

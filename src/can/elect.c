@@ -52,7 +52,7 @@ static int on_ping(const struct _u_request *req, struct _u_response *resp, void 
 
     body = json_pack("{s:b, s:O}", "ok", 1, "last", json_object_get(st, "last"));
     json_decref(st);
-    return ct_can__reply(resp, 200, body);
+    return ct_httpd_reply(resp, 200, body);
 }
 
 /* Any member: can this node reach url? (the leader's vote) */
@@ -66,11 +66,11 @@ static int on_vote(const struct _u_request *req, struct _u_response *resp, void 
 
     if (url == NULL || kind == NULL) {
         json_decref(body);
-        return ct_can__reply_error(resp, 400, "vote takes {url, kind: node|component}");
+        return ct_httpd_reply_error(resp, 400, "vote takes {url, kind: node|component}");
     }
     down = strcmp(kind, "component") == 0 ? !ping_component(url) : !ping_node(url);
     json_decref(body);
-    return ct_can__reply(resp, 200, json_pack("{s:b}", "down", down));
+    return ct_httpd_reply(resp, 200, json_pack("{s:b}", "down", down));
 }
 
 /* Leader: Algorithm 2's listenRemove for a member ({node}) or a component
@@ -102,9 +102,9 @@ static int on_remove(const struct _u_request *req, struct _u_response *resp, voi
     if (target == NULL) {
         json_decref(st);
         json_decref(body);
-        return ct_can__reply_error(resp, 404,
-                                   "remove takes a member {node} other than the "
-                                   "leader, or a registered component {comp}");
+        return ct_httpd_reply_error(resp, 404,
+                                    "remove takes a member {node} other than the "
+                                    "leader, or a registered component {comp}");
     }
     url = json_string_value(json_object_get(target, "url"));
     json_object_foreach (members, addr, m) {
@@ -144,10 +144,10 @@ static int on_remove(const struct _u_request *req, struct _u_response *resp, voi
     json_decref(st);
     json_decref(body);
     if (rc < 0)
-        return ct_can__reply_error(resp, ct_can__status_of(rc), ct_error_last());
-    return ct_can__reply(resp, 200,
-                         json_pack("{s:b, s:I, s:I}", "removed", down * 2 > count, "down",
-                                   (json_int_t)down, "members", (json_int_t)count));
+        return ct_httpd_reply_error(resp, ct_can__status_of(rc), ct_error_last());
+    return ct_httpd_reply(resp, 200,
+                          json_pack("{s:b, s:I, s:I}", "removed", down * 2 > count, "down",
+                                    (json_int_t)down, "members", (json_int_t)count));
 }
 
 /* Whether address a sorts before b. */
@@ -194,7 +194,8 @@ static int on_promise(const struct _u_request *req, struct _u_response *resp, vo
 
     if (cand == NULL || nonce <= 0) {
         json_decref(body);
-        return ct_can__reply_error(resp, 400, "promise takes {nonce, candidate, last, last_nonce}");
+        return ct_httpd_reply_error(resp, 400,
+                                    "promise takes {nonce, candidate, last, last_nonce}");
     }
     st = ct_can_log_state(n->log);
     on_chain = chain_nonce(n);
@@ -239,8 +240,8 @@ static int on_promise(const struct _u_request *req, struct _u_response *resp, vo
         pthread_mutex_unlock(&n->mu);
     }
     json_decref(body);
-    return ct_can__reply(resp, 200,
-                         json_pack("{s:b, s:s}", "promise", why[0] == '\0', "reason", why));
+    return ct_httpd_reply(resp, 200,
+                          json_pack("{s:b, s:s}", "promise", why[0] == '\0', "reason", why));
 }
 
 /* Algorithm 4's second step: a signed accept (EIP-712 Accept(nonce,
@@ -257,7 +258,7 @@ static int on_accept(const struct _u_request *req, struct _u_response *resp, voi
 
     if (leader == NULL || nonce <= 0) {
         json_decref(body);
-        return ct_can__reply_error(resp, 400, "accept takes {nonce, leader}");
+        return ct_httpd_reply_error(resp, 400, "accept takes {nonce, leader}");
     }
     pthread_mutex_lock(&n->mu);
     ok = n->promised_nonce == (uint64_t)nonce && strcasecmp(n->promised_to, leader) == 0;
@@ -274,9 +275,9 @@ static int on_accept(const struct _u_request *req, struct _u_response *resp, voi
     json_decref(values);
     json_decref(body);
     if (!ok)
-        return ct_can__reply_error(resp, 409, "no promise to this candidate for this nonce");
+        return ct_httpd_reply_error(resp, 409, "no promise to this candidate for this nonce");
     ct_hex_encode(hex, sizeof(hex), sig, 65, true);
-    return ct_can__reply(resp, 200, json_pack("{s:s, s:s}", "signature", hex, "signer", n->me));
+    return ct_httpd_reply(resp, 200, json_pack("{s:s, s:s}", "signature", hex, "signer", n->me));
 }
 
 int ct_can__elect_endpoints(ct_can_node *n)

@@ -32,13 +32,21 @@ static json_t *empty_state(void)
 
 /* ---------------------------------------------------------------- validation */
 
-static int need_string(const char **out, const json_t *body, const char *key)
+/* A non-empty string member of at most max bytes. */
+static int need_text(const char **out, const json_t *body, const char *key, size_t max)
 {
     *out = json_string_value(json_object_get(body, key));
-    if (*out == NULL || **out == '\0' || strlen(*out) > 512)
-        return ct_error_set(CT_EINVAL, "can log: %s needs a non-empty string %s",
-                            json_string_value(json_object_get(body, "type")), key);
+    if (*out == NULL || **out == '\0' || strlen(*out) > max)
+        return ct_error_set(CT_EINVAL,
+                            "can log: %s needs a non-empty string %s of at most %zu "
+                            "bytes",
+                            json_string_value(json_object_get(body, "type")), key, max);
     return 0;
+}
+
+static int need_string(const char **out, const json_t *body, const char *key)
+{
+    return need_text(out, body, key, 512);
 }
 
 static bool is_digest(const char *s)
@@ -141,7 +149,7 @@ static int apply_assign(json_t *st, const json_t *e)
     int rc;
 
     if ((rc = need_string(&work, e, "work")) < 0 || (rc = need_string(&comp, e, "comp")) < 0 ||
-        (rc = need_string(&desc, e, "description")) < 0)
+        (rc = need_text(&desc, e, "description", CT_CAN_MAX_DESCRIPTION)) < 0)
         return rc;
     if ((old = json_object_get(works, work)) != NULL)
         return ct_error_set(CT_EEXIST, "can log: work entry %s exists", work);

@@ -4,7 +4,8 @@
  * checkpoints) and a follower's (joining through the leader, taking its
  * entries, catching up after a restart, fetching checkpoints it lacks).
  * Who leads is read from the Registry. Failure detection and elections
- * (Algorithms 2 to 4) are not built yet. */
+ * (Algorithms 2 to 4) are in elect.c, applications' checkpoints on chain in
+ * anchor.c. */
 #include "can_int.h"
 
 #include <arpa/inet.h>
@@ -22,16 +23,7 @@
 
 json_t *ct_can__registry_read(ct_can_node *n, const char *fn, json_t *args)
 {
-    json_t *out = NULL, *v = NULL, *a = args ? args : json_array();
-
-    /* One ct_rpc is not for two threads at once (handlers and the loop). */
-    pthread_mutex_lock(&n->rpc_mu);
-    if (ct_ledger_read(n->reg, n->rpc, &out, &n->o.registry, fn, a) == 0)
-        v = json_incref(json_array_get(out, 0));
-    pthread_mutex_unlock(&n->rpc_mu);
-    json_decref(a);
-    json_decref(out);
-    return v;
+    return ct_can__chain_read(n, n->reg, &n->o.registry, fn, args);
 }
 
 /* Reads the leader, its nonce and contact from the Registry. */
@@ -71,18 +63,6 @@ bool ct_can__is_leader(ct_can_node *n)
 
 /* ---------------------------------------------------------------- HTTP helpers */
 
-int ct_can__reply(struct _u_response *resp, unsigned status, json_t *body)
-{
-    ulfius_set_json_body_response(resp, status, body);
-    json_decref(body);
-    return U_CALLBACK_COMPLETE;
-}
-
-int ct_can__reply_error(struct _u_response *resp, unsigned status, const char *msg)
-{
-    return ct_can__reply(resp, status, json_pack("{s:s}", "error", msg));
-}
-
 /* Maps a library error to an HTTP status. */
 unsigned ct_can__status_of(int rc)
 {
@@ -107,7 +87,7 @@ int ct_can__not_leader(ct_can_node *n, struct _u_response *resp)
     body = json_pack("{s:s, s:s, s:s}", "error", "not the leader", "leader", n->leader,
                      "leader_url", n->leader_url);
     pthread_mutex_unlock(&n->mu);
-    return ct_can__reply(resp, 421, body);
+    return ct_httpd_reply(resp, 421, body);
 }
 
 json_t *ct_can__body_of(const struct _u_request *req)
@@ -161,20 +141,21 @@ int ct_can__propose_reply(ct_can_node *n, struct _u_response *resp, json_t *body
     int rc = ct_can__propose(n, body, &index);
 
     if (rc < 0)
-        return ct_can__reply_error(resp, ct_can__status_of(rc), ct_error_last());
+        return ct_httpd_reply_error(resp, ct_can__status_of(rc), ct_error_last());
     st = ct_can_log_state(n->log);
     while (!majority_holds(n, json_object_get(st, "members"), index)) {
         if (ct_time_mono_ms() >= deadline || atomic_load(&n->stop)) {
             json_decref(st);
-            return ct_can__reply(resp, 503,
-                                 json_pack("{s:s, s:I}", "error",
-                                           "stored by the leader, not yet by a majority of members",
-                                           "index", (json_int_t)index));
+            return ct_httpd_reply(
+                resp, 503,
+                json_pack("{s:s, s:I}", "error",
+                          "stored by the leader, not yet by a majority of members", "index",
+                          (json_int_t)index));
         }
         ct_sleep_ms(10);
     }
     json_decref(st);
-    return ct_can__reply(resp, 200, json_pack("{s:I}", "index", (json_int_t)index));
+    return ct_httpd_reply(resp, 200, json_pack("{s:I}", "index", (json_int_t)index));
 }
 
 long ct_can__http(json_t **out, const char *method, const char *base, const char *path,
@@ -296,7 +277,7 @@ static int on_status(const struct _u_request *req, struct _u_response *resp, voi
     (void)req;
 
     if (st == NULL)
-        return ct_can__reply_error(resp, 500, "out of memory");
+        return ct_httpd_reply_error(resp, 500, "out of memory");
     pthread_mutex_lock(&n->mu);
     json_object_set_new(st, "self", json_string(n->me));
     json_object_set_new(st, "url", json_string(n->url));
@@ -306,7 +287,7 @@ static int on_status(const struct _u_request *req, struct _u_response *resp, voi
     json_object_set_new(st, "role",
                         json_string(strcasecmp(n->leader, n->me) == 0 ? "leader" : "follower"));
     pthread_mutex_unlock(&n->mu);
-    return ct_can__reply(resp, 200, st);
+    return ct_httpd_reply(resp, 200, st);
 }
 
 /* Algorithm 1 on the leader: accept below Nmin; above it only while the
@@ -370,13 +351,13 @@ static int on_join(const struct _u_request *req, struct _u_response *resp, void 
     url = json_string_value(json_object_get(body, "url"));
     if (body == NULL || url == NULL || node == NULL || ct_address_parse(&addr, node) < 0) {
         json_decref(body);
-        return ct_can__reply_error(resp, 400, "join takes {\"node\": address, \"url\": contact}");
+        return ct_httpd_reply_error(resp, 400, "join takes {\"node\": address, \"url\": contact}");
     }
     st = ct_can_log_state(n->log);
     if (json_object_get(json_object_get(st, "members"), node) != NULL) {
         json_decref(st);
         json_decref(body);
-        return ct_can__reply(resp, 200, json_pack("{s:b}", "member", 1)); /* asked twice */
+        return ct_httpd_reply(resp, 200, json_pack("{s:b}", "member", 1)); /* asked twice */
     }
     rc = join_allowed(n, json_object_size(json_object_get(st, "members")));
     json_decref(st);
@@ -389,8 +370,8 @@ static int on_join(const struct _u_request *req, struct _u_response *resp, void 
     json_decref(args);
     if (rc < 0) {
         json_decref(body);
-        return ct_can__reply_error(resp, rc == CT_EREVERT ? 409 : ct_can__status_of(rc),
-                                   ct_error_last());
+        return ct_httpd_reply_error(resp, rc == CT_EREVERT ? 409 : ct_can__status_of(rc),
+                                    ct_error_last());
     }
     json_object_set_new(body, "type", json_string("JOIN"));
     return ct_can__propose_reply(n, resp, body);
@@ -405,12 +386,12 @@ static int on_append(const struct _u_request *req, struct _u_response *resp, voi
 
     if (!json_is_array(entries)) {
         json_decref(body);
-        return ct_can__reply_error(resp, 400, "append takes {\"entries\": [...]}");
+        return ct_httpd_reply_error(resp, 400, "append takes {\"entries\": [...]}");
     }
     /* Only the leader writes a follower's ledger. */
     if ((rc = verify_leader_body(n, body)) < 0) {
         json_decref(body);
-        return ct_can__reply_error(resp, 403, ct_error_last());
+        return ct_httpd_reply_error(resp, 403, ct_error_last());
     }
     json_array_foreach (entries, i, e) {
         if ((rc = ct_can_log_accept(n->log, e)) < 0)
@@ -426,7 +407,7 @@ static int on_append(const struct _u_request *req, struct _u_response *resp, voi
     body = json_pack("{s:O, s:s?}", "last", json_object_get(st, "last"), "error",
                      rc < 0 ? ct_error_last() : NULL);
     json_decref(st);
-    return ct_can__reply(resp, rc < 0 ? 409 : 200, body);
+    return ct_httpd_reply(resp, rc < 0 ? 409 : 200, body);
 }
 
 static int on_log(const struct _u_request *req, struct _u_response *resp, void *user)
@@ -437,9 +418,9 @@ static int on_log(const struct _u_request *req, struct _u_response *resp, void *
     json_t *entries = NULL;
 
     if (from_text != NULL && ct_parse_uint(&from, from_text, UINT64_MAX) < 0)
-        return ct_can__reply_error(resp, 400, "from: an index");
+        return ct_httpd_reply_error(resp, 400, "from: an index");
     if (ct_can_log_since(n->log, &entries, from, BATCH) < 0)
-        return ct_can__reply_error(resp, 500, ct_error_last());
+        return ct_httpd_reply_error(resp, 500, ct_error_last());
     {
         /* Where this log ends, so a follower can tell that its tail
          * diverged (entries an old leader wrote that no majority took). */
@@ -448,7 +429,7 @@ static int on_log(const struct _u_request *req, struct _u_response *resp, void *
             json_pack("{s:o, s:O, s:O}", "entries", entries, "last", json_object_get(st, "last"),
                       "last_nonce", json_object_get(st, "last_nonce"));
         json_decref(st);
-        return ct_can__reply(resp, 200, body);
+        return ct_httpd_reply(resp, 200, body);
     }
 }
 
@@ -462,14 +443,14 @@ static int on_component(const struct _u_request *req, struct _u_response *resp, 
         return ct_can__not_leader(n, resp);
     }
     if (body == NULL || !json_is_string(json_object_get(body, "url")))
-        return ct_can__reply_error(resp, 400, "component takes {comp, url}");
+        return ct_httpd_reply_error(resp, 400, "component takes {comp, url}");
     /* Registered only if the leader can reach it (section 4.2). */
     {
         long st = ct_can__http(NULL, "GET", json_string_value(json_object_get(body, "url")),
                                "/health", NULL, 2000);
         if (st < 200 || st >= 400) {
             json_decref(body);
-            return ct_can__reply_error(resp, 400, "the component does not answer GET /health");
+            return ct_httpd_reply_error(resp, 400, "the component does not answer GET /health");
         }
     }
     json_object_set_new(body, "type", json_string("REGISTER_COMPONENT"));
@@ -499,20 +480,31 @@ static int on_work(const struct _u_request *req, struct _u_response *resp, void 
 {
     ct_can_node *n = user;
     json_t *body = ct_can__body_of(req), *st;
+    ct_address app;
 
     if (!ct_can__is_leader(n)) {
         json_decref(body);
         return ct_can__not_leader(n, resp);
     }
     if (body == NULL)
-        return ct_can__reply_error(resp, 400, "a JSON object, please");
+        return ct_httpd_reply_error(resp, 400, "a JSON object, please");
+    if (ct_can__app_of(&app, json_string_value(json_object_get(body, "work")))) {
+        const char *desc = json_string_value(json_object_get(body, "description"));
+        int rc = desc != NULL ? ct_can__check_app_work(n, &app, desc)
+                              : ct_error_set(CT_EINVAL, "an application's work takes its TOSCA "
+                                                        "document as description");
+        if (rc < 0) {
+            json_decref(body);
+            return ct_httpd_reply_error(resp, ct_can__status_of(rc), ct_error_last());
+        }
+    }
     if (json_object_get(body, "comp") == NULL) {
         const char *comp;
         st = ct_can_log_state(n->log);
         if ((comp = ct_can__pick_component(n, st)) == NULL) {
             json_decref(st);
             json_decref(body);
-            return ct_can__reply_error(resp, 409, "no component is registered");
+            return ct_httpd_reply_error(resp, 409, "no component is registered");
         }
         json_object_set_new(body, "comp", json_string(comp));
         json_decref(st);
@@ -527,7 +519,10 @@ static int on_checkpoint(const struct _u_request *req, struct _u_response *resp,
 {
     ct_can_node *n = user;
     json_t *body = ct_can__body_of(req);
-    const char *hex = json_string_value(json_object_get(body, "data"));
+    const char *hex = json_string_value(json_object_get(body, "data")), *work, *comp;
+    const json_t *cps;
+    bool again;
+    ct_address app;
     uint8_t *data = NULL;
     size_t len = 0;
     char digest[67];
@@ -539,13 +534,46 @@ static int on_checkpoint(const struct _u_request *req, struct _u_response *resp,
     }
     if (hex == NULL || ct_hex_decode_new(&data, &len, hex) < 0) {
         json_decref(body);
-        return ct_can__reply_error(resp, 400, "checkpoint takes {work, comp, data: \"0x...\"}");
+        return ct_httpd_reply_error(resp, 400, "checkpoint takes {work, comp, data: \"0x...\"}");
+    }
+    work = json_string_value(json_object_get(body, "work"));
+    comp = json_string_value(json_object_get(body, "comp"));
+    if (ct_can__app_of(&app, work) && comp != NULL) {
+        /* An application's: checked before anything is stored. */
+        json_t *st = ct_can_log_state(n->log);
+        json_t *w = json_object_get(json_object_get(st, "works"), work);
+        if (w == NULL)
+            rc = ct_error_set(CT_ENOTFOUND, "no work entry %s", work);
+        else if (strcmp(json_string_value(json_object_get(w, "comp")) ?: "", comp) != 0)
+            rc = ct_error_set(CT_EAUTH, "work entry %s is assigned to %s, not %s", work,
+                              json_string_value(json_object_get(w, "comp")), comp);
+        else
+            rc = ct_can__check_app_checkpoint(n, &app, w, comp, data, len);
+        /* The same checkpoint again (its store timed out and tried again):
+         * the entry is there already, so it is not written twice. */
+        cps = json_object_get(w, "checkpoints");
+        ct_can_digest(digest, data, len);
+        again =
+            rc == 0 && json_array_size(cps) > 0 &&
+            strcmp(json_string_value(json_array_get(cps, json_array_size(cps) - 1)), digest) == 0;
+        json_decref(st);
+        if (again) {
+            free(data);
+            json_decref(body);
+            return ct_httpd_reply(resp, 200,
+                                  json_pack("{s:s, s:b}", "digest", digest, "again", true));
+        }
+        if (rc < 0) {
+            free(data);
+            json_decref(body);
+            return ct_httpd_reply_error(resp, ct_can__status_of(rc), ct_error_last());
+        }
     }
     rc = ct_can_blob_put(n->log, digest, data, len);
     free(data);
     if (rc < 0) {
         json_decref(body);
-        return ct_can__reply_error(resp, ct_can__status_of(rc), ct_error_last());
+        return ct_httpd_reply_error(resp, ct_can__status_of(rc), ct_error_last());
     }
     json_object_del(body, "data");
     json_object_set_new(body, "digest", json_string(digest));
@@ -563,18 +591,18 @@ static int on_blob(const struct _u_request *req, struct _u_response *resp, void 
     int rc;
 
     if (digest == NULL || (rc = ct_can_blob_get(n->log, &data, &len, digest)) < 0)
-        return ct_can__reply_error(resp, digest ? ct_can__status_of(rc) : 400, ct_error_last());
+        return ct_httpd_reply_error(resp, digest ? ct_can__status_of(rc) : 400, ct_error_last());
     hex = malloc(len * 2 + 3);
     if (hex == NULL) {
         free(data);
-        return ct_can__reply_error(resp, 500, "out of memory");
+        return ct_httpd_reply_error(resp, 500, "out of memory");
     }
     ct_hex_encode(hex, len * 2 + 3, data, len, true);
     free(data);
     {
         json_t *v = json_pack("{s:s, s:s}", "digest", digest, "data", hex);
         free(hex);
-        return ct_can__reply(resp, 200, v);
+        return ct_httpd_reply(resp, 200, v);
     }
 }
 
@@ -583,14 +611,14 @@ static int on_health(const struct _u_request *req, struct _u_response *resp, voi
 {
     (void)req;
     (void)user;
-    return ct_can__reply(resp, 200, json_pack("{s:b}", "ok", 1));
+    return ct_httpd_reply(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static int on_default(const struct _u_request *req, struct _u_response *resp, void *user)
 {
     (void)req;
     (void)user;
-    return ct_can__reply_error(resp, 404, "not found");
+    return ct_httpd_reply_error(resp, 404, "not found");
 }
 
 /* ---------------------------------------------------------------- background */
@@ -935,28 +963,12 @@ static void *loop_main(void *arg)
 
 static int listen_http(ct_can_node *n)
 {
-    struct sockaddr_in bind_addr, bound;
-    socklen_t len = sizeof(bound);
-    const union MHD_DaemonInfo *info;
-    /* Ulfius needs its two callbacks among the options. */
-    struct MHD_OptionItem ops[] = {
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
-        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, &bind_addr},
-        {MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    int rc =
+        ct_httpd_init(&n->inst, &n->bind, n->o.listen_host, n->o.port, 4 * CT_CAN_MAX_CHECKPOINT);
 
-    memset(&bind_addr, 0, sizeof(bind_addr));
-    bind_addr.sin_family = AF_INET;
-    bind_addr.sin_port = htons(n->o.port);
-    if (inet_pton(AF_INET, n->o.listen_host, &bind_addr.sin_addr) != 1)
-        return ct_error_set(CT_EINVAL, "can: bad listen address %s", n->o.listen_host);
-    if (ulfius_init_instance(&n->inst, n->o.port ? n->o.port : 1, &bind_addr, NULL) != U_OK)
-        return ct_error_set(CT_ENOMEM, "can: cannot set up the HTTP server");
+    if (rc < 0)
+        return rc;
     n->inst_ready = true;
-    n->inst.max_post_body_size = 4 * CT_CAN_MAX_CHECKPOINT;
     if (ulfius_add_endpoint_by_val(&n->inst, "GET", "/can/status", NULL, 0, on_status, n) != U_OK ||
         ulfius_add_endpoint_by_val(&n->inst, "GET", "/health", NULL, 0, on_health, n) != U_OK ||
         ulfius_add_endpoint_by_val(&n->inst, "POST", "/can/join", NULL, 0, on_join, n) != U_OK ||
@@ -973,15 +985,9 @@ static int listen_http(ct_can_node *n)
         ulfius_set_default_endpoint(&n->inst, on_default, n) != U_OK ||
         ct_can__elect_endpoints(n) < 0)
         return ct_error_set(CT_ENOMEM, "can: cannot set up the HTTP server");
-    if (ulfius_start_framework_with_mhd_options(
-            &n->inst, MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, ops) != U_OK)
-        return ct_error_set(CT_EIO, "can: cannot listen on %s:%u", n->o.listen_host,
-                            (unsigned)n->o.port);
+    if ((rc = ct_httpd_start(&n->inst, MAX_CONNECTIONS, HTTP_TIMEOUT_S, &n->port)) < 0)
+        return rc;
     n->listening = true;
-    info = MHD_get_daemon_info(n->inst.mhd_daemon, MHD_DAEMON_INFO_LISTEN_FD);
-    if (info == NULL || getsockname(info->listen_fd, (struct sockaddr *)&bound, &len) < 0)
-        return ct_error_set(CT_EIO, "can: cannot read the bound port");
-    n->port = ntohs(bound.sin_port);
     return 0;
 }
 
@@ -998,6 +1004,8 @@ int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o)
     n->o = *o;
     if (n->o.replicate_ms <= 0)
         n->o.replicate_ms = 200;
+    if (n->o.pay_interval_ms <= 0)
+        n->o.pay_interval_ms = 60000;
     if (n->o.listen_host == NULL)
         n->o.listen_host = "127.0.0.1";
     pthread_mutex_init(&n->mu, NULL);
@@ -1011,7 +1019,9 @@ int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o)
     if ((rc = ct_address_from_seckey(&me, o->seckey)) < 0 ||
         (rc = ct_can_log_open(&n->log, path)) < 0 ||
         (rc = ct_ledger_open_contract(&n->reg, "Registry")) < 0 ||
-        (rc = ct_rpc_new(&n->rpc, o->rpc_url, 10000)) < 0 ||
+        (rc = ct_ledger_open_contract(&n->app_abi, "Application")) < 0 ||
+        (rc = ct_ledger_open_contract(&n->cloud_abi, "Cloud")) < 0 ||
+        (n->paid_at = json_object()) == NULL || (rc = ct_rpc_new(&n->rpc, o->rpc_url, 10000)) < 0 ||
         (rc = ct_rpc_chain_id(n->rpc, &n->chain_id)) < 0 ||
         (rc = ct_sender_new(&n->sender, o->rpc_url, o->seckey, NULL)) < 0 ||
         (rc = listen_http(n)) < 0)
@@ -1029,6 +1039,11 @@ int ct_can_node_start(ct_can_node **out, const ct_can_node_opts *o)
         goto fail;
     }
     n->loop_started = true;
+    if (pthread_create(&n->anchor, NULL, ct_can__anchor_main, n) != 0) {
+        rc = ct_error_set(CT_EIO, "can: cannot start a thread");
+        goto fail;
+    }
+    n->anchor_started = true;
     *out = n;
     return 0;
 fail:
@@ -1053,6 +1068,8 @@ void ct_can_node_stop(ct_can_node *n)
     atomic_store(&n->stop, true);
     if (n->loop_started)
         pthread_join(n->loop, NULL);
+    if (n->anchor_started)
+        pthread_join(n->anchor, NULL);
     for (size_t i = 0; i < n->n_peers; i++) {
         if (n->peers[i]->started)
             pthread_join(n->peers[i]->thread, NULL);
@@ -1065,6 +1082,9 @@ void ct_can_node_stop(ct_can_node *n)
     ct_sender_free(n->sender);
     ct_rpc_free(n->rpc);
     ct_ledger_free(n->reg);
+    ct_ledger_free(n->app_abi);
+    ct_ledger_free(n->cloud_abi);
+    json_decref(n->paid_at);
     ct_can_log_close(n->log);
     explicit_bzero(n->o.seckey, sizeof(n->o.seckey));
     explicit_bzero(n->key, sizeof(n->key));

@@ -103,6 +103,14 @@ void cli_inputs_free(cli_inputs *in);
  * line each; who names the command ("place"). */
 void cli_print_tosca_diags(const char *who, const ct_tosca_diags *d);
 
+/* Loads an application's TOSCA template and plans its services (cmd_orch.c).
+ * Findings and errors are printed as "catena <who>: ...".
+ * Returns: 0 with *out (ct_orch_plan_free); CLI_USAGE or CLI_FAIL. */
+struct ct_orch_plan;
+int cli_orch_plan_load(struct ct_orch_plan **out, const char *who, const char *path,
+                       const cli_inputs *inputs);
+int cli_app_deploy(int argc, char **argv);
+
 /* Signing keys (keys.c). Errors are printed as "catena <who>: ..." and
  * returned as CLI_USAGE. Secrets come from a file (trailing newline
  * stripped) or an environment variable, never from argv. */

@@ -222,45 +222,6 @@ static int cmd_show(app_ctx *c)
     return rc;
 }
 
-/* The largest k up to want whose interimPayment fits in 90% of a block,
- * by eth_estimateGas (halving until it fits). */
-static int choose_k(app_ctx *c, uint64_t *k, uint64_t want, const ct_address *from)
-{
-    json_t *block = NULL;
-    uint64_t limit = 30000000;
-    char to[CT_ADDRESS_TEXT_SIZE], sender[CT_ADDRESS_TEXT_SIZE];
-    int rc;
-
-    if (ct_rpc_get_block_by_number(c->rpc, &block, "latest", false) == 0) {
-        uint64_t l = 0;
-        const char *gl = str(json_object_get(block, "gasLimit"));
-        if (strncmp(gl, "0x", 2) == 0 && ct_parse_uint(&l, gl, UINT64_MAX) == 0)
-            limit = l;
-    }
-    ct_error_clear();
-    json_decref(block);
-    ct_address_format(to, &c->app);
-    ct_address_format(sender, from);
-    for (*k = want; *k > 1; *k /= 2) {
-        json_t *args = json_pack("[I]", (json_int_t)*k), *call;
-        uint64_t gas = 0;
-        ct_buf data;
-        ct_buf_init(&data, 4096);
-        rc = ct_ledger_encode_call(c->l, &data, "interimPayment", args);
-        json_decref(args);
-        call = rc < 0 ? NULL
-                      : json_pack("{s:s, s:s, s:o}", "from", sender, "to", to, "data",
-                                  ct_json_hex((const uint8_t *)data.data, data.len));
-        ct_buf_free(&data);
-        rc = call ? ct_rpc_estimate_gas(c->rpc, &gas, call) : CT_ENOMEM;
-        json_decref(call);
-        if (rc == 0 && gas <= limit / 10 * 9)
-            return 0;
-        ct_error_clear();
-    }
-    return 0;
-}
-
 static json_t *event_arg(const app_ctx *c, const ct_send_result *res, const char *event,
                          const char *arg)
 {
@@ -305,14 +266,12 @@ static int cmd_send(app_ctx *c)
     if (rc < 0)
         return fail(c, rc);
     if (strcmp(c->a.sub, "pay") == 0 && c->a.k == 0) {
-        json_t *n = view(c, "checkpointCount", NULL), *p = view(c, "paidCount", NULL);
-        uint64_t total = 0, paid = 0;
-        ct_parse_uint(&total, str(n), UINT64_MAX);
-        ct_parse_uint(&paid, str(p), UINT64_MAX);
-        json_decref(n);
-        json_decref(p);
-        c->a.k = total > paid ? total - paid : 1;
-        choose_k(c, &c->a.k, c->a.k, ct_sender_address(s));
+        if ((rc = ct_ledger_app_pay_k(c->l, c->rpc, &c->a.k, &c->app, ct_sender_address(s))) < 0) {
+            ct_sender_free(s);
+            return fail(c, rc);
+        }
+        if (c->a.k == 0)
+            c->a.k = 1; /* nothing unpaid: the contract says so (Paid with 0 steps) */
     }
     args = strcmp(c->a.sub, "pay") == 0 ? json_pack("[I]", (json_int_t)c->a.k) : json_array();
     rc = ct_ledger_transact(c->l, s, &res, &c->app, NULL, ops[op].fn, args);
@@ -395,12 +354,14 @@ int cmd_app(int argc, char **argv)
         cli_print_help(cli_find("app"));
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (strcmp(argv[1], "deploy") == 0)
+        return cli_app_deploy(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
         known = known || strcmp(argv[1], subs[i]) == 0;
     if (!known)
         return cli_bad_input("app", NULL,
-                             "unknown subcommand '%s' (show, pay, withdraw, stop, "
-                             "close)",
+                             "unknown subcommand '%s' (deploy, show, pay, withdraw, "
+                             "stop, close)",
                              argv[1]);
     memset(&c, 0, sizeof(c));
     c.a.sub = argv[1];

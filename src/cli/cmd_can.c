@@ -192,10 +192,12 @@ static int can_run(int argc, char **argv)
         {"key-env", required_argument, NULL, 'e'},
         {"password-file", required_argument, NULL, 'p'},
         {"password-env", required_argument, NULL, 'P'},
+        {"pay-interval", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *dir = NULL, *rpc = NULL, *registry = NULL, *listen = "127.0.0.1:0", *url = NULL;
+    uint64_t pay_s = 60;
     const char *kf = NULL, *ke = NULL, *pf = NULL, *pe = NULL;
     ct_can_node_opts o;
     ct_can_node *node = NULL;
@@ -214,12 +216,18 @@ static int can_run(int argc, char **argv)
         case 'e': ke = optarg; break;
         case 'p': pf = optarg; break;
         case 'P': pe = optarg; break;
+        case 'I':
+            if (ct_parse_uint(&pay_s, optarg, 86400) < 0 || pay_s == 0)
+                return cli_usage_error(self, "--pay-interval: expected seconds 1..86400, got '%s'",
+                                       optarg);
+            break;
         case 'h': cli_print_help(self); return CLI_OK;
         default: return CLI_USAGE;
         }
     }
     if (optind < argc)
         return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+    o.pay_interval_ms = (int)pay_s * 1000;
     if (dir == NULL || rpc == NULL || registry == NULL)
         return cli_usage_error(self, "run needs --dir DIR, --rpc URL and --registry ADDR");
     if (ct_address_parse(&o.registry, registry) < 0)

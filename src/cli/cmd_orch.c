@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catena/crypto.h"
 #include "catena/orch.h"
 #include "catena/util.h"
 
@@ -99,19 +100,20 @@ static int parse_args(orch_args *a, int argc, char **argv)
     return 0;
 }
 
-static int load_plan(ct_orch_plan **out, const orch_args *a)
+int cli_orch_plan_load(ct_orch_plan **out, const char *who, const char *path,
+                       const cli_inputs *inputs)
 {
-    ct_tosca_opts opts = {a->inputs.v, a->inputs.n, NULL, NULL};
+    ct_tosca_opts opts = {inputs ? inputs->v : NULL, inputs ? inputs->n : 0, NULL, NULL};
     ct_tosca_diags d = {0};
     ct_tosca *t = NULL;
-    int rc = ct_tosca_load(&t, &d, a->app, &opts);
+    int rc = ct_tosca_load(&t, &d, path, &opts);
 
-    cli_print_tosca_diags("orch", &d);
+    cli_print_tosca_diags(who, &d);
     if (rc < 0 && d.n == 0)
-        fprintf(stderr, "catena orch: %s\n", ct_error_last());
+        fprintf(stderr, "catena %s: %s\n", who, ct_error_last());
     ct_tosca_diags_free(&d);
     if (rc == 0 && (rc = ct_orch_plan_new(out, t)) < 0)
-        fprintf(stderr, "catena orch: %s\n", ct_error_last());
+        fprintf(stderr, "catena %s: %s\n", who, ct_error_last());
     ct_tosca_free(t);
     return rc == 0 ? 0 : rc == CT_ENOMEM ? CLI_FAIL : CLI_USAGE;
 }
@@ -255,7 +257,8 @@ static int orch_run(int argc, char **argv)
 
     if ((rc = parse_args(&a, argc, argv)) != 0)
         goto done;
-    if ((rc = load_plan(&s.plan, &a)) != 0 || (rc = open_dir(&s, &lock_fd)) != 0)
+    if ((rc = cli_orch_plan_load(&s.plan, "orch", a.app, &a.inputs)) != 0 ||
+        (rc = open_dir(&s, &lock_fd)) != 0)
         goto done;
     snprintf(path, sizeof(path), "%s/" JOURNAL, a.dir);
     if ((rc = read_journal(&resume, &n_resume, path, s.plan)) != 0)
@@ -303,6 +306,85 @@ done:
     return rc < 0 ? CLI_OK : rc;
 }
 
+/* `catena orch serve`: an orchestrator component of a CAN until SIGINT or
+ * SIGTERM (its applications keep running). */
+static int orch_serve(int argc, char **argv)
+{
+    const cli_cmd *self = cli_find("orch");
+    static const struct option longopts[] = {
+        {"can", required_argument, NULL, 'c'},
+        {"rpc", required_argument, NULL, 'r'},
+        {"dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"url", required_argument, NULL, 'u'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"key-env", required_argument, NULL, 'e'},
+        {"password-file", required_argument, NULL, 'p'},
+        {"password-env", required_argument, NULL, 'P'},
+        {"check-ms", required_argument, NULL, 'C'},
+        {"start-timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *listen = "127.0.0.1:0", *kf = NULL, *ke = NULL, *pf = NULL, *pe = NULL;
+    ct_orch_component_opts o;
+    ct_orch_component *comp = NULL;
+    uint64_t check_ms = 1000, start_s = 30;
+    char host[64];
+    int c, rc;
+
+    memset(&o, 0, sizeof(o));
+    optind = 1;
+    while ((c = cli_getopt(self, argc, argv, longopts)) != -1) {
+        switch (c) {
+        case 'c': o.can_urls = optarg; break;
+        case 'r': o.rpc_url = optarg; break;
+        case 'd': o.dir = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'u': o.public_url = optarg; break;
+        case 'k': kf = optarg; break;
+        case 'e': ke = optarg; break;
+        case 'p': pf = optarg; break;
+        case 'P': pe = optarg; break;
+        case 'C':
+            if (ct_parse_uint(&check_ms, optarg, 600000) < 0 || check_ms < 100)
+                return cli_usage_error(self, "--check-ms: expected 100..600000, got '%s'", optarg);
+            break;
+        case 't':
+            if (ct_parse_uint(&start_s, optarg, 3600) < 0 || start_s == 0)
+                return cli_usage_error(self, "--start-timeout: expected 1..3600, got '%s'", optarg);
+            break;
+        case 'h': cli_print_help(self); return CLI_OK;
+        default: return CLI_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+    if (o.can_urls == NULL || o.rpc_url == NULL || o.dir == NULL)
+        return cli_usage_error(self, "serve needs --can URL[,URL...], --rpc URL and --dir DIR");
+    if ((rc = cli_parse_listen(self, host, sizeof(host), &o.port, listen)) != 0)
+        return rc;
+    if ((rc = cli_load_key(o.seckey, "orch", kf, ke, pf, pe)) != 0)
+        return rc;
+    o.listen_host = host;
+    o.check_interval_ms = (int)check_ms;
+    o.start_timeout_ms = (int)start_s * 1000;
+    cli_block_stop_signals();
+    rc = ct_orch_component_start(&comp, &o);
+    ct_wipe(o.seckey, sizeof(o.seckey));
+    if (rc < 0) {
+        fprintf(stderr, "catena orch serve: %s\n", ct_error_last());
+        return rc == CT_EINVAL ? CLI_USAGE : CLI_FAIL;
+    }
+    ct_log(CT_LOG_INFO, "orchestrator %s listening on %s", ct_orch_component_id(comp),
+           ct_orch_component_url(comp));
+    printf("%s %s\n", ct_orch_component_id(comp), ct_orch_component_url(comp));
+    fflush(stdout);
+    cli_wait_stop(-1);
+    ct_orch_component_stop(comp);
+    return CLI_OK;
+}
+
 int cmd_orch(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -311,5 +393,7 @@ int cmd_orch(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return orch_run(argc - 1, argv + 1);
-    return cli_bad_input("orch", NULL, "unknown subcommand '%s' (run)", argv[1]);
+    if (strcmp(argv[1], "serve") == 0)
+        return orch_serve(argc - 1, argv + 1);
+    return cli_bad_input("orch", NULL, "unknown subcommand '%s' (run, serve)", argv[1]);
 }

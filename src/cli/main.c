@@ -144,7 +144,7 @@ static const cli_cmd commands[] = {
      NULL, cmd_sim},
     {"can", "Component Administration Networks (seed 002): run a node, its status, the simulation",
      "catena can run --dir DIR --rpc URL --registry ADDR (--key-file F | --key-env VAR) "
-     "[--listen HOST:PORT] [--url URL]\n"
+     "[--listen HOST:PORT] [--url URL] [--pay-interval S]\n"
      "       catena can status --url URL [--json]\n"
      "       catena can simulate [--steps N] [--nmin N] [--nmax N] [--total N] [--join J,...] "
      "[--fail F,...] [--joins each|one] [--crashes each|one] [--runs R] [--seed S] [--json] "
@@ -153,9 +153,12 @@ static const cli_cmd commands[] = {
      "Registry names it leader it orders the CAN ledger (joins by Algorithm 1,\n"
      "recorded with registerPeer; components, work entries, checkpoints) and\n"
      "pushes it to every member; otherwise it joins through the leader and\n"
-     "follows, catching up after a restart. It prints its contact URL. status\n"
-     "prints a node's view: members, leader, components, work entries.\n"
-     "Failure detection and elections are not built yet.\n"
+     "follows, catching up after a restart. Members ping each other and the\n"
+     "components, remove the dead by majority vote and elect a new leader\n"
+     "(Algorithms 2 to 4). The leader puts applications' checkpoints on their\n"
+     "contracts and pays them every --pay-interval seconds (default: 60). It\n"
+     "prints its contact URL. status prints a node's view: members, leader,\n"
+     "components, work entries.\n"
      "\n"
      "simulate runs the experiment of seed 002, section 4.1.1 (Figures 4.2 and\n"
      "4.3): each step every candidate asks to join with probability j and the\n"
@@ -182,7 +185,9 @@ static const cli_cmd commands[] = {
      NULL, cmd_can},
     {"orch", "run a TOSCA application's services with a local orchestrator (seed 002)",
      "catena orch run APP.yaml --dir DIR [--input NAME=VALUE]... [--retries N] "
-     "[--ok-interval S] [--check-ms MS] [--start-timeout S] [--id NAME] [--json]",
+     "[--ok-interval S] [--check-ms MS] [--start-timeout S] [--id NAME] [--json]\n"
+     "       catena orch serve --can URL[,URL...] --rpc URL --dir DIR (--key-file F | "
+     "--key-env VAR) [--listen HOST:PORT] [--url URL] [--check-ms MS] [--start-timeout S]",
      "run starts the application's catena.nodes.Service node templates as local\n"
      "processes, each after those it depends on, checks them over HTTP, and\n"
      "redeploys one that fails (on the same port) up to --retries times before\n"
@@ -200,7 +205,14 @@ static const cli_cmd commands[] = {
      "  --check-ms MS      health check period (default: 1000)\n"
      "  --start-timeout S  wait for a started service's first answer (default: 30)\n"
      "  --id NAME          orchestrator id in the checkpoints (default: local)\n"
-     "  --json             print checkpoints as JSON lines\n",
+     "  --json             print checkpoints as JSON lines\n"
+     "\n"
+     "serve runs an orchestrator as a component of a CAN: it registers with the\n"
+     "leader (its id is its key's address, paid on chain), answers GET /health,\n"
+     "and runs every application the network assigns it under DIR/<address>/,\n"
+     "storing its checkpoints with the leader, continuing from those of an\n"
+     "orchestrator it replaces, and shutting the application down when its\n"
+     "client calls `catena app stop`. It prints its id and URL.\n",
      NULL, cmd_orch},
     {"app", "an orchestrated application's contract (seed 002): show, pay, withdraw, stop, close",
      "catena app show|pay|withdraw|stop|close ADDR [--rpc URL] [--json] [--k N] "

@@ -37,6 +37,7 @@ json_t *ct_orch_checkpoint_json(const ct_orch_checkpoint *cp, const ct_orch_plan
         json_object_set_new(v, "time", json_integer(cp->time_ms)) < 0 ||
         json_object_set_new(v, "service",
                             svc ? json_string(p->services[cp->service].name) : json_null()) < 0 ||
+        (svc && json_object_set_new(v, "index", json_integer(cp->service)) < 0) ||
         json_object_set_new(v, "orchestrator", json_string(cp->orchestrator)) < 0)
         goto fail;
     if (cp->kind == CT_ORCH_SERVICE_UP &&

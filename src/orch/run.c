@@ -25,13 +25,21 @@ typedef struct runner {
     int64_t last_ok;           /* monotonic time of the last APP_OK */
 } runner;
 
+static bool abandoned(const runner *r)
+{
+    return r->o->abandon != NULL && atomic_load(r->o->abandon);
+}
+
+/* Stop asked for, or the work given up: either way the loop winds down. */
 static bool stopping(const runner *r)
 {
-    return r->o->stop != NULL && atomic_load(r->o->stop);
+    return (r->o->stop != NULL && atomic_load(r->o->stop)) || abandoned(r);
 }
 
 /* Records one checkpoint, trying again every second while the store
- * fails: until stop is set, or for FINAL_STORE_MS for an APP_SHUTDOWN. */
+ * fails: until stop is set, or for FINAL_STORE_MS for an APP_SHUTDOWN. A
+ * store that answers CT_EAUTH (the work is someone else's now) is not
+ * asked again. */
 static int record(runner *r, ct_orch_kind kind, size_t k)
 {
     ct_orch_checkpoint cp;
@@ -47,6 +55,8 @@ static int record(runner *r, ct_orch_kind kind, size_t k)
         cp.inst = r->running[k];
     while ((rc = r->o->store(&cp, r->o->payload)) < 0) {
         bool final = kind == CT_ORCH_APP_SHUTDOWN;
+        if (rc == CT_EAUTH)
+            return rc;
         ct_log(CT_LOG_WARN, "orchestrator: cannot record %s: %s", ct_orch_kind_name(kind),
                ct_error_last());
         if (final ? ct_time_mono_ms() >= until : stopping(r))
@@ -198,7 +208,9 @@ int ct_orch_run(const ct_orch_plan *p, ct_orch_driver *d, const ct_orch_run_opts
     if ((rc = deploy_all(&r)) == 0 && !stopping(&r) &&
         (rc = record(&r, CT_ORCH_APP_OK, SIZE_MAX)) == 0)
         rc = watch(&r);
-    if (rc >= 0)
+    if (rc >= 0 && abandoned(&r))
+        rc = ct_error_set(CT_ESTATE, "orchestrator: the work was given up");
+    else if (rc >= 0)
         rc = shut_down(&r);
 done:
     free(r.running);

@@ -18,33 +18,15 @@ static ctt_app app;
 static int64_t t0;
 static const char *app_addr;
 
-static const char *addr(const ct_address *a)
-{
-    char buf[CT_ADDRESS_TEXT_SIZE];
-
-    ct_address_format(buf, a);
-    return ctt_path("%s", buf);
-}
-
 static void checkpoint(ct_sender *leader, const ct_ledger *l, int kind, int64_t at, int svc,
                        const ct_address *orch)
 {
-    json_t *args = json_pack("[i, I, i, s]", kind, (json_int_t)at, svc, addr(orch));
+    static int added; /* one application per run: the index each takes */
+    json_t *args = json_pack("[i, i, I, i, s]", added++, kind, (json_int_t)at, svc, ctt_addr(orch));
 
     if (ct_ledger_transact(l, leader, NULL, &app.app, NULL, "addCheckpoint", args) < 0)
         fail_msg("addCheckpoint: %s", ct_error_last());
     json_decref(args);
-}
-
-static const ct_address *dev_address(int i)
-{
-    static ct_address a[4];
-    uint8_t k[32];
-    size_t len;
-
-    ctt_ok(ct_hex_decode(k, 32, &len, ctt_dev_keys[i], strlen(ctt_dev_keys[i])));
-    ctt_ok(ct_address_from_seckey(&a[i], k));
-    return &a[i];
 }
 
 static int setup(void **state)
@@ -56,15 +38,15 @@ static int setup(void **state)
 
     ctt_node_start(&node);
     ctt_app_deploy(&app, node.url, services, 2, DEPOSIT);
-    app_addr = addr(&app.app);
+    app_addr = ctt_addr(&app.app);
     /* Figure 5.1's run, minutes apart, by two orchestrators (dev keys 1
      * and 2 stand for them): o1 starts the back end, o2 the front end. */
     t0 = ct_time_now_ms() - 10 * MIN;
     leader = ctt_sender(node.url, ctt_dev_keys[0]);
     ctt_ok(ct_ledger_open_contract(&l, "Application"));
-    checkpoint(leader, l, 0, t0, 0, dev_address(1));
-    checkpoint(leader, l, 0, t0 + 1 * MIN, 1, dev_address(2));
-    checkpoint(leader, l, 2, t0 + 3 * MIN, 0, dev_address(2));
+    checkpoint(leader, l, 0, t0, 0, ctt_dev_address(1));
+    checkpoint(leader, l, 0, t0 + 1 * MIN, 1, ctt_dev_address(2));
+    checkpoint(leader, l, 2, t0 + 3 * MIN, 0, ctt_dev_address(2));
     ct_ledger_free(l);
     ct_sender_free(leader);
     return 0;
@@ -101,21 +83,12 @@ static json_t *run_json(const char *sub, int key, const char *extra)
     return out;
 }
 
-static uint64_t num(const json_t *v)
-{
-    uint64_t n = 0;
-
-    if (json_is_integer(v))
-        return (uint64_t)json_integer_value(v);
-    ctt_ok(ct_parse_uint(&n, json_string_value(v), UINT64_MAX));
-    return n;
-}
-
 static uint64_t salary_of(const json_t *doc, int key)
 {
-    const json_t *v = json_object_get(json_object_get(doc, "salaries"), addr(dev_address(key)));
+    const json_t *v =
+        json_object_get(json_object_get(doc, "salaries"), ctt_addr(ctt_dev_address(key)));
 
-    return v ? num(v) : 0;
+    return v ? ctt_json_u64(v) : 0;
 }
 
 static void show_pay_withdraw_stop_close(void **state)
@@ -131,16 +104,16 @@ static void show_pay_withdraw_stop_close(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(doc, "checkpoints"), 1), "service")),
                         "frontend");
-    assert_int_equal(num(json_object_get(doc, "balance")), DEPOSIT);
-    assert_int_equal(num(json_object_get(doc, "paidCount")), 0);
+    assert_int_equal(ctt_json_u64(json_object_get(doc, "balance")), DEPOSIT);
+    assert_int_equal(ctt_json_u64(json_object_get(doc, "paidCount")), 0);
     json_decref(doc);
 
     /* pay: every checkpoint fits one block. */
     out = run_json("pay", 3, NULL);
-    assert_int_equal(num(json_object_get(out, "k")), 3);
+    assert_int_equal(ctt_json_u64(json_object_get(out, "k")), 3);
     json_decref(out);
     doc = run_json("show", -1, NULL);
-    assert_int_equal(num(json_object_get(doc, "paidCount")), 3);
+    assert_int_equal(ctt_json_u64(json_object_get(doc, "paidCount")), 3);
     /* Independently: the back end ran 3 minutes (t0 to APP_OK), the front
      * end 2; each service's minutes pay the cloud (100), its resource
      * (50 + 10 i) and the network (1000); the orchestration price (500)
@@ -155,17 +128,18 @@ static void show_pay_withdraw_stop_close(void **state)
     o2 = 500 * 3 / 2 + 500 * 2;
     assert_int_equal(salary_of(doc, 1), r1 + o1);
     assert_int_equal(salary_of(doc, 2), r2 + o2);
-    assert_int_equal(num(json_object_get(json_object_get(doc, "salaries"),
-                                         json_string_value(json_object_get(doc, "registry")))),
-                     registry_pay);
+    assert_int_equal(
+        ctt_json_u64(json_object_get(json_object_get(doc, "salaries"),
+                                     json_string_value(json_object_get(doc, "registry")))),
+        registry_pay);
     assert_int_equal(salary_of(doc, 0), cloud_pay); /* dev key 0 provides the cloud */
-    assert_int_equal(num(json_object_get(doc, "locked")),
+    assert_int_equal(ctt_json_u64(json_object_get(doc, "locked")),
                      cloud_pay + registry_pay + r1 + o1 + r2 + o2);
     json_decref(doc);
 
     /* The resource owner and orchestrator of dev key 1 withdraws. */
     out = run_json("withdraw", 1, NULL);
-    withdrawn = num(json_object_get(out, "amount"));
+    withdrawn = ctt_json_u64(json_object_get(out, "amount"));
     assert_int_equal(withdrawn, r1 + o1);
     json_decref(out);
 
@@ -175,18 +149,19 @@ static void show_pay_withdraw_stop_close(void **state)
         ct_sender *leader = ctt_sender(node.url, ctt_dev_keys[0]);
         ct_ledger *l = NULL;
         ctt_ok(ct_ledger_open_contract(&l, "Application"));
-        checkpoint(leader, l, 3, t0 + 4 * MIN, 0, dev_address(2));
+        checkpoint(leader, l, 3, t0 + 4 * MIN, 0, ctt_dev_address(2));
         ct_ledger_free(l);
         ct_sender_free(leader);
     }
     out = run_json("close", 3, NULL);
-    refund = num(json_object_get(out, "refund"));
+    refund = ctt_json_u64(json_object_get(out, "refund"));
     json_decref(out);
     doc = run_json("show", -1, NULL);
     assert_string_equal(json_string_value(json_object_get(doc, "state")), "closed");
     /* What stays is exactly what is promised and not withdrawn. */
-    assert_int_equal(num(json_object_get(doc, "balance")), num(json_object_get(doc, "locked")));
-    assert_int_equal(withdrawn + refund + num(json_object_get(doc, "locked")), DEPOSIT);
+    assert_int_equal(ctt_json_u64(json_object_get(doc, "balance")),
+                     ctt_json_u64(json_object_get(doc, "locked")));
+    assert_int_equal(withdrawn + refund + ctt_json_u64(json_object_get(doc, "locked")), DEPOSIT);
     assert_true(refund > 0);
     json_decref(doc);
 }

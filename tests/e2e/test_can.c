@@ -50,14 +50,6 @@ static const char *comp_body(const char *name, int i)
     return ctt_path("{\"comp\":\"%s\",\"url\":\"%s\"}", name, comp_urls[i]);
 }
 
-static const char *addr(const ct_address *a)
-{
-    char buf[CT_ADDRESS_TEXT_SIZE];
-
-    ct_address_format(buf, a);
-    return ctt_path("%s", buf);
-}
-
 static void start_node(int i)
 {
     char *argv[] = {(char *)ctt_catena_bin(),
@@ -68,7 +60,7 @@ static void start_node(int i)
                     "--rpc",
                     chain.url,
                     "--registry",
-                    (char *)addr(&registry),
+                    (char *)ctt_addr(&registry),
                     "--listen",
                     (char *)ctt_path("127.0.0.1:%u", (unsigned)ports[i]),
                     "--key-env",
@@ -82,15 +74,7 @@ static void start_node(int i)
 
 static json_t *status_of(int i)
 {
-    json_t *out = NULL;
-    long st =
-        ctt_http_timed(&out, NULL, "GET", ctt_path("%s/can/status", urls[i]), NULL, NULL, 5000);
-
-    if (st != 200) {
-        json_decref(out);
-        return NULL;
-    }
-    return out;
+    return ctt_can_status(urls[i]);
 }
 
 static json_int_t last_of(int i)
@@ -167,7 +151,7 @@ static int setup(void **state)
         ctt_ok(ct_ledger_transact(reg, s[i], NULL, &registry, NULL, "registerCandidate", args));
         json_decref(args);
     }
-    args = json_pack("[s]", addr(ct_sender_address(s[0])));
+    args = json_pack("[s]", ctt_addr(ct_sender_address(s[0])));
     ctt_ok(ct_ledger_transact(reg, s[0], NULL, &registry, NULL, "appointLeader", args));
     json_decref(args);
     for (int i = 0; i < NODES; i++)

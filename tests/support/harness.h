@@ -175,6 +175,15 @@ void ctt_sign_reservation(uint8_t sig[65], uint8_t digest_out[32], uint64_t chai
                           const char *const *services, const char *const *resources, size_t n,
                           uint64_t expiry, const char *salt, const uint8_t sched_key[32]);
 
+/* a as "0x" checksummed text (lives until the test ends). */
+const char *ctt_addr(const ct_address *a);
+/* The address of ctt_dev_keys[i]. */
+const ct_address *ctt_dev_address(int i);
+/* A JSON integer, or a decimal string as the ABI decoder gives uints. */
+uint64_t ctt_json_u64(const json_t *v);
+/* GET url/can/status within 5 s: the answer (new ref), or NULL. */
+json_t *ctt_can_status(const char *url);
+
 /* An Application on a fresh Registry and Cloud at node url: dev key 0
  * owns the Registry, is the CAN leader and the cloud's provider; each
  * service i runs on a resource owned by dev key 1 + i % 2 at price

@@ -11,39 +11,8 @@ void ctt_sign_reservation(uint8_t sig[65], uint8_t digest_out[32], uint64_t chai
                           const char *const *services, const char *const *resources, size_t n,
                           uint64_t expiry, const char *salt, const uint8_t sched_key[32])
 {
-    uint8_t hash[32], domain[32], sh[32], digest[32];
-    char client_text[CT_ADDRESS_TEXT_SIZE], hash_text[67];
-    json_t *names = json_array(), *res = json_array(), *v;
-    ct_abi_type *t = NULL;
-    ct_buf enc;
-
-    /* services = keccak256(abi.encode(string[] services, bytes32[] resources)) */
-    for (size_t i = 0; i < n; i++) {
-        json_array_append_new(names, json_string(services[i]));
-        json_array_append_new(res, json_string(resources[i]));
-    }
-    ct_buf_init(&enc, 1 << 16);
-    ctt_ok(ct_abi_type_parse(&t, "(string[],bytes32[])"));
-    v = json_pack("[o, o]", names, res);
-    ctt_ok(ct_abi_encode(&enc, t, v));
-    json_decref(v);
-    ct_abi_type_free(t);
-    ct_keccak256(hash, enc.data, enc.len);
-    ct_buf_free(&enc);
-
-    ct_address_format(client_text, client);
-    ct_hex_encode(hash_text, sizeof(hash_text), hash, 32, true);
-    v = json_pack("[s, s, s, I, s]", client_text, tosca, hash_text, (json_int_t)expiry, salt);
-    ctt_ok(ct_eip712_hash_struct(sh,
-                                 "Reservation(address client,bytes32 toscaHash,bytes32 services,"
-                                 "uint256 expiry,bytes32 salt)",
-                                 v));
-    json_decref(v);
-    ct_eip712_domain(domain, "CatenaCloud", "1", chain_id, cloud);
-    ct_eip712_digest(digest, domain, sh);
-    if (digest_out != NULL)
-        memcpy(digest_out, digest, 32);
-    ctt_ok(ct_eip712_sign(sig, digest, sched_key));
+    ctt_ok(ct_ledger_sign_reservation(sig, digest_out, chain_id, cloud, client, tosca, services,
+                                      resources, n, expiry, salt, sched_key));
 }
 
 static void send_ok(const ct_ledger *l, ct_sender *s, const ct_address *to, const char *fn,
@@ -61,12 +30,46 @@ static void deploy_ok(const ct_ledger *l, ct_sender *s, json_t *args, ct_address
     json_decref(args);
 }
 
-static const char *addr(const ct_address *a)
+const char *ctt_addr(const ct_address *a)
 {
     char buf[CT_ADDRESS_TEXT_SIZE];
 
     ct_address_format(buf, a);
     return ctt_path("%s", buf);
+}
+
+const ct_address *ctt_dev_address(int i)
+{
+    static ct_address a[4];
+    uint8_t k[32];
+    size_t len;
+
+    assert_true(i >= 0 && i < 4);
+    ctt_ok(ct_hex_decode(k, 32, &len, ctt_dev_keys[i], strlen(ctt_dev_keys[i])));
+    ctt_ok(ct_address_from_seckey(&a[i], k));
+    return &a[i];
+}
+
+uint64_t ctt_json_u64(const json_t *v)
+{
+    uint64_t n = 0;
+
+    if (json_is_integer(v))
+        return (uint64_t)json_integer_value(v);
+    ctt_ok(ct_parse_uint(&n, json_string_value(v), UINT64_MAX));
+    return n;
+}
+
+json_t *ctt_can_status(const char *url)
+{
+    json_t *out = NULL;
+    long st = ctt_http_timed(&out, NULL, "GET", ctt_path("%s/can/status", url), NULL, NULL, 5000);
+
+    if (st != 200) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
 }
 
 static void find_app(ct_address *out, const ct_ledger *cloud_abi, const ct_send_result *res)
@@ -129,17 +132,17 @@ void ctt_app_deploy(ctt_app *out, const char *url, const char *const *services, 
     send_ok(reg_abi, owner, &out->registry, "registerCandidate", json_pack("[s]", "http://leader"),
             NULL, NULL);
     send_ok(reg_abi, owner, &out->registry, "appointLeader",
-            json_pack("[s]", addr(ct_sender_address(owner))), NULL, NULL);
+            json_pack("[s]", ctt_addr(ct_sender_address(owner))), NULL, NULL);
     deploy_ok(cloud_abi, owner,
-              json_pack("[s, s, i, s, s]", addr(&out->registry), addr(&sched), 100, "http://sched",
-                        "http://plug"),
+              json_pack("[s, s, i, s, s]", ctt_addr(&out->registry), ctt_addr(&sched), 100,
+                        "http://sched", "http://plug"),
               &out->cloud);
-    send_ok(reg_abi, owner, &out->registry, "registerCloud", json_pack("[s]", addr(&out->cloud)),
-            NULL, NULL);
+    send_ok(reg_abi, owner, &out->registry, "registerCloud",
+            json_pack("[s]", ctt_addr(&out->cloud)), NULL, NULL);
     for (size_t i = 0; i < n; i++) {
         resources[i] = ctt_path("0x%064zx", i + 1);
         send_ok(cloud_abi, owner, &out->cloud, "registerResource",
-                json_pack("[s, s, I, s]", resources[i], addr(&owners[i % 2]),
+                json_pack("[s, s, I, s]", resources[i], ctt_addr(&owners[i % 2]),
                           (json_int_t)(50 + 10 * i), services[i]),
                 NULL, NULL);
         json_array_append_new(names, json_string(services[i]));
@@ -150,7 +153,7 @@ void ctt_app_deploy(ctt_app *out, const char *url, const char *const *services, 
     ct_hex_encode(sig_hex, sizeof(sig_hex), sig, 65, true);
     ct_u256_from_u64(&value, deposit);
     send_ok(cloud_abi, client, &out->cloud, "instantiate",
-            json_pack("[[s, s, I, s], o, o, s, i, i]", addr(ct_sender_address(client)), tosca,
+            json_pack("[[s, s, I, s], o, o, s, i, i]", ctt_addr(ct_sender_address(client)), tosca,
                       (json_int_t)expiry, salt, names, res, sig_hex, 2, 60),
             &value, &sent);
     find_app(&out->app, cloud_abi, &sent);

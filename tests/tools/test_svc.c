@@ -1,15 +1,18 @@
 /* A small HTTP service for orchestration tests: listens on 127.0.0.1:PORT
  * (--port, else $PORT), answers /health with 200 and / with a JSON object
  * naming itself, its pid and the dependency URLs it was given
- * (CATENA_URL_* variables). It runs until a signal ends it, or for at
+ * (CATENA_URL_* variables); --sleep MS delays listening (a slow start).
+ * It runs until a signal ends it, or for at
  * most ten minutes (a test that dies cannot leave it behind for good:
  * services outlive their orchestrator by design). */
+#define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -57,14 +60,22 @@ int main(int argc, char **argv)
     const char *port_text = getenv("PORT");
     struct sockaddr_in addr;
     struct MHD_Daemon *d;
-    long port;
+    long port, sleep_ms = 0;
 
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--port") == 0)
             port_text = argv[i + 1];
         else if (strcmp(argv[i], "--name") == 0)
             name = argv[i + 1];
+        else if (strcmp(argv[i], "--sleep") == 0)
+            sleep_ms = strtol(argv[i + 1], NULL, 10);
+        /* --tag X is ignored: tests find their services by it */
     }
+    alarm(600);
+    if (sleep_ms > 0) /* a slow start: listens only after this long */
+        nanosleep(
+            &(struct timespec){.tv_sec = sleep_ms / 1000, .tv_nsec = (sleep_ms % 1000) * 1000000L},
+            NULL);
     port = port_text ? strtol(port_text, NULL, 10) : 0;
     if (port <= 0 || port > 65535) {
         fprintf(stderr, "test_svc: give --port or PORT\n");
@@ -80,7 +91,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "test_svc: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;
     }
-    alarm(600);
     printf("test_svc %s listening on 127.0.0.1:%ld\n", name, port);
     fflush(stdout);
     for (;;)

@@ -270,7 +270,7 @@ static void reservation_signed_in_c_instantiates(void **state)
 
     /* Checkpoints come only from the network's leader (none yet). */
     reverts(app_abi, owner, &app, "addCheckpoint",
-            "[0, 1, 0, \"0x0000000000000000000000000000000000000001\"]", "= NotLeader()");
+            "[0, 0, 1, 0, \"0x0000000000000000000000000000000000000001\"]", "= NotLeader()");
     v = read_ok(app_abi, &app, "serviceCount", "[]");
     assert_string_equal(json_string_value(json_array_get(v, 0)), "1");
     json_decref(v);

@@ -245,7 +245,7 @@ static void checkpoints_round_trip(void **state)
     ctt_ok(rc);
     v = ct_orch_checkpoint_json(&up, p);
     ctt_expect_json(v, "{\"type\":\"SERVICE_UP\",\"time\":1700000000123,\"service\":\"b\","
-                       "\"orchestrator\":\"o1\",\"id\":\"process:42:99\","
+                       "\"index\":1,\"orchestrator\":\"o1\",\"id\":\"process:42:99\","
                        "\"url\":\"http://127.0.0.1:5\",\"pid\":42}");
     ctt_ok(ct_orch_checkpoint_parse(&back, v, p));
     assert_same_checkpoint(&back, &up);
