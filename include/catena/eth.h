@@ -380,6 +380,14 @@ typedef struct ct_sender_opts {
      * error (Hardhat with automine, asked once at ct_sender_new): there the
      * check would run every call twice. always_preflight: check anyway. */
     bool always_preflight;
+    /* Remember each estimate per call shape (target, selector, calldata
+     * length) and reuse it, plus its quarter of margin, for later calls of
+     * that shape: for contracts whose calls of one shape cost about the
+     * same (the Federation's, from the agents). Off (the default), every
+     * send is estimated: a call's gas may depend on its arguments and on
+     * state (an Application's APP_SHUTDOWN checkpoint costs more than its
+     * first SERVICE_UP and ran out of gas on a reused estimate). */
+    bool reuse_gas;
     /* A durable outbox: each signed transaction is appended to this file
      * (and synced) before it is sent. The sender keeps re-sending the
      * exact same bytes while the chain's nonce of the account is below

@@ -138,9 +138,11 @@ int ct_agent_new(ct_agent **out, const ct_agent_config *cfg)
         a->gateways[i] = cfg->gateways[i];
     a->n_gateways = cfg->n_gateways;
     a->idle_timeout_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
-    a->ping_interval_ms = 1000 * (cfg->ping_interval_s > 0 ? cfg->ping_interval_s : DEFAULT_PING_INTERVAL_S);
+    a->ping_interval_ms =
+        1000 * (cfg->ping_interval_s > 0 ? cfg->ping_interval_s : DEFAULT_PING_INTERVAL_S);
     opts.timeout_ms = cfg->rpc_timeout_ms > 0 ? cfg->rpc_timeout_ms : DEFAULT_RPC_TIMEOUT_MS;
     opts.always_preflight = cfg->always_preflight;
+    opts.reuse_gas = true; /* the Federation's calls of one shape cost alike */
     opts.outbox_path = cfg->outbox_path;
     if ((rc = load_tls(a, cfg)) < 0 || (rc = ct_ledger_open(&a->ledger)) < 0 ||
         (rc = ct_sender_new(&a->sender, cfg->rpc_url, cfg->seckey, &opts)) < 0 ||

@@ -1,7 +1,9 @@
 /* `catena up`: an all-in-one local federation for trying Catena out: a
  * chain (anvil by default, its state kept under --dir; or Hardhat), the
  * Federation contract, two DC agents (DC1, DC2) with funded keystores, one
- * gateway, both DCs registered through it. Run again on the same --dir it
+ * gateway, both DCs registered through it; with --can N, also the seed
+ * 002 orchestration: Registry and Cloud contracts, N CAN nodes and
+ * --orchestrators M orchestrators. Run again on the same --dir it
  * resumes the same federation. Each service is a child process group,
  * restarted with backoff when it dies; Ctrl-C or SIGTERM stops them all. */
 #include "cli.h"
@@ -23,6 +25,14 @@
 #include "catena/util.h"
 
 #define N_DCS 2
+/* --can: at most this many CAN nodes and orchestrators. */
+#define MAX_CAN 16
+#define CAN_RESOURCES 8
+/* Prices in wei a minute of the local cloud, network and orchestrators. */
+#define CAN_CLOUD_PRICE "100000000"
+#define CAN_RESOURCE_PRICE "1000000000"
+#define CAN_NETWORK_PRICE 1000000000
+#define CAN_ORCH_PRICE 500000000
 /* The first dev account of both chain kinds ("test test ... junk"):
  * deploys and funds. */
 static const char dev_key_hex[] =
@@ -74,6 +84,17 @@ struct up_dc {
     struct svc svc;
 };
 
+/* A CAN node or an orchestrator of --can. */
+struct up_member {
+    char key_file[PATH_MAX]; /* hex key, DIR/keys/can-N.key or orch-N.key */
+    char dir[PATH_MAX];      /* DIR/can/node-N or orch-N */
+    char what[32];           /* "CAN node 1", "orchestrator 1" */
+    ct_address addr;
+    uint16_t port; /* kept across runs: the Registry holds a node's URL */
+    ct_proc proc;
+    struct svc svc;
+};
+
 struct up {
     const char *dir;
     ct_chain_kind kind;
@@ -99,6 +120,11 @@ struct up {
     ct_proc api;
     struct svc api_svc;
     char api_url[64];
+    int can_nodes, can_orchs; /* --can, --orchestrators (0: none) */
+    bool can_deployed;        /* registry and cloud are on chain */
+    ct_address registry, cloud;
+    char sched_key_file[PATH_MAX];
+    struct up_member can[MAX_CAN], orch[MAX_CAN];
 };
 
 static int up_parse(struct up *u, int argc, char **argv)
@@ -111,6 +137,8 @@ static int up_parse(struct up *u, int argc, char **argv)
         {"api-port", required_argument, NULL, 'a'},
         {"state-interval", required_argument, NULL, 's'},
         {"nodes", required_argument, NULL, 'n'},
+        {"can", required_argument, NULL, 'C'},
+        {"orchestrators", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -152,12 +180,25 @@ static int up_parse(struct up *u, int argc, char **argv)
             u->state_interval_s = (int)v;
             break;
         }
+        case 'C':
+        case 'O': {
+            uint64_t v;
+            if (ct_parse_uint(&v, optarg, MAX_CAN) < 0 || v == 0)
+                return cli_usage_error(self, "--%s must be 1 to %d",
+                                       c == 'C' ? "can" : "orchestrators", MAX_CAN);
+            *(c == 'C' ? &u->can_nodes : &u->can_orchs) = (int)v;
+            break;
+        }
         case 'h': cli_print_help(self); return -1;
         default: return CLI_USAGE;
         }
     }
     if (optind < argc)
         return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+    if (u->can_orchs != 0 && u->can_nodes == 0)
+        return cli_usage_error(self, "--orchestrators goes with --can");
+    if (u->can_nodes != 0 && u->can_orchs == 0)
+        u->can_orchs = 2;
     if (u->poa_nodes != 0 && !u->poa)
         return cli_usage_error(self, "--nodes goes with --chain poa");
     if (u->poa_nodes == 0)
@@ -213,6 +254,50 @@ static int load_dc(struct up_dc *dc, const json_t *j, const char *want_name)
     snprintf(dc->key_file, sizeof(dc->key_file), "%s", key_file);
     dc->port = (uint16_t)port;
     return 0;
+}
+
+/* The port of a saved "http://127.0.0.1:PORT" URL. */
+static int url_port(uint16_t *port, const char *url)
+{
+    const char *at = url != NULL ? strrchr(url, ':') : NULL;
+    unsigned long p = at != NULL ? strtoul(at + 1, NULL, 10) : 0;
+
+    if (p == 0 || p > 65535)
+        return ct_error_set(CT_EINVAL, "bad URL %.64s", url ? url : "(none)");
+    *port = (uint16_t)p;
+    return 0;
+}
+
+/* The CAN of a saved federation.json: contracts, nodes, orchestrators. */
+static int load_can(struct up *u, const json_t *doc)
+{
+    const json_t *nodes = json_object_get(doc, "can"),
+                 *orchs = json_object_get(doc, "orchestrators");
+    int n = (int)json_array_size(nodes), m = (int)json_array_size(orchs);
+    int rc = 0;
+
+    if (n == 0 || n > MAX_CAN || m == 0 || m > MAX_CAN)
+        return ct_error_set(CT_EINVAL, "can: expected 1 to %d nodes and orchestrators", MAX_CAN);
+    if ((u->can_nodes != 0 && u->can_nodes != n) || (u->can_orchs != 0 && u->can_orchs != m))
+        return ct_error_set(CT_EINVAL,
+                            "%s holds a CAN of %d nodes and %d orchestrators; run without "
+                            "--can/--orchestrators or with those numbers",
+                            u->dir, n, m);
+    u->can_nodes = n;
+    u->can_orchs = m;
+    if (ct_address_parse(&u->registry, json_string_value(json_object_get(doc, "registry"))) < 0 ||
+        ct_address_parse(&u->cloud, json_string_value(json_object_get(doc, "cloud"))) < 0)
+        return ct_error_wrap("registry or cloud");
+    u->can_deployed = true;
+    for (int i = 0; rc == 0 && i < n + m; i++) {
+        const json_t *j = i < n ? json_array_get(nodes, i) : json_array_get(orchs, i - n);
+        struct up_member *mb = i < n ? &u->can[i] : &u->orch[i - n];
+        const char *addr = json_string_value(json_object_get(j, i < n ? "address" : "id"));
+        if ((rc = url_port(&mb->port, json_string_value(json_object_get(j, "url")))) < 0 ||
+            (rc = ct_address_parse(&mb->addr, addr)) < 0)
+            rc = ct_error_wrap("%s", mb->what);
+    }
+    return rc;
 }
 
 /* Loads DIR/federation.json when it exists (u->resumed), checking that it
@@ -278,6 +363,8 @@ static int up_load(struct up *u)
     }
     for (int i = 0; i < N_DCS && rc == 0; i++)
         rc = load_dc(&u->dcs[i], json_array_get(dcs, i), u->dcs[i].name);
+    if (rc == 0 && json_object_get(doc, "registry") != NULL)
+        rc = load_can(u, doc);
     if (rc == 0)
         u->resumed = true;
 done:
@@ -322,6 +409,32 @@ static int up_federation_json(struct up *u)
     }
     if (doc != NULL && u->state_path[0] != '\0')
         json_object_set_new(doc, "chain_state", json_string(u->state_path));
+    if (doc != NULL && u->can_nodes > 0 && u->can_deployed) {
+        json_t *can = json_array(), *orchs = json_array();
+        char reg[CT_ADDRESS_TEXT_SIZE], cl[CT_ADDRESS_TEXT_SIZE];
+        for (int i = 0; i < u->can_nodes + u->can_orchs; i++) {
+            struct up_member *m = i < u->can_nodes ? &u->can[i] : &u->orch[i - u->can_nodes];
+            char url[64];
+            ct_address_format(addr, &m->addr);
+            snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)m->port);
+            if (i < u->can_nodes)
+                json_array_append_new(can,
+                                      json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", m->what, "url",
+                                                url, "address", addr, "pid",
+                                                (json_int_t)m->proc.pid, "key_file", m->key_file));
+            else
+                json_array_append_new(orchs, json_pack("{s:s, s:s, s:I, s:s}", "id", addr, "url",
+                                                       url, "pid", (json_int_t)m->proc.pid,
+                                                       "key_file", m->key_file));
+        }
+        ct_address_format(reg, &u->registry);
+        ct_address_format(cl, &u->cloud);
+        json_object_set_new(doc, "registry", json_string(reg));
+        json_object_set_new(doc, "cloud", json_string(cl));
+        json_object_set_new(doc, "scheduler_key_file", json_string(u->sched_key_file));
+        json_object_set_new(doc, "can", can);
+        json_object_set_new(doc, "orchestrators", orchs);
+    }
     rc = ct_json_dump(&text, doc);
     if (rc == 0)
         rc = ct_file_write_atomic(up_path(u, "federation.json"), text, strlen(text), 0600);
@@ -763,6 +876,18 @@ static int up_prepare(struct up *u)
         u->dcs[i].svc =
             (struct svc){.proc = &u->dcs[i].proc, .what = i == 0 ? "agent DC1" : "agent DC2"};
     }
+    for (int i = 0; i < MAX_CAN; i++)
+        for (int k = 0; k < 2; k++) {
+            struct up_member *m = k == 0 ? &u->can[i] : &u->orch[i];
+            const char *kind = k == 0 ? "can" : "orch";
+            snprintf(m->what, sizeof(m->what), "%s %d", k == 0 ? "CAN node" : "orchestrator",
+                     i + 1);
+            snprintf(m->key_file, sizeof(m->key_file), "%s/keys/%s-%d.key", u->dir, kind, i + 1);
+            snprintf(m->dir, sizeof(m->dir), "%s/can/%s-%d", u->dir, k == 0 ? "node" : "orch",
+                     i + 1);
+            m->svc = (struct svc){.proc = &m->proc, .what = m->what};
+        }
+    snprintf(u->sched_key_file, sizeof(u->sched_key_file), "%s/keys/scheduler.key", u->dir);
     return 0;
 }
 
@@ -794,34 +919,238 @@ static int up_new_files(struct up *u)
     return rc;
 }
 
+/* A hex key file: read when it exists, else made (mode 0600). */
+static int key_file_load(const char *path, uint8_t key[CT_SECKEY_SIZE])
+{
+    char hex[2 * CT_SECKEY_SIZE + 3], *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (access(path, F_OK) == 0) {
+        if ((rc = ct_file_read(&text, &len, path, 256)) == 0 &&
+            (ct_hex_decode(key, CT_SECKEY_SIZE, &len, text, strcspn(text, "\r\n")) < 0 ||
+             len != CT_SECKEY_SIZE))
+            rc = ct_error_set(CT_EPARSE, "%s does not hold a hex key", path);
+        if (text != NULL)
+            ct_wipe(text, strlen(text));
+        free(text);
+    } else if ((rc = ct_seckey_generate(key)) == 0 &&
+               (rc = ct_hex_encode(hex, sizeof(hex), key, CT_SECKEY_SIZE, true)) == 0) {
+        rc = ct_file_write_atomic(path, hex, strlen(hex), 0600);
+        ct_wipe(hex, sizeof(hex));
+    }
+    return rc;
+}
+
 /* The gateway's key (hex, DIR/keys/gateway.key), made on the first run:
  * each agent is told its address (--gateway) and accepts connections
  * signed by it only (docs/AGENT_PROTOCOL.md). */
 static int up_gateway_key(struct up *u)
 {
     uint8_t key[CT_SECKEY_SIZE];
-    char hex[2 * CT_SECKEY_SIZE + 3], *text = NULL;
-    size_t len = 0;
     ct_address addr;
-    int rc;
+    int rc = key_file_load(u->gw_key_file, key);
 
-    if (access(u->gw_key_file, F_OK) == 0) {
-        if ((rc = ct_file_read(&text, &len, u->gw_key_file, 256)) == 0 &&
-            (ct_hex_decode(key, sizeof(key), &len, text, strcspn(text, "\r\n")) < 0 ||
-             len != sizeof(key)))
-            rc = ct_error_set(CT_EPARSE, "%s does not hold a hex key", u->gw_key_file);
-        if (text != NULL)
-            ct_wipe(text, strlen(text));
-        free(text);
-    } else if ((rc = ct_seckey_generate(key)) == 0 &&
-               (rc = ct_hex_encode(hex, sizeof(hex), key, sizeof(key), true)) == 0) {
-        rc = ct_file_write_atomic(u->gw_key_file, hex, strlen(hex), 0600);
-        ct_wipe(hex, sizeof(hex));
-    }
     if (rc == 0 && (rc = ct_address_from_seckey(&addr, key)) == 0)
         ct_address_format(u->gw_address, &addr);
     ct_wipe(key, sizeof(key));
     return rc;
+}
+
+/* ---------------------------------------------------------------- CAN (--can) */
+
+static int can_send(const ct_ledger *l, ct_sender *s, const ct_address *to, const char *fn,
+                    json_t *args)
+{
+    int rc = args != NULL ? ct_ledger_transact(l, s, NULL, to, NULL, fn, args)
+                          : ct_error_set(CT_ENOMEM, "out of memory");
+
+    json_decref(args);
+    return rc < 0 ? ct_error_wrap("%s", fn) : 0;
+}
+
+static int can_deploy(const ct_ledger *l, ct_sender *s, ct_address *out, json_t *args)
+{
+    int rc = args != NULL ? ct_ledger_deploy_with(l, s, args, out, NULL)
+                          : ct_error_set(CT_ENOMEM, "out of memory");
+
+    json_decref(args);
+    return rc;
+}
+
+/* A new CAN: keys for every node and orchestrator and the cloud's
+ * scheduler (hex files under DIR/keys), funded from the dev account; the
+ * Registry (Nmin the node count, Nmax two more) with every node a
+ * candidate and the first appointed leader; a Cloud with CAN_RESOURCES
+ * resources owned in turn by DC1 and DC2. */
+static int up_can_chain(struct up *u)
+{
+    uint8_t dev[32], key[32];
+    char a[CT_ADDRESS_TEXT_SIZE], b[CT_ADDRESS_TEXT_SIZE];
+    ct_sender *s = NULL, *ns = NULL;
+    ct_ledger *reg = NULL, *cl = NULL;
+    ct_address sched;
+    size_t len;
+    int rc;
+
+    ct_hex_decode(dev, 32, &len, dev_key_hex, strlen(dev_key_hex));
+    rc = ct_sender_new(&s, u->rpc[ROLE_GATEWAY], dev, NULL);
+    ct_wipe(dev, sizeof(dev));
+    if (rc < 0 || (rc = ct_ledger_open_contract(&reg, "Registry")) < 0 ||
+        (rc = ct_ledger_open_contract(&cl, "Cloud")) < 0)
+        goto done;
+    for (int i = 0; rc == 0 && i < u->can_nodes + u->can_orchs; i++) {
+        struct up_member *m = i < u->can_nodes ? &u->can[i] : &u->orch[i - u->can_nodes];
+        ct_send_req fund = {.to = &m->addr};
+        ct_send_result res = {0};
+        unlink(m->key_file); /* a creation that did not finish left it */
+        if ((rc = key_file_load(m->key_file, key)) < 0 ||
+            (rc = ct_address_from_seckey(&m->addr, key)) < 0 ||
+            (rc = ct_net_free_port(&m->port)) < 0)
+            break;
+        ct_u256_parse(&fund.value, "100000000000000000000"); /* 100 ETH */
+        rc = ct_sender_send(s, &res, &fund, true);
+        ct_send_result_clear(&res);
+    }
+    unlink(u->sched_key_file);
+    if (rc < 0 || (rc = key_file_load(u->sched_key_file, key)) < 0 ||
+        (rc = ct_address_from_seckey(&sched, key)) < 0 ||
+        (rc = can_deploy(reg, s, &u->registry,
+                         json_pack("[i, i, I, I]", u->can_nodes, u->can_nodes + 2,
+                                   (json_int_t)CAN_NETWORK_PRICE, (json_int_t)CAN_ORCH_PRICE))) < 0)
+        goto done;
+    for (int i = 0; rc == 0 && i < u->can_nodes; i++) {
+        char url[64];
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)u->can[i].port);
+        if ((rc = key_file_load(u->can[i].key_file, key)) == 0 &&
+            (rc = ct_sender_new(&ns, u->rpc[ROLE_GATEWAY], key, NULL)) == 0)
+            rc = can_send(reg, ns, &u->registry, "registerCandidate", json_pack("[s]", url));
+        ct_sender_free(ns);
+        ns = NULL;
+    }
+    ct_address_format(a, &u->can[0].addr);
+    if (rc < 0 || (rc = can_send(reg, s, &u->registry, "appointLeader", json_pack("[s]", a))) < 0)
+        goto done;
+    ct_address_format(a, &u->registry);
+    ct_address_format(b, &sched);
+    if ((rc = can_deploy(cl, s, &u->cloud,
+                         json_pack("[s, s, s, s, s]", a, b, CAN_CLOUD_PRICE, "", ""))) < 0)
+        goto done;
+    ct_address_format(b, &u->cloud);
+    rc = can_send(reg, s, &u->registry, "registerCloud", json_pack("[s]", b));
+    for (int i = 0; rc == 0 && i < CAN_RESOURCES; i++) {
+        char id[67], name[16];
+        snprintf(id, sizeof(id), "0x%064x", i + 1);
+        snprintf(name, sizeof(name), "vm-%d", i + 1);
+        ct_address_format(a, &u->dcs[i % N_DCS].wallet);
+        rc = can_send(cl, s, &u->cloud, "registerResource",
+                      json_pack("[s, s, s, s]", id, a, CAN_RESOURCE_PRICE, name));
+    }
+    u->can_deployed = rc == 0;
+done:
+    ct_wipe(key, sizeof(key));
+    ct_ledger_free(reg);
+    ct_ledger_free(cl);
+    ct_sender_free(s);
+    return rc < 0 ? ct_error_wrap("setting up the CAN") : 0;
+}
+
+/* Starts a CAN node (m in u->can) or an orchestrator (in u->orch). */
+static int start_member(struct up *u, void *arg)
+{
+    struct up_member *m = arg;
+    bool node = m >= u->can && m < u->can + MAX_CAN;
+    char listen[32], reg[CT_ADDRESS_TEXT_SIZE], log[PATH_MAX + 8], urls[MAX_CAN * 32] = "";
+    size_t used = 0;
+    int rc;
+
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)m->port);
+    snprintf(log, sizeof(log), "%s.log", m->dir);
+    ct_address_format(reg, &u->registry);
+    for (int i = 0; i < u->can_nodes; i++)
+        used += (size_t)snprintf(urls + used, sizeof(urls) - used, "%shttp://127.0.0.1:%u",
+                                 i > 0 ? "," : "", (unsigned)u->can[i].port);
+    if (mkdir(m->dir, 0700) < 0 && errno != EEXIST)
+        return ct_error_set(CT_EIO, "cannot create %s: %s", m->dir, strerror(errno));
+    {
+        char *can_argv[] = {u->exe,
+                            "can",
+                            "run",
+                            "--dir",
+                            m->dir,
+                            "--rpc",
+                            u->rpc[ROLE_GATEWAY],
+                            "--registry",
+                            reg,
+                            "--listen",
+                            listen,
+                            "--key-file",
+                            m->key_file,
+                            NULL};
+        char *orch_argv[] = {
+            u->exe,  "orch", "serve",    "--can", urls,         "--rpc",     u->rpc[ROLE_GATEWAY],
+            "--dir", m->dir, "--listen", listen,  "--key-file", m->key_file, NULL};
+        if ((rc = ct_proc_spawn(&m->proc, node ? can_argv : orch_argv, NULL, log)) < 0 ||
+            (rc = wait_listening(&m->proc, m->port, m->what)) < 0)
+            return rc;
+    }
+    m->svc.started_ms = ct_time_mono_ms();
+    return 0;
+}
+
+/* Waits until a node leads every member and every orchestrator is
+ * registered. */
+static int wait_can_ready(struct up *u)
+{
+    char url[64];
+
+    for (int k = 0; k < 900; k++)
+        for (int i = 0; i < u->can_nodes; i++) {
+            long status = 0;
+            json_t *st = NULL, *c;
+            const char *id;
+            int comps = 0;
+            snprintf(url, sizeof(url), "http://127.0.0.1:%u/can/status", (unsigned)u->can[i].port);
+            if (cli_http(&status, &st, "GET", url, NULL, NULL) == 0 && status == 200 &&
+                strcmp(json_string_value(json_object_get(st, "role")) ?: "", "leader") == 0) {
+                json_object_foreach (json_object_get(st, "components"), id, c)
+                    comps += json_is_true(json_object_get(c, "registered"));
+                if (json_object_size(json_object_get(st, "members")) >= (size_t)u->can_nodes &&
+                    comps >= u->can_orchs) {
+                    json_decref(st);
+                    return 0;
+                }
+            }
+            ct_error_clear();
+            json_decref(st);
+            ct_sleep_ms(100 / u->can_nodes + 1);
+        }
+    return ct_error_set(CT_ETIMEOUT,
+                        "the CAN did not form (%d members, %d orchestrators registered) within "
+                        "90 s; see the logs in %s/can",
+                        u->can_nodes, u->can_orchs, u->dir);
+}
+
+static int up_can(struct up *u)
+{
+    int rc = 0;
+
+    if (u->can_nodes == 0)
+        return 0;
+    if (mkdir(up_path(u, "can"), 0700) < 0 && errno != EEXIST)
+        return ct_error_set(CT_EIO, "cannot create %s/can: %s", u->dir, strerror(errno));
+    if (!u->can_deployed && (rc = up_can_chain(u)) < 0)
+        return rc;
+    for (int i = 0; rc == 0 && i < u->can_nodes + u->can_orchs; i++) {
+        struct up_member *m = i < u->can_nodes ? &u->can[i] : &u->orch[i - u->can_nodes];
+        if (ct_net_can_connect(m->port))
+            return ct_error_set(CT_EIO,
+                                "port %u of %s is taken (the Registry names it as the node's "
+                                "contact): free it and run again",
+                                (unsigned)m->port, m->what);
+        rc = start_member(u, m);
+    }
+    return rc < 0 ? rc : wait_can_ready(u);
 }
 
 static int up_start(struct up *u)
@@ -853,7 +1182,7 @@ static int up_start(struct up *u)
         if ((rc = start_agent(u, &u->dcs[i])) < 0)
             return rc;
     if ((rc = start_gateway(u)) < 0 || (rc = wait_healthy(u)) < 0 || (rc = up_register(u)) < 0 ||
-        (rc = wait_state_saved(u)) < 0)
+        (rc = up_can(u)) < 0 || (rc = wait_state_saved(u)) < 0)
         return rc;
     return up_federation_json(u);
 }
@@ -876,12 +1205,11 @@ static void svc_died(struct svc *s, const char *dir)
 }
 
 /* Starts s again through start (an up_dc or NULL for the gateway/node). */
-static bool svc_restart(struct up *u, struct svc *s, int (*start)(struct up *, struct up_dc *),
-                        struct up_dc *dc)
+static bool svc_restart(struct up *u, struct svc *s, int (*start)(struct up *, void *), void *arg)
 {
     if (s->restart_at == 0 || ct_time_mono_ms() < s->restart_at)
         return false;
-    if (start(u, dc) < 0) {
+    if (start(u, arg) < 0) {
         ct_log(CT_LOG_ERROR, "restarting %s: %s", s->what, ct_error_last());
         ct_proc_stop(s->proc, 1000);
         svc_died(s, u->dir);
@@ -893,13 +1221,18 @@ static bool svc_restart(struct up *u, struct svc *s, int (*start)(struct up *, s
     return true;
 }
 
-static int restart_gateway(struct up *u, struct up_dc *unused)
+static int restart_agent(struct up *u, void *dc)
+{
+    return start_agent(u, dc);
+}
+
+static int restart_gateway(struct up *u, void *unused)
 {
     (void)unused;
     return start_gateway(u);
 }
 
-static int restart_node(struct up *u, struct up_dc *unused)
+static int restart_node(struct up *u, void *unused)
 {
     (void)unused;
     return start_node(u);
@@ -932,11 +1265,17 @@ static int up_supervise(struct up *u)
         struct svc *s = &u->dcs[i].svc;
         if (s->restart_at == 0 && !ct_proc_alive(s->proc))
             svc_died(s, u->dir);
-        changed |= svc_restart(u, s, start_agent, &u->dcs[i]);
+        changed |= svc_restart(u, s, restart_agent, &u->dcs[i]);
     }
     if (u->api_svc.restart_at == 0 && !ct_proc_alive(&u->api))
         svc_died(&u->api_svc, u->dir);
     changed |= svc_restart(u, &u->api_svc, restart_gateway, NULL);
+    for (int i = 0; i < u->can_nodes + u->can_orchs; i++) {
+        struct up_member *m = i < u->can_nodes ? &u->can[i] : &u->orch[i - u->can_nodes];
+        if (m->svc.restart_at == 0 && !ct_proc_alive(&m->proc))
+            svc_died(&m->svc, u->dir);
+        changed |= svc_restart(u, &m->svc, start_member, m);
+    }
     if (changed && up_federation_json(u) < 0) /* new pids */
         ct_log(CT_LOG_WARN, "updating federation.json: %s", ct_error_last());
     return 0;
@@ -959,6 +1298,12 @@ static int up_wait(struct up *u)
 
 static void up_stop(struct up *u)
 {
+    /* The nodes first: an orchestrator that stops while they run would be
+     * voted out and its applications handed to another one. */
+    for (int i = 0; i < MAX_CAN; i++)
+        ct_proc_stop(&u->can[i].proc, 5000);
+    for (int i = 0; i < MAX_CAN; i++)
+        ct_proc_stop(&u->orch[i].proc, 5000);
     ct_proc_stop(&u->api, 5000);
     for (int i = 0; i < N_DCS; i++)
         ct_proc_stop(&u->dcs[i].proc, 5000);
@@ -995,13 +1340,23 @@ int cmd_up(int argc, char **argv)
     printf("gateway:  %s/ (Swagger UI: %s/swagger/)\n"
            "chain:    %s (%s, chain id %llu)%s%s\n"
            "agents:   DC1 on port %u, DC2 on port %u\n"
-           "state:    %s/federation.json (URLs, wallets, tokens), logs in %s\n"
-           "press Ctrl-C to stop\n",
+           "state:    %s/federation.json (URLs, wallets, tokens), logs in %s\n",
            u.api_url, u.api_url, u.rpc[ROLE_GATEWAY], chain_name(&u),
            (unsigned long long)u.chain_id,
            u.state_path[0] ? ", kept in " : ", forgotten when it stops",
            u.state_path[0] ? u.state_path : "", (unsigned)u.dcs[0].port, (unsigned)u.dcs[1].port,
            u.dir, u.dir);
+    if (u.can_nodes > 0) {
+        char cloud[CT_ADDRESS_TEXT_SIZE];
+        ct_address_format(cloud, &u.cloud);
+        printf("can:      %d nodes (http://127.0.0.1:%u, ...), %d orchestrators; deploy with\n"
+               "          catena app deploy APP.yaml --rpc %s --can http://127.0.0.1:%u "
+               "--cloud %s --deposit WEI \\\n"
+               "            --key-file %s --password-file %s --scheduler-key-file %s\n",
+               u.can_nodes, (unsigned)u.can[0].port, u.can_orchs, u.rpc[ROLE_GATEWAY],
+               (unsigned)u.can[0].port, cloud, u.dcs[0].key_file, u.pw_file, u.sched_key_file);
+    }
+    printf("press Ctrl-C to stop\n");
     fflush(stdout);
     rc = up_wait(&u);
     up_stop(&u);

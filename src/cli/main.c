@@ -23,7 +23,7 @@ static int cmd_version(int argc, char **argv);
 static const cli_cmd commands[] = {
     {"up", "run a local federation (chain, contract, gateway, two DC agents) until Ctrl-C",
      "catena up [--dir DIR] [--chain anvil|hardhat|poa] [--nodes N] [--rpc-port N]\n"
-     "                 [--api-port N] [--state-interval SECONDS]",
+     "                 [--api-port N] [--state-interval SECONDS] [--can N [--orchestrators M]]",
      "Starts a local chain, deploys the Federation contract, creates funded\n"
      "keystores for DC1 and DC2, starts their agents and a gateway, registers\n"
      "both DCs through the gateway and writes DIR/federation.json (API and RPC\n"
@@ -47,6 +47,10 @@ static const cli_cmd commands[] = {
      "  --rpc-port N    chain JSON-RPC port, 0 picks a free one (default: 8545)\n"
      "  --api-port N    gateway port, 0 picks a free one (default: 5100)\n"
      "  --state-interval SECONDS  how often anvil saves its chain (default: 5)\n"
+     "  --can N         also seed 002's orchestration: Registry and Cloud contracts\n"
+     "                  (8 resources owned by DC1 and DC2), N CAN nodes and\n"
+     "  --orchestrators M  orchestrators (default: 2); federation.json names them\n"
+     "                  and `catena app deploy` runs applications on them\n"
      "\n"
      "The chain nodes are looked up in $CATENA_ROOT/node_modules, else in the\n"
      "source tree catena was built from.\n",

@@ -84,8 +84,8 @@ static void node_profile(ct_sender *s)
     if (ct_rpc_call(s->rpc, &version, "web3_clientVersion", NULL) == 0)
         name = json_string_value(version);
     if (name != NULL && strncmp(name, "HardhatNetwork/", 15) == 0)
-        s->mines_on_send = ct_rpc_call(s->rpc, &result, "hardhat_getAutomine", NULL) == 0 &&
-                           json_is_true(result);
+        s->mines_on_send =
+            ct_rpc_call(s->rpc, &result, "hardhat_getAutomine", NULL) == 0 && json_is_true(result);
     if (name != NULL && strncmp(name, "EthereumJS/", 11) == 0) {
         s->call_tag = "latest";
         s->estimate_unchecked = true;
@@ -139,8 +139,10 @@ static int sweep_locked(ct_sender *s, size_t *resent, int64_t quiet_ms)
                                    resent)) < 0)
         return rc;
     if (*resent > 0 && chain_nonce < ct_eth__outbox_next_nonce(s->outbox))
-        ct_log(CT_LOG_INFO, "sender: the chain is at nonce %llu; sent the %zu transaction(s) "
-               "after it again from the outbox", (unsigned long long)chain_nonce, *resent);
+        ct_log(CT_LOG_INFO,
+               "sender: the chain is at nonce %llu; sent the %zu transaction(s) "
+               "after it again from the outbox",
+               (unsigned long long)chain_nonce, *resent);
     return 0;
 }
 
@@ -405,6 +407,8 @@ static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
         *gas = req->gas_limit;
         return 0;
     }
+    if (!s->opts.reuse_gas)
+        s->gas_keys[slot] = 0; /* estimated afresh */
     if (s->gas_keys[slot] == key && s->mines_on_send && !s->opts.always_preflight) {
         *gas = s->gas_limits[slot];
         return 0;
@@ -622,8 +626,7 @@ static int wait_mined(ct_sender *s, ct_send_result *res)
  * on the state its block started from (exact where the block holds only
  * it, as under automine; else the best a node can tell). Writes "" when
  * the call does not revert there. */
-static void replay_reason(ct_sender *s, char *out, size_t n, const ct_send_req *req,
-                          uint64_t block)
+static void replay_reason(ct_sender *s, char *out, size_t n, const ct_send_req *req, uint64_t block)
 {
     char tag[24];
     uint8_t *ret = NULL;

@@ -13,7 +13,6 @@
  * the network changes nothing. */
 #include "harness.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -153,16 +152,7 @@ static size_t registered_components(void)
 /* The application as `catena app show --json` prints it. */
 static json_t *show(void)
 {
-    const char *args[] = {"app", "show", app_addr, "--rpc", chain.url, "--json", NULL};
-    json_t *out = NULL;
-    ctt_run r;
-
-    ctt_catena(&r, args);
-    if (ctt_exit_code(&r) != 0)
-        fail_msg("catena app show: %s", r.err);
-    ctt_ok(ct_json_parse(&out, r.out, strlen(r.out), 16));
-    ctt_run_free(&r);
-    return out;
+    return ctt_app_show(chain.url, app_addr);
 }
 
 static json_t *checkpoints_of(const json_t *doc)
@@ -222,33 +212,6 @@ static size_t work_checkpoints(void)
 
     json_decref(st);
     return n;
-}
-
-/* Kills every test service this test started (they outlive orchestrators
- * by design; each carries the test directory as its --tag). */
-static void kill_services(void)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        char *text = NULL;
-        size_t len = 0;
-        long pid = strtol(e->d_name, NULL, 10);
-        if (pid <= 0 || pid == getpid() ||
-            ct_file_read(&text, &len, ctt_path("/proc/%ld/cmdline", pid), 1 << 16) < 0) {
-            ct_error_clear();
-            continue;
-        }
-        for (size_t i = 0; i + 1 < len; i++)
-            if (text[i] == '\0')
-                text[i] = ' ';
-        if (strstr(text, "--tag") != NULL && strstr(text, ctt_tmpdir()) != NULL)
-            kill((pid_t)pid, SIGKILL);
-        free(text);
-    }
-    if (d != NULL)
-        closedir(d);
 }
 
 static int setup(void **state)
@@ -366,7 +329,7 @@ static int teardown(void **state)
         else
             ctt_reaped(p);
     }
-    kill_services();
+    ctt_kill_tagged();
     ctt_node_stop(&chain);
     return bad ? -1 : 0;
 }

@@ -2,6 +2,8 @@
  * directories and shared paths (see harness.h). */
 #include "harness.h"
 
+#include <dirent.h>
+
 #include "catena/ledger.h"
 
 #include <errno.h>
@@ -140,11 +142,28 @@ int ctt_up_chain_is_poa(void)
 
 int ctt_up_start(ct_proc *up, json_t **fed, const char *dir)
 {
-    char *argv[] = {(char *)ctt_catena_bin(), "up", "--dir", (char *)dir, "--rpc-port", "0",
-                    "--api-port", "0", "--chain", (char *)ctt_up_chain(), NULL};
-    char *text = NULL, path[PATH_MAX];
-    int rc;
+    return ctt_up_start_args(up, fed, dir, NULL);
+}
 
+int ctt_up_start_args(ct_proc *up, json_t **fed, const char *dir, const char *const *extra)
+{
+    char *argv[24] = {(char *)ctt_catena_bin(),
+                      "up",
+                      "--dir",
+                      (char *)dir,
+                      "--rpc-port",
+                      "0",
+                      "--api-port",
+                      "0",
+                      "--chain",
+                      (char *)ctt_up_chain(),
+                      NULL};
+    char *text = NULL, path[PATH_MAX];
+    int rc, n = 10;
+
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 23; i++)
+        argv[n++] = (char *)extra[i];
+    argv[n] = NULL;
     snprintf(path, sizeof(path), "%s/federation.json", dir);
     ctt_spawn(up, argv, ctt_path("%s.log", dir));
     for (int i = 0; i < 3000 && ct_file_read(&text, NULL, path, 1 << 20) < 0; i++) {
@@ -180,8 +199,8 @@ void ctt_node_start_opts(ct_devnode *out, const ct_devnode_opts *opts)
     rc = ct_devnode_start(out, getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR,
                           &o);
     if (rc < 0)
-        fail_msg("cannot start a %s node: %s (log %s)", ct_chain_kind_name(o.kind),
-                 ct_error_last(), o.log_path);
+        fail_msg("cannot start a %s node: %s (log %s)", ct_chain_kind_name(o.kind), ct_error_last(),
+                 o.log_path);
     register_proc(&out->proc);
 }
 
@@ -467,8 +486,7 @@ const char *const ctt_dev_keys[4] = {
 };
 
 void ctt_ledger_send(const struct ct_ledger *l, ct_sender *s, const ct_address *contract,
-                     const char *function, const char *args_json, bool wait,
-                     ct_send_result *res)
+                     const char *function, const char *args_json, bool wait, ct_send_result *res)
 {
     json_t *args;
     ct_buf data;
@@ -495,4 +513,29 @@ ct_sender *ctt_sender(const char *url, const char *key_hex)
     ctt_ok(ct_sender_new(&s, url, key, NULL));
     ct_wipe(key, sizeof(key));
     return s;
+}
+
+void ctt_kill_tagged(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char *text = NULL;
+        size_t len = 0;
+        long pid = strtol(e->d_name, NULL, 10);
+        if (pid <= 0 || pid == getpid() ||
+            ct_file_read(&text, &len, ctt_path("/proc/%ld/cmdline", pid), 1 << 16) < 0) {
+            ct_error_clear();
+            continue;
+        }
+        for (size_t i = 0; i + 1 < len; i++)
+            if (text[i] == '\0')
+                text[i] = ' ';
+        if (strstr(text, "--tag") != NULL && strstr(text, ctt_tmpdir()) != NULL)
+            kill((pid_t)pid, SIGKILL);
+        free(text);
+    }
+    if (d != NULL)
+        closedir(d);
 }

@@ -37,6 +37,13 @@ int ctt_up_chain_is_poa(void);
  * (new ref). up is stopped by ctt_stop or the harness's cleanup.
  * Returns: 0, or -1 when up exits or times out first (for cmocka setups). */
 int ctt_up_start(ct_proc *up, json_t **fed, const char *dir);
+/* Kills (SIGKILL) every process whose command line holds "--tag" and this
+ * test's directory: services started for the test through an
+ * orchestrator, which outlive it by design. */
+void ctt_kill_tagged(void);
+
+/* The same with more arguments (NULL-terminated, at most 13). */
+int ctt_up_start_args(ct_proc *up, json_t **fed, const char *dir, const char *const *extra);
 
 /* Whether the test chain mines a reverting transaction as failed instead
  * of the sender refusing it beforehand (Hardhat automine: the sender skips
@@ -181,6 +188,9 @@ const char *ctt_addr(const ct_address *a);
 const ct_address *ctt_dev_address(int i);
 /* A JSON integer, or a decimal string as the ABI decoder gives uints. */
 uint64_t ctt_json_u64(const json_t *v);
+/* `catena app show APP --rpc RPC --json` (new ref); fails the test when
+ * the command fails. */
+json_t *ctt_app_show(const char *rpc, const char *app);
 /* GET url/can/status within 5 s: the answer (new ref), or NULL. */
 json_t *ctt_can_status(const char *url);
 

@@ -164,3 +164,17 @@ void ctt_app_deploy(ctt_app *out, const char *url, const char *const *services, 
     ct_sender_free(owner);
     ct_sender_free(client);
 }
+
+json_t *ctt_app_show(const char *rpc, const char *app)
+{
+    const char *args[] = {"app", "show", app, "--rpc", rpc, "--json", NULL};
+    json_t *out = NULL;
+    ctt_run r;
+
+    ctt_catena(&r, args);
+    if (ctt_exit_code(&r) != 0)
+        fail_msg("catena app show: %s", r.err);
+    ctt_ok(ct_json_parse(&out, r.out, strlen(r.out), 16));
+    ctt_run_free(&r);
+    return out;
+}

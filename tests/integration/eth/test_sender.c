@@ -70,9 +70,22 @@ static void transfer(void **state)
 }
 
 /* Deploys Probe, calls store, checks the event and total(). */
+/* A sender that reuses estimates per call shape (as the agents' does). */
+static ct_sender *reusing_sender(const char *hex)
+{
+    ct_sender_opts opts = {.reuse_gas = true};
+    uint8_t key[32];
+    size_t len;
+    ct_sender *s;
+
+    ctt_ok(ct_hex_decode(key, 32, &len, hex, strlen(hex)));
+    ctt_ok(ct_sender_new(&s, node.url, key, &opts));
+    return s;
+}
+
 static void deploy_call_logs(void **state)
 {
-    ct_sender *s = new_sender(CTT_DEV_KEY);
+    ct_sender *s = reusing_sender(CTT_DEV_KEY);
     json_t *abi, *entry, *logs, *values = NULL, *decoded = NULL;
     ct_abi_sig *store = NULL, *stored = NULL;
     uint8_t *code, sel[4];
@@ -190,7 +203,7 @@ static void deploy_call_logs(void **state)
         ct_sender *checked;
         uint8_t key[32];
         size_t key_len;
-        ct_sender_opts opts = {.always_preflight = true};
+        ct_sender_opts opts = {.always_preflight = true, .reuse_gas = true};
         ctt_ok(ct_hex_decode(key, 32, &key_len, CTT_DEV_KEY2, strlen(CTT_DEV_KEY2)));
         ctt_ok(ct_sender_new(&checked, node.url, key, &opts));
         ct_send_req good = {.to = &probe, .data = (uint8_t *)call.data, .data_len = call.len};
@@ -380,7 +393,7 @@ static void *queue_send(void *arg)
 
 static void eight_threads(void **state)
 {
-    ct_sender *s = new_sender(CTT_DEV_KEY2);
+    ct_sender *s = reusing_sender(CTT_DEV_KEY2);
     struct queue_worker w[8];
     pthread_t t[8];
     json_t *abi, *entry, *callobj, *r;
