@@ -23,6 +23,10 @@
 #define MAX_URLS 16
 #define HTTP_MS 3000
 #define STORE_MS 8000 /* the leader waits up to 5 s for a majority */
+/* A run that ended while the work is still ours and running (a node was
+ * down while the checkpoints were fetched, say) is started again after
+ * this long. */
+#define RETRY_MS 2000
 
 typedef struct work {
     struct ct_orch_component *c;
@@ -33,6 +37,7 @@ typedef struct work {
     atomic_bool stop;  /* the client asked to stop (stopRequested) */
     atomic_bool leave; /* no longer ours */
     atomic_bool done;  /* the thread ended */
+    int64_t done_at;   /* when (mono ms; written before done) */
     pthread_t thread;
     ct_orch_plan *plan;
 } work;
@@ -299,6 +304,7 @@ done:
     ct_orch_driver_free(d);
     ct_rpc_free(rpc);
     free(resume);
+    w->done_at = ct_time_mono_ms();
     atomic_store(&w->done, true);
     return NULL;
 }
@@ -380,8 +386,19 @@ static void ensure_registered(ct_orch_component *c, const json_t *st)
     json_decref(got);
 }
 
+/* Whether the work entry id is assigned to this component and running. */
+static bool still_mine(const ct_orch_component *c, const json_t *works, const char *id)
+{
+    const json_t *e = json_object_get(works, id);
+
+    return e != NULL && !json_is_true(json_object_get(e, "finished")) &&
+           strcasecmp(json_string_value(json_object_get(e, "comp")) ?: "", c->id) == 0;
+}
+
 /* Takes up the work entries assigned to this component, gives up those
- * that moved, and passes on the clients' stop requests. */
+ * that moved, and passes on the clients' stop requests. A run that ended
+ * while the work is still this component's is started again after
+ * RETRY_MS (the next look). */
 static void manage(ct_orch_component *c)
 {
     json_t *st = can_status(c), *works, *entry;
@@ -420,12 +437,8 @@ static void manage(ct_orch_component *c)
         ct_error_clear();
         json_decref(args);
         json_decref(out);
-        if (atomic_load(&w->done) &&
-            (atomic_load(&w->leave) || json_object_get(works, w->id) == NULL ||
-             json_is_true(json_object_get(json_object_get(works, w->id), "finished")) ||
-             strcasecmp(json_string_value(json_object_get(json_object_get(works, w->id), "comp"))
-                            ?: "",
-                        c->id) != 0)) {
+        if (atomic_load(&w->done) && (atomic_load(&w->leave) || !still_mine(c, works, w->id) ||
+                                      ct_time_mono_ms() - w->done_at >= RETRY_MS)) {
             pthread_mutex_lock(&c->mu);
             c->works[i] = c->works[--c->n_works];
             pthread_mutex_unlock(&c->mu);
