@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catena/can.h"
 #include "catena/ledger.h"
 #include "catena/orch.h"
 #include "catena/util.h"
@@ -20,6 +21,7 @@ typedef struct app_args {
     const char *addr_text;
     const char *rpc_url;
     const char *kf, *ke, *pf, *pe;
+    const char *can_url; /* show: where the services run, from the CAN */
     uint64_t k;
     bool json;
 } app_args;
@@ -131,6 +133,98 @@ static int read_checkpoints(app_ctx *c, json_t *doc, json_t *salaries)
     return rc;
 }
 
+/* Each service's state from the checkpoints on chain: "pending" before its
+ * first SERVICE_UP, then "up" or "down" as its last one says, "stopped"
+ * after APP_SHUTDOWN. The checkpoints read are the newest
+ * SHOW_MAX_CHECKPOINTS: an older start counts as "up". */
+static void service_states(json_t *doc)
+{
+    json_t *svcs = json_object_get(doc, "services"), *cp, *svc;
+    size_t i, j;
+
+    json_array_foreach (svcs, j, svc)
+        json_object_set_new(
+            svc, "state",
+            json_string(json_array_size(json_object_get(doc, "checkpoints")) == SHOW_MAX_CHECKPOINTS
+                            ? "up"
+                            : "pending"));
+    json_array_foreach (json_object_get(doc, "checkpoints"), i, cp) {
+        const char *type = str(json_object_get(cp, "type"));
+        json_array_foreach (svcs, j, svc) {
+            bool this =
+                strcmp(str(json_object_get(cp, "service")), str(json_object_get(svc, "name"))) == 0;
+            if (strcmp(type, "APP_SHUTDOWN") == 0)
+                json_object_set_new(svc, "state", json_string("stopped"));
+            else if (this && strcmp(type, "SERVICE_UP") == 0)
+                json_object_set_new(svc, "state", json_string("up"));
+            else if (this && strcmp(type, "SERVICE_DOWN") == 0)
+                json_object_set_new(svc, "state", json_string("down"));
+        }
+    }
+}
+
+/* With --can: the orchestrator that holds the application now, and each
+ * service's URL and pid from its last SERVICE_UP checkpoint (kept by the
+ * CAN, fetched by digest and checked). */
+static int where_services_run(app_ctx *c, json_t *doc)
+{
+    char url[512], text[CT_ADDRESS_TEXT_SIZE];
+    json_t *st = NULL, *w, *digests;
+    long status = 0;
+    int rc;
+
+    ct_address_format(text, &c->app);
+    snprintf(url, sizeof(url), "%s/can/status", c->a.can_url);
+    if ((rc = ct_http_request(&status, &st, "GET", url, NULL, NULL, 10000)) < 0 || status != 200) {
+        json_decref(st);
+        return rc < 0 ? rc : ct_error_set(CT_EIO, "%s answered %ld", url, status);
+    }
+    w = NULL;
+    {
+        const char *id;
+        json_t *e;
+        json_object_foreach (json_object_get(st, "works"), id, e)
+            if (strcasecmp(id, text) == 0)
+                w = e;
+    }
+    if (w == NULL) {
+        json_decref(st);
+        return ct_error_set(CT_ENOTFOUND, "the CAN at %s has no work entry for %s", c->a.can_url,
+                            text);
+    }
+    json_object_set(doc, "orchestrator", json_object_get(w, "comp"));
+    digests = json_object_get(w, "checkpoints");
+    for (size_t i = json_array_size(digests); i-- > 0;) {
+        json_t *blob = NULL, *v = NULL, *svc;
+        uint8_t *data = NULL;
+        size_t len = 0, j;
+        char have[67];
+        const char *digest = str(json_array_get(digests, i));
+        snprintf(url, sizeof(url), "%s/can/blob/%s", c->a.can_url, digest);
+        if (ct_http_request(&status, &blob, "GET", url, NULL, NULL, 10000) == 0 && status == 200 &&
+            ct_hex_decode_new(&data, &len, str(json_object_get(blob, "data"))) == 0) {
+            ct_can_digest(have, data, len);
+            if (strcasecmp(have, digest) == 0)
+                v = json_loadb((const char *)data, len, 0, NULL);
+        }
+        ct_error_clear();
+        if (strcmp(str(json_object_get(v, "type")), "SERVICE_UP") == 0)
+            json_array_foreach (json_object_get(doc, "services"), j, svc)
+                if (strcmp(str(json_object_get(svc, "name")), str(json_object_get(v, "service"))) ==
+                        0 &&
+                    json_object_get(svc, "url") == NULL) {
+                    json_object_set(svc, "url", json_object_get(v, "url"));
+                    json_object_set(svc, "pid", json_object_get(v, "pid"));
+                    json_object_set(svc, "id", json_object_get(v, "id"));
+                }
+        free(data);
+        json_decref(v);
+        json_decref(blob);
+    }
+    json_decref(st);
+    return 0;
+}
+
 /* Everything `show` prints, as one JSON object. */
 static int read_app(app_ctx *c, json_t **out)
 {
@@ -159,6 +253,10 @@ static int read_app(app_ctx *c, json_t **out)
         (rc = add_salary(c, salaries, str(json_object_get(doc, "registry")))) == 0 &&
         (rc = read_services(c, doc, salaries)) == 0)
         rc = read_checkpoints(c, doc, salaries);
+    if (rc == 0)
+        service_states(doc);
+    if (rc == 0 && c->a.can_url != NULL)
+        rc = where_services_run(c, doc);
     json_object_set_new(doc, "salaries", salaries);
     json_object_set_new(doc, "state",
                         json_string(json_is_true(json_object_get(doc, "closed"))     ? "closed"
@@ -186,11 +284,19 @@ static void print_app(const json_t *d)
            str(json_object_get(d, "balance")), str(json_object_get(d, "locked")),
            str(json_object_get(d, "paidCount")),
            json_array_size(json_object_get(d, "checkpoints")));
+    if (json_is_string(json_object_get(d, "orchestrator")))
+        printf("  orchestrator %s\n", str(json_object_get(d, "orchestrator")));
     printf("services:\n");
-    json_array_foreach (json_object_get(d, "services"), i, v)
-        printf("  %zu %-16s resource %.18s... owner %s, %s wei/min\n", i,
-               str(json_object_get(v, "name")), str(json_object_get(v, "resource")),
-               str(json_object_get(v, "owner")), str(json_object_get(v, "price")));
+    json_array_foreach (json_object_get(d, "services"), i, v) {
+        printf("  %zu %-16s %-8s resource %.18s... owner %s, %s wei/min", i,
+               str(json_object_get(v, "name")), str(json_object_get(v, "state")),
+               str(json_object_get(v, "resource")), str(json_object_get(v, "owner")),
+               str(json_object_get(v, "price")));
+        if (json_is_string(json_object_get(v, "url")))
+            printf(", %s pid %lld", str(json_object_get(v, "url")),
+                   (long long)json_integer_value(json_object_get(v, "pid")));
+        printf("\n");
+    }
     printf("checkpoints:\n");
     json_array_foreach (json_object_get(d, "checkpoints"), i, v) {
         char when[CT_TIME_ISO8601_SIZE];
@@ -312,6 +418,7 @@ static int parse_args(app_args *a, int argc, char **argv)
         {"password-file", required_argument, NULL, 'p'},
         {"password-env", required_argument, NULL, 'P'},
         {"k", required_argument, NULL, 'K'},
+        {"can", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -327,6 +434,7 @@ static int parse_args(app_args *a, int argc, char **argv)
         case 'p': a->pf = optarg; break;
         case 'P': a->pe = optarg; break;
         case 'j': a->json = true; break;
+        case 'c': a->can_url = optarg; break;
         case 'K':
             if (ct_parse_uint(&a->k, optarg, 100000) < 0 || a->k == 0)
                 return cli_usage_error(self, "--k: expected an integer 1..100000, got '%s'",
@@ -340,6 +448,8 @@ static int parse_args(app_args *a, int argc, char **argv)
         return cli_usage_error(self, "the application's address is missing");
     if (a->k != 0 && strcmp(a->sub, "pay") != 0)
         return cli_usage_error(self, "--k is for pay");
+    if (a->can_url != NULL && strcmp(a->sub, "show") != 0)
+        return cli_usage_error(self, "--can is for show");
     return 0;
 }
 

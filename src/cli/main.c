@@ -218,13 +218,22 @@ static const cli_cmd commands[] = {
      "orchestrator it replaces, and shutting the application down when its\n"
      "client calls `catena app stop`. It prints its id and URL.\n",
      NULL, cmd_orch},
-    {"app", "an orchestrated application's contract (seed 002): show, pay, withdraw, stop, close",
-     "catena app show|pay|withdraw|stop|close ADDR [--rpc URL] [--json] [--k N] "
+    {"app", "an orchestrated application (seed 002): deploy, show, pay, withdraw, stop, close",
+     "catena app deploy APP.yaml --can URL --cloud ADDR --deposit WEI [--rpc URL] "
+     "[--retries N] [--ok-interval S] (--key-file F | --key-env VAR) [--password-file F] "
+     "(--scheduler-key-file F | --scheduler-key-env VAR) [--json]\n"
+     "       catena app show ADDR [--can URL] [--rpc URL] [--json]\n"
+     "       catena app show|pay|withdraw|stop|close ADDR [--rpc URL] [--json] [--k N] "
      "[--key-file F | --key-env VAR] [--password-file F | --password-env VAR]",
+     "deploy reserves free resources of a Cloud for the application's services\n"
+     "(signed with the cloud scheduler's key), instantiates its Application\n"
+     "contract with the deposit and gives the CAN the work, which an\n"
+     "orchestrator takes up; it prints the contract and the orchestrator.\n"
      "show prints an Application contract's state (running, stopping, shut down,\n"
-     "closed), funds (balance, locked), services, checkpoints (the newest 1000)\n"
-     "and the salaries not yet withdrawn of every party it names. The others\n"
-     "send one transaction with the caller's key and wait for it:\n"
+     "closed), funds (balance, locked), services and their state, checkpoints\n"
+     "(the newest 1000) and the salaries not yet withdrawn of every party it\n"
+     "names; with --can URL also the orchestrator and each service's URL and\n"
+     "pid. The others send one transaction with the caller's key and wait:\n"
      "  pay       interimPayment(k): pays unpaid checkpoints into salaries; by\n"
      "            default k is every unpaid one, halved until the call fits in\n"
      "            90% of a block (eth_estimateGas)\n"

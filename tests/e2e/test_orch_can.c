@@ -600,6 +600,26 @@ static void figure_5_1_service_down(void **state)
     wait_checkpoint("SERVICE_UP", "frontend", down, 30000);
     wait_checkpoint("APP_OK", NULL, down, 30000);
     assert_int_not_equal(frontend_pid(), pid);
+    /* show --can: the services' state, URL and pid, the orchestrator. */
+    {
+        const char *args[] = {"app",   "show",  app_addr, "--rpc", chain.url,
+                              "--can", urls[2], "--json", NULL};
+        json_t *got = NULL, *svc;
+        size_t i;
+        ctt_catena(&r, args);
+        if (ctt_exit_code(&r) != 0)
+            fail_msg("catena app show --can: %s", r.err);
+        ctt_ok(ct_json_parse(&got, r.out, strlen(r.out), 16));
+        ctt_run_free(&r);
+        assert_string_equal(json_string_value(json_object_get(got, "orchestrator")), work_comp());
+        json_array_foreach (json_object_get(got, "services"), i, svc) {
+            assert_string_equal(json_string_value(json_object_get(svc, "state")), "up");
+            assert_non_null(strstr(json_string_value(json_object_get(svc, "url")), "127.0.0.1"));
+            if (strcmp(json_string_value(json_object_get(svc, "name")), "frontend") == 0)
+                assert_int_equal(json_integer_value(json_object_get(svc, "pid")), frontend_pid());
+        }
+        json_decref(got);
+    }
 
     /* The client stops: APP_SHUTDOWN, the resources are free again. */
     {
@@ -613,6 +633,9 @@ static void figure_5_1_service_down(void **state)
     doc = show();
     assert_int_equal(json_array_size(checkpoints_of(doc)), shut + 1);
     assert_string_equal(json_string_value(json_object_get(doc, "state")), "shut down");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(doc, "services"), 0), "state")),
+                        "stopped");
     json_decref(doc);
     {
         ct_ledger *cl = NULL;
