@@ -337,8 +337,8 @@ int main(int argc, char **argv)
         if (next_up[t] < 0)
             die("trial %d: the front end never came up", t);
         ref[t] = app_show_ms(app);
-        fprintf(stderr, "trial %d: reassigned %.0f ms, next service up %.0f ms (show %.0f ms)\n", t,
-                reassigned[t], next_up[t], ref[t]);
+        fprintf(stderr, "trial %d: next service up %.0f ms, by %s (show %.0f ms)\n", t, next_up[t],
+                reassigned[t] >= 0 ? "the other orchestrator" : "a restart", ref[t]);
         stop_app(app);
         free(app);
         wait_registered(); /* catena up restarted the killed one */
