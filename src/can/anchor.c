@@ -278,6 +278,7 @@ static void anchor_once(ct_can_node *n)
         if (json_is_true(json_object_get(w, "finished")) || !ct_can__app_of(&app, work))
             continue;
         if (anchor_work(n, &app, json_object_get(w, "checkpoints"))) {
+            json_object_del(n->paid_at, work); /* a last payment, whatever the period */
             pay_work(n, work, &app);
             if (ct_can__propose(n, json_pack("{s:s, s:s}", "type", "FINISH_WORK", "work", work),
                                 NULL) < 0)
