@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests of Agreement (seed 004: fixed price, dynamic price with
+// Algorithm 6.1's lock and pro-rata unlocking, flexible period with a
+// minimum charge): money to the wei from block timestamps, who may act,
+// nothing settled twice, and (fuzz, invariant) charge + refund = deposit
+// and withdrawals never exceed what was settled.
+pragma solidity ^0.8.24;
+
+import {Agreement} from "../Agreement.sol";
+import {vm} from "./Vm.sol";
+
+contract AgreementBase {
+    address internal constant PROVIDER = address(0xA11CE);
+    address internal constant USER = address(0xB0B);
+    address internal constant OTHER = address(0xC4A2);
+    uint256 internal constant T0 = 1_700_000_000;
+
+    receive() external payable {}
+
+    function _offer(Agreement.Kind kind, uint256 price, uint256 maxSeconds, uint256 minimum)
+        internal
+        returns (Agreement a)
+    {
+        vm.warp(T0);
+        vm.prank(PROVIDER);
+        a = new Agreement(kind, price, maxSeconds, minimum);
+    }
+
+    function _accept(Agreement a) internal {
+        uint256 p = a.price(); // read first: a prank applies to the next call
+        vm.deal(USER, p);
+        vm.prank(USER);
+        a.accept{value: p}();
+    }
+}
+
+contract AgreementTest is AgreementBase {
+    function test_fixed_price_charges_everything() public {
+        Agreement a = _offer(Agreement.Kind.FIXED, 3600 ether, 3600, 0);
+        _accept(a);
+        vm.warp(T0 + 60);
+        vm.prank(USER);
+        a.stop();
+        vm.assertEq(a.charged(), 3600 ether, "fixed: the whole price");
+        vm.assertEq(a.refunded(), 0, "nothing back");
+        vm.assertEq(a.secondsUsed(), 60, "used");
+    }
+
+    /// Figure 6.1: one hour offered, 20 minutes used, two thirds back.
+    function test_dynamic_price_refunds_pro_rata() public {
+        Agreement a = _offer(Agreement.Kind.DYNAMIC, 3600 ether, 3600, 0);
+        _accept(a);
+        vm.assertEq(uint256(a.state()), uint256(Agreement.State.ACTIVE), "active");
+        vm.assertEq(address(a).balance, 3600 ether, "locked");
+        vm.warp(T0 + 1200);
+        vm.prank(USER);
+        a.stop();
+        vm.assertEq(a.charged(), 1200 ether, "20 minutes");
+        vm.assertEq(a.refunded(), 2400 ether, "40 minutes back");
+        vm.prank(PROVIDER);
+        a.withdraw();
+        vm.prank(USER);
+        a.withdraw();
+        vm.assertEq(PROVIDER.balance, 1200 ether, "provider paid");
+        vm.assertEq(USER.balance, 2400 ether, "user refunded");
+        vm.assertEq(address(a).balance, 0, "nothing left");
+    }
+
+    function test_dynamic_price_ends_at_the_maximum() public {
+        Agreement a = _offer(Agreement.Kind.DYNAMIC, 1000, 600, 0);
+        _accept(a);
+        vm.warp(T0 + 599);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.StillRunning.selector, T0 + 600));
+        a.settle();
+        vm.warp(T0 + 5000);
+        vm.prank(OTHER); // the keeper
+        a.settle();
+        vm.assertEq(a.charged(), 1000, "the whole period");
+        vm.assertEq(a.secondsUsed(), 600, "capped at the maximum");
+        // A user who stops late pays the maximum, not more.
+        Agreement b = _offer(Agreement.Kind.DYNAMIC, 1000, 600, 0);
+        _accept(b);
+        vm.warp(T0 + 10_000);
+        vm.prank(USER);
+        b.stop();
+        vm.assertEq(b.charged(), 1000, "capped");
+    }
+
+    function test_flexible_period_minimum_charge() public {
+        Agreement a = _offer(Agreement.Kind.FLEXIBLE, 3600, 3600, 500);
+        _accept(a);
+        vm.warp(T0 + 100);
+        vm.prank(USER);
+        a.stop();
+        vm.assertEq(a.charged(), 500, "the minimum for keeping it ready");
+        Agreement b = _offer(Agreement.Kind.FLEXIBLE, 3600, 3600, 500);
+        _accept(b);
+        vm.warp(T0 + 1800);
+        vm.prank(USER);
+        b.stop();
+        vm.assertEq(b.charged(), 1800, "above the minimum: pro rata");
+    }
+
+    function test_bad_terms_and_deposits() public {
+        vm.expectRevert(Agreement.BadTerms.selector);
+        new Agreement(Agreement.Kind.DYNAMIC, 0, 10, 0);
+        vm.expectRevert(Agreement.BadTerms.selector);
+        new Agreement(Agreement.Kind.FLEXIBLE, 10, 10, 11);
+        vm.expectRevert(Agreement.BadTerms.selector);
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 1);
+        Agreement a = _offer(Agreement.Kind.DYNAMIC, 1000, 600, 0);
+        vm.deal(USER, 5000);
+        vm.prank(USER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.WrongDeposit.selector, 999, 1000));
+        a.accept{value: 999}();
+        vm.prank(USER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.WrongDeposit.selector, 1001, 1000));
+        a.accept{value: 1001}();
+        vm.deal(PROVIDER, 1000);
+        vm.prank(PROVIDER);
+        vm.expectRevert(Agreement.ProviderCannotAccept.selector);
+        a.accept{value: 1000}();
+        vm.assertEq(uint256(a.state()), uint256(Agreement.State.OFFERED), "unchanged");
+    }
+
+    function test_only_the_user_stops_and_nothing_settles_twice() public {
+        Agreement a = _offer(Agreement.Kind.DYNAMIC, 1000, 600, 0);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.WrongState.selector, Agreement.State.OFFERED));
+        a.settle();
+        _accept(a);
+        vm.deal(OTHER, 1000);
+        vm.prank(OTHER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.WrongState.selector, Agreement.State.ACTIVE));
+        a.accept{value: 1000}();
+        vm.prank(OTHER);
+        vm.expectRevert(Agreement.NotUser.selector);
+        a.stop();
+        vm.prank(PROVIDER);
+        vm.expectRevert(Agreement.NotUser.selector);
+        a.stop();
+        vm.warp(T0 + 300);
+        vm.prank(USER);
+        a.stop();
+        vm.prank(USER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.WrongState.selector, Agreement.State.SETTLED));
+        a.stop();
+        vm.warp(T0 + 10_000);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.WrongState.selector, Agreement.State.SETTLED));
+        a.settle();
+        vm.prank(USER);
+        a.withdraw();
+        vm.prank(USER);
+        vm.expectRevert(Agreement.NothingToWithdraw.selector);
+        a.withdraw();
+        vm.prank(OTHER);
+        vm.expectRevert(Agreement.NothingToWithdraw.selector);
+        a.withdraw();
+    }
+
+    /// Any price, period and use: charge + refund is the deposit, the
+    /// charge is the pro-rata floor (at least the minimum when flexible).
+    function testFuzz_charge_plus_refund_is_the_deposit(
+        uint8 kindSeed,
+        uint128 price,
+        uint32 maxSeconds,
+        uint32 used,
+        uint128 minimumSeed
+    ) public {
+        vm.assume(price > 0 && maxSeconds > 0);
+        Agreement.Kind kind = Agreement.Kind(kindSeed % 3);
+        uint256 minimum = kind == Agreement.Kind.FLEXIBLE ? uint256(minimumSeed) % (uint256(price) + 1) : 0;
+        Agreement a = _offer(kind, price, maxSeconds, minimum);
+        _accept(a);
+        vm.warp(T0 + uint256(used));
+        if (used >= maxSeconds) {
+            a.settle();
+        } else {
+            vm.prank(USER);
+            a.stop();
+        }
+        uint256 u = used < maxSeconds ? used : maxSeconds;
+        uint256 want = kind == Agreement.Kind.FIXED ? price : uint256(price) * u / maxSeconds;
+        if (kind == Agreement.Kind.FLEXIBLE && want < minimum) want = minimum;
+        vm.assertEq(a.charged(), want, "charge");
+        vm.assertEq(a.charged() + a.refunded(), price, "charge + refund = deposit");
+        vm.assertEq(a.owed(PROVIDER) + a.owed(USER), address(a).balance, "owed = held");
+    }
+}
+
+/// The invariant run's actions on one agreement.
+contract AgreementHandler is AgreementBase {
+    Agreement public a;
+    uint256 public deposited;
+    uint256 public withdrawnTotal;
+    uint256 public settlements;
+
+    constructor(Agreement a_) {
+        a = a_;
+    }
+
+    function accept() external {
+        if (a.state() != Agreement.State.OFFERED) return;
+        _accept(a);
+        deposited += a.price();
+    }
+
+    function wait(uint32 s) external {
+        vm.warp(block.timestamp + (s % 7200));
+    }
+
+    function stop() external {
+        if (a.state() != Agreement.State.ACTIVE) return;
+        vm.prank(USER);
+        a.stop();
+        settlements++;
+    }
+
+    function settle() external {
+        if (a.state() != Agreement.State.ACTIVE || block.timestamp < a.endsAt()) return;
+        a.settle();
+        settlements++;
+    }
+
+    function withdraw(bool provider) external {
+        address who = provider ? PROVIDER : USER;
+        uint256 amount = a.owed(who);
+        if (amount == 0) return;
+        uint256 before = who.balance;
+        vm.prank(who);
+        a.withdraw();
+        withdrawnTotal += who.balance - before;
+    }
+}
+
+contract AgreementInvariantTest is AgreementBase {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    AgreementHandler internal handler;
+
+    function setUp() public {
+        handler = new AgreementHandler(_offer(Agreement.Kind.FLEXIBLE, 1 ether, 3600, 0.1 ether));
+    }
+
+    function targetContracts() public view returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory list) {
+        bytes4[] memory actions = new bytes4[](5);
+        actions[0] = AgreementHandler.accept.selector;
+        actions[1] = AgreementHandler.wait.selector;
+        actions[2] = AgreementHandler.stop.selector;
+        actions[3] = AgreementHandler.settle.selector;
+        actions[4] = AgreementHandler.withdraw.selector;
+        list = new FuzzSelector[](1);
+        list[0] = FuzzSelector(address(handler), actions);
+    }
+
+    /// Withdrawals + what is still held = deposits.
+    function invariant_money_is_conserved() public view {
+        Agreement a = handler.a();
+        vm.assertEq(handler.withdrawnTotal() + address(a).balance, handler.deposited(), "conserved");
+    }
+
+    /// Settled at most once; once settled, what is held is exactly what
+    /// is owed.
+    function invariant_settled_once() public view {
+        Agreement a = handler.a();
+        vm.assertLe(handler.settlements(), 1, "settled once");
+        if (a.state() == Agreement.State.SETTLED) {
+            vm.assertEq(a.owed(PROVIDER) + a.owed(USER), address(a).balance, "owed = held");
+            vm.assertEq(a.charged() + a.refunded(), a.price(), "charge + refund = price");
+        }
+    }
+}
