@@ -139,6 +139,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_can(int argc, char **argv);
 int cmd_orch(int argc, char **argv);
 int cmd_app(int argc, char **argv);
+int cmd_agreement(int argc, char **argv);
 
 /* The generated help of `catena tool` (its subcommands' usage lines). */
 const char *cli_tool_help(void);

@@ -247,6 +247,33 @@ static const cli_cmd commands[] = {
      "  --k N       checkpoints to pay (pay)\n"
      "  --json      one JSON object\n",
      NULL, cmd_app},
+    {"agreement", "monetization agreements (seed 004): offer, accept, sessions, settle, show",
+     "catena agreement offer --kind fixed|dynamic|flexible --price WEI --max-seconds N "
+     "[--minimum WEI]\n"
+     "       catena agreement offer --kind prepaid --price-per-minute WEI\n"
+     "       catena agreement offer --kind split|vote --price WEI --party ADDR:SHARE... "
+     "[--quorum K]\n"
+     "       catena agreement accept ADDR --deposit WEI\n"
+     "       catena agreement vote ADDR --yes|--no\n"
+     "       catena agreement start|stop|settle|withdraw|refund|show ADDR\n"
+     "  (each with [--rpc URL] [--json] and a key: --key-file F [--password-file F] | "
+     "--key-env VAR)",
+     "offer deploys an agreement with the caller as provider (owner):\n"
+     "  fixed     the whole --price for a session of at most --max-seconds\n"
+     "  dynamic   the same price locked; settled pro rata to the seconds used\n"
+     "  flexible  as dynamic, but at least --minimum\n"
+     "  prepaid   the user buys minutes at --price-per-minute and starts and\n"
+     "            stops sessions any number of times, charged by the second\n"
+     "  split     income split among --party ADDR:SHARE, each must approve\n"
+     "  vote      as split, offered once --quorum parties approve\n"
+     "accept signs as the user by paying exactly the price (prepaid: buys\n"
+     "--deposit worth of whole minutes). stop ends the session (the user);\n"
+     "settle ends it after the maximum period or when the minutes ran out\n"
+     "(anyone); withdraw takes what the caller is owed; refund (prepaid) makes\n"
+     "the credit left withdrawable. show prints kind, state, parties, times,\n"
+     "what was charged and refunded, and what each party is owed.\n"
+     "(docs/AGREEMENTS.md)\n",
+     NULL, cmd_agreement},
     {"api", "run the federation gateway (REST, OpenAPI, event follower, agent links)",
      "catena api --config FILE [--listen HOST:PORT] [--reindex] [--check]",
      "Serves seed 000's REST API under /api/ (Swagger UI at /api/swagger/),\n"

@@ -1,0 +1,513 @@
+/* `catena agreement`: the monetization agreements of seed 004 on the
+ * chain (docs/AGREEMENTS.md): offer one (deploy the contract of its
+ * kind), accept it, vote on shared terms, start and stop sessions, settle,
+ * withdraw, refund, and show it. Which contract lives at an address is
+ * told by the views it answers. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catena/crypto.h"
+#include "catena/ledger.h"
+#include "catena/util.h"
+
+#define MAX_PARTIES 32
+
+/* The contracts, and the kinds each serves. */
+enum contract { C_AGREEMENT, C_PREPAID, C_SHARED, N_CONTRACTS };
+static const char *const contract_names[N_CONTRACTS] = {"Agreement", "PrepaidAgreement",
+                                                        "SharedAgreement"};
+/* Agreement.Kind order. */
+static const char *const agreement_kinds[] = {"fixed", "dynamic", "flexible"};
+static const char *const agreement_states[] = {"offered", "active", "settled"};
+static const char *const shared_states[] = {"voting", "offered", "rejected", "accepted"};
+
+typedef struct ag_args {
+    const char *sub, *addr_text, *rpc_url, *kind;
+    const char *kf, *ke, *pf, *pe;
+    const char *price, *per_minute, *minimum, *deposit;
+    uint64_t max_seconds, quorum;
+    const char *parties[MAX_PARTIES];
+    size_t n_parties;
+    int vote; /* -1 unset, 0 no, 1 yes */
+    bool json;
+} ag_args;
+
+typedef struct ag_ctx {
+    ag_args a;
+    ct_rpc *rpc;
+    ct_ledger *abi[N_CONTRACTS];
+    enum contract which;
+    ct_address at;
+} ag_ctx;
+
+static int fail(const ag_ctx *c, int rc)
+{
+    fprintf(stderr, "catena agreement %s: %s\n", c->a.sub, ct_error_last());
+    return rc == CT_EINVAL || rc == CT_EREVERT || rc == CT_ENOTFOUND ? CLI_USAGE : CLI_FAIL;
+}
+
+/* One view's first value (new ref), or NULL. */
+static json_t *view(ag_ctx *c, const char *fn, json_t *args)
+{
+    json_t *out = NULL, *v = NULL, *a = args ? args : json_array();
+
+    if (ct_ledger_read(c->abi[c->which], c->rpc, &out, &c->at, fn, a) == 0)
+        v = json_incref(json_array_get(out, 0));
+    json_decref(a);
+    json_decref(out);
+    return v;
+}
+
+static const char *str(const json_t *v)
+{
+    return json_string_value(v) ? json_string_value(v) : "";
+}
+
+static uint64_t u64(const json_t *v)
+{
+    uint64_t n = 0;
+
+    ct_parse_uint(&n, str(v), UINT64_MAX);
+    return n;
+}
+
+/* Which contract lives at c->at: the one whose identifying view answers. */
+static int identify(ag_ctx *c)
+{
+    static const char *const probe[N_CONTRACTS] = {"maxSeconds", "pricePerMinute", "quorum"};
+    bool code = false;
+    int rc = ct_rpc_has_code(c->rpc, &code, &c->at, "latest");
+
+    if (rc == 0 && !code)
+        return ct_error_set(CT_ENOTFOUND, "no contract at %s", c->a.addr_text);
+    for (int k = 0; rc == 0 && k < N_CONTRACTS; k++) {
+        json_t *v;
+        c->which = (enum contract)k;
+        if ((v = view(c, probe[k], NULL)) != NULL) {
+            json_decref(v);
+            ct_error_clear();
+            return 0;
+        }
+        ct_error_clear();
+    }
+    return rc < 0 ? rc : ct_error_set(CT_ENOTFOUND, "%s is no agreement", c->a.addr_text);
+}
+
+static int sender(ag_ctx *c, ct_sender **s)
+{
+    uint8_t key[32];
+    int rc = cli_load_key(key, "agreement", c->a.kf, c->a.ke, c->a.pf, c->a.pe);
+
+    if (rc != 0)
+        return rc;
+    rc = ct_sender_new(s, c->a.rpc_url, key, NULL);
+    ct_wipe(key, sizeof(key));
+    return rc < 0 ? fail(c, rc) : 0;
+}
+
+/* ---------------------------------------------------------------- offer */
+
+static int parse_wei(const char *flag, const char *text, json_t **out)
+{
+    ct_u256 v;
+
+    if (text == NULL)
+        return cli_usage_error(cli_find("agreement"), "%s WEI is needed", flag);
+    if (ct_u256_parse(&v, text) < 0)
+        return cli_usage_error(cli_find("agreement"), "%s: expected wei, got '%s'", flag, text);
+    *out = json_string(text);
+    return 0;
+}
+
+/* --party ADDR:SHARE lists for SharedAgreement. */
+static int parse_parties(const ag_args *a, json_t *parties, json_t *shares)
+{
+    const cli_cmd *self = cli_find("agreement");
+
+    for (size_t i = 0; i < a->n_parties; i++) {
+        const char *colon = strchr(a->parties[i], ':');
+        char addr[64];
+        ct_address parsed;
+        uint64_t share;
+        if (colon == NULL || (size_t)(colon - a->parties[i]) >= sizeof(addr) ||
+            ct_parse_uint(&share, colon + 1, UINT32_MAX) < 0 || share == 0)
+            return cli_usage_error(self, "--party: expected ADDR:SHARE (share > 0), got '%s'",
+                                   a->parties[i]);
+        snprintf(addr, sizeof(addr), "%.*s", (int)(colon - a->parties[i]), a->parties[i]);
+        if (ct_address_parse(&parsed, addr) < 0)
+            return cli_usage_error(self, "--party: '%s' is not an address", addr);
+        json_array_append_new(parties, json_string(addr));
+        json_array_append_new(shares, json_integer((json_int_t)share));
+    }
+    return 0;
+}
+
+static int cmd_offer(ag_ctx *c)
+{
+    const cli_cmd *self = cli_find("agreement");
+    const char *k = c->a.kind;
+    json_t *args = NULL, *price = NULL, *min = NULL, *parties = json_array(),
+           *shares = json_array();
+    ct_sender *s = NULL;
+    ct_address addr;
+    char text[CT_ADDRESS_TEXT_SIZE];
+    int rc = 0, kind = -1;
+
+    if (k == NULL)
+        rc = cli_usage_error(self, "offer needs --kind fixed|dynamic|flexible|prepaid|split|vote");
+    for (int i = 0; k != NULL && i < 3; i++)
+        if (strcmp(k, agreement_kinds[i]) == 0)
+            kind = i;
+    if (rc == 0 && kind >= 0) {
+        c->which = C_AGREEMENT;
+        if (c->a.max_seconds == 0)
+            rc = cli_usage_error(self, "--max-seconds N is needed");
+        else if ((rc = parse_wei("--price", c->a.price, &price)) == 0 &&
+                 (rc = parse_wei("--minimum", c->a.minimum ? c->a.minimum : "0", &min)) == 0)
+            args = json_pack("[i, O, I, O]", kind, price, (json_int_t)c->a.max_seconds, min);
+    } else if (rc == 0 && strcmp(k, "prepaid") == 0) {
+        c->which = C_PREPAID;
+        if ((rc = parse_wei("--price-per-minute", c->a.per_minute, &price)) == 0)
+            args = json_pack("[O]", price);
+    } else if (rc == 0 && (strcmp(k, "split") == 0 || strcmp(k, "vote") == 0)) {
+        c->which = C_SHARED;
+        if (c->a.n_parties == 0)
+            rc = cli_usage_error(self, "%s needs --party ADDR:SHARE (repeated)", k);
+        else if ((rc = parse_parties(&c->a, parties, shares)) == 0 &&
+                 (rc = parse_wei("--price", c->a.price, &price)) == 0) {
+            uint64_t quorum = strcmp(k, "split") == 0 ? c->a.n_parties : c->a.quorum;
+            if (quorum == 0 || quorum > c->a.n_parties)
+                rc = cli_usage_error(self, "--quorum K is needed, 1 to the number of parties");
+            else
+                args = json_pack("[O, O, O, I]", price, parties, shares, (json_int_t)quorum);
+        }
+    } else if (rc == 0) {
+        rc = cli_usage_error(self, "--kind: fixed, dynamic, flexible, prepaid, split or vote");
+    }
+    if (rc == 0 && (rc = sender(c, &s)) == 0) {
+        if ((rc = ct_ledger_deploy_with(c->abi[c->which], s, args, &addr, NULL)) < 0)
+            rc = fail(c, rc);
+        else {
+            ct_address_format(text, &addr);
+            if (c->a.json) {
+                json_t *doc = json_pack("{s:s, s:s}", "agreement", text, "kind", k);
+                rc = cli_print_json(doc);
+                json_decref(doc);
+            } else {
+                printf("%s agreement %s\n", k, text);
+                rc = CLI_OK;
+            }
+        }
+    }
+    ct_sender_free(s);
+    json_decref(args);
+    json_decref(price);
+    json_decref(min);
+    json_decref(parties);
+    json_decref(shares);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- actions */
+
+/* accept, vote, start, stop, settle, withdraw, refund: one transaction. */
+static int cmd_act(ag_ctx *c)
+{
+    const char *sub = c->a.sub, *fn = NULL;
+    json_t *args = json_array();
+    ct_u256 value, *val = NULL;
+    ct_sender *s = NULL;
+    ct_send_result res = {0};
+    int rc;
+
+    if (strcmp(sub, "accept") == 0) {
+        if (c->a.deposit == NULL || ct_u256_parse(&value, c->a.deposit) < 0) {
+            json_decref(args);
+            return cli_usage_error(cli_find("agreement"), "accept needs --deposit WEI");
+        }
+        val = &value;
+        fn = c->which == C_PREPAID ? "buy" : "accept";
+    } else if (strcmp(sub, "vote") == 0) {
+        if (c->which != C_SHARED || c->a.vote < 0) {
+            json_decref(args);
+            return cli_bad_input("agreement", sub,
+                                 "vote takes --yes or --no, on a split or vote agreement");
+        }
+        fn = "vote";
+        json_array_append_new(args, json_boolean(c->a.vote));
+    } else if (strcmp(sub, "start") == 0)
+        fn = c->which == C_PREPAID ? "start" : NULL;
+    else if (strcmp(sub, "stop") == 0)
+        fn = c->which != C_SHARED ? "stop" : NULL;
+    else if (strcmp(sub, "settle") == 0)
+        fn = c->which == C_PREPAID ? "close" : c->which == C_AGREEMENT ? "settle" : NULL;
+    else if (strcmp(sub, "refund") == 0)
+        fn = c->which == C_PREPAID ? "refund" : NULL;
+    else
+        fn = "withdraw";
+    if (fn == NULL) {
+        json_decref(args);
+        return cli_bad_input("agreement", sub, "a %s agreement has no %s", contract_names[c->which],
+                             sub);
+    }
+    if ((rc = sender(c, &s)) != 0) {
+        json_decref(args);
+        return rc;
+    }
+    rc = ct_ledger_transact(c->abi[c->which], s, &res, &c->at, val, fn, args);
+    json_decref(args);
+    ct_sender_free(s);
+    if (rc < 0) {
+        ct_send_result_clear(&res);
+        return fail(c, rc);
+    }
+    if (c->a.json) {
+        json_t *doc = json_pack("{s:o, s:I}", "tx", ct_json_hex(res.hash, 32), "block",
+                                (json_int_t)res.block);
+        rc = cli_print_json(doc);
+        json_decref(doc);
+    } else {
+        printf("%s: mined in block %llu\n", sub, (unsigned long long)res.block);
+        rc = CLI_OK;
+    }
+    ct_send_result_clear(&res);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- show */
+
+static void add(json_t *doc, ag_ctx *c, const char *key, const char *fn)
+{
+    json_t *v = view(c, fn, NULL);
+
+    json_object_set_new(doc, key, v != NULL ? v : json_null());
+    ct_error_clear();
+}
+
+static void owed_of(ag_ctx *c, json_t *owed, const char *who)
+{
+    json_t *v;
+
+    if (who[0] == '\0' || strspn(who + 2, "0") == 40)
+        return;
+    v = view(c, "owed", json_pack("[s]", who));
+    if (v != NULL)
+        json_object_set_new(owed, who, v);
+    ct_error_clear();
+}
+
+static int cmd_show(ag_ctx *c)
+{
+    json_t *doc = json_object(), *owed = json_object(), *v;
+    int rc = 0;
+
+    if (c->which == C_AGREEMENT) {
+        json_t *kind = view(c, "kind", NULL), *state = view(c, "state", NULL);
+        json_object_set_new(doc, "kind", json_string(agreement_kinds[u64(kind) % 3]));
+        json_object_set_new(doc, "state", json_string(agreement_states[u64(state) % 3]));
+        json_decref(kind);
+        json_decref(state);
+        add(doc, c, "provider", "provider");
+        add(doc, c, "user", "user");
+        add(doc, c, "price", "price");
+        add(doc, c, "max_seconds", "maxSeconds");
+        add(doc, c, "minimum", "minimum");
+        add(doc, c, "started_at", "startedAt");
+        add(doc, c, "ended_at", "endedAt");
+        add(doc, c, "seconds_used", "secondsUsed");
+        add(doc, c, "charged", "charged");
+        add(doc, c, "refunded", "refunded");
+    } else if (c->which == C_PREPAID) {
+        json_t *start = view(c, "sessionStart", NULL);
+        json_object_set_new(doc, "kind", json_string("prepaid"));
+        json_object_set_new(doc, "state", json_string(u64(start) != 0 ? "session" : "idle"));
+        json_decref(start);
+        add(doc, c, "provider", "provider");
+        add(doc, c, "user", "user");
+        add(doc, c, "price_per_minute", "pricePerMinute");
+        add(doc, c, "credit", "credit");
+        add(doc, c, "sessions", "sessions");
+        add(doc, c, "seconds_used", "secondsUsed");
+        add(doc, c, "charged", "charged");
+    } else {
+        json_t *state = view(c, "state", NULL), *q = view(c, "quorum", NULL), *ps;
+        json_t *parties = json_array();
+        json_object_set_new(doc, "state", json_string(shared_states[u64(state) % 4]));
+        json_decref(state);
+        add(doc, c, "owner", "owner");
+        add(doc, c, "user", "user");
+        add(doc, c, "price", "price");
+        add(doc, c, "quorum", "quorum");
+        add(doc, c, "yes", "yes");
+        add(doc, c, "no", "no");
+        {
+            json_t *out = NULL, *none = json_array();
+            if (ct_ledger_read(c->abi[C_SHARED], c->rpc, &out, &c->at, "parties", none) == 0) {
+                size_t i;
+                json_t *who;
+                ps = json_array_get(out, 0);
+                json_array_foreach (ps, i, who) {
+                    json_array_append_new(parties,
+                                          json_pack("{s:O, s:O}", "address", who, "share",
+                                                    json_array_get(json_array_get(out, 1), i)));
+                    owed_of(c, owed, str(who));
+                }
+            } else
+                rc = CT_ERPC;
+            json_decref(none);
+            json_decref(out);
+        }
+        /* Division of income needs every party; a smaller quorum is a vote. */
+        json_object_set_new(doc, "kind",
+                            json_string(u64(q) == json_array_size(parties) ? "split" : "vote"));
+        json_decref(q);
+        json_object_set_new(doc, "parties", parties);
+    }
+    owed_of(c, owed, str(json_object_get(doc, "provider")));
+    owed_of(c, owed, str(json_object_get(doc, "user")));
+    json_object_set_new(doc, "owed", owed);
+    {
+        ct_u256 bal;
+        char dec[CT_U256_DEC_SIZE];
+        if (ct_rpc_get_balance(c->rpc, &bal, &c->at, "latest") == 0) {
+            ct_u256_format_dec(dec, &bal);
+            json_object_set_new(doc, "balance", json_string(dec));
+        } else
+            rc = CT_ERPC;
+    }
+    if (rc < 0) {
+        json_decref(doc);
+        return fail(c, rc);
+    }
+    if (c->a.json)
+        rc = cli_print_json(doc);
+    else {
+        const char *key;
+        json_object_foreach (doc, key, v) {
+            char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            printf("%-16s %s\n", key, text != NULL ? text : str(v));
+            free(text);
+        }
+        rc = CLI_OK;
+    }
+    json_decref(doc);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int parse(ag_args *a, int argc, char **argv)
+{
+    const cli_cmd *self = cli_find("agreement");
+    static const struct option longopts[] = {
+        {"rpc", required_argument, NULL, 'r'},
+        {"kind", required_argument, NULL, 'K'},
+        {"price", required_argument, NULL, 'p'},
+        {"max-seconds", required_argument, NULL, 'm'},
+        {"price-per-minute", required_argument, NULL, 'M'},
+        {"minimum", required_argument, NULL, 'n'},
+        {"party", required_argument, NULL, 'y'},
+        {"quorum", required_argument, NULL, 'q'},
+        {"deposit", required_argument, NULL, 'D'},
+        {"yes", no_argument, NULL, 'Y'},
+        {"no", no_argument, NULL, 'N'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"key-env", required_argument, NULL, 'e'},
+        {"password-file", required_argument, NULL, 'f'},
+        {"password-env", required_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = cli_getopt_one(self, argc, argv, longopts, &a->addr_text)) != -1) {
+        switch (c) {
+        case 'r': a->rpc_url = optarg; break;
+        case 'K': a->kind = optarg; break;
+        case 'p': a->price = optarg; break;
+        case 'M': a->per_minute = optarg; break;
+        case 'n': a->minimum = optarg; break;
+        case 'D': a->deposit = optarg; break;
+        case 'Y': a->vote = 1; break;
+        case 'N': a->vote = 0; break;
+        case 'k': a->kf = optarg; break;
+        case 'e': a->ke = optarg; break;
+        case 'f': a->pf = optarg; break;
+        case 'P': a->pe = optarg; break;
+        case 'j': a->json = true; break;
+        case 'm':
+            if (ct_parse_uint(&a->max_seconds, optarg, UINT32_MAX) < 0 || a->max_seconds == 0)
+                return cli_usage_error(self, "--max-seconds: expected seconds > 0, got '%s'",
+                                       optarg);
+            break;
+        case 'q':
+            if (ct_parse_uint(&a->quorum, optarg, MAX_PARTIES) < 0)
+                return cli_usage_error(self, "--quorum: expected 1..%d, got '%s'", MAX_PARTIES,
+                                       optarg);
+            break;
+        case 'y':
+            if (a->n_parties == MAX_PARTIES)
+                return cli_usage_error(self, "at most %d --party", MAX_PARTIES);
+            a->parties[a->n_parties++] = optarg;
+            break;
+        case 'h': cli_print_help(self); return -1;
+        default: return CLI_USAGE;
+        }
+    }
+    if (strcmp(a->sub, "offer") == 0) {
+        if (a->addr_text != NULL)
+            return cli_usage_error(self, "offer takes no address");
+    } else if (a->addr_text == NULL)
+        return cli_usage_error(self, "the agreement's address is missing");
+    return 0;
+}
+
+int cmd_agreement(int argc, char **argv)
+{
+    static const char *const subs[] = {"offer",  "accept",   "vote",   "start", "stop",
+                                       "settle", "withdraw", "refund", "show"};
+    ag_ctx c;
+    bool known = false;
+    int rc = 0;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_print_help(cli_find("agreement"));
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+        known = known || strcmp(argv[1], subs[i]) == 0;
+    if (!known)
+        return cli_bad_input("agreement", NULL,
+                             "unknown subcommand '%s' (offer, accept, vote, start, stop, settle, "
+                             "withdraw, refund, show)",
+                             argv[1]);
+    memset(&c, 0, sizeof(c));
+    c.a.sub = argv[1];
+    c.a.vote = -1;
+    c.a.rpc_url = getenv("CATENA_RPC") ? getenv("CATENA_RPC") : "http://127.0.0.1:8545";
+    if ((rc = parse(&c.a, argc - 1, argv + 1)) != 0)
+        return rc < 0 ? CLI_OK : rc;
+    for (int k = 0; rc == 0 && k < N_CONTRACTS; k++)
+        rc = ct_ledger_open_contract(&c.abi[k], contract_names[k]);
+    if (rc == 0)
+        rc = ct_rpc_new(&c.rpc, c.a.rpc_url, 15000);
+    if (rc < 0)
+        rc = fail(&c, rc);
+    else if (strcmp(c.a.sub, "offer") == 0)
+        rc = cmd_offer(&c);
+    else if (ct_address_parse(&c.at, c.a.addr_text) < 0)
+        rc = cli_bad_input("agreement", c.a.sub, "'%s' is not an address", c.a.addr_text);
+    else if ((rc = identify(&c)) < 0)
+        rc = fail(&c, rc);
+    else
+        rc = strcmp(c.a.sub, "show") == 0 ? cmd_show(&c) : cmd_act(&c);
+    ct_rpc_free(c.rpc);
+    for (int k = 0; k < N_CONTRACTS; k++)
+        ct_ledger_free(c.abi[k]);
+    return rc;
+}
