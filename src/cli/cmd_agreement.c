@@ -26,6 +26,8 @@ static const char *const shared_states[] = {"voting", "offered", "rejected", "ac
 
 typedef struct ag_args {
     const char *sub, *addr_text, *rpc_url, *kind;
+    const char *as, *up_dir; /* a named account of federation.json */
+    bool rpc_given;
     const char *kf, *ke, *pf, *pe;
     const char *price, *per_minute, *minimum, *deposit;
     uint64_t max_seconds, quorum;
@@ -94,6 +96,58 @@ static int identify(ag_ctx *c)
         ct_error_clear();
     }
     return rc < 0 ? rc : ct_error_set(CT_ENOTFOUND, "%s is no agreement", c->a.addr_text);
+}
+
+/* Without a key given: the account named by --as, else the default
+ * actor of the subcommand (offer: provider; accept, start, stop, refund:
+ * user), from UP_DIR/federation.json (`catena up`). Also takes its RPC URL
+ * when --rpc was not given. Returns: 0 (c->a.kf set when found), or
+ * reports and returns CLI_USAGE. */
+static int named_account(ag_args *a)
+{
+    static const char *const as_user[] = {"accept", "start", "stop", "refund"};
+    const char *name = a->as, *key_file = NULL;
+    char path[4096], *text = NULL;
+    static char key_path[4096], rpc[1024];
+    json_t *fed = NULL, *acc;
+    size_t i;
+
+    if (a->kf != NULL || a->ke != NULL)
+        return 0;
+    if (name == NULL && strcmp(a->sub, "offer") == 0)
+        name = "provider";
+    for (i = 0; name == NULL && i < sizeof(as_user) / sizeof(as_user[0]); i++)
+        if (strcmp(a->sub, as_user[i]) == 0)
+            name = "user";
+    snprintf(path, sizeof(path), "%s/federation.json", a->up_dir);
+    if (ct_file_read(&text, NULL, path, 1 << 20) < 0 ||
+        ct_json_parse(&fed, text, strlen(text), 16) < 0) {
+        free(text);
+        ct_error_clear();
+        if (a->as != NULL)
+            return cli_bad_input("agreement", a->sub,
+                                 "--as %s: no %s (run catena up, or give "
+                                 "--up-dir)",
+                                 a->as, path);
+        return 0; /* the key options are then asked for */
+    }
+    free(text);
+    json_array_foreach (json_object_get(fed, "accounts"), i, acc)
+        if (name != NULL &&
+            strcmp(json_string_value(json_object_get(acc, "name")) ?: "", name) == 0)
+            key_file = json_string_value(json_object_get(acc, "key_file"));
+    if (!a->rpc_given && json_is_string(json_object_get(fed, "rpc_url"))) {
+        snprintf(rpc, sizeof(rpc), "%s", json_string_value(json_object_get(fed, "rpc_url")));
+        a->rpc_url = rpc;
+    }
+    if (key_file != NULL) {
+        snprintf(key_path, sizeof(key_path), "%s", key_file);
+        a->kf = key_path;
+    }
+    json_decref(fed);
+    if (a->as != NULL && key_file == NULL)
+        return cli_bad_input("agreement", a->sub, "--as %s: %s names no such account", a->as, path);
+    return 0;
 }
 
 static int sender(ag_ctx *c, ct_sender **s)
@@ -419,6 +473,8 @@ static int parse(ag_args *a, int argc, char **argv)
         {"password-file", required_argument, NULL, 'f'},
         {"password-env", required_argument, NULL, 'P'},
         {"json", no_argument, NULL, 'j'},
+        {"as", required_argument, NULL, 'A'},
+        {"up-dir", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -427,7 +483,12 @@ static int parse(ag_args *a, int argc, char **argv)
     optind = 1;
     while ((c = cli_getopt_one(self, argc, argv, longopts, &a->addr_text)) != -1) {
         switch (c) {
-        case 'r': a->rpc_url = optarg; break;
+        case 'r':
+            a->rpc_url = optarg;
+            a->rpc_given = true;
+            break;
+        case 'A': a->as = optarg; break;
+        case 'U': a->up_dir = optarg; break;
         case 'K': a->kind = optarg; break;
         case 'p': a->price = optarg; break;
         case 'M': a->per_minute = optarg; break;
@@ -464,7 +525,9 @@ static int parse(ag_args *a, int argc, char **argv)
             return cli_usage_error(self, "offer takes no address");
     } else if (a->addr_text == NULL)
         return cli_usage_error(self, "the agreement's address is missing");
-    return 0;
+    if (a->as != NULL && (a->kf != NULL || a->ke != NULL))
+        return cli_usage_error(self, "--as or a key, not both");
+    return named_account(a);
 }
 
 int cmd_agreement(int argc, char **argv)
@@ -490,6 +553,7 @@ int cmd_agreement(int argc, char **argv)
     c.a.sub = argv[1];
     c.a.vote = -1;
     c.a.rpc_url = getenv("CATENA_RPC") ? getenv("CATENA_RPC") : "http://127.0.0.1:8545";
+    c.a.up_dir = "catena-up";
     if ((rc = parse(&c.a, argc - 1, argv + 1)) != 0)
         return rc < 0 ? CLI_OK : rc;
     for (int k = 0; rc == 0 && k < N_CONTRACTS; k++)

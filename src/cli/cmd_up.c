@@ -33,6 +33,9 @@
 #define CAN_RESOURCE_PRICE "1000000000"
 #define CAN_NETWORK_PRICE 1000000000
 #define CAN_ORCH_PRICE 500000000
+/* Funded accounts for trying agreements out (`catena agreement --as`). */
+static const char *const account_names[] = {"provider", "user", "party1", "party2", "party3"};
+#define N_ACCOUNTS (sizeof(account_names) / sizeof(account_names[0]))
 /* The first dev account of both chain kinds ("test test ... junk"):
  * deploys and funds. */
 static const char dev_key_hex[] =
@@ -125,6 +128,8 @@ struct up {
     ct_address registry, cloud;
     char sched_key_file[PATH_MAX];
     struct up_member can[MAX_CAN], orch[MAX_CAN];
+    ct_address accounts[N_ACCOUNTS];
+    bool accounts_ready;
 };
 
 static int up_parse(struct up *u, int argc, char **argv)
@@ -365,6 +370,14 @@ static int up_load(struct up *u)
         rc = load_dc(&u->dcs[i], json_array_get(dcs, i), u->dcs[i].name);
     if (rc == 0 && json_object_get(doc, "registry") != NULL)
         rc = load_can(u, doc);
+    if (rc == 0 && json_array_size(json_object_get(doc, "accounts")) == N_ACCOUNTS) {
+        for (size_t i = 0; rc == 0 && i < N_ACCOUNTS; i++)
+            rc = ct_address_parse(
+                &u->accounts[i],
+                json_string_value(json_object_get(
+                    json_array_get(json_object_get(doc, "accounts"), i), "address")));
+        u->accounts_ready = rc == 0;
+    }
     if (rc == 0)
         u->resumed = true;
 done:
@@ -409,6 +422,17 @@ static int up_federation_json(struct up *u)
     }
     if (doc != NULL && u->state_path[0] != '\0')
         json_object_set_new(doc, "chain_state", json_string(u->state_path));
+    if (doc != NULL && u->accounts_ready) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < N_ACCOUNTS; i++) {
+            char key_file[PATH_MAX];
+            ct_address_format(addr, &u->accounts[i]);
+            snprintf(key_file, sizeof(key_file), "%s/keys/%s.key", u->dir, account_names[i]);
+            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", account_names[i],
+                                                  "address", addr, "key_file", key_file));
+        }
+        json_object_set_new(doc, "accounts", list);
+    }
     if (doc != NULL && u->can_nodes > 0 && u->can_deployed) {
         json_t *can = json_array(), *orchs = json_array();
         char reg[CT_ADDRESS_TEXT_SIZE], cl[CT_ADDRESS_TEXT_SIZE];
@@ -1131,6 +1155,39 @@ static int wait_can_ready(struct up *u)
                         u->can_nodes, u->can_orchs, u->dir);
 }
 
+/* The named accounts (hex key files DIR/keys/NAME.key), made and funded
+ * with 100 ETH each from the dev account on the first run. */
+static int up_accounts(struct up *u)
+{
+    uint8_t dev[32], key[32];
+    ct_sender *s = NULL;
+    size_t len;
+    int rc;
+
+    if (u->accounts_ready)
+        return 0;
+    ct_hex_decode(dev, 32, &len, dev_key_hex, strlen(dev_key_hex));
+    rc = ct_sender_new(&s, u->rpc[ROLE_GATEWAY], dev, NULL);
+    ct_wipe(dev, sizeof(dev));
+    for (size_t i = 0; rc == 0 && i < N_ACCOUNTS; i++) {
+        char path[PATH_MAX];
+        ct_send_req fund = {.to = &u->accounts[i]};
+        ct_send_result res = {0};
+        snprintf(path, sizeof(path), "%s/keys/%s.key", u->dir, account_names[i]);
+        unlink(path); /* a creation that did not finish left it */
+        if ((rc = key_file_load(path, key)) < 0 ||
+            (rc = ct_address_from_seckey(&u->accounts[i], key)) < 0)
+            break;
+        ct_u256_parse(&fund.value, "100000000000000000000"); /* 100 ETH */
+        rc = ct_sender_send(s, &res, &fund, true);
+        ct_send_result_clear(&res);
+    }
+    ct_wipe(key, sizeof(key));
+    ct_sender_free(s);
+    u->accounts_ready = rc == 0;
+    return rc < 0 ? ct_error_wrap("funding the named accounts") : 0;
+}
+
 static int up_can(struct up *u)
 {
     int rc = 0;
@@ -1182,7 +1239,7 @@ static int up_start(struct up *u)
         if ((rc = start_agent(u, &u->dcs[i])) < 0)
             return rc;
     if ((rc = start_gateway(u)) < 0 || (rc = wait_healthy(u)) < 0 || (rc = up_register(u)) < 0 ||
-        (rc = up_can(u)) < 0 || (rc = wait_state_saved(u)) < 0)
+        (rc = up_accounts(u)) < 0 || (rc = up_can(u)) < 0 || (rc = wait_state_saved(u)) < 0)
         return rc;
     return up_federation_json(u);
 }

@@ -257,7 +257,7 @@ static const cli_cmd commands[] = {
      "       catena agreement vote ADDR --yes|--no\n"
      "       catena agreement start|stop|settle|withdraw|refund|show ADDR\n"
      "  (each with [--rpc URL] [--json] and a key: --key-file F [--password-file F] | "
-     "--key-env VAR)",
+     "--key-env VAR | --as NAME [--up-dir DIR])",
      "offer deploys an agreement with the caller as provider (owner):\n"
      "  fixed     the whole --price for a session of at most --max-seconds\n"
      "  dynamic   the same price locked; settled pro rata to the seconds used\n"
@@ -272,6 +272,10 @@ static const cli_cmd commands[] = {
      "(anyone); withdraw takes what the caller is owed; refund (prepaid) makes\n"
      "the credit left withdrawable. show prints kind, state, parties, times,\n"
      "what was charged and refunded, and what each party is owed.\n"
+     "--as NAME acts as a funded account of `catena up` (provider, user, party1,\n"
+     "party2, party3, listed in DIR/federation.json; --up-dir DIR, default\n"
+     "./catena-up), whose RPC URL is then the default; without a key, offer\n"
+     "acts as provider and accept, start, stop and refund as user.\n"
      "(docs/AGREEMENTS.md)\n",
      NULL, cmd_agreement},
     {"api", "run the federation gateway (REST, OpenAPI, event follower, agent links)",

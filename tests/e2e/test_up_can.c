@@ -87,6 +87,61 @@ static void stop_up(ct_proc *up, const json_t *fed)
         assert_int_not_equal(kill((pid_t)json_integer_value(json_object_get(m, "pid")), 0), 0);
 }
 
+/* The named accounts of federation.json act in `catena agreement`: offer
+ * as provider and accept as user by default, --as for the others. */
+static void agreement_as_accounts(const json_t *fed)
+{
+    const json_t *accounts = json_object_get(fed, "accounts");
+    const char *addr;
+    json_t *out = NULL;
+    ctt_run r;
+
+    assert_int_equal(json_array_size(accounts), 5);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(accounts, 0), "name")),
+                        "provider");
+    {
+        const char *args[] = {"agreement",     "offer", "--kind",   "dynamic", "--price", "1000",
+                              "--max-seconds", "600",   "--up-dir", dir,       "--json",  NULL};
+        ctt_catena(&r, args);
+        if (ctt_exit_code(&r) != 0)
+            fail_msg("agreement offer: %s", r.err);
+        ctt_ok(ct_json_parse(&out, r.out, strlen(r.out), 4));
+        ctt_run_free(&r);
+        addr = ctt_path("%s", json_string_value(json_object_get(out, "agreement")));
+        json_decref(out);
+    }
+    {
+        const char *args[] = {"agreement", "accept",   addr, "--deposit",
+                              "1000",      "--up-dir", dir,  NULL};
+        ctt_catena(&r, args);
+        if (ctt_exit_code(&r) != 0)
+            fail_msg("agreement accept: %s", r.err);
+        ctt_run_free(&r);
+    }
+    {
+        const char *args[] = {"agreement", "stop", addr, "--as", "party1", "--up-dir", dir, NULL};
+        ctt_catena(&r, args);
+        assert_int_equal(ctt_exit_code(&r), 2);
+        assert_non_null(strstr(r.err, "= NotUser()"));
+        ctt_run_free(&r);
+    }
+    {
+        const char *args[] = {"agreement", "show", addr, "--up-dir", dir, "--json", NULL};
+        ctt_catena(&r, args);
+        assert_int_equal(ctt_exit_code(&r), 0);
+        ctt_ok(ct_json_parse(&out, r.out, strlen(r.out), 16));
+        ctt_run_free(&r);
+        assert_true(strcasecmp(json_string_value(json_object_get(out, "provider")),
+                               json_string_value(
+                                   json_object_get(json_array_get(accounts, 0), "address"))) == 0);
+        assert_true(strcasecmp(json_string_value(json_object_get(out, "user")),
+                               json_string_value(
+                                   json_object_get(json_array_get(accounts, 1), "address"))) == 0);
+        assert_string_equal(json_string_value(json_object_get(out, "state")), "active");
+        json_decref(out);
+    }
+}
+
 static void can_up_deploy_resume(void **state)
 {
     const char *extra[] = {"--can", "3", "--orchestrators", "2", NULL};
@@ -175,6 +230,7 @@ static void can_up_deploy_resume(void **state)
     doc = show(fed, app);
     ups = count(doc, "SERVICE_UP");
     json_decref(doc);
+    agreement_as_accounts(fed);
 
     stop_up(&up, fed);
     /* The first run's log says it was ready: keep it aside. */
