@@ -844,6 +844,38 @@ static int wait_registered(struct up *u)
     return 0;
 }
 
+/* Waits until the node DC i's agent sends to first sees its wallet
+ * funded: on the PoA network that node may not have the funding block yet
+ * (it lags, or restarted), and would refuse the registration for want of
+ * gas. */
+static int wait_funded(struct up *u, int i)
+{
+    char url[URL_LIST_SIZE];
+    ct_rpc *rpc = NULL;
+    int64_t deadline = ct_time_mono_ms() + REGISTER_WAIT_MS;
+    int rc;
+
+    snprintf(url, sizeof(url), "%s", u->rpc[i == 0 ? ROLE_DC1 : ROLE_DC2]);
+    url[strcspn(url, ",")] = '\0';
+    if ((rc = ct_rpc_new(&rpc, url, 5000)) < 0)
+        return rc;
+    for (;;) {
+        ct_u256 bal;
+        if (ct_rpc_get_balance(rpc, &bal, &u->dcs[i].wallet, "latest") == 0 &&
+            !ct_u256_is_zero(&bal))
+            break;
+        ct_error_clear();
+        if (ct_time_mono_ms() > deadline) {
+            ct_rpc_free(rpc);
+            return ct_error_set(CT_ETIMEOUT, "%s's node %s does not see its wallet funded",
+                                u->dcs[i].name, url);
+        }
+        ct_sleep_ms(200);
+    }
+    ct_rpc_free(rpc);
+    return 0;
+}
+
 /* Registers each DC not yet registered through the gateway, as a DC
  * operator would. A resumed chain may have lost a registration that its
  * last state file did not hold yet. */
@@ -862,6 +894,8 @@ static int up_register(struct up *u)
                 return rc;
             continue;
         }
+        if ((rc = wait_funded(u, i)) < 0)
+            return rc;
         ct_address_format(addr, &u->dcs[i].wallet);
         body = json_pack("{s:s, s:s}", "name", u->dcs[i].name, "wallet", addr);
         rc = cli_http(&status, &resp, "POST", url, u->dcs[i].token, body);
