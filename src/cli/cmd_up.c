@@ -1213,9 +1213,10 @@ static int up_accounts(struct up *u)
             (rc = ct_address_from_seckey(&u->accounts[i], key)) < 0)
             break;
         ct_u256_parse(&fund.value, "100000000000000000000"); /* 100 ETH */
-        /* Sent in a row; waiting for the last (nonces in order) waits for
-         * all: on the PoA network each wait is a block. */
-        rc = ct_sender_send(s, &res, &fund, i + 1 == N_ACCOUNTS);
+        /* One at a time: on the PoA network a run of sends from one
+         * account was not all mined (a CI run waited out the last one's
+         * receipt), so each is waited for (a block each there). */
+        rc = ct_sender_send(s, &res, &fund, true);
         ct_send_result_clear(&res);
     }
     ct_wipe(key, sizeof(key));

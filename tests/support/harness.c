@@ -168,7 +168,15 @@ int ctt_up_start_args(ct_proc *up, json_t **fed, const char *dir, const char *co
     ctt_spawn(up, argv, ctt_path("%s.log", dir));
     for (int i = 0; i < 3000 && ct_file_read(&text, NULL, path, 1 << 20) < 0; i++) {
         if (!ct_proc_alive(up)) {
+            char *log = NULL;
+            size_t len = 0;
             fprintf(stderr, "catena up exited; see %s.log\n", dir);
+            /* The test's directory goes when it ends: show the log's end. */
+            if (ct_file_read(&log, &len, ctt_path("%s.log", dir), 1 << 22) == 0)
+                fprintf(stderr, "--- the end of %s.log:\n%s\n", dir,
+                        len > 4000 ? log + len - 4000 : log);
+            ct_error_clear();
+            free(log);
             return -1;
         }
         ct_sleep_ms(100);
