@@ -1198,7 +1198,10 @@ static int up_accounts(struct up *u)
     size_t len;
     int rc;
 
-    if (u->accounts_ready)
+    /* Not on the PoA network: there a transfer from the dev account sent
+     * after the DCs' registrations was not mined within two minutes in a
+     * CI run (an EthereumJS defect, docs/CHAIN.md), and catena up exited. */
+    if (u->accounts_ready || u->poa)
         return 0;
     ct_hex_decode(dev, 32, &len, dev_key_hex, strlen(dev_key_hex));
     rc = ct_sender_new(&s, u->rpc[ROLE_GATEWAY], dev, NULL);
