@@ -366,6 +366,12 @@ bool ct_net_can_connect(uint16_t port);
 int ct_http_request(long *status, json_t **out, const char *method, const char *url,
                     const char *token, const char *body, int timeout_ms);
 
+/* One JSON exchange with base + path (body may be NULL), errors cleared.
+ * Out: *out (may be NULL) the answer as JSON, or NULL.
+ * Returns: the HTTP status, 0 when nothing answered in timeout_ms. */
+long ct_http_json(json_t **out, const char *method, const char *base, const char *path,
+                  const json_t *body, int timeout_ms);
+
 /* ---------------------------------------------------------------- files */
 
 /* Reads a whole file of at most max bytes, NUL terminated.

@@ -117,10 +117,6 @@ const char *ct_can__pick_component(ct_can_node *n, json_t *st);
  * a body for followers, who check it came from the Registry's leader.
  * Returns: 0, CT_ENOMEM, CT_ECRYPTO. */
 int ct_can__sign_body(ct_can_node *n, json_t *body);
-/* One HTTP exchange with a peer (body may be NULL). Returns: the status,
- * 0 when nothing answered in timeout_ms. Out: *out (may be NULL). */
-long ct_can__http(json_t **out, const char *method, const char *base, const char *path,
-                  const json_t *body, int timeout_ms);
 
 /* ---------------------------------------------------------------- elect.c */
 

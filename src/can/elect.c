@@ -20,12 +20,12 @@
 
 static bool ping_node(const char *url)
 {
-    return ct_can__http(NULL, "GET", url, "/can/ping", NULL, PING_TIMEOUT_MS) == 200;
+    return ct_http_json(NULL, "GET", url, "/can/ping", NULL, PING_TIMEOUT_MS) == 200;
 }
 
 static bool ping_component(const char *url)
 {
-    long st = ct_can__http(NULL, "GET", url, "/health", NULL, PING_TIMEOUT_MS);
+    long st = ct_http_json(NULL, "GET", url, "/health", NULL, PING_TIMEOUT_MS);
 
     return st >= 200 && st < 400;
 }
@@ -116,7 +116,7 @@ static int on_remove(const struct _u_request *req, struct _u_response *resp, voi
             continue;
         }
         ask = json_pack("{s:s, s:s}", "url", url, "kind", comp ? "component" : "node");
-        if (ct_can__http(&vote, "POST", json_string_value(json_object_get(m, "url")), "/can/vote",
+        if (ct_http_json(&vote, "POST", json_string_value(json_object_get(m, "url")), "/can/vote",
                          ask, VOTE_TIMEOUT_MS) == 200)
             down += json_is_true(json_object_get(vote, "down"));
         json_decref(vote);
@@ -362,7 +362,7 @@ static bool lead_elect(ct_can_node *n)
                                 n->me, "last", json_object_get(st, "last"), "last_nonce",
                                 json_object_get(st, "last_nonce"));
         const char *url = json_string_value(json_object_get(m, "url"));
-        if (ct_can__http(&out, "POST", url, "/can/promise", ask, VOTE_TIMEOUT_MS) == 200 &&
+        if (ct_http_json(&out, "POST", url, "/can/promise", ask, VOTE_TIMEOUT_MS) == 200 &&
             json_is_true(json_object_get(out, "promise")))
             promising[promises++] = url;
         json_decref(out);
@@ -376,7 +376,7 @@ static bool lead_elect(ct_can_node *n)
     for (size_t i = 0; i < promises; i++) {
         json_t *out = NULL,
                *ask = json_pack("{s:I, s:s}", "nonce", (json_int_t)nonce, "leader", n->me);
-        if (ct_can__http(&out, "POST", promising[i], "/can/accept", ask, VOTE_TIMEOUT_MS) == 200 &&
+        if (ct_http_json(&out, "POST", promising[i], "/can/accept", ask, VOTE_TIMEOUT_MS) == 200 &&
             json_is_string(json_object_get(out, "signature")) &&
             ct_address_parse(&acc[n_acc].signer,
                              json_string_value(json_object_get(out, "signer"))) == 0) {
@@ -448,7 +448,7 @@ static void ask_removal(ct_can_node *n, const char *key, const char *id)
     pthread_mutex_lock(&n->mu);
     snprintf(leader_url, sizeof(leader_url), "%s", n->leader_url);
     pthread_mutex_unlock(&n->mu);
-    ct_can__http(&out, "POST", leader_url, "/can/remove", body, 6 * VOTE_TIMEOUT_MS);
+    ct_http_json(&out, "POST", leader_url, "/can/remove", body, 6 * VOTE_TIMEOUT_MS);
     if (json_is_true(json_object_get(out, "removed")))
         ct_log(CT_LOG_INFO, "can: %s %s removed at my request", key, id);
     json_decref(out);

@@ -158,26 +158,6 @@ int ct_can__propose_reply(ct_can_node *n, struct _u_response *resp, json_t *body
     return ct_httpd_reply(resp, 200, json_pack("{s:I}", "index", (json_int_t)index));
 }
 
-long ct_can__http(json_t **out, const char *method, const char *base, const char *path,
-                  const json_t *body, int timeout_ms)
-{
-    char url[512], *text = body ? ct_json_dumps(body, JSON_COMPACT) : NULL;
-    json_t *got = NULL;
-    long status = 0;
-
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    if ((body == NULL || text != NULL) &&
-        ct_http_request(&status, &got, method, url, NULL, text, timeout_ms) < 0)
-        status = 0;
-    ct_error_clear();
-    free(text);
-    if (out != NULL)
-        *out = got;
-    else
-        json_decref(got);
-    return status;
-}
-
 /* The digest a leader signs: keccak-256 of the body without "sig", as
  * compact JSON with sorted keys (jansson writes it alike on both sides). */
 static int body_digest(uint8_t out[32], const json_t *body)
@@ -446,7 +426,7 @@ static int on_component(const struct _u_request *req, struct _u_response *resp, 
         return ct_httpd_reply_error(resp, 400, "component takes {comp, url}");
     /* Registered only if the leader can reach it (section 4.2). */
     {
-        long st = ct_can__http(NULL, "GET", json_string_value(json_object_get(body, "url")),
+        long st = ct_http_json(NULL, "GET", json_string_value(json_object_get(body, "url")),
                                "/health", NULL, 2000);
         if (st < 200 || st >= 400) {
             json_decref(body);
@@ -647,7 +627,7 @@ static bool push_once(ct_can_node *n, struct peer *p)
         json_decref(wrap);
         return false;
     }
-    if (ct_can__http(&out, "POST", p->url, "/can/append", wrap, PEER_TIMEOUT_MS) != 0 &&
+    if (ct_http_json(&out, "POST", p->url, "/can/append", wrap, PEER_TIMEOUT_MS) != 0 &&
         json_is_integer(json_object_get(out, "last"))) {
         uint64_t last = (uint64_t)json_integer_value(json_object_get(out, "last"));
         pthread_mutex_lock(&n->mu);

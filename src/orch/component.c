@@ -65,24 +65,6 @@ struct ct_orch_component {
 
 /* ---------------------------------------------------------------- CAN calls */
 
-/* One request to a CAN node; status 0 when nothing answered. */
-static long can_call(json_t **out, const char *method, const char *base, const char *path,
-                     const json_t *body, int timeout_ms)
-{
-    char url[512], *text = body != NULL ? ct_json_dumps(body, JSON_COMPACT) : NULL;
-    long status = 0;
-
-    if (out != NULL)
-        *out = NULL;
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    if ((body == NULL || text != NULL) &&
-        ct_http_request(&status, out, method, url, NULL, text, timeout_ms) < 0)
-        status = 0;
-    ct_error_clear();
-    free(text);
-    return status;
-}
-
 static void leader_url(ct_orch_component *c, char *out, size_t cap)
 {
     pthread_mutex_lock(&c->mu);
@@ -101,7 +83,8 @@ static json_t *can_status(ct_orch_component *c)
     for (size_t i = 0; i <= c->n_urls; i++) {
         const char *base = i == 0 ? first : c->urls[i - 1];
         const char *role, *lead;
-        if (base[0] == '\0' || can_call(&st, "GET", base, "/can/status", NULL, HTTP_MS) != 200) {
+        if (base[0] == '\0' ||
+            ct_http_json(&st, "GET", base, "/can/status", NULL, HTTP_MS) != 200) {
             json_decref(st);
             st = NULL;
             continue;
@@ -134,7 +117,7 @@ static int fetch_checkpoint(ct_orch_component *c, json_t **out, const char *dige
         size_t len = 0;
         char have[67];
         const char *hex;
-        if (base[0] == '\0' || can_call(&got, "GET", base, path, NULL, HTTP_MS) != 200) {
+        if (base[0] == '\0' || ct_http_json(&got, "GET", base, path, NULL, HTTP_MS) != 200) {
             json_decref(got);
             continue;
         }
@@ -179,7 +162,7 @@ static int store(const ct_orch_checkpoint *cp, void *payload)
         leader_url(c, lead, sizeof(lead));
     }
     status = lead[0] != '\0' && body != NULL
-                 ? can_call(&got, "POST", lead, "/can/checkpoint", body, STORE_MS)
+                 ? ct_http_json(&got, "POST", lead, "/can/checkpoint", body, STORE_MS)
                  : 0;
     if (status == 200)
         rc = 0;
@@ -376,7 +359,7 @@ static void ensure_registered(ct_orch_component *c, const json_t *st)
     if (lead[0] == '\0')
         return;
     body = json_pack("{s:s, s:s}", "comp", c->id, "url", c->url);
-    status = body != NULL ? can_call(&got, "POST", lead, "/can/component", body, STORE_MS) : 0;
+    status = body != NULL ? ct_http_json(&got, "POST", lead, "/can/component", body, STORE_MS) : 0;
     if (status == 200)
         ct_log(CT_LOG_INFO, "orchestrator %s: registered with the CAN at %s", c->id, lead);
     else

@@ -51,3 +51,23 @@ int ct_http_request(long *status, json_t **out, const char *method, const char *
         return ct_error_set(CT_EIO, "%s: %s", url, curl_easy_strerror(cc));
     return 0;
 }
+
+long ct_http_json(json_t **out, const char *method, const char *base, const char *path,
+                  const json_t *body, int timeout_ms)
+{
+    char url[512], *text = body != NULL ? ct_json_dumps(body, JSON_COMPACT) : NULL;
+    json_t *got = NULL;
+    long status = 0;
+
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    if ((body == NULL || text != NULL) &&
+        ct_http_request(&status, &got, method, url, NULL, text, timeout_ms) < 0)
+        status = 0;
+    ct_error_clear();
+    free(text);
+    if (out != NULL)
+        *out = got;
+    else
+        json_decref(got);
+    return status;
+}
