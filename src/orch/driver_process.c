@@ -40,10 +40,14 @@ static int proc_stat(char *state, uint64_t *start, pid_t pid)
     }
     rc = CT_ENOTFOUND;
     /* "pid (comm) S ppid ..." where comm may hold spaces and parentheses:
-     * the fields start after the last ')'. starttime is field 22. */
+     * the fields start after the last ')'. starttime is field 22: from the
+     * space before field 3 (the state), 19 spaces on. (Field 23, the
+     * virtual memory size, was read here before: a service whose memory
+     * grew was taken for another process, so it was redeployed beside
+     * itself and never stopped.) */
     if ((p = strrchr(text, ')')) != NULL && sscanf(p + 1, " %c", state) == 1) {
         p++;
-        for (int field = 2; field < 22 && p != NULL; field++)
+        for (int field = 3; field < 22 && p != NULL; field++)
             p = strchr(p + 1, ' ');
         if (p != NULL && sscanf(p, " %" SCNu64, start) == 1)
             rc = 0;

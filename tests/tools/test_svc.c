@@ -1,17 +1,19 @@
 /* A small HTTP service for orchestration tests: listens on 127.0.0.1:PORT
  * (--port, else $PORT), answers /health with 200 and / with a JSON object
  * naming itself, its pid and the dependency URLs it was given
- * (CATENA_URL_* variables); --sleep MS delays listening (a slow start).
+ * (CATENA_URL_* variables), /grow by mapping 64 MiB more; --sleep MS
+ * delays listening (a slow start).
  * It runs until a signal ends it, or for at
  * most ten minutes (a test that dies cannot leave it behind for good:
  * services outlive their orchestrator by design). */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +33,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     char *text;
     (void)cls, (void)method, (void)version, (void)data, (void)size, (void)state;
 
+    if (strcmp(url, "/grow") == 0) { /* maps 64 MiB more: the process's size changes */
+        void *more =
+            mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        (void)more;
+        r = MHD_create_response_from_buffer(3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
+        ok = MHD_queue_response(c, 200, r);
+        MHD_destroy_response(r);
+        return ok;
+    }
     if (strcmp(url, "/health") == 0) {
         r = MHD_create_response_from_buffer(3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
         ok = MHD_queue_response(c, 200, r);

@@ -381,10 +381,43 @@ static void an_app_shut_down_stays_down(void **state)
     assert_int_equal(free_run(r), 0);
 }
 
+/* The driver tells a service by its pid and start time, not by anything
+ * that changes while it runs: one that maps more memory is still healthy,
+ * and stop() ends it. */
+static void a_service_that_grows_is_still_itself(void **state)
+{
+    const char *dir = ctt_path("%s/grow-%d", ctt_tmpdir(), rand());
+    ct_orch_plan *p = plan_of(app_yaml(""));
+    ct_orch_instance running[2], inst;
+    ct_orch_driver *d = NULL;
+    size_t k = ct_orch_plan_find(p, "backend");
+    json_t *body = NULL;
+    long status = 0;
+    (void)state;
+
+    memset(running, 0, sizeof(running));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    ctt_ok(ct_orch_process_driver_new(&d, dir, 15000));
+    ctt_ok(d->start(d, &inst, p, k, running));
+    assert_true(inst.pid > 0);
+    seen[n_seen++] = (pid_t)inst.pid;
+    assert_true(d->healthy(d, &p->services[k], &inst));
+    ctt_ok(ct_http_request(&status, &body, "GET", ctt_path("%s/grow", inst.url), NULL, NULL, 5000));
+    assert_int_equal(status, 200);
+    json_decref(body);
+    assert_true(d->healthy(d, &p->services[k], &inst));
+    ctt_ok(d->stop(d, &inst));
+    waitpid((pid_t)inst.pid, NULL, WNOHANG);
+    assert_int_equal(kill((pid_t)inst.pid, 0), -1);
+    ct_orch_driver_free(d);
+    ct_orch_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(deploys_watches_and_stops),
+        cmocka_unit_test(a_service_that_grows_is_still_itself),
         cmocka_unit_test(retries_run_out),
         cmocka_unit_test(a_failing_command_uses_up_retries),
         cmocka_unit_test(a_second_orchestrator_continues),
