@@ -11,13 +11,18 @@
 //             the pro-rata unlocking);
 //   FLEXIBLE  as DYNAMIC, but at least the minimum charge for keeping the
 //             service ready over the user's period.
-// Both sides are paid by withdrawal (pull payments). Not built yet: the
-// other kinds of Table 4.2 (time-limited usage, division of income,
-// consensus decision, constraints) and the SLA refund from the Federation
-// ledger's availability record.
+// Both sides are paid by withdrawal (pull payments).
+//
+// SLA (section 6): an offer may name a Federation ledger and a percentage.
+// The provider then binds the VC serving the session (bindService, with
+// the session URL) and the charge is void, everything refunded, when that
+// VC's availability from binding to the end of the session, as the
+// Federation records it in block time, is below the percentage; a session
+// never bound is refunded too (nothing was delivered).
 pragma solidity ^0.8.24;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Federation} from "./Federation.sol";
 
 contract Agreement is ReentrancyGuard {
     enum Kind {
@@ -33,7 +38,9 @@ contract Agreement is ReentrancyGuard {
     }
 
     event Accepted(address indexed user, uint256 deposit, uint256 startedAt);
+    event ServiceBound(bytes32 indexed vcTag, string url, uint256 boundAt);
     event Settled(uint256 usedSeconds, uint256 charge, uint256 refund);
+    event SlaBreached(uint256 upSeconds, uint256 windowSeconds);
     event Withdrawn(address indexed payee, uint256 amount);
 
     error BadTerms();
@@ -44,12 +51,18 @@ contract Agreement is ReentrancyGuard {
     error StillRunning(uint256 endsAt);
     error NothingToWithdraw();
     error TransferFailed();
+    error NotProvider();
+    error NoSla();
+    error AlreadyBound();
+    error VcUnavailable(bytes32 vcTag);
 
     Kind public immutable kind;
     address public immutable provider;
     uint256 public immutable price; // wei for the whole maximum period
     uint256 public immutable maxSeconds;
     uint256 public immutable minimum; // FLEXIBLE: charged at least this
+    Federation public immutable federation; // zero: no SLA
+    uint256 public immutable slaPercent; // availability owed, 1..100 (0: no SLA)
 
     address public user;
     State public state;
@@ -59,14 +72,31 @@ contract Agreement is ReentrancyGuard {
     uint256 public refunded; // to the user at settlement
     mapping(address => uint256) public owed; // settled, not yet withdrawn
 
-    constructor(Kind kind_, uint256 price_, uint256 maxSeconds_, uint256 minimum_) {
+    bytes32 public vcTag; // the VC serving the session, once bound
+    string public sessionUrl;
+    uint256 public boundAt;
+    uint256 public downAtBind; // the VC's downtimeAt(boundAt)
+
+    constructor(
+        Kind kind_,
+        uint256 price_,
+        uint256 maxSeconds_,
+        uint256 minimum_,
+        Federation federation_,
+        uint256 slaPercent_
+    ) {
         if (price_ == 0 || maxSeconds_ == 0 || minimum_ > price_) revert BadTerms();
         if (kind_ != Kind.FLEXIBLE && minimum_ != 0) revert BadTerms();
+        if (slaPercent_ > 100 || (slaPercent_ != 0) != (address(federation_) != address(0))) {
+            revert BadTerms();
+        }
         kind = kind_;
         provider = msg.sender;
         price = price_;
         maxSeconds = maxSeconds_;
         minimum = minimum_;
+        federation = federation_;
+        slaPercent = slaPercent_;
     }
 
     /// The user signs by paying exactly the price; the session starts.
@@ -99,6 +129,39 @@ contract Agreement is ReentrancyGuard {
         _settle(endsAt());
     }
 
+    /// The provider names the VC serving the session (registered, available
+    /// and not retired on the Federation ledger) and the session's URL.
+    function bindService(bytes32 vcTag_, string calldata url) external {
+        if (msg.sender != provider) revert NotProvider();
+        if (state != State.ACTIVE || block.timestamp >= endsAt()) revert WrongState(state);
+        if (slaPercent == 0) revert NoSla();
+        if (boundAt != 0) revert AlreadyBound();
+        Federation.Container memory c = federation.container(vcTag_);
+        if (c.host == address(0) || c.retired || !c.available) revert VcUnavailable(vcTag_);
+        vcTag = vcTag_;
+        sessionUrl = url;
+        boundAt = block.timestamp;
+        downAtBind = federation.downtimeAt(vcTag_, block.timestamp);
+        emit ServiceBound(vcTag_, url, block.timestamp);
+    }
+
+    /// Seconds the serving VC was up, and the seconds from binding to `end`
+    /// (both 0 when not bound).
+    function uptime(uint256 end) public view returns (uint256 up, uint256 window) {
+        if (boundAt == 0 || end <= boundAt) return (0, 0);
+        window = end - boundAt;
+        uint256 down = federation.downtimeAt(vcTag, end) - downAtBind;
+        up = down < window ? window - down : 0;
+    }
+
+    /// Whether the session ending at `end` met its SLA (true without one).
+    function slaMet(uint256 end) public view returns (bool) {
+        if (slaPercent == 0) return true;
+        if (boundAt == 0) return false;
+        (uint256 up, uint256 window) = uptime(end);
+        return up * 100 >= slaPercent * window;
+    }
+
     /// What a session of `used` seconds costs under these terms.
     function chargeFor(uint256 used) public view returns (uint256) {
         if (used > maxSeconds) used = maxSeconds;
@@ -111,6 +174,11 @@ contract Agreement is ReentrancyGuard {
     function _settle(uint256 end) private {
         uint256 used = end - startedAt;
         uint256 c = chargeFor(used);
+        if (!slaMet(end)) {
+            (uint256 up, uint256 window) = uptime(end);
+            emit SlaBreached(up, window);
+            c = 0;
+        }
         endedAt = end;
         state = State.SETTLED;
         charged = c;
@@ -128,6 +196,15 @@ contract Agreement is ReentrancyGuard {
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed();
         emit Withdrawn(msg.sender, amount);
+    }
+
+    /// The serving VC's availability in percent (floor) from binding to
+    /// the end of the session or now; 100 before anything can be measured.
+    function availabilityPercent() external view returns (uint256) {
+        uint256 end = state == State.SETTLED ? endedAt : block.timestamp;
+        if (state == State.ACTIVE && end > endsAt()) end = endsAt();
+        (uint256 up, uint256 window) = uptime(end);
+        return window == 0 ? 100 : up * 100 / window;
     }
 
     /// Seconds used so far (or in all, once settled).

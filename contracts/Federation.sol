@@ -25,6 +25,17 @@ contract Federation {
         bytes32 terms; // keccak256(abi.encode(price, invoice))
     }
 
+    /// A change of a VC's availability in block time (never the host's
+    /// word for when it happened): `total` seconds down before `since`,
+    /// down or up from `since` on. One per change, so the seconds a VC was
+    /// down up to any past moment are exact (downtimeAt), for example over
+    /// an agreement's session (seed 004's SLA refund).
+    struct Downtime {
+        uint64 since;
+        uint64 total;
+        bool down;
+    }
+
     /// Input of registerContainers (batch registration).
     struct ContainerInput {
         string vcType;
@@ -48,6 +59,7 @@ contract Federation {
     mapping(bytes32 => address) public datacenterByName; // keccak256(name)
     mapping(bytes32 => Container) private containers;
     mapping(bytes32 => Migration) private pending;
+    mapping(bytes32 => Downtime[]) private downtimes;
     uint256 public datacenterCount;
     uint256 public containerCount;
 
@@ -319,6 +331,7 @@ contract Federation {
         onlyHost(vcTag)
     {
         containers[vcTag].available = available;
+        _recordAvailability(vcTag, available);
         emit ContainerAvailabilityChanged(vcTag, msg.sender, available, timestamp);
     }
 
@@ -369,8 +382,51 @@ contract Federation {
         Container storage c = containers[vcTag];
         c.retired = true;
         c.available = false;
+        _recordAvailability(vcTag, false);
         delete pending[vcTag];
         emit ContainerRetired(vcTag, msg.sender, timestamp);
+    }
+
+    /// Appends a checkpoint when the VC goes down or comes back (a VC is
+    /// counted up until its first checkpoint: registered unavailable and
+    /// never changed, it has none).
+    function _recordAvailability(bytes32 vcTag, bool available) private {
+        Downtime[] storage d = downtimes[vcTag];
+        uint256 n = d.length;
+        uint64 now_ = uint64(block.timestamp);
+        if (n == 0) {
+            if (!available) d.push(Downtime(now_, 0, true));
+            return;
+        }
+        Downtime storage last = d[n - 1];
+        if (last.down != available) return; // no change
+        uint64 total = last.total + (last.down ? now_ - last.since : 0);
+        if (last.since == now_) {
+            last.down = !available; // twice in one block: the last state holds
+        } else {
+            d.push(Downtime(now_, total, !available));
+        }
+    }
+
+    /// Seconds the VC was recorded unavailable from its first change up to
+    /// block time t (t in the future: as if nothing changes until then).
+    function downtimeAt(bytes32 vcTag, uint256 t) public view returns (uint256) {
+        Downtime[] storage d = downtimes[vcTag];
+        uint256 lo = 0;
+        uint256 hi = d.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (d[mid].since <= t) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == 0) return 0;
+        Downtime storage c = d[lo - 1];
+        return c.total + (c.down ? t - c.since : 0);
+    }
+
+    /// The VC's availability checkpoints, oldest first.
+    function downtimeRecord(bytes32 vcTag) external view returns (Downtime[] memory) {
+        return downtimes[vcTag];
     }
 
     function container(bytes32 vcTag) external view returns (Container memory) {

@@ -7,6 +7,7 @@
 pragma solidity ^0.8.24;
 
 import {Agreement} from "../Agreement.sol";
+import {Federation} from "../Federation.sol";
 import {vm} from "./Vm.sol";
 
 contract AgreementBase {
@@ -23,7 +24,7 @@ contract AgreementBase {
     {
         vm.warp(T0);
         vm.prank(PROVIDER);
-        a = new Agreement(kind, price, maxSeconds, minimum);
+        a = new Agreement(kind, price, maxSeconds, minimum, Federation(address(0)), 0);
     }
 
     function _accept(Agreement a) internal {
@@ -103,11 +104,17 @@ contract AgreementTest is AgreementBase {
 
     function test_bad_terms_and_deposits() public {
         vm.expectRevert(Agreement.BadTerms.selector);
-        new Agreement(Agreement.Kind.DYNAMIC, 0, 10, 0);
+        new Agreement(Agreement.Kind.DYNAMIC, 0, 10, 0, Federation(address(0)), 0);
         vm.expectRevert(Agreement.BadTerms.selector);
-        new Agreement(Agreement.Kind.FLEXIBLE, 10, 10, 11);
+        new Agreement(Agreement.Kind.FLEXIBLE, 10, 10, 11, Federation(address(0)), 0);
         vm.expectRevert(Agreement.BadTerms.selector);
-        new Agreement(Agreement.Kind.FIXED, 10, 10, 1);
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 1, Federation(address(0)), 0);
+        vm.expectRevert(Agreement.BadTerms.selector); // an SLA without a ledger
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0)), 75);
+        vm.expectRevert(Agreement.BadTerms.selector); // above 100 %
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0xF)), 101);
+        vm.expectRevert(Agreement.BadTerms.selector); // a ledger without an SLA
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0xF)), 0);
         Agreement a = _offer(Agreement.Kind.DYNAMIC, 1000, 600, 0);
         vm.deal(USER, 5000);
         vm.prank(USER);
@@ -229,6 +236,160 @@ contract AgreementHandler is AgreementBase {
         vm.prank(who);
         a.withdraw();
         withdrawnTotal += who.balance - before;
+    }
+}
+
+/// The SLA refund (seed 004 section 6) from a real Federation ledger's
+/// availability record of the serving VC.
+contract AgreementSlaTest is AgreementBase {
+    address internal constant DC = address(0xD1);
+    Federation internal fed;
+    bytes32 internal tag;
+
+    function setUp() public {
+        vm.warp(T0 - 100);
+        fed = new Federation(true);
+        vm.prank(DC);
+        fed.registerDatacenter("dc-one");
+        vm.prank(DC);
+        tag = fed.registerContainer("session", true, 1, 64, 1, "s-1", "127.0.0.1", "http://c", T0);
+    }
+
+    function _slaOffer(uint256 price, uint256 maxSeconds) internal returns (Agreement a) {
+        vm.warp(T0);
+        vm.prank(PROVIDER);
+        a = new Agreement(Agreement.Kind.DYNAMIC, price, maxSeconds, 0, fed, 75);
+    }
+
+    function _bind(Agreement a) internal {
+        vm.prank(PROVIDER);
+        a.bindService(tag, "http://127.0.0.1:9/s");
+    }
+
+    function _down(bool down) internal {
+        vm.prank(DC);
+        fed.changeAvailability(tag, !down, 0);
+    }
+
+    function test_available_session_is_charged() public {
+        Agreement a = _slaOffer(1000, 1000);
+        _accept(a);
+        _bind(a);
+        vm.warp(T0 + 100);
+        _down(true);
+        vm.warp(T0 + 124); // down 24 of 100 s: 76 % up
+        _down(false);
+        vm.warp(T0 + 200);
+        vm.assertEq(a.availabilityPercent(), 88, "176 of 200 s up");
+        vm.prank(USER);
+        a.stop();
+        vm.assertEq(a.charged(), 200, "SLA met: pro rata");
+        vm.assertEq(a.refunded(), 800, "the rest back");
+    }
+
+    function test_unavailable_session_refunds_everything() public {
+        Agreement a = _slaOffer(1000, 1000);
+        _accept(a);
+        _bind(a);
+        vm.warp(T0 + 10);
+        _down(true);
+        vm.warp(T0 + 36); // 26 of 100 s down: 74 % < 75 %
+        _down(false);
+        vm.warp(T0 + 100);
+        vm.assertEq(a.availabilityPercent(), 74, "74 %");
+        vm.prank(USER);
+        a.stop();
+        vm.assertEq(a.charged(), 0, "breached: nothing charged");
+        vm.assertEq(a.refunded(), 1000, "everything back");
+        vm.prank(USER);
+        a.withdraw();
+        vm.assertEq(USER.balance, 1000, "refunded");
+        vm.assertEq(address(a).balance, 0, "nothing left");
+    }
+
+    /// Downtime after the session's end does not count; the keeper settles
+    /// late with the same result.
+    function test_keeper_settles_by_the_record_at_the_end() public {
+        Agreement a = _slaOffer(600, 100);
+        _accept(a);
+        _bind(a);
+        vm.warp(T0 + 90);
+        _down(true); // down the last 10 of 100 s: 90 %
+        vm.warp(T0 + 500);
+        a.settle();
+        vm.assertEq(a.charged(), 600, "SLA met");
+        vm.assertEq(a.availabilityPercent(), 90, "measured to the end");
+    }
+
+    function test_never_bound_is_refunded() public {
+        Agreement a = _slaOffer(600, 100);
+        _accept(a);
+        vm.warp(T0 + 50);
+        vm.prank(USER);
+        a.stop();
+        vm.assertEq(a.refunded(), 600, "nothing delivered");
+    }
+
+    function test_binding_rules() public {
+        Agreement a = _slaOffer(600, 100);
+        vm.prank(PROVIDER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.WrongState.selector, Agreement.State.OFFERED));
+        a.bindService(tag, "u");
+        _accept(a);
+        vm.prank(USER);
+        vm.expectRevert(Agreement.NotProvider.selector);
+        a.bindService(tag, "u");
+        vm.prank(PROVIDER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.VcUnavailable.selector, bytes32(uint256(1))));
+        a.bindService(bytes32(uint256(1)), "u");
+        _down(true);
+        vm.prank(PROVIDER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.VcUnavailable.selector, tag));
+        a.bindService(tag, "u");
+        _down(false);
+        _bind(a);
+        vm.prank(PROVIDER);
+        vm.expectRevert(Agreement.AlreadyBound.selector);
+        a.bindService(tag, "u");
+        vm.assertEq(a.vcTag(), tag, "bound");
+        Agreement b = _offer(Agreement.Kind.DYNAMIC, 600, 100, 0);
+        _accept(b);
+        vm.prank(PROVIDER);
+        vm.expectRevert(Agreement.NoSla.selector);
+        b.bindService(tag, "u");
+    }
+
+    /// Any pattern of outages: refunded in full exactly when the measured
+    /// availability is below 75 %, and charge + refund = price.
+    function testFuzz_sla(uint32 seed, uint16 bindDelay, uint16 stopAt) public {
+        Agreement a = _slaOffer(1 ether, 1000);
+        _accept(a);
+        uint256 bindAt = T0 + bindDelay % 100;
+        vm.warp(bindAt);
+        _bind(a);
+        uint256 end = bindAt + 1 + stopAt % 900;
+        uint256 t = bindAt;
+        uint256 down;
+        bool isDown;
+        uint256 r = seed;
+        while (t < end) {
+            r = uint256(keccak256(abi.encode(r)));
+            uint256 step = 1 + r % 50;
+            if (t + step > end) step = end - t;
+            t += step;
+            if (isDown) down += step;
+            vm.warp(t);
+            if (t < end && r % 3 == 0) {
+                isDown = !isDown;
+                _down(isDown);
+            }
+        }
+        vm.prank(USER);
+        a.stop();
+        uint256 window = end - bindAt;
+        bool met = (window - down) * 100 >= 75 * window;
+        vm.assertEq(a.charged() == 0, !met, "refunded exactly on a breach");
+        vm.assertEq(a.charged() + a.refunded(), 1 ether, "charge + refund = price");
     }
 }
 

@@ -332,6 +332,43 @@ contract FederationTest is FederationBase {
         vm.assertEq(fed.container(tag).available, true, "available again");
     }
 
+    /// Downtime in block time, whatever timestamp the host reports: exact
+    /// for any past moment, repeats and same-block flips, across a
+    /// migration, and retirement counts as down from then on.
+    function test_downtime_isRecordedInBlockTime() public {
+        bytes32 tag = _registerSimple(DC1, "vm-1");
+        vm.warp(T0 + 10);
+        vm.prank(DC1);
+        fed.changeAvailability(tag, false, 1); // the host's timestamp is not used
+        vm.prank(DC1);
+        fed.changeAvailability(tag, false, 2); // no change: no checkpoint
+        vm.warp(T0 + 40);
+        vm.prank(DC1);
+        fed.changeAvailability(tag, true, 3);
+        vm.prank(DC1);
+        fed.changeAvailability(tag, false, 4); // same block: the last state holds
+        vm.prank(DC1);
+        fed.changeAvailability(tag, true, 5);
+        vm.assertEq(fed.downtimeRecord(tag).length, 2, "two checkpoints");
+        vm.assertEq(fed.downtimeAt(tag, T0 + 5), 0, "before the outage");
+        vm.assertEq(fed.downtimeAt(tag, T0 + 25), 15, "during it");
+        vm.assertEq(fed.downtimeAt(tag, T0 + 100), 30, "after it");
+        vm.prank(DC1);
+        fed.migrationPending(tag, DC2, 0, 0, T0);
+        vm.warp(T0 + 50);
+        vm.prank(DC2);
+        fed.migrateContainer(tag, "new", "10.0.0.2", "http://b", 0, 0, T0);
+        vm.prank(DC2);
+        fed.changeAvailability(tag, false, 0);
+        vm.warp(T0 + 60);
+        vm.prank(DC2);
+        fed.retireContainer(tag, 0); // already down: still down
+        vm.warp(T0 + 80);
+        vm.assertEq(fed.downtimeAt(tag, T0 + 80), 60, "down since the move");
+        vm.assertEq(fed.downtimeAt(tag, T0 + 45), 30, "the past unchanged");
+        vm.assertEq(fed.downtimeAt(keccak256("nothing"), T0), 0, "unknown: none");
+    }
+
     function test_changeAvailability_revertsOnUnknownTag() public {
         _expectRefusal(DC1, "unknown VC tag");
         fed.changeAvailability(keccak256("nothing"), false, T0);

@@ -47,6 +47,14 @@ typedef struct ct_api_config {
     char *web_dir;          /* explorer files (may be NULL) */
     char *agent_ca_file;    /* PEM CAs that wss:// agents' certificates must chain to */
     char *gateway_key_file; /* hex secp256k1 key proving the gateway to agents (may be NULL) */
+    /* The agreement keeper (docs/AGREEMENTS.md), when keeper_dc is set:
+     * the DC whose agent registers the sessions, a file holding that DC's
+     * bearer token, the provider's hex key file, and where session
+     * services keep their logs and records. */
+    char *keeper_dc;
+    char *keeper_token_file;
+    char *keeper_key_file;
+    char *keeper_dir;
     ct_api_agent_config *agents;
     size_t n_agents;
     ct_api_token *tokens;

@@ -66,6 +66,9 @@ typedef struct api_cache api_cache;
 /* The record of write requests (requests.c). */
 typedef struct api_requests api_requests;
 
+/* The agreement keeper (keeper.c). */
+typedef struct api_keeper api_keeper;
+
 struct ct_api {
     /* Set at start (the HTTP port once bound), then read only. */
     ct_api_config cfg;
@@ -81,6 +84,7 @@ struct ct_api {
     ct_workq *pool;   /* workers for blocking handlers other than writes (http.c) */
     api_cache *cache; /* has its own locks (cache.c) */
     api_requests *requests; /* has its own lock (requests.c) */
+    api_keeper *keeper;     /* its own thread, or NULL (keeper.c) */
 
     pthread_mutex_t handles_mu; /* guards handles, n_handles */
     ct_store **handles;         /* one read handle per request thread */
@@ -206,6 +210,13 @@ const char *ct_api__auth_dc(struct ct_api *api, const api_req *req);
 /* Returns: the token of the request's 'Authorization: Bearer <token>'
  * header (the scheme in any case), borrowed, or NULL. */
 const char *ct_api__bearer(const api_req *req);
+
+/* The agreement keeper: started (after the HTTP server: it writes
+ * through the REST API) when cfg.keeper_dc is set; stopped before the
+ * HTTP server. Returns: 0, CT_EINVAL (incomplete keeper configuration),
+ * CT_EIO, CT_ENOMEM. */
+int ct_api__keeper_start(struct ct_api *api);
+void ct_api__keeper_stop(struct ct_api *api);
 
 /* ---------------------------------------------------------------- write requests */
 

@@ -22,7 +22,7 @@ struct key {
     enum key_type type;
     bool required;
     size_t offset;
-    const char *def_text; /* K_LISTEN default */
+    const char *def_text;  /* K_LISTEN default */
     int64_t def, min, max; /* K_U64, K_INT */
 };
 
@@ -41,6 +41,10 @@ static const struct key config_keys[] = {
     {"web_dir", K_STR, false, AT(web_dir), NULL, 0, 0, 0},
     {"agent_ca_file", K_STR, false, AT(agent_ca_file), NULL, 0, 0, 0},
     {"gateway_key_file", K_STR, false, AT(gateway_key_file), NULL, 0, 0, 0},
+    {"keeper_dc", K_STR, false, AT(keeper_dc), NULL, 0, 0, 0},
+    {"keeper_token_file", K_STR, false, AT(keeper_token_file), NULL, 0, 0, 0},
+    {"keeper_key_file", K_STR, false, AT(keeper_key_file), NULL, 0, 0, 0},
+    {"keeper_dir", K_STR, false, AT(keeper_dir), NULL, 0, 0, 0},
     {"accept_after_ms", K_INT, false, AT(accept_after_ms), NULL, 5000, 0, 600000},
     {"requests_db", K_STR, false, AT(requests_path), NULL, 0, 0, 0},
     {"idempotency_ttl_s", K_INT, false, AT(idempotency_ttl_s), NULL, 86400, 60, 30 * 86400},
@@ -200,8 +204,8 @@ static int parse_key(ct_api_config *cfg, const json_t *j, const struct key *k)
     case K_U64:
     case K_INT:
         n = k->def;
-        if (v != NULL && (!json_is_integer(v) || (n = json_integer_value(v)) < k->min ||
-                          n > k->max))
+        if (v != NULL &&
+            (!json_is_integer(v) || (n = json_integer_value(v)) < k->min || n > k->max))
             return ct_error_set(CT_EINVAL, "config: '%s' must be an integer from %lld to %lld",
                                 k->name, (long long)k->min, (long long)k->max);
         if (k->type == K_U64)

@@ -257,7 +257,8 @@ int ct_api_start(ct_api **out, const ct_api_config *cfg)
         goto fail;
     }
     api->follower_started = true;
-    if ((rc = ct_api__agents_start(api)) < 0 || (rc = ct_api__http_start(api)) < 0)
+    if ((rc = ct_api__agents_start(api)) < 0 || (rc = ct_api__http_start(api)) < 0 ||
+        (rc = ct_api__keeper_start(api)) < 0)
         goto fail;
     *out = api;
     return 0;
@@ -276,6 +277,7 @@ void ct_api_stop(ct_api *api)
     if (api == NULL)
         return;
     ct_api__agents_cancel(api); /* writes waiting for an agent end now */
+    ct_api__keeper_stop(api);   /* its writes through the REST API end with them */
     ct_api__http_stop(api);
     ct_api__agents_stop(api);
     ct_api__requests_close(api); /* after the writes drained */

@@ -30,6 +30,10 @@ typedef struct ag_args {
     bool rpc_given;
     const char *kf, *ke, *pf, *pe;
     const char *price, *per_minute, *minimum, *deposit;
+    const char *federation; /* --federation, else federation.json's contract */
+    int sla;                /* --sla PERCENT, -1 unset */
+    uint16_t port;          /* session */
+    uint64_t until;         /* session: Unix seconds to exit at, 0 none */
     uint64_t max_seconds, quorum;
     const char *parties[MAX_PARTIES];
     size_t n_parties;
@@ -41,6 +45,7 @@ typedef struct ag_ctx {
     ag_args a;
     ct_rpc *rpc;
     ct_ledger *abi[N_CONTRACTS];
+    ct_ledger *fed; /* the Federation ledger's ABI (show) */
     enum contract which;
     ct_address at;
 } ag_ctx;
@@ -108,7 +113,7 @@ static int named_account(ag_args *a)
     static const char *const as_user[] = {"accept", "start", "stop", "refund"};
     const char *name = a->as, *key_file = NULL;
     char path[4096], *text = NULL;
-    static char key_path[4096], rpc[1024];
+    static char key_path[4096], rpc[1024], contract[64];
     json_t *fed = NULL, *acc;
     size_t i;
 
@@ -136,6 +141,11 @@ static int named_account(ag_args *a)
         if (name != NULL &&
             strcmp(json_string_value(json_object_get(acc, "name")) ?: "", name) == 0)
             key_file = json_string_value(json_object_get(acc, "key_file"));
+    if (a->federation == NULL && json_is_string(json_object_get(fed, "contract"))) {
+        snprintf(contract, sizeof(contract), "%s",
+                 json_string_value(json_object_get(fed, "contract")));
+        a->federation = contract;
+    }
     if (!a->rpc_given && json_is_string(json_object_get(fed, "rpc_url"))) {
         snprintf(rpc, sizeof(rpc), "%s", json_string_value(json_object_get(fed, "rpc_url")));
         a->rpc_url = rpc;
@@ -199,6 +209,26 @@ static int parse_parties(const ag_args *a, json_t *parties, json_t *shares)
     return 0;
 }
 
+/* The SLA of a fixed, dynamic or flexible offer: --sla PERCENT (default
+ * 75 when a Federation ledger is known: --federation, or the contract of
+ * federation.json) over that ledger's record of the serving VC; --sla 0
+ * for none (then no session is deployed for it). */
+static int sla_terms(const ag_ctx *c, char fed[CT_ADDRESS_TEXT_SIZE], int *sla)
+{
+    ct_address addr = {0};
+
+    *sla = c->a.sla >= 0 ? c->a.sla : c->a.federation != NULL ? 75 : 0;
+    if (*sla > 0 && c->a.federation == NULL)
+        return cli_usage_error(cli_find("agreement"),
+                               "--sla needs --federation ADDR (the ledger that records the "
+                               "serving VC's availability)");
+    if (*sla > 0 && ct_address_parse(&addr, c->a.federation) < 0)
+        return cli_usage_error(cli_find("agreement"), "--federation: '%s' is not an address",
+                               c->a.federation);
+    ct_address_format(fed, &addr);
+    return 0;
+}
+
 static int cmd_offer(ag_ctx *c)
 {
     const cli_cmd *self = cli_find("agreement");
@@ -207,8 +237,8 @@ static int cmd_offer(ag_ctx *c)
            *shares = json_array();
     ct_sender *s = NULL;
     ct_address addr;
-    char text[CT_ADDRESS_TEXT_SIZE];
-    int rc = 0, kind = -1;
+    char text[CT_ADDRESS_TEXT_SIZE], fed[CT_ADDRESS_TEXT_SIZE];
+    int rc = 0, kind = -1, sla = 0;
 
     if (k == NULL)
         rc = cli_usage_error(self, "offer needs --kind fixed|dynamic|flexible|prepaid|split|vote");
@@ -220,8 +250,10 @@ static int cmd_offer(ag_ctx *c)
         if (c->a.max_seconds == 0)
             rc = cli_usage_error(self, "--max-seconds N is needed");
         else if ((rc = parse_wei("--price", c->a.price, &price)) == 0 &&
-                 (rc = parse_wei("--minimum", c->a.minimum ? c->a.minimum : "0", &min)) == 0)
-            args = json_pack("[i, O, I, O]", kind, price, (json_int_t)c->a.max_seconds, min);
+                 (rc = parse_wei("--minimum", c->a.minimum ? c->a.minimum : "0", &min)) == 0 &&
+                 (rc = sla_terms(c, fed, &sla)) == 0)
+            args = json_pack("[i, O, I, O, s, i]", kind, price, (json_int_t)c->a.max_seconds, min,
+                             fed, sla);
     } else if (rc == 0 && strcmp(k, "prepaid") == 0) {
         c->which = C_PREPAID;
         if ((rc = parse_wei("--price-per-minute", c->a.per_minute, &price)) == 0)
@@ -353,6 +385,44 @@ static void owed_of(ag_ctx *c, json_t *owed, const char *who)
     ct_error_clear();
 }
 
+/* The SLA and the serving VC: its tag, URL, host DC (from the Federation
+ * ledger the agreement names) and availability so far. */
+static void service_of(ag_ctx *c, json_t *doc)
+{
+    json_t *fed = view(c, "federation", NULL), *tag = view(c, "vcTag", NULL), *out = NULL;
+    json_t *targs = json_pack("[O]", tag ? tag : json_null()), *hargs = NULL;
+    ct_address fed_at;
+    bool bound = str(tag)[0] != '\0' && strspn(str(tag) + 2, "0") != 64;
+
+    add(doc, c, "sla_percent", "slaPercent");
+    json_object_set(doc, "federation", fed != NULL ? fed : json_null());
+    json_object_set_new(doc, "vc_tag", bound ? json_incref(tag) : json_null());
+    add(doc, c, "session_url", "sessionUrl");
+    if (!bound)
+        json_object_set_new(doc, "session_url", json_null());
+    add(doc, c, "bound_at", "boundAt");
+    add(doc, c, "availability", "availabilityPercent");
+    json_object_set_new(doc, "host_dc", json_null());
+    if (bound && ct_address_parse(&fed_at, str(fed)) == 0 &&
+        ct_ledger_read(c->fed, c->rpc, &out, &fed_at, "container", targs) == 0) {
+        json_t *host = json_array_get(json_array_get(out, 0), 0), *dc = NULL;
+        ct_address host_at;
+        hargs = json_pack("[O]", host ? host : json_null());
+        if (ct_address_parse(&host_at, str(host)) == 0 &&
+            ct_ledger_read(c->fed, c->rpc, &dc, &fed_at, "datacenter", hargs) == 0)
+            json_object_set_new(
+                doc, "host_dc",
+                json_pack("{s:O, s:O}", "name", json_array_get(dc, 0), "wallet", host));
+        json_decref(dc);
+    }
+    ct_error_clear();
+    json_decref(targs);
+    json_decref(hargs);
+    json_decref(out);
+    json_decref(fed);
+    json_decref(tag);
+}
+
 static int cmd_show(ag_ctx *c)
 {
     json_t *doc = json_object(), *owed = json_object(), *v;
@@ -374,6 +444,7 @@ static int cmd_show(ag_ctx *c)
         add(doc, c, "seconds_used", "secondsUsed");
         add(doc, c, "charged", "charged");
         add(doc, c, "refunded", "refunded");
+        service_of(c, doc);
     } else if (c->which == C_PREPAID) {
         json_t *start = view(c, "sessionStart", NULL);
         json_object_set_new(doc, "kind", json_string("prepaid"));
@@ -466,6 +537,10 @@ static int parse(ag_args *a, int argc, char **argv)
         {"party", required_argument, NULL, 'y'},
         {"quorum", required_argument, NULL, 'q'},
         {"deposit", required_argument, NULL, 'D'},
+        {"federation", required_argument, NULL, 'F'},
+        {"sla", required_argument, NULL, 'S'},
+        {"port", required_argument, NULL, 'o'},
+        {"until", required_argument, NULL, 'u'},
         {"yes", no_argument, NULL, 'Y'},
         {"no", no_argument, NULL, 'N'},
         {"key-file", required_argument, NULL, 'k'},
@@ -494,6 +569,23 @@ static int parse(ag_args *a, int argc, char **argv)
         case 'M': a->per_minute = optarg; break;
         case 'n': a->minimum = optarg; break;
         case 'D': a->deposit = optarg; break;
+        case 'F': a->federation = optarg; break;
+        case 'S': {
+            uint64_t pct;
+            if (ct_parse_uint(&pct, optarg, 100) < 0)
+                return cli_usage_error(self, "--sla: expected a percentage 0..100, got '%s'",
+                                       optarg);
+            a->sla = (int)pct;
+            break;
+        }
+        case 'u':
+            if (ct_parse_uint(&a->until, optarg, UINT64_MAX) < 0)
+                return cli_usage_error(self, "--until: expected Unix seconds, got '%s'", optarg);
+            break;
+        case 'o':
+            if (cli_parse_port(self, "--port", optarg, &a->port) != 0)
+                return CLI_USAGE;
+            break;
         case 'Y': a->vote = 1; break;
         case 'N': a->vote = 0; break;
         case 'k': a->kf = optarg; break;
@@ -527,13 +619,15 @@ static int parse(ag_args *a, int argc, char **argv)
         return cli_usage_error(self, "the agreement's address is missing");
     if (a->as != NULL && (a->kf != NULL || a->ke != NULL))
         return cli_usage_error(self, "--as or a key, not both");
+    if (strcmp(a->sub, "session") == 0)
+        return 0;
     return named_account(a);
 }
 
 int cmd_agreement(int argc, char **argv)
 {
     static const char *const subs[] = {"offer",  "accept",   "vote",   "start", "stop",
-                                       "settle", "withdraw", "refund", "show"};
+                                       "settle", "withdraw", "refund", "show",  "session"};
     ag_ctx c;
     bool known = false;
     int rc = 0;
@@ -547,17 +641,22 @@ int cmd_agreement(int argc, char **argv)
     if (!known)
         return cli_bad_input("agreement", NULL,
                              "unknown subcommand '%s' (offer, accept, vote, start, stop, settle, "
-                             "withdraw, refund, show)",
+                             "withdraw, refund, show, session)",
                              argv[1]);
     memset(&c, 0, sizeof(c));
     c.a.sub = argv[1];
     c.a.vote = -1;
+    c.a.sla = -1;
     c.a.rpc_url = getenv("CATENA_RPC") ? getenv("CATENA_RPC") : "http://127.0.0.1:8545";
     c.a.up_dir = "catena-up";
     if ((rc = parse(&c.a, argc - 1, argv + 1)) != 0)
         return rc < 0 ? CLI_OK : rc;
+    if (strcmp(c.a.sub, "session") == 0)
+        return agreement_session(c.a.addr_text, c.a.port, c.a.until);
     for (int k = 0; rc == 0 && k < N_CONTRACTS; k++)
         rc = ct_ledger_open_contract(&c.abi[k], contract_names[k]);
+    if (rc == 0)
+        rc = ct_ledger_open(&c.fed);
     if (rc == 0)
         rc = ct_rpc_new(&c.rpc, c.a.rpc_url, 15000);
     if (rc < 0)
@@ -571,6 +670,7 @@ int cmd_agreement(int argc, char **argv)
     else
         rc = strcmp(c.a.sub, "show") == 0 ? cmd_show(&c) : cmd_act(&c);
     ct_rpc_free(c.rpc);
+    ct_ledger_free(c.fed);
     for (int k = 0; k < N_CONTRACTS; k++)
         ct_ledger_free(c.abi[k]);
     return rc;

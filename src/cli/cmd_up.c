@@ -8,6 +8,7 @@
  * restarted with backoff when it dies; Ctrl-C or SIGTERM stops them all. */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 
 #include "catena/eth.h"
 #include "catena/ledger.h"
+#include "catena/orch.h"
 #include "catena/util.h"
 
 #define N_DCS 2
@@ -680,7 +682,21 @@ static int up_configs(struct up *u)
         json_object_set_new(api, "gateway_key_file", json_string(u->gw_key_file));
     if (api != NULL && u->poa)
         json_object_set_new(api, "accept_after_ms", json_integer(POA_ACCEPT_AFTER_MS));
-    rc = ct_json_dump(&text, tokens);
+    rc = 0;
+    /* The agreement keeper deploys sessions on DC1 for the provider
+     * account (not on the PoA network, which has no named accounts). */
+    if (api != NULL && !u->poa) {
+        char token_file[PATH_MAX], key_file[PATH_MAX];
+        snprintf(token_file, sizeof(token_file), "%s/keys/%s.token", u->dir, u->dcs[0].name);
+        snprintf(key_file, sizeof(key_file), "%s/keys/%s.key", u->dir, account_names[0]);
+        rc = ct_file_write_atomic(token_file, u->dcs[0].token, strlen(u->dcs[0].token), 0600);
+        json_object_set_new(api, "keeper_dc", json_string(u->dcs[0].name));
+        json_object_set_new(api, "keeper_token_file", json_string(token_file));
+        json_object_set_new(api, "keeper_key_file", json_string(key_file));
+        json_object_set_new(api, "keeper_dir", json_string(up_path(u, "sessions")));
+    }
+    if (rc == 0)
+        rc = ct_json_dump(&text, tokens);
     if (rc == 0)
         rc = ct_file_write_atomic(up_path(u, "tokens.json"), text, strlen(text), 0600);
     free(text);
@@ -1393,6 +1409,45 @@ static int up_wait(struct up *u)
     }
 }
 
+/* Stops the session services the gateway's keeper started (they outlive
+ * a gateway by design, so that a restarted one finds them again). Their
+ * records stay: a resumed federation's keeper starts them again on the
+ * same ports, so the URLs it handed out still answer. */
+static void up_stop_sessions(struct up *u)
+{
+    const char *dir = up_path(u, "sessions");
+    ct_orch_driver *d = NULL;
+    struct dirent *e;
+    DIR *dh;
+
+    if ((dh = opendir(dir)) == NULL || ct_orch_process_driver_new(&d, dir, 0) < 0) {
+        if (dh != NULL)
+            closedir(dh);
+        ct_error_clear();
+        return;
+    }
+    while ((e = readdir(dh)) != NULL) {
+        char path[PATH_MAX], *text = NULL;
+        json_t *doc = NULL;
+        ct_orch_instance inst = {0};
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (ct_file_read(&text, NULL, path, 65536) == 0 &&
+            ct_json_parse(&doc, text, strlen(text), 4) == 0 &&
+            json_is_string(json_object_get(doc, "id"))) {
+            snprintf(inst.id, sizeof(inst.id), "%s", json_string_value(json_object_get(doc, "id")));
+            d->stop(d, &inst);
+        }
+        ct_error_clear();
+        json_decref(doc);
+        free(text);
+    }
+    closedir(dh);
+    ct_orch_driver_free(d);
+}
+
 static void up_stop(struct up *u)
 {
     /* The nodes first: an orchestrator that stops while they run would be
@@ -1402,6 +1457,7 @@ static void up_stop(struct up *u)
     for (int i = 0; i < MAX_CAN; i++)
         ct_proc_stop(&u->orch[i].proc, 5000);
     ct_proc_stop(&u->api, 5000);
+    up_stop_sessions(u);
     for (int i = 0; i < N_DCS; i++)
         ct_proc_stop(&u->dcs[i].proc, 5000);
     ct_devnode_stop(&u->node);

@@ -1,0 +1,395 @@
+/* Deploy on agreement (seed 004 Figure 6.1) through `catena up`: the
+ * gateway's keeper deploys a session service when the user accepts, binds
+ * its VC and URL to the agreement, keeps the VC's availability on the
+ * Federation ledger, settles at the deadline and undeploys.
+ * - the dynamic-price flow: offer, accept, the URL answers, stop, the URL
+ *   is gone, the pro-rata charge to the wei, both withdrawals, the VC
+ *   registered by DC1 and retired;
+ * - the SLA refund: the session service frozen (SIGSTOP) for over a
+ *   quarter of the session, the Federation records it down, everything is
+ *   refunded;
+ * - the deadline with the gateway killed (-9) during the session: the
+ *   service keeps its URL, the restarted gateway's keeper settles it;
+ * - an offer without SLA (--sla 0) gets no session. */
+#include "harness.h"
+
+#include <signal.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+
+#include "catena/util.h"
+
+#define PRICE "1000000000000" /* wei for the whole maximum period */
+
+static ct_proc up;
+static json_t *fed;
+static const char *dir;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (ctt_up_chain_is_poa())
+        return 0; /* the PoA federation has no named accounts: skipped */
+    dir = ctt_path("%s/up", ctt_tmpdir());
+    return ctt_up_start(&up, &fed, dir);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (dir != NULL)
+        ctt_stop(&up);
+    json_decref(fed);
+    return 0;
+}
+
+static void skip_on_poa(void)
+{
+    if (ctt_up_chain_is_poa()) {
+        print_message("skipped: the PoA federation has no named accounts\n");
+        skip();
+    }
+}
+
+/* Runs `catena agreement ARGS --up-dir DIR --json`. Returns: the exit
+ * code; *out the JSON printed (exit 0), *err the error text. */
+static int agree(json_t **out, const char **err, const char *const *args)
+{
+    const char *argv[32];
+    int n = 0, code;
+    ctt_run r;
+
+    argv[n++] = "agreement";
+    for (int i = 0; args[i] != NULL && n < 28; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--up-dir";
+    argv[n++] = dir;
+    argv[n++] = "--json";
+    argv[n] = NULL;
+    ctt_catena(&r, argv);
+    code = ctt_exit_code(&r);
+    if (out != NULL) {
+        *out = NULL;
+        if (code == 0)
+            ctt_ok(ct_json_parse(out, r.out, strlen(r.out), 16));
+    }
+    if (err != NULL)
+        *err = ctt_path("%s", r.err);
+    else if (code != 0)
+        fail_msg("catena agreement %s: %s", args[0], r.err);
+    ctt_run_free(&r);
+    return code;
+}
+
+static const char *offer(const char *max_seconds, const char *sla)
+{
+    const char *args[] = {"offer",     "--kind",
+                          "dynamic",   "--price",
+                          PRICE,       "--max-seconds",
+                          max_seconds, sla ? "--sla" : NULL,
+                          sla,         NULL};
+    json_t *out;
+    const char *addr;
+
+    agree(&out, NULL, args);
+    addr = ctt_path("%s", json_string_value(json_object_get(out, "agreement")));
+    json_decref(out);
+    return addr;
+}
+
+static void act(const char *sub, const char *addr, const char *as)
+{
+    const char *args[] = {sub, addr, "--as", as, NULL};
+    const char *accept[] = {sub, addr, "--deposit", PRICE, NULL};
+
+    agree(NULL, NULL, strcmp(sub, "accept") == 0 ? accept : args);
+}
+
+static json_t *show(const char *addr)
+{
+    const char *args[] = {"show", addr, NULL};
+    json_t *out;
+
+    agree(&out, NULL, args);
+    return out;
+}
+
+static const char *field(const json_t *doc, const char *key)
+{
+    return ctt_path("%s", json_string_value(json_object_get(doc, key)) ?: "");
+}
+
+static uint64_t num(const json_t *doc, const char *key)
+{
+    uint64_t n = 0;
+
+    ctt_ok(ct_parse_uint(&n, field(doc, key), UINT64_MAX));
+    return n;
+}
+
+/* Waits up to 60 s until the agreement's session URL is set. Returns it. */
+static const char *wait_bound(const char *addr)
+{
+    for (int i = 0; i < 300; i++) {
+        json_t *doc = show(addr);
+        const char *url = json_string_value(json_object_get(doc, "session_url"));
+        if (url != NULL) {
+            url = ctt_path("%s", url);
+            json_decref(doc);
+            return url;
+        }
+        json_decref(doc);
+        ct_sleep_ms(200);
+    }
+    fail_msg("the keeper did not bind a session to %s", addr);
+    return NULL;
+}
+
+static long get_status(const char *url)
+{
+    json_t *body = NULL;
+    long status = 0;
+
+    if (ct_http_request(&status, &body, "GET", url, NULL, NULL, 3000) < 0) {
+        ct_error_clear();
+        status = 0;
+    }
+    json_decref(body);
+    return status;
+}
+
+/* Waits up to 60 s until url stops answering. */
+static void wait_gone(const char *url)
+{
+    for (int i = 0; i < 300 && get_status(url) != 0; i++)
+        ct_sleep_ms(200);
+    assert_int_equal(get_status(url), 0);
+}
+
+/* Waits up to 60 s until the agreement is in state. Returns: its show. */
+static json_t *wait_state(const char *addr, const char *state)
+{
+    for (int i = 0; i < 300; i++) {
+        json_t *doc = show(addr);
+        if (strcmp(field(doc, "state"), state) == 0)
+            return doc;
+        json_decref(doc);
+        ct_sleep_ms(200);
+    }
+    fail_msg("%s did not become %s", addr, state);
+    return NULL;
+}
+
+/* The session service's pid, from the keeper's record. */
+static pid_t session_pid(const char *addr)
+{
+    char *text = NULL, lower[64];
+    json_t *doc = NULL;
+    pid_t pid;
+
+    snprintf(lower, sizeof(lower), "%s", addr);
+    for (char *p = lower; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+    ctt_ok(ct_file_read(&text, NULL, ctt_path("%s/sessions/%s.json", dir, lower), 65536));
+    ctt_ok(ct_json_parse(&doc, text, strlen(text), 4));
+    pid = (pid_t)json_integer_value(json_object_get(doc, "pid"));
+    free(text);
+    json_decref(doc);
+    assert_true(pid > 0);
+    return pid;
+}
+
+/* GET API_URL/container/TAG/WHAT, waiting up to 20 s for a 200 (a
+ * 404 until the gateway's cache has followed the chain that far).
+ * Returns: the answer. */
+static json_t *vc_get(const char *tag, const char *what)
+{
+    const char *api = json_string_value(json_object_get(fed, "api_url"));
+    json_t *out = NULL;
+    long status = 0;
+
+    for (int i = 0; i < 100 && status != 200; i++) {
+        json_decref(out);
+        out = NULL;
+        if (i > 0)
+            ct_sleep_ms(200);
+        ctt_ok(ct_http_request(&status, &out, "GET",
+                               ctt_path("%s/container/%s/%s", api, tag, what), NULL, NULL,
+                               5000));
+    }
+    assert_int_equal(status, 200);
+    return out;
+}
+
+/* Whether the VC's history holds an event called name. */
+static bool history_has(const char *tag, const char *name)
+{
+    json_t *hist = vc_get(tag, "history"), *e;
+    bool found = false;
+    size_t i;
+
+    json_array_foreach (hist, i, e)
+        found = found || strcmp(json_string_value(json_object_get(e, "name")) ?: "", name) == 0;
+    json_decref(hist);
+    return found;
+}
+
+/* Figure 6.1: offer, accept, the session deployed and bound, its URL
+ * answering, the user stops, the URL is gone, the charge is pro rata to
+ * the wei, and both sides withdraw. */
+static void dynamic_price_session(void **state)
+{
+    const char *addr, *url;
+    char tag[67];
+    json_t *doc;
+    uint64_t used, charged, refunded;
+    int64_t t0;
+    (void)state;
+
+    skip_on_poa();
+    addr = offer("3600", NULL);
+    doc = show(addr);
+    assert_string_equal(field(doc, "sla_percent"), "75");
+    assert_true(strcasecmp(field(doc, "federation"),
+                           json_string_value(json_object_get(fed, "contract"))) == 0);
+    assert_true(json_is_null(json_object_get(doc, "session_url")));
+    json_decref(doc);
+    t0 = ct_time_mono_ms();
+    act("accept", addr, "user");
+    url = wait_bound(addr);
+    print_message("accept to session URL: %lld ms\n", (long long)(ct_time_mono_ms() - t0));
+    assert_int_equal(get_status(url), 200);
+    assert_int_equal(get_status(ctt_path("%s-other", url)), 404); /* the URL is the session's */
+    doc = show(addr);
+    snprintf(tag, sizeof(tag), "%s", field(doc, "vc_tag"));
+    assert_int_equal(strlen(tag), 66);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "host_dc"), "name")),
+                        "DC1");
+    json_decref(doc);
+
+    ct_sleep_ms(2500);
+    act("stop", addr, "user");
+    wait_gone(url);
+    doc = show(addr);
+    assert_string_equal(field(doc, "state"), "settled");
+    used = num(doc, "ended_at") - num(doc, "started_at");
+    assert_int_equal(num(doc, "seconds_used"), used);
+    assert_true(used >= 2);
+    charged = num(doc, "charged");
+    refunded = num(doc, "refunded");
+    /* price * used / 3600, the rest back: to the wei */
+    assert_int_equal(charged, 1000000000000ull * used / 3600);
+    assert_int_equal(charged + refunded, 1000000000000ull);
+    assert_true(num(doc, "availability") >= 75);
+    json_decref(doc);
+    act("withdraw", addr, "provider");
+    act("withdraw", addr, "user");
+    doc = show(addr);
+    assert_string_equal(field(doc, "balance"), "0");
+    json_decref(doc);
+
+    /* The VC: registered by DC1, retired once the session ended (the
+     * gateway's cache follows the chain within a few seconds). */
+    for (int i = 0; i < 100 && !history_has(tag, "ContainerRetired"); i++)
+        ct_sleep_ms(200);
+    assert_true(history_has(tag, "ContainerRetired"));
+    assert_true(history_has(tag, "ContainerRegistered"));
+    doc = vc_get(tag, "details");
+    assert_string_equal(json_string_value(json_object_get(doc, "vc_type")), "session");
+    assert_true(json_is_true(json_object_get(doc, "retired")));
+    assert_true(
+        strcasecmp(json_string_value(json_object_get(doc, "host")),
+                   json_string_value(json_object_get(
+                       json_array_get(json_object_get(fed, "datacenters"), 0), "wallet"))) == 0);
+    json_decref(doc);
+}
+
+/* The session service frozen for over a quarter of the session: the
+ * keeper records it unavailable, and stopping refunds everything. */
+static void sla_refund(void **state)
+{
+    const char *addr, *url;
+    json_t *doc;
+    pid_t pid;
+    (void)state;
+
+    skip_on_poa();
+    addr = offer("3600", "75");
+    act("accept", addr, "user");
+    url = wait_bound(addr);
+    pid = session_pid(addr);
+    ct_sleep_ms(2000);
+    assert_int_equal(kill(pid, SIGSTOP), 0);
+    ct_sleep_ms(12000);
+    assert_int_equal(kill(pid, SIGCONT), 0);
+    for (int i = 0; i < 100 && get_status(url) != 200; i++)
+        ct_sleep_ms(200);
+    ct_sleep_ms(2000);
+    act("stop", addr, "user");
+    doc = show(addr);
+    print_message("availability %s%% over %llu s\n", field(doc, "availability"),
+                  (unsigned long long)(num(doc, "ended_at") - num(doc, "bound_at")));
+    assert_true(num(doc, "availability") < 75);
+    assert_string_equal(field(doc, "charged"), "0");
+    assert_string_equal(field(doc, "refunded"), PRICE);
+    json_decref(doc);
+    wait_gone(url);
+}
+
+/* No stop: the keeper settles at the deadline, even though the gateway
+ * was killed (-9) during the session; the service kept its URL. */
+static void deadline_after_gateway_crash(void **state)
+{
+    const char *addr, *url;
+    json_t *doc;
+    pid_t api, pid;
+    (void)state;
+
+    skip_on_poa();
+    addr = offer("15", NULL);
+    act("accept", addr, "user");
+    url = wait_bound(addr);
+    pid = session_pid(addr);
+    api = (pid_t)json_integer_value(json_object_get(fed, "api_pid"));
+    assert_true(api > 0);
+    assert_int_equal(kill(api, SIGKILL), 0);
+    assert_int_equal(get_status(url), 200); /* served without the gateway */
+    doc = wait_state(addr, "settled");
+    assert_string_equal(field(doc, "seconds_used"), "15");
+    assert_string_equal(field(doc, "charged"), PRICE); /* the whole period */
+    json_decref(doc);
+    wait_gone(url);
+    for (int i = 0; i < 50 && kill(pid, 0) == 0; i++) /* reaped by whoever adopted it */
+        ct_sleep_ms(100);
+    assert_int_not_equal(kill(pid, 0), 0);
+}
+
+/* An offer without SLA names no ledger and gets no session. */
+static void no_sla_no_session(void **state)
+{
+    const char *addr;
+    json_t *doc;
+    (void)state;
+
+    skip_on_poa();
+    addr = offer("3600", "0");
+    act("accept", addr, "user");
+    ct_sleep_ms(4000);
+    doc = show(addr);
+    assert_string_equal(field(doc, "sla_percent"), "0");
+    assert_true(json_is_null(json_object_get(doc, "session_url")));
+    json_decref(doc);
+    act("stop", addr, "user");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dynamic_price_session),
+        cmocka_unit_test(sla_refund),
+        cmocka_unit_test(deadline_after_gateway_crash),
+        cmocka_unit_test(no_sla_no_session),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
