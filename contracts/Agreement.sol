@@ -19,6 +19,12 @@
 // VC's availability from binding to the end of the session, as the
 // Federation records it in block time, is below the percentage; a session
 // never bound is refunded too (nothing was delivered).
+//
+// Constraints (Table 4.2, constraint based): pairs (key, value) that the
+// host DC of the serving VC must satisfy by its attributes on the same
+// Federation ledger: for every key, its attribute equals one of the values
+// given for that key (gdpr=true; region=eu-west or region=eu-central).
+// bindService refuses a VC on a DC that does not satisfy them.
 pragma solidity ^0.8.24;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
@@ -55,6 +61,7 @@ contract Agreement is ReentrancyGuard {
     error NoSla();
     error AlreadyBound();
     error VcUnavailable(bytes32 vcTag);
+    error ConstraintsNotMet(address datacenter);
 
     Kind public immutable kind;
     address public immutable provider;
@@ -72,6 +79,9 @@ contract Agreement is ReentrancyGuard {
     uint256 public refunded; // to the user at settlement
     mapping(address => uint256) public owed; // settled, not yet withdrawn
 
+    string[] private constraintKeys;
+    string[] private constraintValues;
+
     bytes32 public vcTag; // the VC serving the session, once bound
     string public sessionUrl;
     uint256 public boundAt;
@@ -83,13 +93,24 @@ contract Agreement is ReentrancyGuard {
         uint256 maxSeconds_,
         uint256 minimum_,
         Federation federation_,
-        uint256 slaPercent_
+        uint256 slaPercent_,
+        string[] memory constraintKeys_,
+        string[] memory constraintValues_
     ) {
         if (price_ == 0 || maxSeconds_ == 0 || minimum_ > price_) revert BadTerms();
         if (kind_ != Kind.FLEXIBLE && minimum_ != 0) revert BadTerms();
         if (slaPercent_ > 100 || (slaPercent_ != 0) != (address(federation_) != address(0))) {
             revert BadTerms();
         }
+        if (constraintKeys_.length != constraintValues_.length || constraintKeys_.length > 16) {
+            revert BadTerms();
+        }
+        if (constraintKeys_.length != 0 && slaPercent_ == 0) revert BadTerms(); // checked on the ledger
+        for (uint256 i = 0; i < constraintKeys_.length; i++) {
+            if (bytes(constraintKeys_[i]).length == 0) revert BadTerms();
+        }
+        constraintKeys = constraintKeys_;
+        constraintValues = constraintValues_;
         kind = kind_;
         provider = msg.sender;
         price = price_;
@@ -138,11 +159,34 @@ contract Agreement is ReentrancyGuard {
         if (boundAt != 0) revert AlreadyBound();
         Federation.Container memory c = federation.container(vcTag_);
         if (c.host == address(0) || c.retired || !c.available) revert VcUnavailable(vcTag_);
+        if (!satisfiedBy(c.host)) revert ConstraintsNotMet(c.host);
         vcTag = vcTag_;
         sessionUrl = url;
         boundAt = block.timestamp;
         downAtBind = federation.downtimeAt(vcTag_, block.timestamp);
         emit ServiceBound(vcTag_, url, block.timestamp);
+    }
+
+    /// The offer's constraints, as pairs.
+    function constraints() external view returns (string[] memory keys, string[] memory values) {
+        return (constraintKeys, constraintValues);
+    }
+
+    /// Whether the DC's attributes on the ledger satisfy the constraints:
+    /// for every key, the attribute is one of the values given for it.
+    function satisfiedBy(address datacenter) public view returns (bool) {
+        uint256 n = constraintKeys.length;
+        for (uint256 i = 0; i < n; i++) {
+            bytes32 key = keccak256(bytes(constraintKeys[i]));
+            bytes32 have = keccak256(bytes(federation.attribute(datacenter, constraintKeys[i])));
+            bool ok = false;
+            for (uint256 j = 0; j < n && !ok; j++) {
+                ok = keccak256(bytes(constraintKeys[j])) == key
+                    && keccak256(bytes(constraintValues[j])) == have;
+            }
+            if (!ok) return false;
+        }
+        return true;
     }
 
     /// Seconds the serving VC was up, and the seconds from binding to `end`

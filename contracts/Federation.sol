@@ -60,11 +60,18 @@ contract Federation {
     mapping(bytes32 => Container) private containers;
     mapping(bytes32 => Migration) private pending;
     mapping(bytes32 => Downtime[]) private downtimes;
+    /// What a DC declares about itself (region, country, gdpr, ...), for
+    /// agreements' constraints (seed 004): its keys in order, and values.
+    mapping(address => string[]) private attributeKeys;
+    mapping(address => mapping(bytes32 => string)) private attributeValues;
+
+    uint256 public constant MAX_ATTRIBUTES = 16;
     uint256 public datacenterCount;
     uint256 public containerCount;
 
     event DatacenterAdmitted(address indexed wallet);
     event DatacenterRegistered(address indexed wallet, string name, uint256 timestamp);
+    event DatacenterAttributes(address indexed wallet, string[] keys, string[] values);
     event ContainerRegistered(
         bytes32 indexed vcTag,
         uint256 timestamp,
@@ -144,6 +151,51 @@ contract Federation {
     function datacenter(address wallet) external view returns (string memory name, bool registered) {
         name = dcName[wallet];
         registered = bytes(name).length != 0;
+    }
+
+    /// A registered DC declares its attributes, replacing what it declared
+    /// before: keys of 1 to 32 bytes, none twice, values of at most 64
+    /// bytes, at most MAX_ATTRIBUTES. Every declaration stays in the events.
+    function setDatacenterAttributes(string[] calldata keys, string[] calldata values)
+        external
+        onlyDatacenter
+    {
+        require(keys.length == values.length, "keys and values differ in number");
+        require(keys.length <= MAX_ATTRIBUTES, "too many attributes");
+        string[] storage old = attributeKeys[msg.sender];
+        for (uint256 i = 0; i < old.length; i++) {
+            delete attributeValues[msg.sender][keccak256(bytes(old[i]))];
+        }
+        delete attributeKeys[msg.sender];
+        for (uint256 i = 0; i < keys.length; i++) {
+            bytes32 k = keccak256(bytes(keys[i]));
+            require(bytes(keys[i]).length != 0 && bytes(keys[i]).length <= 32, "key must be 1 to 32 bytes");
+            require(bytes(values[i]).length <= 64, "value longer than 64 bytes");
+            for (uint256 j = 0; j < i; j++) {
+                require(keccak256(bytes(keys[j])) != k, "key given twice");
+            }
+            attributeKeys[msg.sender].push(keys[i]);
+            attributeValues[msg.sender][k] = values[i];
+        }
+        emit DatacenterAttributes(msg.sender, keys, values);
+    }
+
+    /// The DC's attribute called key ("" when it declared none).
+    function attribute(address wallet, string calldata key) external view returns (string memory) {
+        return attributeValues[wallet][keccak256(bytes(key))];
+    }
+
+    /// Everything the DC declared, in its order.
+    function attributes(address wallet)
+        external
+        view
+        returns (string[] memory keys, string[] memory values)
+    {
+        keys = attributeKeys[wallet];
+        values = new string[](keys.length);
+        for (uint256 i = 0; i < keys.length; i++) {
+            values[i] = attributeValues[wallet][keccak256(bytes(keys[i]))];
+        }
     }
 
     // ------------------------------------------------------------ containers

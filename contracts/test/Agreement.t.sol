@@ -24,7 +24,7 @@ contract AgreementBase {
     {
         vm.warp(T0);
         vm.prank(PROVIDER);
-        a = new Agreement(kind, price, maxSeconds, minimum, Federation(address(0)), 0);
+        a = new Agreement(kind, price, maxSeconds, minimum, Federation(address(0)), 0, new string[](0), new string[](0));
     }
 
     function _accept(Agreement a) internal {
@@ -104,17 +104,17 @@ contract AgreementTest is AgreementBase {
 
     function test_bad_terms_and_deposits() public {
         vm.expectRevert(Agreement.BadTerms.selector);
-        new Agreement(Agreement.Kind.DYNAMIC, 0, 10, 0, Federation(address(0)), 0);
+        new Agreement(Agreement.Kind.DYNAMIC, 0, 10, 0, Federation(address(0)), 0, new string[](0), new string[](0));
         vm.expectRevert(Agreement.BadTerms.selector);
-        new Agreement(Agreement.Kind.FLEXIBLE, 10, 10, 11, Federation(address(0)), 0);
+        new Agreement(Agreement.Kind.FLEXIBLE, 10, 10, 11, Federation(address(0)), 0, new string[](0), new string[](0));
         vm.expectRevert(Agreement.BadTerms.selector);
-        new Agreement(Agreement.Kind.FIXED, 10, 10, 1, Federation(address(0)), 0);
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 1, Federation(address(0)), 0, new string[](0), new string[](0));
         vm.expectRevert(Agreement.BadTerms.selector); // an SLA without a ledger
-        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0)), 75);
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0)), 75, new string[](0), new string[](0));
         vm.expectRevert(Agreement.BadTerms.selector); // above 100 %
-        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0xF)), 101);
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0xF)), 101, new string[](0), new string[](0));
         vm.expectRevert(Agreement.BadTerms.selector); // a ledger without an SLA
-        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0xF)), 0);
+        new Agreement(Agreement.Kind.FIXED, 10, 10, 0, Federation(address(0xF)), 0, new string[](0), new string[](0));
         Agreement a = _offer(Agreement.Kind.DYNAMIC, 1000, 600, 0);
         vm.deal(USER, 5000);
         vm.prank(USER);
@@ -258,7 +258,7 @@ contract AgreementSlaTest is AgreementBase {
     function _slaOffer(uint256 price, uint256 maxSeconds) internal returns (Agreement a) {
         vm.warp(T0);
         vm.prank(PROVIDER);
-        a = new Agreement(Agreement.Kind.DYNAMIC, price, maxSeconds, 0, fed, 75);
+        a = new Agreement(Agreement.Kind.DYNAMIC, price, maxSeconds, 0, fed, 75, new string[](0), new string[](0));
     }
 
     function _bind(Agreement a) internal {
@@ -357,6 +357,57 @@ contract AgreementSlaTest is AgreementBase {
         vm.prank(PROVIDER);
         vm.expectRevert(Agreement.NoSla.selector);
         b.bindService(tag, "u");
+    }
+
+    function _constrained(string[] memory keys, string[] memory values) internal returns (Agreement a) {
+        vm.warp(T0);
+        vm.prank(PROVIDER);
+        a = new Agreement(Agreement.Kind.DYNAMIC, 600, 100, 0, fed, 75, keys, values);
+    }
+
+    /// gdpr=true and region in {eu-west, eu-central}: bound only on a DC
+    /// whose declared attributes satisfy both.
+    function test_constraints_are_checked_at_binding() public {
+        string[] memory keys = new string[](3);
+        string[] memory values = new string[](3);
+        (keys[0], values[0]) = ("gdpr", "true");
+        (keys[1], values[1]) = ("region", "eu-west");
+        (keys[2], values[2]) = ("region", "eu-central");
+        Agreement a = _constrained(keys, values);
+        vm.assertTrue(!a.satisfiedBy(DC), "no attributes yet");
+        string[] memory k = new string[](2);
+        string[] memory v = new string[](2);
+        (k[0], v[0]) = ("region", "eu-central");
+        (k[1], v[1]) = ("gdpr", "false");
+        vm.prank(DC);
+        fed.setDatacenterAttributes(k, v);
+        vm.assertTrue(!a.satisfiedBy(DC), "gdpr=false");
+        _accept(a);
+        vm.prank(PROVIDER);
+        vm.expectRevert(abi.encodeWithSelector(Agreement.ConstraintsNotMet.selector, DC));
+        a.bindService(tag, "u");
+        v[1] = "true";
+        vm.prank(DC);
+        fed.setDatacenterAttributes(k, v);
+        vm.assertTrue(a.satisfiedBy(DC), "both met");
+        _bind(a);
+        (string[] memory ck,) = a.constraints();
+        vm.assertEq(ck.length, 3, "the terms");
+        v[0] = "us-east";
+        vm.prank(DC);
+        fed.setDatacenterAttributes(k, v);
+        vm.assertTrue(!a.satisfiedBy(DC), "region not allowed");
+    }
+
+    function test_constraints_need_a_ledger() public {
+        string[] memory keys = new string[](1);
+        string[] memory values = new string[](1);
+        (keys[0], values[0]) = ("gdpr", "true");
+        vm.expectRevert(Agreement.BadTerms.selector);
+        new Agreement(Agreement.Kind.DYNAMIC, 10, 10, 0, Federation(address(0)), 0, keys, values);
+        keys[0] = "";
+        vm.expectRevert(Agreement.BadTerms.selector);
+        new Agreement(Agreement.Kind.DYNAMIC, 10, 10, 0, fed, 75, keys, values);
     }
 
     /// Any pattern of outages: refunded in full exactly when the measured

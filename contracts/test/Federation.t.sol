@@ -369,6 +369,42 @@ contract FederationTest is FederationBase {
         vm.assertEq(fed.downtimeAt(keccak256("nothing"), T0), 0, "unknown: none");
     }
 
+    function test_datacenterAttributes_declaredByTheDcItself() public {
+        string[] memory k = new string[](3);
+        string[] memory v = new string[](3);
+        (k[0], v[0]) = ("region", "eu-west");
+        (k[1], v[1]) = ("country", "DE");
+        (k[2], v[2]) = ("gdpr", "true");
+        vm.prank(DC1);
+        fed.setDatacenterAttributes(k, v);
+        vm.assertEq(fed.attribute(DC1, "country"), "DE", "country");
+        (string[] memory keys, string[] memory values) = fed.attributes(DC1);
+        vm.assertEq(keys.length, 3, "three");
+        vm.assertEq(values[2], "true", "gdpr");
+        // A new declaration replaces the old one.
+        string[] memory k2 = new string[](1);
+        string[] memory v2 = new string[](1);
+        (k2[0], v2[0]) = ("gdpr", "false");
+        vm.prank(DC1);
+        fed.setDatacenterAttributes(k2, v2);
+        vm.assertEq(fed.attribute(DC1, "region"), "", "replaced");
+        vm.assertEq(fed.attribute(DC1, "gdpr"), "false", "new value");
+        // Refusals.
+        _expectRefusal(OUTSIDER, "caller is not a registered datacenter");
+        fed.setDatacenterAttributes(k2, v2);
+        k[1] = "region";
+        _expectRefusal(DC2, "key given twice");
+        fed.setDatacenterAttributes(k, v);
+        k[1] = "";
+        _expectRefusal(DC2, "key must be 1 to 32 bytes");
+        fed.setDatacenterAttributes(k, v);
+        _expectRefusal(DC2, "keys and values differ in number");
+        fed.setDatacenterAttributes(k, v2);
+        (k[1], v[1]) = ("country", "a-value-that-is-much-longer-than-sixty-four-bytes-which-the-ledger-refuses");
+        _expectRefusal(DC2, "value longer than 64 bytes");
+        fed.setDatacenterAttributes(k, v);
+    }
+
     function test_changeAvailability_revertsOnUnknownTag() public {
         _expectRefusal(DC1, "unknown VC tag");
         fed.changeAvailability(keccak256("nothing"), false, T0);

@@ -124,6 +124,28 @@ int ct_ledger_app_pay_k(const ct_ledger *l, ct_rpc *rpc, uint64_t *k, const ct_a
 void ct_ledger_vc_tag(uint8_t out[32], const char *vc_type, const char *id, const ct_address *owner,
                       uint64_t created);
 
+/* ---------------------------------------------------------------- constraints */
+
+/* Appends one --constraint KEY=VALUE[|VALUE...] to the pairs Agreement.sol
+ * takes (the key repeated for each value allowed), at most max pairs.
+ * Returns: 0, CT_EINVAL (the message quotes arg), CT_ELIMIT, CT_ENOMEM. */
+int ct_ledger_constraint_parse(json_t *keys, json_t *values, const char *arg, size_t max);
+
+/* Whether attrs ([keys], [values] as Federation.attributes returns them)
+ * satisfy the pairs: for every key, the attribute is one of the values
+ * given for it (Agreement.satisfiedBy). No pairs: true. */
+bool ct_ledger_attrs_satisfy(const json_t *attrs, const json_t *keys, const json_t *values);
+
+/* Reads Federation.attributes(wallet) at contract. Out: *out new ref.
+ * Returns: 0 or the RPC's error. */
+int ct_ledger_dc_attributes(const ct_ledger *fed, ct_rpc *rpc, json_t **out,
+                            const ct_address *contract, const ct_address *wallet);
+
+/* The wallet of the DC registered as name. Returns: 0; CT_ENOTFOUND (none
+ * by that name), or the RPC's error. */
+int ct_ledger_dc_by_name(const ct_ledger *fed, ct_rpc *rpc, ct_address *out,
+                         const ct_address *contract, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -89,6 +89,7 @@ typedef struct ct_kb_dc {
     double energy_price;     /* per kWh; NAN when not given */
     double carbon_intensity; /* gCO2 per kWh; NAN when not given */
     double pue;              /* facility power / IT power, 1.0 by default */
+    bool excluded;           /* ruled out by constraints (catena place --constraint) */
 } ct_kb_dc;
 
 typedef struct ct_kb_host {
@@ -160,12 +161,13 @@ typedef struct ct_place_request {
 /* Why a host cannot take a request. */
 typedef enum ct_place_reason {
     CT_PLACE_OK = 0,
-    CT_PLACE_ARCH,    /* architecture excluded by the tag or required */
-    CT_PLACE_CPU,     /* not enough free vCPUs */
-    CT_PLACE_RAM,     /* not enough free memory */
-    CT_PLACE_DISK,    /* not enough free disk */
-    CT_PLACE_LOAD,    /* utilisation would pass max_utilisation */
-    CT_PLACE_NO_PRICE /* its DC has no price or carbon figure for the objective */
+    CT_PLACE_ARCH,      /* architecture excluded by the tag or required */
+    CT_PLACE_CPU,       /* not enough free vCPUs */
+    CT_PLACE_RAM,       /* not enough free memory */
+    CT_PLACE_DISK,      /* not enough free disk */
+    CT_PLACE_LOAD,      /* utilisation would pass max_utilisation */
+    CT_PLACE_NO_PRICE,  /* its DC has no price or carbon figure for the objective */
+    CT_PLACE_CONSTRAINT /* its DC does not satisfy the constraints (ct_kb_dc.excluded) */
 } ct_place_reason;
 
 /* Returns: a static name for r ("ok", "architecture", "cpu", ...). */

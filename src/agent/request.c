@@ -274,6 +274,50 @@ static int parse_retire(json_t *args, const json_t *req, const parse_ctx *ctx)
     return 0;
 }
 
+/* Most attributes a DC declares (Federation.MAX_ATTRIBUTES). */
+#define MAX_ATTRIBUTES 16
+
+/* {"attributes": {"region": "eu-west", ...}}: keys of 1 to 32 bytes of
+ * [a-z0-9_.-], values of at most 64 bytes of printable ASCII; at most
+ * MAX_ATTRIBUTES. Pushes the keys and the values as two string arrays. */
+static int parse_set_attributes(json_t *args, const json_t *req, const parse_ctx *ctx)
+{
+    static const char *const keys[] = {ENVELOPE, "attributes", NULL};
+    const json_t *attrs = json_object_get(req, "attributes");
+    json_t *ks, *vs, *v;
+    const char *key;
+    (void)ctx;
+
+    if (ct_json_check_keys(req, keys) < 0)
+        return ct_error_code();
+    if (!json_is_object(attrs))
+        return ct_error_set(CT_EINVAL, "field 'attributes' must be an object of strings");
+    if (json_object_size(attrs) > MAX_ATTRIBUTES)
+        return ct_error_set(CT_EINVAL, "field 'attributes': at most %d", MAX_ATTRIBUTES);
+    ks = json_array();
+    vs = json_array();
+    json_object_foreach ((json_t *)attrs, key, v) {
+        const char *val = json_string_value(v);
+        size_t n = strlen(key);
+        bool ok = n >= 1 && n <= 32 && strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+        for (const char *p = val; ok && p != NULL && *p != '\0'; p++)
+            ok = *p >= 0x20 && *p < 0x7f;
+        if (!ok || val == NULL || strlen(val) > 64) {
+            json_decref(ks);
+            json_decref(vs);
+            return ct_error_set(CT_EINVAL,
+                                "field 'attributes': '%.40s' must be 1 to 32 of [a-z0-9_.-] with "
+                                "a string of at most 64 printable characters",
+                                key);
+        }
+        json_array_append_new(ks, json_string(key));
+        json_array_append_new(vs, json_string(val));
+    }
+    if (push(args, ks) < 0 || push(args, vs) < 0)
+        return ct_error_code();
+    return 0;
+}
+
 typedef struct method {
     const char *name;
     const char *function;
@@ -288,6 +332,7 @@ static const method methods[] = {
     {"migrate_container", "migrateContainer", parse_migrate_container},
     {"change_availability", "changeAvailability", parse_change_availability},
     {"retire", "retireContainer", parse_retire},
+    {"set_attributes", "setDatacenterAttributes", parse_set_attributes},
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))

@@ -291,6 +291,8 @@ const char *ct_api__openapi(void);
 void ct_api__h_dc_register(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_details(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_list(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_dc_attributes(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_dc_attributes_set(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_vc_register(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_vc_register_batch(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_vc_tag(struct ct_api *api, const api_req *req, api_resp *resp);

@@ -361,8 +361,7 @@ static void search_hash(ct_api *api, const api_req *req, api_resp *resp, const c
     }
     if (!rpc_open(api, req, &rpc, resp))
         goto done;
-    if ((rc = ct_rpc_call(rpc, &v, "eth_getTransactionByHash", params)) == 0 &&
-        json_is_object(v)) {
+    if ((rc = ct_rpc_call(rpc, &v, "eth_getTransactionByHash", params)) == 0 && json_is_object(v)) {
         found(resp, "tx", q);
         goto done;
     }
@@ -418,6 +417,44 @@ void ct_api__h_chain_search(ct_api *api, const api_req *req, api_resp *resp)
                       q);
     }
     json_decref(dc);
+}
+
+/* GET /api/datacenter/{wallet or name}/attributes: what the DC declared
+ * about itself on the ledger (region, country, gdpr, ...), read from the
+ * chain. */
+void ct_api__h_dc_attributes(ct_api *api, const api_req *req, api_resp *resp)
+{
+    char text[CT_ADDRESS_TEXT_SIZE];
+    ct_address wallet;
+    json_t *args, *out = NULL, *attrs, *k;
+    ct_rpc *rpc = NULL;
+    size_t i;
+    int rc;
+
+    if (!rpc_open(api, req, &rpc, resp))
+        return;
+    if (ct_address_parse(&wallet, req->params[0]) < 0) {
+        ct_error_clear();
+        if (!ct_api__dc_wallet(api, &wallet, req->params[0], "datacenter", resp)) {
+            ct_rpc_free(rpc);
+            return;
+        }
+    }
+    ct_address_format(text, &wallet);
+    args = json_pack("[s]", text);
+    rc = ct_ledger_read(api->ledger, rpc, &out, &api->cfg.contract, "attributes", args);
+    json_decref(args);
+    ct_rpc_free(rpc);
+    if (rc < 0) {
+        rpc_fail(resp, rc);
+        return;
+    }
+    attrs = json_object();
+    json_array_foreach (json_array_get(out, 0), i, k)
+        json_object_set(attrs, json_string_value(k) ?: "",
+                        json_array_get(json_array_get(out, 1), i));
+    resp->json = json_pack("{s:s, s:o}", "wallet", text, "attributes", attrs);
+    json_decref(out);
 }
 
 void ct_api__h_chain_abi(ct_api *api, const api_req *req, api_resp *resp)

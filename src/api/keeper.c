@@ -44,6 +44,7 @@ typedef struct kitem {
     char id[CT_ADDRESS_TEXT_SIZE]; /* the agreement's address, lower case */
     uint64_t started_at, ends_at;
     bool done;
+    bool unservable; /* the keeper's DC does not satisfy the constraints */
     bool has_inst;
     ct_orch_instance inst;
     int64_t unhealthy_since; /* mono ms, 0 while healthy */
@@ -70,6 +71,7 @@ struct api_keeper {
     kitem *items;
     size_t n_items;
     char last_error[256]; /* logged once until it changes */
+    int last_rc;          /* of the last view: CT_ERPC when the contract refused it */
 };
 
 /* Logs a problem once until another one (or success) replaces it. */
@@ -96,6 +98,7 @@ static json_t *view_q(api_keeper *k, bool quiet, const ct_ledger *abi, const ct_
     int rc = ct_ledger_read(abi, k->rpc, &out, at, fn, a);
 
     json_decref(a);
+    k->last_rc = rc;
     if (rc < 0) {
         if (!quiet)
             note(k, "%s: %s", fn, ct_error_last());
@@ -372,6 +375,8 @@ static void vc_register(api_keeper *k, kitem *it)
 
 static void keep_active(api_keeper *k, kitem *it, uint64_t bound_at)
 {
+    if (it->unservable)
+        return; /* refunded in full at the deadline: nothing was delivered */
     bool healthy = session_keep(k, it), registered = false, available = false, retired = false;
     char tag[67], path[256], when[CT_TIME_ISO8601_SIZE], url[512];
 
@@ -436,29 +441,43 @@ static void keep(api_keeper *k, kitem *it)
 /* ---------------------------------------------------------------- discovery */
 
 /* Takes the agreement at addr if it is one of ours: its provider is the
- * keeper and its SLA names this federation. */
-static void consider(api_keeper *k, const ct_address *addr)
+ * keeper and its SLA names this federation. Returns: false when the node
+ * could not tell (look again later), true when decided. */
+static bool consider(api_keeper *k, const ct_address *addr)
 {
     kitem it = {.at = *addr}, *grown;
     uint64_t max_seconds;
 
     for (size_t i = 0; i < k->n_items; i++)
         if (memcmp(k->items[i].at.b, addr->b, 20) == 0)
-            return;
+            return true;
     if (!view_is(k, addr, "provider", ct_sender_address(k->sender)) ||
         !view_is(k, addr, "federation", &k->api->cfg.contract) ||
         !view_u64(k, true, &it.started_at, addr, "startedAt") ||
         !view_u64(k, true, &max_seconds, addr, "maxSeconds"))
-        return;
+        return k->last_rc == 0 || k->last_rc == CT_ERPC; /* another's, or no agreement */
     ct_address_format(it.id, addr);
     for (char *p = it.id; *p != '\0'; p++)
         *p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
     it.ends_at = it.started_at + max_seconds;
+    {
+        char wallet[CT_ADDRESS_TEXT_SIZE];
+        json_t *v;
+        ct_address_format(wallet, &k->dc_wallet);
+        v = view(k, k->agreement, addr, "satisfiedBy", json_pack("[s]", wallet));
+        if (v == NULL)
+            return false;
+        it.unservable = !json_is_true(json_array_get(v, 0));
+        json_decref(v);
+    }
     if ((grown = realloc(k->items, (k->n_items + 1) * sizeof(*grown))) == NULL)
-        return;
+        return false;
     k->items = grown;
     k->items[k->n_items++] = it;
-    ct_log(CT_LOG_INFO, "api: keeper: agreement %s accepted; keeping it", it.id);
+    ct_log(CT_LOG_INFO, "api: keeper: agreement %s accepted; %s", it.id,
+           it.unservable ? "its constraints exclude this DC: no session, settled at the deadline"
+                         : "keeping it");
+    return true;
 }
 
 /* Reads the Accepted events since the last look, of any contract. */
@@ -490,8 +509,11 @@ static void discover(api_keeper *k)
         json_array_foreach (logs, i, log) {
             ct_address addr;
             if (ct_address_parse(&addr, json_string_value(json_object_get(log, "address")) ?: "") ==
-                0)
-                consider(k, &addr);
+                    0 &&
+                !consider(k, &addr)) {
+                json_decref(logs); /* the node failed: this range again next time */
+                return;
+            }
             ct_error_clear();
         }
         json_decref(logs);

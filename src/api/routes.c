@@ -16,6 +16,8 @@ static const struct route routes[] = {
     {"POST", "/api/datacenter/register", ct_api__h_dc_register, true},
     {"GET", "/api/datacenter", ct_api__h_dc_list, false},
     {"GET", "/api/datacenter/{}/details", ct_api__h_dc_details, false},
+    {"GET", "/api/datacenter/{}/attributes", ct_api__h_dc_attributes, true},
+    {"POST", "/api/datacenter/{}/attributes", ct_api__h_dc_attributes_set, true},
     {"POST", "/api/datacenter/{}/container/register", ct_api__h_vc_register, true},
     {"POST", "/api/datacenter/{}/container/register/batch", ct_api__h_vc_register_batch, true},
     {"POST", "/api/datacenter/{}/container/{}/availability/change", ct_api__h_vc_availability,

@@ -162,6 +162,25 @@ void ct_api__h_dc_register(ct_api *api, const api_req *req, api_resp *resp)
     json_decref(body);
 }
 
+/* POST /api/datacenter/{name}/attributes {"attributes": {...}}: the DC
+ * declares its attributes (its agent checks them). */
+void ct_api__h_dc_attributes_set(ct_api *api, const api_req *req, api_resp *resp)
+{
+    static const char *const keys[] = {"attributes", NULL};
+    json_t *body = parse_body(api, req, resp, keys);
+    const char *dc = req->params[0];
+
+    if (body == NULL)
+        return;
+    if (!json_is_object(json_object_get(body, "attributes")))
+        ct_api__error(resp, 400, "field 'attributes' must be an object of strings");
+    else if (authorised(api, req, resp, dc))
+        forward(api, req, resp, dc,
+                json_pack("{s:s, s:O}", "method", "set_attributes", "attributes",
+                          json_object_get(body, "attributes")));
+    json_decref(body);
+}
+
 static const char *const vc_fields[] = {"vc_type", "available",  "vcpu",       "vram",    "vdisk",
                                         "id",      "ip_address", "controller", "created", NULL};
 
@@ -302,9 +321,9 @@ void ct_api__h_vc_migrate_pending(ct_api *api, const api_req *req, api_resp *res
 const char *ct_api__write_dc(ct_api *api, api_handler h, const api_req *req)
 {
     static const api_handler writes[] = {
-        ct_api__h_dc_register,        ct_api__h_vc_register, ct_api__h_vc_register_batch,
-        ct_api__h_vc_availability,    ct_api__h_vc_retire,   ct_api__h_vc_migrate_confirm,
-        ct_api__h_vc_migrate_pending,
+        ct_api__h_dc_register,        ct_api__h_vc_register,       ct_api__h_vc_register_batch,
+        ct_api__h_vc_availability,    ct_api__h_vc_retire,         ct_api__h_vc_migrate_confirm,
+        ct_api__h_vc_migrate_pending, ct_api__h_dc_attributes_set,
     };
 
     /* A write may only act for its token's DC (authorised), so that is

@@ -14,13 +14,15 @@
 #include "catena/util.h"
 
 #define MAX_PARTIES 32
+/* Most constraint pairs an offer carries (Agreement.sol's limit). */
+#define MAX_CONSTRAINTS 16
 
 /* The contracts, and the kinds each serves. */
 enum contract { C_AGREEMENT, C_PREPAID, C_SHARED, N_CONTRACTS };
 static const char *const contract_names[N_CONTRACTS] = {"Agreement", "PrepaidAgreement",
                                                         "SharedAgreement"};
 /* Agreement.Kind order. */
-static const char *const agreement_kinds[] = {"fixed", "dynamic", "flexible"};
+static const char *const agreement_kinds[] = {"fixed", "dynamic", "flexible", "constrained"};
 static const char *const agreement_states[] = {"offered", "active", "settled"};
 static const char *const shared_states[] = {"voting", "offered", "rejected", "accepted"};
 
@@ -37,6 +39,8 @@ typedef struct ag_args {
     uint64_t max_seconds, quorum;
     const char *parties[MAX_PARTIES];
     size_t n_parties;
+    const char *constraints[MAX_CONSTRAINTS]; /* --constraint KEY=VALUE[|VALUE...] */
+    size_t n_constraints;
     int vote; /* -1 unset, 0 no, 1 yes */
     bool json;
 } ag_args;
@@ -229,12 +233,90 @@ static int sla_terms(const ag_ctx *c, char fed[CT_ADDRESS_TEXT_SIZE], int *sla)
     return 0;
 }
 
+/* Checks that some registered DC of the ledger satisfies the
+ * constraints, so an offer no one can serve is refused before it is
+ * deployed. Returns: 0, or reports (naming what each DC declared) and
+ * returns CLI_USAGE; CLI_FAIL when the chain cannot tell. */
+static int check_servable(ag_ctx *c, const char *fed, const json_t *keys, const json_t *values)
+{
+    uint8_t topic[32];
+    ct_address fed_at;
+    json_t *filter, *logs = NULL, *log;
+    ct_buf seen;
+    size_t i;
+    int rc;
+
+    ct_address_parse(&fed_at, fed);
+    if ((rc = ct_ledger_event_topic(c->fed, topic, "DatacenterRegistered")) < 0)
+        return fail(c, rc);
+    filter = json_pack("{s:s, s:s, s:s, s:[o]}", "address", fed, "fromBlock", "0x0", "toBlock",
+                       "latest", "topics", ct_json_hex(topic, 32));
+    rc = ct_rpc_get_logs(c->rpc, &logs, filter);
+    json_decref(filter);
+    if (rc < 0)
+        return fail(c, rc);
+    ct_buf_init(&seen, 256);
+    json_array_foreach (logs, i, log) {
+        const char *t1 = str(json_array_get(json_object_get(log, "topics"), 1));
+        char wallet[CT_ADDRESS_TEXT_SIZE];
+        ct_address w;
+        json_t *attrs = NULL;
+        bool ok;
+        if (strlen(t1) != 66)
+            continue;
+        snprintf(wallet, sizeof(wallet), "0x%s", t1 + 26);
+        ct_address_parse(&w, wallet);
+        if ((rc = ct_ledger_dc_attributes(c->fed, c->rpc, &attrs, &fed_at, &w)) < 0) {
+            json_decref(logs);
+            ct_buf_free(&seen);
+            return fail(c, rc);
+        }
+        ok = ct_ledger_attrs_satisfy(attrs, keys, values);
+        json_decref(attrs);
+        if (ok) {
+            json_decref(logs);
+            ct_buf_free(&seen);
+            return 0;
+        }
+        ct_buf_appendf(&seen, "%s%s", seen.len ? ", " : "", wallet);
+    }
+    json_decref(logs);
+    rc = cli_bad_input("agreement", "offer",
+                       "no datacenter of the federation %s satisfies the constraints (checked: "
+                       "%s); see `catena dc attributes`; nothing was deployed",
+                       fed, seen.len ? (char *)seen.data : "none registered");
+    ct_buf_free(&seen);
+    return rc;
+}
+
+/* --constraint KEY=VALUE[|VALUE...] as the pairs of Agreement's
+ * constructor (keys, values: a key repeated for each value allowed).
+ * Constraints are checked on the ledger, so they need the SLA's ledger. */
+static int constraint_terms(ag_ctx *c, int sla, json_t *keys, json_t *values)
+{
+    const cli_cmd *self = cli_find("agreement");
+    char fed[CT_ADDRESS_TEXT_SIZE];
+    ct_address fed_at;
+
+    for (size_t i = 0; i < c->a.n_constraints; i++)
+        if (ct_ledger_constraint_parse(keys, values, c->a.constraints[i], MAX_CONSTRAINTS) < 0)
+            return cli_usage_error(self, "--constraint: %s", ct_error_last());
+    if (json_array_size(keys) == 0)
+        return 0;
+    if (sla == 0)
+        return cli_usage_error(self, "--constraint needs the Federation ledger (--federation, and "
+                                     "not --sla 0): the host DC's attributes are read there");
+    ct_address_parse(&fed_at, c->a.federation);
+    ct_address_format(fed, &fed_at);
+    return check_servable(c, fed, keys, values);
+}
+
 static int cmd_offer(ag_ctx *c)
 {
     const cli_cmd *self = cli_find("agreement");
     const char *k = c->a.kind;
     json_t *args = NULL, *price = NULL, *min = NULL, *parties = json_array(),
-           *shares = json_array();
+           *shares = json_array(), *ckeys = json_array(), *cvalues = json_array();
     ct_sender *s = NULL;
     ct_address addr;
     char text[CT_ADDRESS_TEXT_SIZE], fed[CT_ADDRESS_TEXT_SIZE];
@@ -242,18 +324,24 @@ static int cmd_offer(ag_ctx *c)
 
     if (k == NULL)
         rc = cli_usage_error(self, "offer needs --kind fixed|dynamic|flexible|prepaid|split|vote");
-    for (int i = 0; k != NULL && i < 3; i++)
+    for (int i = 0; k != NULL && i < 4; i++)
         if (strcmp(k, agreement_kinds[i]) == 0)
-            kind = i;
+            kind = i == 3 ? 1 : i; /* constrained: a dynamic price with constraints */
+    if (k != NULL && strcmp(k, "constrained") == 0 && c->a.n_constraints == 0)
+        rc = cli_usage_error(self, "constrained needs --constraint KEY=VALUE (repeated)");
+    if (rc == 0 && c->a.n_constraints > 0 && kind < 0 && k != NULL)
+        rc = cli_usage_error(self, "--constraint applies to agreements that deploy a session: "
+                                   "fixed, dynamic, flexible, constrained");
     if (rc == 0 && kind >= 0) {
         c->which = C_AGREEMENT;
         if (c->a.max_seconds == 0)
             rc = cli_usage_error(self, "--max-seconds N is needed");
         else if ((rc = parse_wei("--price", c->a.price, &price)) == 0 &&
                  (rc = parse_wei("--minimum", c->a.minimum ? c->a.minimum : "0", &min)) == 0 &&
-                 (rc = sla_terms(c, fed, &sla)) == 0)
-            args = json_pack("[i, O, I, O, s, i]", kind, price, (json_int_t)c->a.max_seconds, min,
-                             fed, sla);
+                 (rc = sla_terms(c, fed, &sla)) == 0 &&
+                 (rc = constraint_terms(c, sla, ckeys, cvalues)) == 0)
+            args = json_pack("[i, O, I, O, s, i, O, O]", kind, price, (json_int_t)c->a.max_seconds,
+                             min, fed, sla, ckeys, cvalues);
     } else if (rc == 0 && strcmp(k, "prepaid") == 0) {
         c->which = C_PREPAID;
         if ((rc = parse_wei("--price-per-minute", c->a.per_minute, &price)) == 0)
@@ -294,6 +382,8 @@ static int cmd_offer(ag_ctx *c)
     json_decref(min);
     json_decref(parties);
     json_decref(shares);
+    json_decref(ckeys);
+    json_decref(cvalues);
     return rc;
 }
 
@@ -395,6 +485,18 @@ static void service_of(ag_ctx *c, json_t *doc)
     bool bound = str(tag)[0] != '\0' && strspn(str(tag) + 2, "0") != 64;
 
     add(doc, c, "sla_percent", "slaPercent");
+    {
+        json_t *none = json_array(), *cs = NULL, *list = json_array(), *k;
+        size_t i;
+        if (ct_ledger_read(c->abi[C_AGREEMENT], c->rpc, &cs, &c->at, "constraints", none) == 0)
+            json_array_foreach (json_array_get(cs, 0), i, k)
+                json_array_append_new(list, json_pack("{s:O, s:O}", "key", k, "value",
+                                                      json_array_get(json_array_get(cs, 1), i)));
+        ct_error_clear();
+        json_object_set_new(doc, "constraints", list);
+        json_decref(cs);
+        json_decref(none);
+    }
     json_object_set(doc, "federation", fed != NULL ? fed : json_null());
     json_object_set_new(doc, "vc_tag", bound ? json_incref(tag) : json_null());
     add(doc, c, "session_url", "sessionUrl");
@@ -539,6 +641,7 @@ static int parse(ag_args *a, int argc, char **argv)
         {"deposit", required_argument, NULL, 'D'},
         {"federation", required_argument, NULL, 'F'},
         {"sla", required_argument, NULL, 'S'},
+        {"constraint", required_argument, NULL, 'C'},
         {"port", required_argument, NULL, 'o'},
         {"until", required_argument, NULL, 'u'},
         {"yes", no_argument, NULL, 'Y'},
@@ -570,6 +673,11 @@ static int parse(ag_args *a, int argc, char **argv)
         case 'n': a->minimum = optarg; break;
         case 'D': a->deposit = optarg; break;
         case 'F': a->federation = optarg; break;
+        case 'C':
+            if (a->n_constraints == MAX_CONSTRAINTS)
+                return cli_usage_error(self, "at most %d --constraint", MAX_CONSTRAINTS);
+            a->constraints[a->n_constraints++] = optarg;
+            break;
         case 'S': {
             uint64_t pct;
             if (ct_parse_uint(&pct, optarg, 100) < 0)

@@ -227,6 +227,14 @@ static json_t *num(const char *s)
                                                              : json_string(s ? s : "");
 }
 
+/* The KEY of "KEY=VALUE" (eq points at its '='), in static storage. */
+static const char *kv_key(const char *arg, const char *eq)
+{
+    static char key[128];
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+    return key;
+}
+
 static int dc_main(struct fed *f, int argc, char **argv)
 {
     const char *verb = argv[optind];
@@ -251,7 +259,34 @@ static int dc_main(struct fed *f, int argc, char **argv)
         json_decref(body);
         return rc;
     }
-    return cli_bad_input(f->sub, NULL, "expected: list | show WALLET | register NAME WALLET");
+    if (strcmp(verb, "attributes") == 0 && n >= 2) {
+        const char *who = argv[optind + 1];
+        char path[256];
+        json_t *attrs, *body;
+        int rc = 0;
+        if (check_arg(f, n == 2 && strncmp(who, "0x", 2) == 0 ? "WALLET" : "DC", who) != 0)
+            return CLI_USAGE;
+        snprintf(path, sizeof(path), "/datacenter/%s/attributes/", who);
+        if (n == 2)
+            return fed_call(f, "GET", path, NULL);
+        attrs = json_object();
+        for (int i = optind + 2; i < argc && rc == 0; i++) {
+            const char *eq = strchr(argv[i], '=');
+            if (eq == NULL || eq == argv[i])
+                rc = cli_bad_input(f->sub, NULL, "attributes: expected KEY=VALUE, got '%.80s'",
+                                   argv[i]);
+            else
+                json_object_set_new(attrs, kv_key(argv[i], eq), json_string(eq + 1));
+        }
+        body = json_pack("{s:o}", "attributes", attrs);
+        if (rc == 0)
+            rc = fed_call(f, "POST", path, body);
+        json_decref(body);
+        return rc;
+    }
+    return cli_bad_input(f->sub, NULL,
+                         "expected: list | show WALLET | register NAME WALLET | attributes NAME "
+                         "[KEY=VALUE...]");
 }
 
 /* vc verbs that only read: show, flavor, history, pending, sla, tag, list. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catena/ledger.h"
 #include "catena/place.h"
 #include "catena/tosca.h"
 #include "catena/util.h"
@@ -21,6 +22,9 @@ typedef struct place_args {
     bool objective_set;
     ct_place_objective objective;
     cli_inputs inputs;
+    const char *constraints[16]; /* --constraint KEY=VALUE[|VALUE...] */
+    size_t n_constraints;
+    const char *federation; /* federation.json: the ledger the DCs' attributes are read from */
 } place_args;
 
 typedef struct place_run {
@@ -51,9 +55,14 @@ static int parse_args(place_args *a, int argc, char **argv)
 {
     const cli_cmd *self = cli_find("place");
     static const struct option longopts[] = {
-        {"kb", required_argument, NULL, 'k'},    {"format", required_argument, NULL, 'f'},
-        {"input", required_argument, NULL, 'i'}, {"objective", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"kb", required_argument, NULL, 'k'},
+        {"format", required_argument, NULL, 'f'},
+        {"input", required_argument, NULL, 'i'},
+        {"objective", required_argument, NULL, 'o'},
+        {"constraint", required_argument, NULL, 'C'},
+        {"federation", required_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
@@ -74,6 +83,12 @@ static int parse_args(place_args *a, int argc, char **argv)
                 return cli_usage_error(self, "%s", ct_error_last());
             a->objective_set = true;
             break;
+        case 'C':
+            if (a->n_constraints == sizeof(a->constraints) / sizeof(a->constraints[0]))
+                return cli_usage_error(self, "at most 16 --constraint");
+            a->constraints[a->n_constraints++] = optarg;
+            break;
+        case 'F': a->federation = optarg; break;
         case 'h': cli_print_help(self); return -1;
         default: return CLI_USAGE;
         }
@@ -132,6 +147,76 @@ static int load_app(place_run *r, const place_args *a)
         return CLI_USAGE;
     }
     return 0;
+}
+
+/* --constraint: excludes the KB's DCs that are not registered on the
+ * federation's ledger, or whose declared attributes there do not satisfy
+ * the constraints (as an agreement's bindService would refuse them). */
+static int apply_constraints(place_run *r, const place_args *a)
+{
+    const char *file = a->federation ? a->federation : "catena-up/federation.json";
+    json_t *keys = json_array(), *values = json_array(), *fed = NULL;
+    ct_ledger *l = NULL;
+    ct_rpc *rpc = NULL;
+    ct_address contract;
+    char *text = NULL;
+    size_t usable = 0;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < a->n_constraints; i++)
+        if (ct_ledger_constraint_parse(keys, values, a->constraints[i], 16) < 0)
+            rc = cli_usage_error(cli_find("place"), "--constraint: %s", ct_error_last());
+    if (rc == 0 && a->n_constraints > 0) {
+        if (ct_file_read(&text, NULL, file, 1 << 20) < 0 ||
+            ct_json_parse(&fed, text, strlen(text), 16) < 0 ||
+            ct_address_parse(&contract, json_string_value(json_object_get(fed, "contract")) ?: "") <
+                0 ||
+            !json_is_string(json_object_get(fed, "rpc_url"))) {
+            fprintf(stderr,
+                    "catena place: --constraint reads the DCs' attributes from the ledger of "
+                    "--federation FILE (federation.json; default %s): %s\n",
+                    file, ct_error_last());
+            rc = CLI_USAGE;
+        } else if (ct_ledger_open(&l) < 0 ||
+                   ct_rpc_new(&rpc, json_string_value(json_object_get(fed, "rpc_url")), 10000) <
+                       0) {
+            fprintf(stderr, "catena place: %s\n", ct_error_last());
+            rc = CLI_FAIL;
+        }
+    }
+    for (size_t i = 0; rc == 0 && a->n_constraints > 0 && i < r->kb->n_dcs; i++) {
+        ct_kb_dc *dc = &r->kb->dcs[i];
+        json_t *attrs = NULL;
+        ct_address wallet;
+        int got = ct_ledger_dc_by_name(l, rpc, &wallet, &contract, dc->name);
+        if (got == 0)
+            got = ct_ledger_dc_attributes(l, rpc, &attrs, &contract, &wallet);
+        if (got < 0 && got != CT_ENOTFOUND) {
+            fprintf(stderr, "catena place: reading %s's attributes: %s\n", dc->name,
+                    ct_error_last());
+            rc = CLI_FAIL;
+        } else {
+            dc->excluded = got == CT_ENOTFOUND || !ct_ledger_attrs_satisfy(attrs, keys, values);
+            if (dc->excluded)
+                fprintf(stderr, "catena place: datacenter %s excluded: %s\n", dc->name,
+                        got == CT_ENOTFOUND ? "not registered on the ledger"
+                                            : "its attributes do not satisfy the constraints");
+            usable += !dc->excluded;
+        }
+        ct_error_clear();
+        json_decref(attrs);
+    }
+    if (rc == 0 && a->n_constraints > 0 && usable == 0) {
+        fprintf(stderr, "catena place: no datacenter satisfies the constraints\n");
+        rc = CLI_FAIL;
+    }
+    ct_rpc_free(rpc);
+    ct_ledger_free(l);
+    json_decref(fed);
+    json_decref(keys);
+    json_decref(values);
+    free(text);
+    return rc;
 }
 
 /* Ranks and places every Compute node; fills the bindings. */
@@ -298,7 +383,8 @@ int cmd_place(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     if ((rc = parse_args(&a, argc, argv)) != 0)
         goto done;
-    if ((rc = load_kb(&r, a.kb)) != 0 || (rc = load_app(&r, &a)) != 0)
+    if ((rc = load_kb(&r, a.kb)) != 0 || (rc = load_app(&r, &a)) != 0 ||
+        (rc = apply_constraints(&r, &a)) != 0)
         goto done;
     if (!a.objective_set)
         a.objective = r.kb->objective;

@@ -898,13 +898,15 @@ static int wait_funded(struct up *u, int i)
 static int up_register(struct up *u)
 {
     char url[128], addr[CT_ADDRESS_TEXT_SIZE];
+    bool fresh[N_DCS] = {false};
+    int rc;
 
     snprintf(url, sizeof(url), "%s/datacenter/register/", u->api_url);
     for (int i = 0; i < N_DCS; i++) {
         long status = 0;
         json_t *resp = NULL, *body;
         bool done = false;
-        int rc = dc_registered(u, &u->dcs[i].wallet, &done);
+        rc = dc_registered(u, &u->dcs[i].wallet, &done);
         if (rc < 0 || done) {
             if (rc < 0)
                 return rc;
@@ -922,8 +924,34 @@ static int up_register(struct up *u)
         json_decref(resp);
         if (rc < 0)
             return rc;
+        fresh[i] = true;
     }
-    return wait_registered(u);
+    if ((rc = wait_registered(u)) < 0)
+        return rc;
+    /* What each DC declares about itself, for agreements' constraints
+     * (docs/AGREEMENTS.md): once, when it registers. Not on the PoA
+     * network, which runs no agreements. */
+    for (int i = 0; i < N_DCS && !u->poa; i++) {
+        long status = 0;
+        json_t *resp = NULL, *body;
+        if (!fresh[i])
+            continue;
+        body = json_pack("{s:o}", "attributes",
+                         i == 0 ? json_pack("{s:s, s:s, s:s}", "region", "eu-west", "country",
+                                            "DE", "gdpr", "true")
+                                : json_pack("{s:s, s:s, s:s}", "region", "us-east", "country",
+                                            "US", "gdpr", "false"));
+        snprintf(url, sizeof(url), "%s/datacenter/%s/attributes/", u->api_url, u->dcs[i].name);
+        rc = cli_http(&status, &resp, "POST", url, u->dcs[i].token, body);
+        json_decref(body);
+        if (rc == 0 && status != 200)
+            rc = ct_error_set(CT_EIO, "declaring %s's attributes: HTTP %ld: %s", u->dcs[i].name,
+                              status, json_string_value(json_object_get(resp, "error")));
+        json_decref(resp);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 /* Finds the binary, creates the directories, names the files, picks

@@ -31,6 +31,11 @@ static const cli_cmd commands[] = {
      "gateway or chain node that dies is restarted with backoff. Ctrl-C or\n"
      "SIGTERM stops everything it started.\n"
      "\n"
+     "For agreements (anvil, Hardhat): funded accounts provider, user, party1-3;\n"
+     "DC1 declares region=eu-west country=DE gdpr=true and DC2 region=us-east\n"
+     "country=US gdpr=false; the gateway's keeper deploys agreement sessions on\n"
+     "DC1 for the provider (docs/AGREEMENTS.md).\n"
+     "\n"
      "With anvil (the default) the chain is kept in DIR/chain/: run `catena up`\n"
      "again with the same DIR and it resumes the same federation (contract,\n"
      "keys, tokens, every VC and its history, the gateway's cache). A Hardhat\n"
@@ -93,11 +98,15 @@ static const cli_cmd commands[] = {
      NULL, cmd_agent},
     {"tool", "Ethereum and data utilities (keccak, ABI, RLP, transactions, keystores, rpc)",
      "catena tool <subcommand> [args]", NULL, cli_tool_help, cmd_tool},
-    {"dc", "datacenters through a gateway: list, show, register",
-     "catena dc (list | show WALLET | register NAME WALLET) [--api URL] [--federation FILE]",
+    {"dc", "datacenters through a gateway: list, show, register, attributes",
+     "catena dc (list | show WALLET | register NAME WALLET | attributes NAME|WALLET "
+     "[KEY=VALUE...]) [--api URL] [--federation FILE]",
      "The gateway URL comes from --api, $CATENA_API or federation.json (--federation,\n"
      "default ./catena-up/federation.json); the bearer token from $CATENA_TOKEN or\n"
-     "federation.json (the DC being registered, or --as DC).\n",
+     "federation.json (the DC being registered, or --as DC).\n"
+     "attributes NAME KEY=VALUE... declares what the DC is (region, country, gdpr...)\n"
+     "on the ledger, replacing what it declared before; without KEY=VALUE it shows\n"
+     "them. Agreements' constraints are checked against them (docs/AGREEMENTS.md).\n",
      NULL, cmd_dc},
     {"vc", "virtual containers through a gateway: register, show, history, sla, ...",
      "catena vc <verb> ... [--api URL] [--federation FILE] [--as DC]",
@@ -114,7 +123,9 @@ static const cli_cmd commands[] = {
      NULL, cmd_vc},
     {"place", "place a TOSCA application on the most energy-efficient hosts; bin packing",
      "catena place APP.yaml --kb KB [--format tosca|hot|json] [--input NAME=VALUE]... "
-     "[--objective energy|cost|carbon]\n       catena place binpack FILE [--json]",
+     "[--objective energy|cost|carbon]\n"
+     "                        [--constraint KEY=VALUE[|VALUE...]]... [--federation FILE]\n"
+     "       catena place binpack FILE [--json]",
      "Places each Compute node of the TOSCA template APP.yaml (with its imports) on\n"
      "the host of the knowledge base KB (YAML or JSON, see docs/PLACEMENT.md) where\n"
      "its predicted load adds the least power (or cost, or carbon), honouring\n"
@@ -125,6 +136,11 @@ static const cli_cmd commands[] = {
      "  --format F          tosca, hot or json (default tosca)\n"
      "  --input NAME=VALUE  value of a topology input (repeatable)\n"
      "  --objective O       energy, cost or carbon (default: the KB's, else energy)\n"
+     "  --constraint K=V    only hosts of DCs whose attributes on the ledger satisfy\n"
+     "                      it (as an agreement's constraints: gdpr=true,\n"
+     "                      region=eu-west|eu-central; repeatable); the ledger is\n"
+     "                      that of --federation FILE (default\n"
+     "                      ./catena-up/federation.json)\n"
      "\n"
      "Exit 2 with file:line:column errors when the template or KB is invalid,\n"
      "1 when no host can take a component.\n"

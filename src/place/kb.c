@@ -313,6 +313,7 @@ static int read_dc(tosca_ctx *c, const char *key, struct fy_node *kn, struct fy_
     (void)c;
     (void)kn;
     snprintf(what, sizeof(what), "datacenter %s", key);
+    memset(dc, 0, sizeof(*dc)); /* the array grew by realloc */
     dc->energy_price = NAN;
     dc->carbon_intensity = NAN;
     dc->pue = 1.0;
@@ -347,6 +348,7 @@ static int dc_index(kb_ctx *k, size_t *out, const char *name)
             return 0;
         }
     ct_kb_dc *dc = &kb->dcs[kb->n_dcs]; /* room was made for one per host */
+    memset(dc, 0, sizeof(*dc));
     if ((dc->name = strdup(name)) == NULL)
         return ct_tosca__nomem(&k->c);
     dc->energy_price = NAN;

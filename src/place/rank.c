@@ -30,6 +30,7 @@ const char *ct_place_reason_name(ct_place_reason r)
     case CT_PLACE_DISK: return "disk";
     case CT_PLACE_LOAD: return "load";
     case CT_PLACE_NO_PRICE: return "no price";
+    case CT_PLACE_CONSTRAINT: return "constraint";
     }
     return "?";
 }
@@ -129,6 +130,10 @@ static void evaluate(ct_place_candidate *c, const ct_kb *kb, const host_state *s
 
     c->score = INFINITY;
     c->util_before = st->load;
+    if (kb->dcs[h->dc].excluded) {
+        c->reason = CT_PLACE_CONSTRAINT;
+        return;
+    }
     c->factor = factor_of(tag_of(kb, req), m->arch);
     if (c->factor <= 0 || (req->arch != NULL && !ct_place_arch_same(req->arch, m->arch))) {
         c->reason = CT_PLACE_ARCH;
@@ -207,14 +212,14 @@ int ct_place_rank(ct_place_candidate **out, const ct_kb *kb, const ct_place_requ
 /* Explains why no host could take req. Returns: CT_ENOTFOUND. */
 static int no_host(const ct_place_request *req, const ct_place_candidate *c, size_t n)
 {
-    size_t count[CT_PLACE_NO_PRICE + 1] = {0};
+    size_t count[CT_PLACE_CONSTRAINT + 1] = {0};
     ct_buf b;
     int rc;
 
     for (size_t i = 0; i < n; i++)
         count[c[i].reason]++;
     ct_buf_init(&b, 400);
-    for (int r = CT_PLACE_ARCH; r <= CT_PLACE_NO_PRICE; r++)
+    for (int r = CT_PLACE_ARCH; r <= CT_PLACE_CONSTRAINT; r++)
         if (count[r] > 0)
             ct_buf_appendf(&b, "%s%zu %s", b.len ? ", " : "", count[r],
                            ct_place_reason_name((ct_place_reason)r));

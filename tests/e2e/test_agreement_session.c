@@ -10,7 +10,15 @@
  *   refunded;
  * - the deadline with the gateway killed (-9) during the session: the
  *   service keeps its URL, the restarted gateway's keeper settles it;
- * - an offer without SLA (--sla 0) gets no session. */
+ * - an offer without SLA (--sla 0) gets no session;
+ * - constraints: DC1 (eu-west, gdpr=true, declared by catena up) serves an
+ *   offer constrained to region eu-west|eu-central and gdpr=true; an offer
+ *   only DC2 satisfies gets no session from DC1's keeper and is refunded
+ *   in full at the deadline; one that no DC satisfies is refused at the
+ *   offer (exit 2, nothing deployed, nothing charged);
+ * - DC attributes through the gateway (`catena dc attributes`): read,
+ *   replaced by their DC, refused for a bad key or another DC's token;
+ *   `catena place --constraint` places only on DCs that satisfy them. */
 #include "harness.h"
 
 #include <signal.h>
@@ -82,20 +90,30 @@ static int agree(json_t **out, const char **err, const char *const *args)
     return code;
 }
 
-static const char *offer(const char *max_seconds, const char *sla)
+/* Offers kind at PRICE for max_seconds with the extra
+ * options (NULL-terminated). Returns: the agreement's address. */
+static const char *offer_with(const char *kind, const char *max_seconds, const char *const *extra)
 {
-    const char *args[] = {"offer",     "--kind",
-                          "dynamic",   "--price",
-                          PRICE,       "--max-seconds",
-                          max_seconds, sla ? "--sla" : NULL,
-                          sla,         NULL};
+    const char *args[24] = {"offer", "--kind",        kind,       "--price",
+                            PRICE,   "--max-seconds", max_seconds};
     json_t *out;
     const char *addr;
+    int n = 7;
 
+    for (int i = 0; extra[i] != NULL && n < 23; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
     agree(&out, NULL, args);
     addr = ctt_path("%s", json_string_value(json_object_get(out, "agreement")));
     json_decref(out);
     return addr;
+}
+
+static const char *offer(const char *max_seconds, const char *sla)
+{
+    const char *extra[] = {sla ? "--sla" : NULL, sla, NULL};
+
+    return offer_with("dynamic", max_seconds, extra);
 }
 
 static void act(const char *sub, const char *addr, const char *as)
@@ -214,9 +232,8 @@ static json_t *vc_get(const char *tag, const char *what)
         out = NULL;
         if (i > 0)
             ct_sleep_ms(200);
-        ctt_ok(ct_http_request(&status, &out, "GET",
-                               ctt_path("%s/container/%s/%s", api, tag, what), NULL, NULL,
-                               5000));
+        ctt_ok(ct_http_request(&status, &out, "GET", ctt_path("%s/container/%s/%s", api, tag, what),
+                               NULL, NULL, 5000));
     }
     assert_int_equal(status, 200);
     return out;
@@ -383,6 +400,199 @@ static void no_sla_no_session(void **state)
     act("stop", addr, "user");
 }
 
+static const char *offer_constrained(const char *max_seconds, const char *c1, const char *c2)
+{
+    const char *extra[] = {"--constraint", c1, "--constraint", c2, NULL};
+
+    return offer_with("constrained", max_seconds, extra);
+}
+
+/* The number of transactions the account has sent. */
+static uint64_t nonce_of(const char *name)
+{
+    const json_t *acc = NULL, *a;
+    json_t *res = NULL, *params;
+    ct_rpc *rpc;
+    uint64_t n = 0;
+    size_t i;
+
+    json_array_foreach (json_object_get(fed, "accounts"), i, a)
+        if (strcmp(json_string_value(json_object_get(a, "name")) ?: "", name) == 0)
+            acc = a;
+    assert_non_null(acc);
+    ctt_ok(ct_rpc_new(&rpc, json_string_value(json_object_get(fed, "rpc_url")), 5000));
+    params = json_pack("[O, s]", json_object_get(acc, "address"), "latest");
+    ctt_ok(ct_rpc_call(rpc, &res, "eth_getTransactionCount", params));
+    json_decref(params);
+    n = strtoull(json_string_value(res) + 2, NULL, 16);
+    json_decref(res);
+    ct_rpc_free(rpc);
+    return n;
+}
+
+static void constraints(void **state)
+{
+    const char *addr, *url, *err;
+    json_t *doc;
+    uint64_t provider_nonce, user_nonce;
+    (void)state;
+
+    skip_on_poa();
+    /* DC1 satisfies: a session on DC1. */
+    addr = offer_constrained("3600", "region=eu-west|eu-central", "gdpr=true");
+    doc = show(addr);
+    assert_int_equal(json_array_size(json_object_get(doc, "constraints")), 3);
+    json_decref(doc);
+    act("accept", addr, "user");
+    url = wait_bound(addr);
+    assert_int_equal(get_status(url), 200);
+    doc = show(addr);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "host_dc"), "name")),
+                        "DC1");
+    json_decref(doc);
+    act("stop", addr, "user");
+    wait_gone(url);
+
+    /* Only DC2 satisfies: DC1's keeper deploys nothing; at the deadline the
+     * user gets everything back. */
+    addr = offer_constrained("8", "gdpr=false", "country=US");
+    act("accept", addr, "user");
+    doc = wait_state(addr, "settled");
+    assert_true(json_is_null(json_object_get(doc, "session_url")));
+    assert_string_equal(field(doc, "charged"), "0");
+    assert_string_equal(field(doc, "refunded"), PRICE);
+    json_decref(doc);
+
+    /* No DC satisfies: refused before anything is deployed or paid. */
+    provider_nonce = nonce_of("provider");
+    user_nonce = nonce_of("user");
+    {
+        const char *args[] = {"offer",         "--kind", "constrained",  "--price",         PRICE,
+                              "--max-seconds", "60",     "--constraint", "region=ap-south", NULL};
+        assert_int_equal(agree(NULL, &err, args), 2);
+        assert_non_null(strstr(err, "no datacenter"));
+        assert_non_null(strstr(err, "nothing was deployed"));
+    }
+    assert_int_equal(nonce_of("provider"), provider_nonce);
+    assert_int_equal(nonce_of("user"), user_nonce);
+    /* Constraints need the ledger, and a kind that deploys a session. */
+    {
+        const char *args[] = {"offer", "--kind",        "dynamic",   "--price",
+                              PRICE,   "--max-seconds", "60",        "--sla",
+                              "0",     "--constraint",  "gdpr=true", NULL};
+        assert_int_equal(agree(NULL, &err, args), 2);
+        assert_non_null(strstr(err, "needs the Federation ledger"));
+    }
+    {
+        const char *args[] = {"offer", "--kind",       "prepaid",   "--price-per-minute",
+                              "60",    "--constraint", "gdpr=true", NULL};
+        assert_int_equal(agree(NULL, &err, args), 2);
+        assert_non_null(strstr(err, "deploy a session"));
+    }
+}
+
+/* `catena ARGS... --federation DIR/federation.json`. Returns: the exit
+ * code; *out the JSON printed (exit 0), *err the error text. */
+static int catena_fed(json_t **out, const char **err, const char *const *args)
+{
+    const char *argv[32];
+    int n = 0, code;
+    ctt_run r;
+
+    for (int i = 0; args[i] != NULL && n < 29; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--federation";
+    argv[n++] = ctt_path("%s/federation.json", dir);
+    argv[n] = NULL;
+    ctt_catena(&r, argv);
+    code = ctt_exit_code(&r);
+    *out = NULL;
+    if (code == 0 && r.out[0] == '{')
+        ctt_ok(ct_json_parse(out, r.out, strlen(r.out), 16));
+    *err = ctt_path("%s", r.err);
+    ctt_run_free(&r);
+    return code;
+}
+
+static const char *attr_of(const char *dc, const char *key)
+{
+    const char *args[] = {"dc", "attributes", dc, NULL}, *err;
+    json_t *out;
+    const char *v;
+
+    assert_int_equal(catena_fed(&out, &err, args), 0);
+    v = ctt_path("%s",
+                 json_string_value(json_object_get(json_object_get(out, "attributes"), key)) ?: "");
+    json_decref(out);
+    return v;
+}
+
+static void dc_attributes_and_place(void **state)
+{
+    const char *err, *kb = CATENA_SOURCE_DIR "/docs/examples/kb.yaml",
+                     *app = CATENA_SOURCE_DIR "/docs/examples/owncloud.yaml";
+    json_t *out, *p;
+    size_t i;
+    (void)state;
+
+    skip_on_poa();
+    /* What catena up declared. */
+    assert_string_equal(attr_of("DC1", "gdpr"), "true");
+    assert_string_equal(attr_of("DC2", "country"), "US");
+    /* place: gdpr=false leaves DC2's hosts only. */
+    {
+        const char *args[] = {"place",        app,          "--kb", kb, "--format", "json",
+                              "--constraint", "gdpr=false", NULL};
+        assert_int_equal(catena_fed(&out, &err, args), 0);
+        assert_non_null(strstr(err, "datacenter DC1 excluded"));
+        json_array_foreach (json_object_get(out, "placements"), i, p)
+            assert_string_equal(json_string_value(json_object_get(p, "datacenter")), "DC2");
+        assert_true(json_array_size(json_object_get(out, "placements")) > 0);
+        json_decref(out);
+    }
+    {
+        const char *args[] = {"place", app, "--kb", kb, "--constraint", "region=ap-south", NULL};
+        assert_int_equal(catena_fed(&out, &err, args), 1);
+        assert_non_null(strstr(err, "no datacenter satisfies the constraints"));
+    }
+    /* A DC replaces its own declaration; bad input changes nothing. */
+    {
+        const char *args[] = {"dc", "attributes", "DC2", "tier=gold", "gdpr=false", NULL};
+        assert_int_equal(catena_fed(&out, &err, args), 0);
+        json_decref(out);
+        assert_string_equal(attr_of("DC2", "tier"), "gold");
+        assert_string_equal(attr_of("DC2", "country"), ""); /* replaced */
+    }
+    {
+        const char *args[] = {"dc", "attributes", "DC2", "Bad Key=x", NULL};
+        assert_int_equal(catena_fed(&out, &err, args), 2);
+        assert_non_null(strstr(err, "400"));
+        assert_string_equal(attr_of("DC2", "tier"), "gold");
+    }
+    {
+        /* DC1's token cannot act for DC2. */
+        const json_t *dc1 = json_array_get(json_object_get(fed, "datacenters"), 0);
+        json_t *body = json_pack("{s:{s:s}}", "attributes", "gdpr", "true"), *ans = NULL;
+        char *text = json_dumps(body, JSON_COMPACT);
+        long status = 0;
+        ctt_ok(ct_http_request(&status, &ans, "POST",
+                               ctt_path("%s/datacenter/DC2/attributes",
+                                        json_string_value(json_object_get(fed, "api_url"))),
+                               json_string_value(json_object_get(dc1, "token")), text, 10000));
+        assert_int_equal(status, 403);
+        free(text);
+        json_decref(body);
+        json_decref(ans);
+        assert_string_equal(attr_of("DC2", "gdpr"), "false");
+    }
+    {
+        const char *args[] = {"dc",         "attributes", "DC2", "region=us-east",
+                              "country=US", "gdpr=false", NULL};
+        assert_int_equal(catena_fed(&out, &err, args), 0);
+        json_decref(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +600,8 @@ int main(void)
         cmocka_unit_test(sla_refund),
         cmocka_unit_test(deadline_after_gateway_crash),
         cmocka_unit_test(no_sla_no_session),
+        cmocka_unit_test(constraints),
+        cmocka_unit_test(dc_attributes_and_place),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

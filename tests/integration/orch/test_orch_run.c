@@ -407,7 +407,11 @@ static void a_service_that_grows_is_still_itself(void **state)
     json_decref(body);
     assert_true(d->healthy(d, &p->services[k], &inst));
     ctt_ok(d->stop(d, &inst));
-    waitpid((pid_t)inst.pid, NULL, WNOHANG);
+    /* gone once reaped (it may still be exiting when stop() returns) */
+    for (int i = 0; i < 250 && kill((pid_t)inst.pid, 0) == 0; i++) {
+        waitpid((pid_t)inst.pid, NULL, WNOHANG);
+        ct_sleep_ms(20);
+    }
     assert_int_equal(kill((pid_t)inst.pid, 0), -1);
     ct_orch_driver_free(d);
     ct_orch_plan_free(p);

@@ -59,6 +59,9 @@ static const ok_case ok_cases[] = {
      "changeAvailability", "[\"" TAG "\", false, 1536829690]"},
     {"{\"method\":\"retire\",\"vc_tag\":\"" TAG "\",\"timestamp\":\"1970-01-01T00:00:00Z\"}",
      "retireContainer", "[\"" TAG "\", 0]"},
+    {"{\"method\":\"set_attributes\",\"attributes\":{\"region\":\"eu-west\",\"gdpr\":\"true\"}}",
+     "setDatacenterAttributes", "[[\"region\", \"gdpr\"], [\"eu-west\", \"true\"]]"},
+    {"{\"method\":\"set_attributes\",\"attributes\":{}}", "setDatacenterAttributes", "[[], []]"},
 };
 
 typedef struct bad_case {
@@ -144,6 +147,17 @@ static const bad_case bad_cases[] = {
     {"{\"method\":\"retire\",\"vc_tag\":\"" TAG "\",\"timestamp\":\"2018-09-13T09:08:10Z\","
      "\"reason\":\"x\"}",
      CT_EINVAL, "unknown field 'reason'"},
+    {"{\"method\":\"set_attributes\",\"attributes\":[]}", CT_EINVAL,
+     "'attributes' must be an object"},
+    {"{\"method\":\"set_attributes\",\"attributes\":{\"Region\":\"x\"}}", CT_EINVAL,
+     "'Region' must be 1 to 32 of [a-z0-9_.-]"},
+    {"{\"method\":\"set_attributes\",\"attributes\":{\"gdpr\":true}}", CT_EINVAL, "'gdpr' must be"},
+    {"{\"method\":\"set_attributes\",\"attributes\":{\"k\":\"tab\\there\"}}", CT_EINVAL,
+     "printable"},
+    {"{\"method\":\"set_attributes\",\"attributes\":{\"a\":\"1\",\"b\":\"1\",\"c\":\"1\","
+     "\"d\":\"1\",\"e\":\"1\",\"f\":\"1\",\"g\":\"1\",\"h\":\"1\",\"i\":\"1\",\"j\":\"1\","
+     "\"k\":\"1\",\"l\":\"1\",\"m\":\"1\",\"n\":\"1\",\"o\":\"1\",\"p\":\"1\",\"q\":\"1\"}}",
+     CT_EINVAL, "at most 16"},
 };
 
 static ct_address wallet;

@@ -340,6 +340,30 @@ static void capacity(void **state)
     ct_kb_free(kb);
 }
 
+/* A DC ruled out by constraints (catena place --constraint) takes
+ * nothing, and the message counts its hosts under "constraint". */
+static void excluded_dc(void **state)
+{
+    ct_kb *kb = kb_from(rank_kb);
+    ct_place_request req = {"c", NULL, NULL, 1, 0, 0, -1};
+    ct_place_candidate *c = NULL;
+    ct_place_choice ch;
+    (void)state;
+
+    ctt_ok(ct_place_rank(&c, kb, &req, CT_PLACE_ENERGY));
+    assert_string_not_equal(kb->dcs[kb->hosts[c[0].host].dc].name, "cheap");
+    free(c);
+    for (size_t i = 0; i < kb->n_dcs; i++)
+        kb->dcs[i].excluded = strcmp(kb->dcs[i].name, "green") == 0;
+    ctt_ok(ct_place_plan(&ch, kb, &req, 1, CT_PLACE_ENERGY));
+    assert_string_equal(kb->hosts[ch.best.host].name, "steep");
+    assert_int_equal(ch.n_feasible, 1);
+    kb->dcs[0].excluded = true;
+    assert_int_equal(ct_place_plan(&ch, kb, &req, 1, CT_PLACE_ENERGY), CT_ENOTFOUND);
+    assert_non_null(strstr(ct_error_last(), "(4 hosts: 4 constraint)"));
+    ct_kb_free(kb);
+}
+
 /* Plans place the largest first, whatever the order given. */
 static void plan_order(void **state)
 {
@@ -436,9 +460,11 @@ static void random_kbs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(power_curve), cmocka_unit_test(example_kb),    cmocka_unit_test(json_kb),
-        cmocka_unit_test(kb_mistakes), cmocka_unit_test(hand_computed), cmocka_unit_test(capacity),
-        cmocka_unit_test(plan_order),  cmocka_unit_test(random_kbs),
+        cmocka_unit_test(power_curve),   cmocka_unit_test(example_kb),
+        cmocka_unit_test(json_kb),       cmocka_unit_test(kb_mistakes),
+        cmocka_unit_test(hand_computed), cmocka_unit_test(capacity),
+        cmocka_unit_test(plan_order),    cmocka_unit_test(random_kbs),
+        cmocka_unit_test(excluded_dc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
