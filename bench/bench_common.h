@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include "catena/util.h"
 
 /* Returns: $CATENA_BIN, else build/catena beside build/bench/<me>; NULL
  * when /proc/self/exe cannot be read. */
@@ -44,6 +47,69 @@ static inline double bench_quantile(double *v, size_t n, double q)
     qsort(v, n, sizeof(*v), bench_cmp_double);
     i = (size_t)(q * (double)(n - 1) + 0.5);
     return v[i < n ? i : n - 1];
+}
+
+/* Runs the command args (args[0] the catena binary) with its output in
+ * scratch/run.out. Returns: its stdout (malloc'd), or NULL when it fails
+ * (its output printed to stderr). */
+static inline char *bench_run(char *const *args, const char *scratch)
+{
+    char out_path[PATH_MAX + 16], *text = NULL;
+    ct_proc p;
+    int status = -1;
+
+    snprintf(out_path, sizeof(out_path), "%s/run.out", scratch);
+    if (ct_proc_spawn(&p, args, NULL, out_path) < 0) {
+        fprintf(stderr, "spawn: %s\n", ct_error_last());
+        return NULL;
+    }
+    waitpid(p.pid, &status, 0);
+    if (ct_file_read(&text, NULL, out_path, 1 << 22) < 0)
+        ct_error_clear();
+    unlink(out_path);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "catena %s %s failed: %s\n", args[1], args[2], text ? text : "");
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Starts `catena up` (argv) with its output in log and waits until it is
+ * ready, then reads dir/federation.json into *fed (new ref).
+ * Returns: 0, or -1 with the reason on stderr (up may still run: stop it). */
+static inline int bench_up_start(ct_proc *up, char *const *argv, const char *log, const char *dir,
+                                 json_t **fed)
+{
+    char *text = NULL, path[PATH_MAX + 32];
+
+    if (ct_proc_spawn(up, argv, NULL, log) < 0) {
+        fprintf(stderr, "spawn: %s\n", ct_error_last());
+        return -1;
+    }
+    for (int i = 0; i < 3000; i++) {
+        free(text);
+        text = NULL;
+        if (ct_file_read(&text, NULL, log, 1 << 20) == 0 && strstr(text, "press Ctrl-C") != NULL)
+            break;
+        if (!ct_proc_alive(up)) {
+            fprintf(stderr, "catena up exited\n");
+            free(text);
+            return -1;
+        }
+        ct_sleep_ms(100);
+    }
+    free(text);
+    text = NULL;
+    snprintf(path, sizeof(path), "%s/federation.json", dir);
+    if (ct_file_read(&text, NULL, path, 1 << 20) < 0 ||
+        ct_json_parse(fed, text, strlen(text), 16) < 0) {
+        fprintf(stderr, "no federation.json: %s\n", ct_error_last());
+        free(text);
+        return -1;
+    }
+    free(text);
+    return 0;
 }
 
 #endif /* CATENA_BENCH_COMMON_H */

@@ -64,23 +64,7 @@ static const char *can_url(int i)
 /* Runs catena with args; its stdout (malloc'd) or NULL when it fails. */
 static char *run(char *const *args)
 {
-    char out_path[PATH_MAX + 16], *text = NULL;
-    ct_proc p;
-    int status = -1;
-
-    snprintf(out_path, sizeof(out_path), "%s/run.out", base);
-    if (ct_proc_spawn(&p, args, NULL, out_path) < 0)
-        die("spawn: %s", ct_error_last());
-    waitpid(p.pid, &status, 0);
-    if (ct_file_read(&text, NULL, out_path, 1 << 22) < 0)
-        ct_error_clear();
-    unlink(out_path);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "catena %s %s failed: %s\n", args[1], args[2], text ? text : "");
-        free(text);
-        return NULL;
-    }
-    return text;
+    return bench_run(args, base);
 }
 
 /* The leader's view of the network (new ref), or NULL. */
@@ -242,27 +226,11 @@ static void start_up(void)
                     "--orchestrators",
                     "2",
                     NULL};
-    char log[PATH_MAX + 16], *text = NULL, path[PATH_MAX + 32];
+    char log[PATH_MAX + 16];
 
     snprintf(log, sizeof(log), "%s/up.log", base);
-    if (ct_proc_spawn(&up, argv, NULL, log) < 0)
-        die("spawn: %s", ct_error_last());
-    for (int i = 0; i < 3000; i++) {
-        free(text);
-        text = NULL;
-        if (ct_file_read(&text, NULL, log, 1 << 20) == 0 && strstr(text, "press Ctrl-C") != NULL)
-            break;
-        if (!ct_proc_alive(&up))
-            die("catena up exited");
-        ct_sleep_ms(100);
-    }
-    free(text);
-    text = NULL;
-    snprintf(path, sizeof(path), "%s/federation.json", dir);
-    if (ct_file_read(&text, NULL, path, 1 << 20) < 0 ||
-        ct_json_parse(&fed, text, strlen(text), 16) < 0)
-        die("no federation.json: %s", ct_error_last());
-    free(text);
+    if (bench_up_start(&up, argv, log, dir, &fed) < 0)
+        die("catena up did not start");
 }
 
 int main(int argc, char **argv)

@@ -43,6 +43,9 @@ contract Agreement is ReentrancyGuard {
         SETTLED
     }
 
+    /// Every agreement contract emits it once, when offered, so that all
+    /// of them can be listed by one topic (the gateway's /api/agreements).
+    event AgreementCreated(address indexed provider);
     event Accepted(address indexed user, uint256 deposit, uint256 startedAt);
     event ServiceBound(bytes32 indexed vcTag, string url, uint256 boundAt);
     event Settled(uint256 usedSeconds, uint256 charge, uint256 refund);
@@ -118,6 +121,7 @@ contract Agreement is ReentrancyGuard {
         minimum = minimum_;
         federation = federation_;
         slaPercent = slaPercent_;
+        emit AgreementCreated(msg.sender);
     }
 
     /// The user signs by paying exactly the price; the session starts.

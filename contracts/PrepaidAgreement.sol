@@ -12,6 +12,9 @@ pragma solidity ^0.8.24;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 contract PrepaidAgreement is ReentrancyGuard {
+    /// Every agreement contract emits it once, when offered, so that all
+    /// of them can be listed by one topic (the gateway's /api/agreements).
+    event AgreementCreated(address indexed provider);
     event Bought(address indexed user, uint256 amount, uint256 credit);
     event SessionStarted(uint256 indexed session, uint256 at);
     event SessionEnded(uint256 indexed session, uint256 seconds_, uint256 charge);
@@ -42,6 +45,7 @@ contract PrepaidAgreement is ReentrancyGuard {
         if (pricePerMinute_ == 0) revert BadTerms();
         provider = msg.sender;
         pricePerMinute = pricePerMinute_;
+        emit AgreementCreated(msg.sender);
     }
 
     /// The user buys whole minutes (the first buyer becomes the user).

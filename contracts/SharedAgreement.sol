@@ -22,6 +22,9 @@ contract SharedAgreement is ReentrancyGuard {
         ACCEPTED
     }
 
+    /// Every agreement contract emits it once, when offered, so that all
+    /// of them can be listed by one topic (the gateway's /api/agreements).
+    event AgreementCreated(address indexed provider);
     event Voted(address indexed party, bool yes);
     event Offered();
     event Rejected();
@@ -68,6 +71,7 @@ contract SharedAgreement is ReentrancyGuard {
         totalShares = total;
         partyList = parties_;
         shareList = shares_;
+        emit AgreementCreated(msg.sender);
     }
 
     /// A party approves or refuses the terms, once.

@@ -1,6 +1,6 @@
 /* Catena explorer: a small single-page app over the gateway's JSON API
  * (/api/chain/... for the chain, /api/datacenter and /api/container for
- * the federation). Routes live in the URL hash; the current view refreshes
+ * the federation, /api/agreements for seed 004's agreements). Routes live in the URL hash; the current view refreshes
  * every 2 s without reloading the page. */
 'use strict';
 
@@ -354,6 +354,63 @@ async function refreshMonitors() {
   }
 }
 
+/* ---------------------------------------------------------------- agreements */
+
+const agLink = (a) => `<a class="mono" href="#/agreement/${esc(a)}" title="${esc(a)}">${esc(short(a, 6))}</a>`;
+const acct = (a) => (!a || /^0x0{40}$/i.test(a)) ? '' : `<span class="mono" title="${esc(a)}">${esc(short(a, 6))}</span>`;
+function sessionLink(a) {
+  return a.session_url ? `<a class="session" href="${esc(a.session_url)}" target="_blank" rel="noopener">${esc(a.session_url)}</a>` : '';
+}
+function stateBadge(s) {
+  const cls = { active: 'ok', session: 'ok', settled: '', accepted: '', rejected: 'bad' }[s];
+  return `<span class="badge ${cls === undefined ? '' : cls}">${esc(s)}</span>`;
+}
+
+function agreementsTable(list) {
+  return `<table id="agreements"><tr><th>Agreement</th><th>Kind</th><th>State</th><th>Provider</th><th>User</th>
+    <th>Price (wei)</th><th>Charged</th><th>Refunded</th><th>Session</th></tr>` +
+    list.map((a) => `<tr data-address="${esc(String(a.address).toLowerCase())}"><td>${agLink(a.address)}</td><td>${esc(a.kind)}</td>
+      <td class="state">${stateBadge(a.state)}</td><td>${acct(a.provider || a.owner)}</td><td>${acct(a.user)}</td>
+      <td>${esc(a.price || a.price_per_minute || '')}</td><td class="charged">${esc(a.charged || '')}</td>
+      <td class="refunded">${esc(a.refunded || '')}</td><td>${sessionLink(a)}</td></tr>`).join('') + '</table>';
+}
+
+async function agreements() {
+  const r = await api('/agreements?limit=100');
+  return `<h1>Agreements</h1><p>${esc(r.total)} offered on this chain (seed 004), newest first.</p>
+    <div id="agreement-list">${r.agreements.length ? agreementsTable(r.agreements) : '<p>None yet.</p>'}</div>`;
+}
+
+function agreementDetails(a) {
+  const fields = {
+    Address: `<span class="mono">${esc(a.address)}</span>`, Contract: esc(a.contract), Kind: esc(a.kind),
+    State: `<span id="agreement-state">${stateBadge(a.state)}</span>`,
+  };
+  for (const k of ['provider', 'owner', 'user']) if (a[k]) fields[k[0].toUpperCase() + k.slice(1)] = acct(a[k]) || '—';
+  for (const k of ['price', 'price_per_minute', 'minimum', 'max_seconds', 'credit', 'quorum', 'yes', 'no',
+    'started_at', 'ended_at', 'seconds_used', 'charged', 'refunded', 'balance', 'sla_percent', 'availability']) {
+    if (a[k] !== undefined && a[k] !== null) fields[k.replace(/_/g, ' ')] = `<span id="ag-${k}">${esc(a[k])}</span>`;
+  }
+  if (a.session_url !== undefined) fields.Session = `<span id="ag-session">${sessionLink(a) || '—'}</span>`;
+  if (a.vc_tag) fields['Serving VC'] = vcLink(a.vc_tag);
+  if (a.host_dc) fields['Host DC'] = dcLink(a.host_dc.wallet);
+  if (a.constraints && a.constraints.length) fields.Constraints = a.constraints.map((c) => `${esc(c.key)}=${esc(c.value)}`).join(', ');
+  const owed = Object.keys(a.owed || {});
+  const flows = `<table id="owed"><tr><th>Party</th><th>Share</th><th>Owed, not yet withdrawn (wei)</th></tr>` +
+    owed.map((w) => {
+      const p = (a.parties || []).find((x) => String(x.address).toLowerCase() === w.toLowerCase());
+      const role = String(w).toLowerCase() === String(a.user || '').toLowerCase() ? 'user'
+        : String(w).toLowerCase() === String(a.provider || '').toLowerCase() ? 'provider' : '';
+      return `<tr><td class="mono">${esc(w)} ${role ? `<small>(${role})</small>` : ''}</td><td>${esc(p ? p.share : '')}</td><td>${esc(a.owed[w])}</td></tr>`;
+    }).join('') + '</table>';
+  return kv(fields) + '<h2>Money</h2>' + flows;
+}
+
+async function agreement(addr) {
+  const a = await api('/agreements/' + encodeURIComponent(addr));
+  return `<h1>Agreement <span class="mono">${esc(short(addr, 6))}</span></h1><div id="agreement">${agreementDetails(a)}</div>`;
+}
+
 /* ---------------------------------------------------------------- router */
 
 function setHtml(id, html) {
@@ -370,6 +427,7 @@ async function route() {
   const table = {
     '': () => overview(), blocks: () => blocks(params), block: () => block(parts[1]), tx: () => tx(parts[1]),
     dcs: () => dcs(), dc: () => dc(parts[1]), vcs: () => vcs(), vc: () => vc(parts[1]), monitor: () => monitor(),
+    agreements: () => agreements(), agreement: () => agreement(parts[1]),
   };
   const fn = table[parts[0] || ''];
   if (!fn) { view.innerHTML = '<h1>Not found</h1>'; return null; }

@@ -124,6 +124,48 @@ int ct_ledger_app_pay_k(const ct_ledger *l, ct_rpc *rpc, uint64_t *k, const ct_a
 void ct_ledger_vc_tag(uint8_t out[32], const char *vc_type, const char *id, const ct_address *owner,
                       uint64_t created);
 
+/* ---------------------------------------------------------------- agreements */
+
+/* The agreement contracts of seed 004, and the Federation ledger they
+ * read (docs/AGREEMENTS.md). */
+typedef enum ct_ag_contract {
+    CT_AG_AGREEMENT = 0, /* fixed, dynamic, flexible (constrained) */
+    CT_AG_PREPAID,       /* time-limited usage */
+    CT_AG_SHARED,        /* division of income, consensus decision */
+    CT_AG_N,
+    CT_AG_FEDERATION = CT_AG_N
+} ct_ag_contract;
+
+typedef struct ct_agreements ct_agreements;
+
+/* Opens the ABIs of the three contracts and the Federation.
+ * Returns: 0 or CT_ENOMEM. */
+int ct_agreements_open(ct_agreements **out);
+void ct_agreements_free(ct_agreements *a);
+
+/* Returns: the ABI of which (borrowed). */
+const ct_ledger *ct_agreements_abi(const ct_agreements *a, ct_ag_contract which);
+
+/* Returns: "Agreement", "PrepaidAgreement", "SharedAgreement" or
+ * "Federation". */
+const char *ct_agreements_name(ct_ag_contract which);
+
+/* Tells which contract lives at `at` by the view it answers.
+ * Returns: 0; CT_ENOTFOUND ("no contract at ...", "... is no
+ * agreement"), or the RPC's error. */
+int ct_agreements_identify(const ct_agreements *a, ct_rpc *rpc, const ct_address *at,
+                           ct_ag_contract *which);
+
+/* Everything `catena agreement show` prints about the agreement at `at`
+ * (of contract which) as JSON: address, contract, kind, state, parties,
+ * terms, times, seconds_used, charged, refunded, owed (per party),
+ * balance, and for an Agreement sla_percent, constraints, federation,
+ * vc_tag, session_url, bound_at, availability, host_dc. Uint values are
+ * decimal strings. Out: *out new ref.
+ * Returns: 0, or the RPC's error (the balance or the parties). */
+int ct_agreements_read(const ct_agreements *a, ct_rpc *rpc, const ct_address *at,
+                       ct_ag_contract which, json_t **out);
+
 /* ---------------------------------------------------------------- constraints */
 
 /* Appends one --constraint KEY=VALUE[|VALUE...] to the pairs Agreement.sol

@@ -73,6 +73,7 @@ struct ct_api {
     /* Set at start (the HTTP port once bound), then read only. */
     ct_api_config cfg;
     ct_ledger *ledger;
+    ct_agreements *agreements; /* the agreement contracts' ABIs (agreements.c) */
     ct_store *store;       /* follower thread only */
     ct_store *read_store;  /* fallback for request threads (serialises them) */
     ct_follower *follower; /* follower thread only (after the first poll) */
@@ -292,6 +293,8 @@ void ct_api__h_dc_register(struct ct_api *api, const api_req *req, api_resp *res
 void ct_api__h_dc_details(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_list(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_attributes(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_agreement_list(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_agreement(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_attributes_set(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_vc_register(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_vc_register_batch(struct ct_api *api, const api_req *req, api_resp *resp);

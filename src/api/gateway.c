@@ -243,7 +243,8 @@ int ct_api_start(ct_api **out, const ct_api_config *cfg)
         api->cfg.max_conns_per_ip = 128;
     if (api->cfg.request_timeout_ms <= 0)
         api->cfg.request_timeout_ms = 10000;
-    if ((rc = ct_ledger_open(&api->ledger)) < 0 || (rc = open_cache(api)) < 0 ||
+    if ((rc = ct_ledger_open(&api->ledger)) < 0 ||
+        (rc = ct_agreements_open(&api->agreements)) < 0 || (rc = open_cache(api)) < 0 ||
         (rc = ct_api__cache_new(&api->cache)) < 0 || (rc = ct_api__requests_open(api)) < 0)
         goto fail;
     /* One catch-up before serving, so the first reads are not empty. */
@@ -294,6 +295,7 @@ void ct_api_stop(ct_api *api)
     ct_store_close(api->store);
     ct_api__cache_free(api->cache);
     ct_ledger_free(api->ledger);
+    ct_agreements_free(api->agreements);
     ct_api_config_clear(&api->cfg);
     pthread_cond_destroy(&api->wake);
     pthread_mutex_destroy(&api->wake_mu);

@@ -29,7 +29,7 @@
 #include "catena/orch.h"
 
 /* How often the keeper looks at the chain. */
-#define TICK_MS 1000
+#define TICK_MS 500
 /* A service that is alive but does not answer is replaced after this long
  * (a dead one at once). */
 #define HUNG_MS 30000
@@ -317,18 +317,10 @@ static void session_end(api_keeper *k, kitem *it)
  * vcTagOf("session", agreement, DC wallet, accept time)). */
 static bool session_tag(api_keeper *k, kitem *it, char tag[67])
 {
-    char wallet[CT_ADDRESS_TEXT_SIZE];
-    json_t *v;
+    uint8_t h[32];
 
-    ct_address_format(wallet, &k->dc_wallet);
-    v = view(k, k->api->ledger, &k->api->cfg.contract, "vcTagOf",
-             json_pack("[s, s, s, I]", "session", it->id, wallet, (json_int_t)it->started_at));
-    if (!json_is_string(json_array_get(v, 0))) {
-        json_decref(v);
-        return false;
-    }
-    snprintf(tag, 67, "%s", json_string_value(json_array_get(v, 0)));
-    json_decref(v);
+    ct_ledger_vc_tag(h, "session", it->id, &k->dc_wallet, it->started_at);
+    ct_hex_encode(tag, 67, h, 32, true);
     return true;
 }
 
@@ -359,35 +351,38 @@ static void vc_path(char *out, size_t size, api_keeper *k, const char *tag, cons
     snprintf(out, size, "/api/datacenter/%s/container/%s/%s", k->api->cfg.keeper_dc, tag, what);
 }
 
-static void vc_register(api_keeper *k, kitem *it)
+/* Returns: whether the gateway took it (200 or 202). */
+static bool vc_register(api_keeper *k, kitem *it)
 {
     char created[CT_TIME_ISO8601_SIZE], path[256];
 
     ct_time_format(created, (int64_t)it->started_at * 1000);
     snprintf(path, sizeof(path), "/api/datacenter/%s/container/register", k->api->cfg.keeper_dc);
-    rest(k, path,
-         json_pack("{s:s, s:b, s:i, s:i, s:i, s:s, s:s, s:s, s:s}", "vc_type", "session",
-                   "available", true, "vcpu", 1, "vram", 64, "vdisk", 1, "id", it->id, "ip_address",
-                   "127.0.0.1", "controller", it->inst.url, "created", created));
+    return rest(k, path,
+                json_pack("{s:s, s:b, s:i, s:i, s:i, s:s, s:s, s:s, s:s}", "vc_type", "session",
+                          "available", true, "vcpu", 1, "vram", 64, "vdisk", 1, "id", it->id,
+                          "ip_address", "127.0.0.1", "controller", it->inst.url, "created",
+                          created));
 }
 
 /* ---------------------------------------------------------------- one agreement */
 
 static void keep_active(api_keeper *k, kitem *it, uint64_t bound_at)
 {
-    if (it->unservable)
-        return; /* refunded in full at the deadline: nothing was delivered */
-    bool healthy = session_keep(k, it), registered = false, available = false, retired = false;
+    bool healthy, registered = false, available = false, retired = false;
     char tag[67], path[256], when[CT_TIME_ISO8601_SIZE], url[512];
 
+    if (it->unservable)
+        return; /* refunded in full at the deadline: nothing was delivered */
+    healthy = session_keep(k, it);
     if (!it->has_inst || !session_tag(k, it, tag) ||
         !vc_state(k, tag, &registered, &available, &retired) || retired)
         return;
-    if (!registered) {
-        if (healthy)
-            vc_register(k, it);
+    /* Registered and mined (200): bound in the same look; under way (202)
+     * or refused: looked at again next time. */
+    if (!registered && (!healthy || !vc_register(k, it) ||
+                        !vc_state(k, tag, &registered, &available, &retired) || !registered))
         return;
-    }
     if (available != healthy) {
         now_iso(when);
         vc_path(path, sizeof(path), k, tag, "availability/change");
@@ -568,7 +563,9 @@ static void *keeper_main(void *arg)
         if (!k->stop) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += TICK_MS / 1000;
+            until.tv_nsec += (long)TICK_MS * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
             pthread_cond_timedwait(&k->cond, &k->mu, &until);
         }
     }

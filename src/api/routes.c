@@ -33,6 +33,8 @@ static const struct route routes[] = {
     {"GET", "/api/container/{}/migration/pending", ct_api__h_vc_pending, false},
     {"GET", "/api/container/{}/sla", ct_api__h_vc_sla, false},
     {"GET", "/api/requests/{}", ct_api__h_request, false},
+    {"GET", "/api/agreements", ct_api__h_agreement_list, true},
+    {"GET", "/api/agreements/{}", ct_api__h_agreement, true},
     {"GET", "/api/health", ct_api__h_health, false},
     {"GET", "/api/openapi.json", ct_api__h_openapi, false},
     {"GET", "/api/swagger", ct_api__h_swagger, false},

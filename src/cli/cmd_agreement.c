@@ -17,14 +17,12 @@
 /* Most constraint pairs an offer carries (Agreement.sol's limit). */
 #define MAX_CONSTRAINTS 16
 
-/* The contracts, and the kinds each serves. */
-enum contract { C_AGREEMENT, C_PREPAID, C_SHARED, N_CONTRACTS };
-static const char *const contract_names[N_CONTRACTS] = {"Agreement", "PrepaidAgreement",
-                                                        "SharedAgreement"};
-/* Agreement.Kind order. */
+/* The contracts (ct_ag_contract), as the CLI names them. */
+#define C_AGREEMENT CT_AG_AGREEMENT
+#define C_PREPAID CT_AG_PREPAID
+#define C_SHARED CT_AG_SHARED
+/* Agreement.Kind order, then constrained (a dynamic price with constraints). */
 static const char *const agreement_kinds[] = {"fixed", "dynamic", "flexible", "constrained"};
-static const char *const agreement_states[] = {"offered", "active", "settled"};
-static const char *const shared_states[] = {"voting", "offered", "rejected", "accepted"};
 
 typedef struct ag_args {
     const char *sub, *addr_text, *rpc_url, *kind;
@@ -48,9 +46,8 @@ typedef struct ag_args {
 typedef struct ag_ctx {
     ag_args a;
     ct_rpc *rpc;
-    ct_ledger *abi[N_CONTRACTS];
-    ct_ledger *fed; /* the Federation ledger's ABI (show) */
-    enum contract which;
+    ct_agreements *ags;
+    ct_ag_contract which;
     ct_address at;
 } ag_ctx;
 
@@ -60,51 +57,9 @@ static int fail(const ag_ctx *c, int rc)
     return rc == CT_EINVAL || rc == CT_EREVERT || rc == CT_ENOTFOUND ? CLI_USAGE : CLI_FAIL;
 }
 
-/* One view's first value (new ref), or NULL. */
-static json_t *view(ag_ctx *c, const char *fn, json_t *args)
-{
-    json_t *out = NULL, *v = NULL, *a = args ? args : json_array();
-
-    if (ct_ledger_read(c->abi[c->which], c->rpc, &out, &c->at, fn, a) == 0)
-        v = json_incref(json_array_get(out, 0));
-    json_decref(a);
-    json_decref(out);
-    return v;
-}
-
 static const char *str(const json_t *v)
 {
     return json_string_value(v) ? json_string_value(v) : "";
-}
-
-static uint64_t u64(const json_t *v)
-{
-    uint64_t n = 0;
-
-    ct_parse_uint(&n, str(v), UINT64_MAX);
-    return n;
-}
-
-/* Which contract lives at c->at: the one whose identifying view answers. */
-static int identify(ag_ctx *c)
-{
-    static const char *const probe[N_CONTRACTS] = {"maxSeconds", "pricePerMinute", "quorum"};
-    bool code = false;
-    int rc = ct_rpc_has_code(c->rpc, &code, &c->at, "latest");
-
-    if (rc == 0 && !code)
-        return ct_error_set(CT_ENOTFOUND, "no contract at %s", c->a.addr_text);
-    for (int k = 0; rc == 0 && k < N_CONTRACTS; k++) {
-        json_t *v;
-        c->which = (enum contract)k;
-        if ((v = view(c, probe[k], NULL)) != NULL) {
-            json_decref(v);
-            ct_error_clear();
-            return 0;
-        }
-        ct_error_clear();
-    }
-    return rc < 0 ? rc : ct_error_set(CT_ENOTFOUND, "%s is no agreement", c->a.addr_text);
 }
 
 /* Without a key given: the account named by --as, else the default
@@ -247,7 +202,8 @@ static int check_servable(ag_ctx *c, const char *fed, const json_t *keys, const 
     int rc;
 
     ct_address_parse(&fed_at, fed);
-    if ((rc = ct_ledger_event_topic(c->fed, topic, "DatacenterRegistered")) < 0)
+    if ((rc = ct_ledger_event_topic(ct_agreements_abi(c->ags, CT_AG_FEDERATION), topic,
+                                    "DatacenterRegistered")) < 0)
         return fail(c, rc);
     filter = json_pack("{s:s, s:s, s:s, s:[o]}", "address", fed, "fromBlock", "0x0", "toBlock",
                        "latest", "topics", ct_json_hex(topic, 32));
@@ -266,7 +222,8 @@ static int check_servable(ag_ctx *c, const char *fed, const json_t *keys, const 
             continue;
         snprintf(wallet, sizeof(wallet), "0x%s", t1 + 26);
         ct_address_parse(&w, wallet);
-        if ((rc = ct_ledger_dc_attributes(c->fed, c->rpc, &attrs, &fed_at, &w)) < 0) {
+        if ((rc = ct_ledger_dc_attributes(ct_agreements_abi(c->ags, CT_AG_FEDERATION), c->rpc,
+                                          &attrs, &fed_at, &w)) < 0) {
             json_decref(logs);
             ct_buf_free(&seen);
             return fail(c, rc);
@@ -362,7 +319,8 @@ static int cmd_offer(ag_ctx *c)
         rc = cli_usage_error(self, "--kind: fixed, dynamic, flexible, prepaid, split or vote");
     }
     if (rc == 0 && (rc = sender(c, &s)) == 0) {
-        if ((rc = ct_ledger_deploy_with(c->abi[c->which], s, args, &addr, NULL)) < 0)
+        if ((rc = ct_ledger_deploy_with(ct_agreements_abi(c->ags, c->which), s, args, &addr,
+                                        NULL)) < 0)
             rc = fail(c, rc);
         else {
             ct_address_format(text, &addr);
@@ -426,14 +384,14 @@ static int cmd_act(ag_ctx *c)
         fn = "withdraw";
     if (fn == NULL) {
         json_decref(args);
-        return cli_bad_input("agreement", sub, "a %s agreement has no %s", contract_names[c->which],
-                             sub);
+        return cli_bad_input("agreement", sub, "a %s agreement has no %s",
+                             ct_agreements_name(c->which), sub);
     }
     if ((rc = sender(c, &s)) != 0) {
         json_decref(args);
         return rc;
     }
-    rc = ct_ledger_transact(c->abi[c->which], s, &res, &c->at, val, fn, args);
+    rc = ct_ledger_transact(ct_agreements_abi(c->ags, c->which), s, &res, &c->at, val, fn, args);
     json_decref(args);
     ct_sender_free(s);
     if (rc < 0) {
@@ -455,164 +413,17 @@ static int cmd_act(ag_ctx *c)
 
 /* ---------------------------------------------------------------- show */
 
-static void add(json_t *doc, ag_ctx *c, const char *key, const char *fn)
-{
-    json_t *v = view(c, fn, NULL);
-
-    json_object_set_new(doc, key, v != NULL ? v : json_null());
-    ct_error_clear();
-}
-
-static void owed_of(ag_ctx *c, json_t *owed, const char *who)
-{
-    json_t *v;
-
-    if (who[0] == '\0' || strspn(who + 2, "0") == 40)
-        return;
-    v = view(c, "owed", json_pack("[s]", who));
-    if (v != NULL)
-        json_object_set_new(owed, who, v);
-    ct_error_clear();
-}
-
-/* The SLA and the serving VC: its tag, URL, host DC (from the Federation
- * ledger the agreement names) and availability so far. */
-static void service_of(ag_ctx *c, json_t *doc)
-{
-    json_t *fed = view(c, "federation", NULL), *tag = view(c, "vcTag", NULL), *out = NULL;
-    json_t *targs = json_pack("[O]", tag ? tag : json_null()), *hargs = NULL;
-    ct_address fed_at;
-    bool bound = str(tag)[0] != '\0' && strspn(str(tag) + 2, "0") != 64;
-
-    add(doc, c, "sla_percent", "slaPercent");
-    {
-        json_t *none = json_array(), *cs = NULL, *list = json_array(), *k;
-        size_t i;
-        if (ct_ledger_read(c->abi[C_AGREEMENT], c->rpc, &cs, &c->at, "constraints", none) == 0)
-            json_array_foreach (json_array_get(cs, 0), i, k)
-                json_array_append_new(list, json_pack("{s:O, s:O}", "key", k, "value",
-                                                      json_array_get(json_array_get(cs, 1), i)));
-        ct_error_clear();
-        json_object_set_new(doc, "constraints", list);
-        json_decref(cs);
-        json_decref(none);
-    }
-    json_object_set(doc, "federation", fed != NULL ? fed : json_null());
-    json_object_set_new(doc, "vc_tag", bound ? json_incref(tag) : json_null());
-    add(doc, c, "session_url", "sessionUrl");
-    if (!bound)
-        json_object_set_new(doc, "session_url", json_null());
-    add(doc, c, "bound_at", "boundAt");
-    add(doc, c, "availability", "availabilityPercent");
-    json_object_set_new(doc, "host_dc", json_null());
-    if (bound && ct_address_parse(&fed_at, str(fed)) == 0 &&
-        ct_ledger_read(c->fed, c->rpc, &out, &fed_at, "container", targs) == 0) {
-        json_t *host = json_array_get(json_array_get(out, 0), 0), *dc = NULL;
-        ct_address host_at;
-        hargs = json_pack("[O]", host ? host : json_null());
-        if (ct_address_parse(&host_at, str(host)) == 0 &&
-            ct_ledger_read(c->fed, c->rpc, &dc, &fed_at, "datacenter", hargs) == 0)
-            json_object_set_new(
-                doc, "host_dc",
-                json_pack("{s:O, s:O}", "name", json_array_get(dc, 0), "wallet", host));
-        json_decref(dc);
-    }
-    ct_error_clear();
-    json_decref(targs);
-    json_decref(hargs);
-    json_decref(out);
-    json_decref(fed);
-    json_decref(tag);
-}
-
 static int cmd_show(ag_ctx *c)
 {
-    json_t *doc = json_object(), *owed = json_object(), *v;
-    int rc = 0;
+    json_t *doc = NULL, *v;
+    const char *key;
+    int rc = ct_agreements_read(c->ags, c->rpc, &c->at, c->which, &doc);
 
-    if (c->which == C_AGREEMENT) {
-        json_t *kind = view(c, "kind", NULL), *state = view(c, "state", NULL);
-        json_object_set_new(doc, "kind", json_string(agreement_kinds[u64(kind) % 3]));
-        json_object_set_new(doc, "state", json_string(agreement_states[u64(state) % 3]));
-        json_decref(kind);
-        json_decref(state);
-        add(doc, c, "provider", "provider");
-        add(doc, c, "user", "user");
-        add(doc, c, "price", "price");
-        add(doc, c, "max_seconds", "maxSeconds");
-        add(doc, c, "minimum", "minimum");
-        add(doc, c, "started_at", "startedAt");
-        add(doc, c, "ended_at", "endedAt");
-        add(doc, c, "seconds_used", "secondsUsed");
-        add(doc, c, "charged", "charged");
-        add(doc, c, "refunded", "refunded");
-        service_of(c, doc);
-    } else if (c->which == C_PREPAID) {
-        json_t *start = view(c, "sessionStart", NULL);
-        json_object_set_new(doc, "kind", json_string("prepaid"));
-        json_object_set_new(doc, "state", json_string(u64(start) != 0 ? "session" : "idle"));
-        json_decref(start);
-        add(doc, c, "provider", "provider");
-        add(doc, c, "user", "user");
-        add(doc, c, "price_per_minute", "pricePerMinute");
-        add(doc, c, "credit", "credit");
-        add(doc, c, "sessions", "sessions");
-        add(doc, c, "seconds_used", "secondsUsed");
-        add(doc, c, "charged", "charged");
-    } else {
-        json_t *state = view(c, "state", NULL), *q = view(c, "quorum", NULL), *ps;
-        json_t *parties = json_array();
-        json_object_set_new(doc, "state", json_string(shared_states[u64(state) % 4]));
-        json_decref(state);
-        add(doc, c, "owner", "owner");
-        add(doc, c, "user", "user");
-        add(doc, c, "price", "price");
-        add(doc, c, "quorum", "quorum");
-        add(doc, c, "yes", "yes");
-        add(doc, c, "no", "no");
-        {
-            json_t *out = NULL, *none = json_array();
-            if (ct_ledger_read(c->abi[C_SHARED], c->rpc, &out, &c->at, "parties", none) == 0) {
-                size_t i;
-                json_t *who;
-                ps = json_array_get(out, 0);
-                json_array_foreach (ps, i, who) {
-                    json_array_append_new(parties,
-                                          json_pack("{s:O, s:O}", "address", who, "share",
-                                                    json_array_get(json_array_get(out, 1), i)));
-                    owed_of(c, owed, str(who));
-                }
-            } else
-                rc = CT_ERPC;
-            json_decref(none);
-            json_decref(out);
-        }
-        /* Division of income needs every party; a smaller quorum is a vote. */
-        json_object_set_new(doc, "kind",
-                            json_string(u64(q) == json_array_size(parties) ? "split" : "vote"));
-        json_decref(q);
-        json_object_set_new(doc, "parties", parties);
-    }
-    owed_of(c, owed, str(json_object_get(doc, "provider")));
-    owed_of(c, owed, str(json_object_get(doc, "user")));
-    json_object_set_new(doc, "owed", owed);
-    {
-        ct_u256 bal;
-        char dec[CT_U256_DEC_SIZE];
-        if (ct_rpc_get_balance(c->rpc, &bal, &c->at, "latest") == 0) {
-            ct_u256_format_dec(dec, &bal);
-            json_object_set_new(doc, "balance", json_string(dec));
-        } else
-            rc = CT_ERPC;
-    }
-    if (rc < 0) {
-        json_decref(doc);
+    if (rc < 0)
         return fail(c, rc);
-    }
-    if (c->a.json)
+    if (c->a.json) {
         rc = cli_print_json(doc);
-    else {
-        const char *key;
+    } else {
         json_object_foreach (doc, key, v) {
             char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             printf("%-16s %s\n", key, text != NULL ? text : str(v));
@@ -761,10 +572,7 @@ int cmd_agreement(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if (strcmp(c.a.sub, "session") == 0)
         return agreement_session(c.a.addr_text, c.a.port, c.a.until);
-    for (int k = 0; rc == 0 && k < N_CONTRACTS; k++)
-        rc = ct_ledger_open_contract(&c.abi[k], contract_names[k]);
-    if (rc == 0)
-        rc = ct_ledger_open(&c.fed);
+    rc = ct_agreements_open(&c.ags);
     if (rc == 0)
         rc = ct_rpc_new(&c.rpc, c.a.rpc_url, 15000);
     if (rc < 0)
@@ -773,13 +581,11 @@ int cmd_agreement(int argc, char **argv)
         rc = cmd_offer(&c);
     else if (ct_address_parse(&c.at, c.a.addr_text) < 0)
         rc = cli_bad_input("agreement", c.a.sub, "'%s' is not an address", c.a.addr_text);
-    else if ((rc = identify(&c)) < 0)
+    else if ((rc = ct_agreements_identify(c.ags, c.rpc, &c.at, &c.which)) < 0)
         rc = fail(&c, rc);
     else
         rc = strcmp(c.a.sub, "show") == 0 ? cmd_show(&c) : cmd_act(&c);
     ct_rpc_free(c.rpc);
-    ct_ledger_free(c.fed);
-    for (int k = 0; k < N_CONTRACTS; k++)
-        ct_ledger_free(c.abi[k]);
+    ct_agreements_free(c.ags);
     return rc;
 }

@@ -252,6 +252,45 @@ static bool history_has(const char *tag, const char *name)
     return found;
 }
 
+/* The gateway's GET /api/agreements/{address} answers what `catena
+ * agreement show` prints, its list holds it, and bad addresses are
+ * refused. */
+static void gateway_shows(const char *addr, const json_t *shown)
+{
+    const char *api = json_string_value(json_object_get(fed, "api_url"));
+    json_t *out = NULL, *a;
+    long status = 0;
+    bool listed = false;
+    size_t i;
+
+    ctt_ok(ct_http_request(&status, &out, "GET", ctt_path("%s/agreements/%s", api, addr), NULL,
+                           NULL, 10000));
+    assert_int_equal(status, 200);
+    assert_true(json_equal(out, (json_t *)shown));
+    json_decref(out);
+    ctt_ok(ct_http_request(&status, &out, "GET", ctt_path("%s/agreements?limit=200", api), NULL,
+                           NULL, 10000));
+    assert_int_equal(status, 200);
+    json_array_foreach (json_object_get(out, "agreements"), i, a)
+        listed = listed || strcasecmp(json_string_value(json_object_get(a, "address")), addr) == 0;
+    assert_true(listed);
+    json_decref(out);
+    ctt_ok(ct_http_request(&status, &out, "GET", ctt_path("%s/agreements/0x12", api), NULL, NULL,
+                           10000));
+    assert_int_equal(status, 400);
+    json_decref(out);
+    ctt_ok(
+        ct_http_request(&status, &out, "GET",
+                        ctt_path("%s/agreements/0x00000000000000000000000000000000000000aa", api),
+                        NULL, NULL, 10000));
+    assert_int_equal(status, 404);
+    json_decref(out);
+    ctt_ok(ct_http_request(&status, &out, "GET", ctt_path("%s/agreements?limit=0", api), NULL, NULL,
+                           10000));
+    assert_int_equal(status, 400);
+    json_decref(out);
+}
+
 /* Figure 6.1: offer, accept, the session deployed and bound, its URL
  * answering, the user stops, the URL is gone, the charge is pro rata to
  * the wei, and both sides withdraw. */
@@ -299,6 +338,7 @@ static void dynamic_price_session(void **state)
     assert_int_equal(charged, 1000000000000ull * used / 3600);
     assert_int_equal(charged + refunded, 1000000000000ull);
     assert_true(num(doc, "availability") >= 75);
+    gateway_shows(addr, doc);
     json_decref(doc);
     act("withdraw", addr, "provider");
     act("withdraw", addr, "user");

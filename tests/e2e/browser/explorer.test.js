@@ -1,7 +1,8 @@
 // The explorer in a real browser: `catena up`, seed 000's flow over REST
 // (Listings 5-13: register the VM, availability false, migration DC1 ->
 // DC2 confirmed by DC2), then playwright-core drives Debian's chromium
-// through the explorer pages and Swagger UI. Screenshots go to
+// through the explorer pages (an agreement's too: offered and accepted
+// with `catena agreement`, its session deployed) and Swagger UI. Screenshots go to
 // $CATENA_ARTIFACTS/explorer. Everything started here is stopped in the
 // after hook, also when a test fails.
 'use strict';
@@ -119,7 +120,7 @@ after(async () => {
   }
   // Under ASan/UBSan the services report at exit into their logs.
   const reports = [];
-  for (const dir of tmp ? [tmp, path.join(tmp, 'up')] : []) {
+  for (const dir of tmp ? [tmp, path.join(tmp, 'up'), path.join(tmp, 'up', 'sessions')] : []) {
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
       if (!f.endsWith('.log')) continue;
       const text = fs.readFileSync(path.join(dir, f), 'utf8');
@@ -289,6 +290,44 @@ test('monitor registrations are bounded (count and label)', async () => {
   assert.match(over.json.error, /at most 64 monitors/);
   for (const id of added) assert.equal((await http('DELETE', `/chain/monitor/${id}`, tok)).status, 200);
   assert.equal((await http('GET', '/chain/monitor')).json.length, before);
+});
+
+// `catena agreement ARGS --up-dir DIR`; resolves with its stdout.
+function agreementCli(args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(BIN, ['agreement', ...args, '--up-dir', path.join(tmp, 'up')], { cwd: ROOT });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`catena agreement ${args.join(' ')}: ${err}`))));
+  });
+}
+
+test('agreements page: the session deployed on accept, its link, and the settlement', async () => {
+  const price = 1000000000000n;
+  const addr = JSON.parse(await agreementCli(['offer', '--kind', 'dynamic', '--price', String(price),
+    '--max-seconds', '3600', '--json'])).agreement;
+  await agreementCli(['accept', addr, '--deposit', String(price)]);
+  const a = await until('/agreements/' + addr, (j) => j.session_url);
+  const page = await context.newPage();
+  await page.goto(base + '/explorer/#/agreements');
+  const row = page.locator(`#agreements tr[data-address="${addr.toLowerCase()}"]`);
+  await row.locator('.state', { hasText: 'active' }).waitFor();
+  assert.equal(await row.locator('a.session').getAttribute('href'), a.session_url);
+  await shot(page, '09-agreements');
+  await row.locator('a[href^="#/agreement/"]').click();
+  await page.locator('#ag-session a.session').waitFor();
+  await page.locator(`#agreement a[href="#/vc/${a.vc_tag}"]`).waitFor();
+  assert.match(await page.locator('#agreement').textContent(), /DC1/);
+  assert.equal((await fetch(a.session_url)).status, 200); // the session the link leads to
+  await agreementCli(['stop', addr]);
+  await page.locator('#agreement-state', { hasText: 'settled' }).waitFor();
+  const settled = await expectOk('GET', '/agreements/' + addr);
+  assert.equal(BigInt(settled.charged) + BigInt(settled.refunded), price);
+  await page.locator('#ag-refunded', { hasText: settled.refunded }).waitFor();
+  assert.match(await page.locator('#owed').textContent(), /\(user\)/);
+  await shot(page, '10-agreement');
+  await page.close();
 });
 
 test('Swagger UI loads and a "try it out" GET succeeds', async () => {
