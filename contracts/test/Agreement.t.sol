@@ -489,3 +489,94 @@ contract AgreementInvariantTest is AgreementBase {
         }
     }
 }
+
+/// The handler with the SLA's moves: the provider binds the serving VC, its
+/// DC marks it down or up.
+contract AgreementSlaHandler is AgreementHandler {
+    Federation public fed;
+    bytes32 public tag;
+    address internal constant DC = address(0xD1);
+
+    constructor(Agreement a_, Federation fed_, bytes32 tag_) AgreementHandler(a_) {
+        fed = fed_;
+        tag = tag_;
+    }
+
+    function bind() external {
+        if (a.state() != Agreement.State.ACTIVE || a.boundAt() != 0 || block.timestamp >= a.endsAt()) {
+            return;
+        }
+        if (!fed.container(tag).available) return;
+        vm.prank(PROVIDER);
+        a.bindService(tag, "http://127.0.0.1:9/s");
+    }
+
+    function toggle() external {
+        bool up = fed.container(tag).available;
+        vm.prank(DC);
+        fed.changeAvailability(tag, !up, 0);
+    }
+}
+
+contract AgreementSlaInvariantTest is AgreementBase {
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    AgreementSlaHandler internal handler;
+
+    function setUp() public {
+        address dc = address(0xD1);
+        vm.warp(T0 - 100);
+        Federation fed = new Federation(true);
+        vm.prank(dc);
+        fed.registerDatacenter("dc-one");
+        vm.prank(dc);
+        bytes32 tag = fed.registerContainer("session", true, 1, 64, 1, "s-1", "127.0.0.1", "http://c", T0);
+        vm.warp(T0);
+        vm.prank(PROVIDER);
+        Agreement a = new Agreement(Agreement.Kind.DYNAMIC, 1 ether, 3600, 0, fed, 75, new string[](0), new string[](0));
+        handler = new AgreementSlaHandler(a, fed, tag);
+    }
+
+    function targetContracts() public view returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory list) {
+        bytes4[] memory actions = new bytes4[](7);
+        actions[0] = AgreementHandler.accept.selector;
+        actions[1] = AgreementHandler.wait.selector;
+        actions[2] = AgreementHandler.stop.selector;
+        actions[3] = AgreementHandler.settle.selector;
+        actions[4] = AgreementHandler.withdraw.selector;
+        actions[5] = AgreementSlaHandler.bind.selector;
+        actions[6] = AgreementSlaHandler.toggle.selector;
+        list = new FuzzSelector[](1);
+        list[0] = FuzzSelector(address(handler), actions);
+    }
+
+    /// Withdrawals + what is still held = deposits, whatever the outages.
+    function invariant_money_is_conserved() public view {
+        Agreement a = handler.a();
+        vm.assertEq(handler.withdrawnTotal() + address(a).balance, handler.deposited(), "conserved");
+    }
+
+    /// Settled once; then charge + refund = price, and something was
+    /// charged only if the SLA held over the session, exactly the terms'
+    /// charge then.
+    function invariant_sla_decides_the_charge() public view {
+        Agreement a = handler.a();
+        vm.assertLe(handler.settlements(), 1, "settled once");
+        if (a.state() != Agreement.State.SETTLED) return;
+        vm.assertEq(a.charged() + a.refunded(), a.price(), "charge + refund = price");
+        vm.assertEq(a.owed(PROVIDER) + a.owed(USER), address(a).balance, "owed = held");
+        if (a.slaMet(a.endedAt())) {
+            vm.assertEq(a.charged(), a.chargeFor(a.endedAt() - a.startedAt()), "the terms' charge");
+        } else {
+            vm.assertEq(a.charged(), 0, "breached: nothing charged");
+        }
+    }
+}

@@ -158,9 +158,9 @@ int ct_agreements_identify(const ct_agreements *a, ct_rpc *rpc, const ct_address
 
 /* Everything `catena agreement show` prints about the agreement at `at`
  * (of contract which) as JSON: address, contract, kind, state, parties,
- * terms, times, seconds_used, charged, refunded, owed (per party),
- * balance, and for an Agreement sla_percent, constraints, federation,
- * vc_tag, session_url, bound_at, availability, host_dc. Uint values are
+ * terms, times, seconds_used, charged, refunded, owed (per party, not
+ * yet withdrawn), paid (per party: withdrawn + owed), balance, and for an Agreement sla_percent,
+ * constraints, federation, vc_tag, session_url, bound_at, availability, host_dc. Uint values are
  * decimal strings. Out: *out new ref.
  * Returns: 0, or the RPC's error (the balance or the parties). */
 int ct_agreements_read(const ct_agreements *a, ct_rpc *rpc, const ct_address *at,

@@ -448,6 +448,7 @@ static int parse(ag_args *a, int argc, char **argv)
         {"price-per-minute", required_argument, NULL, 'M'},
         {"minimum", required_argument, NULL, 'n'},
         {"party", required_argument, NULL, 'y'},
+        {"voter", required_argument, NULL, 'V'},
         {"quorum", required_argument, NULL, 'q'},
         {"deposit", required_argument, NULL, 'D'},
         {"federation", required_argument, NULL, 'F'},
@@ -523,10 +524,17 @@ static int parse(ag_args *a, int argc, char **argv)
                                        optarg);
             break;
         case 'y':
+        case 'V': {
+            /* --voter ADDR: a party with an equal share (share 1) */
+            static char voters[MAX_PARTIES][80];
             if (a->n_parties == MAX_PARTIES)
-                return cli_usage_error(self, "at most %d --party", MAX_PARTIES);
-            a->parties[a->n_parties++] = optarg;
+                return cli_usage_error(self, "at most %d --party or --voter", MAX_PARTIES);
+            if (c == 'V')
+                snprintf(voters[a->n_parties], sizeof(voters[0]), "%.64s:1", optarg);
+            a->parties[a->n_parties] = c == 'V' ? voters[a->n_parties] : optarg;
+            a->n_parties++;
             break;
+        }
         case 'h': cli_print_help(self); return -1;
         default: return CLI_USAGE;
         }

@@ -154,6 +154,49 @@ static void owed_of(const reader *r, json_t *owed, const char *who)
         json_object_set_new(owed, who, v);
 }
 
+/* "paid": what each party got from settlement, withdrawn (the contract's
+ * Withdrawn events) or still owed. */
+static int paid_of(const reader *r, json_t *doc)
+{
+    json_t *paid = json_deep_copy(json_object_get(doc, "owed")), *filter, *logs = NULL, *log;
+    char at[CT_ADDRESS_TEXT_SIZE];
+    uint8_t topic[32];
+    size_t i;
+    int rc;
+
+    ct_address_format(at, r->at);
+    if ((rc = ct_ledger_event_topic(r->ags->abi[r->which], topic, "Withdrawn")) < 0) {
+        json_decref(paid);
+        return rc;
+    }
+    filter = json_pack("{s:s, s:s, s:s, s:[o]}", "address", at, "fromBlock", "0x0", "toBlock",
+                       "latest", "topics", ct_json_hex(topic, 32));
+    rc = ct_rpc_get_logs(r->rpc, &logs, filter);
+    json_decref(filter);
+    json_array_foreach (logs, i, log) {
+        const char *t1 = str(json_array_get(json_object_get(log, "topics"), 1));
+        char who[CT_ADDRESS_TEXT_SIZE], dec[CT_U256_DEC_SIZE], hex[48];
+        ct_u256 amount, before, sum;
+        ct_address payee;
+        if (strlen(t1) != 66)
+            continue;
+        snprintf(hex, sizeof(hex), "0x%s", t1 + 26);
+        if (ct_address_parse(&payee, hex) < 0 ||
+            ct_u256_parse(&amount, str(json_object_get(log, "data"))) < 0)
+            continue;
+        ct_address_format(who, &payee);
+        if (ct_u256_parse(&before, str(json_object_get(paid, who))) < 0)
+            ct_u256_from_u64(&before, 0);
+        ct_u256_add(&sum, &before, &amount);
+        ct_u256_format_dec(dec, &sum);
+        json_object_set_new(paid, who, json_string(dec));
+    }
+    ct_error_clear();
+    json_object_set_new(doc, "paid", paid);
+    json_decref(logs);
+    return rc;
+}
+
 /* The SLA, the constraints and the serving VC: its tag, URL, host DC
  * (from the Federation ledger the agreement names) and availability. */
 static void service_of(const reader *r, json_t *doc)
@@ -260,6 +303,8 @@ int ct_agreements_read(const ct_agreements *ags, ct_rpc *rpc, const ct_address *
     owed_of(&r, owed, str(json_object_get(doc, "provider")));
     owed_of(&r, owed, str(json_object_get(doc, "user")));
     json_object_set_new(doc, "owed", owed);
+    if (rc == 0)
+        rc = paid_of(&r, doc);
     if (rc == 0 && (rc = ct_rpc_get_balance(rpc, &bal, at, "latest")) == 0) {
         ct_u256_format_dec(dec, &bal);
         json_object_set_new(doc, "balance", json_string(dec));

@@ -1,8 +1,11 @@
 /* `catena agreement` on a real chain (seed 004): a dynamic-price agreement
  * offered, accepted, stopped and settled to the wei from its block
- * timestamps, both sides withdrawing; a prepaid agreement with a session
- * charged by the second and the rest refunded; a split agreement voted by
- * its three parties and its income divided with no dust lost; bad input
+ * timestamps, both sides withdrawing (and what each was paid); a prepaid
+ * agreement with a session charged by the second, the rest refunded, no
+ * session without minutes; a split agreement voted by its three parties
+ * and its income divided with no dust lost; fixed and flexible prices (the
+ * whole price; the minimum), settling twice refused; a consensus decision
+ * by quorum (passed with one refusal, rejected with two); bad input
  * reverts with the contract's reason and changes nothing. */
 #include "harness.h"
 
@@ -117,6 +120,17 @@ static uint64_t owed(const json_t *doc, const char *who)
     return 0;
 }
 
+static uint64_t paid(const json_t *doc, const char *who)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach ((json_t *)json_object_get(doc, "paid"), k, v)
+        if (strcasecmp(k, who) == 0)
+            return ctt_json_u64(v);
+    return 0;
+}
+
 static json_t *show(const char *addr)
 {
     const char *args[] = {"show", addr, NULL};
@@ -175,6 +189,11 @@ static void dynamic_price(void **state)
     }
     doc = show(addr);
     assert_int_equal(field(doc, "balance"), 0);
+    /* paid: what each side got, withdrawn now (owed 0) */
+    assert_int_equal(paid(doc, json_string_value(json_object_get(doc, "provider"))), charged);
+    assert_int_equal(paid(doc, json_string_value(json_object_get(doc, "user"))),
+                     3600000000ull - charged);
+    assert_int_equal(owed(doc, json_string_value(json_object_get(doc, "user"))), 0);
     json_decref(doc);
 }
 
@@ -215,8 +234,30 @@ static void prepaid_sessions(void **state)
         json_decref(ok(user_key, w));
         json_decref(ok(ctt_dev_keys[0], w));
     }
+    {
+        const char *a[] = {"start", addr, NULL};
+        assert_int_equal(agree(user_key, NULL, &err, a), 2); /* the credit was refunded */
+        expect_err(err, "= NoMinutesLeft()");
+    }
     doc = show(addr);
     assert_int_equal(field(doc, "balance"), 0);
+    json_decref(doc);
+}
+
+/* The user accepts the shared agreement at addr for 1001 wei; its kind and
+ * each of the three parties' part are checked. */
+static void accept_split(const char *addr, const char *kind, const char *const *parties,
+                         const uint64_t *parts)
+{
+    const char *a[] = {"accept", addr, "--deposit", "1001", NULL};
+    json_t *doc;
+
+    json_decref(ok(user_key, a));
+    doc = show(addr);
+    assert_string_equal(json_string_value(json_object_get(doc, "kind")), kind);
+    assert_string_equal(json_string_value(json_object_get(doc, "state")), "accepted");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(owed(doc, parties[i]), parts[i]);
     json_decref(doc);
 }
 
@@ -224,7 +265,6 @@ static void split_income(void **state)
 {
     const char *p[3];
     const char *addr, *err = NULL;
-    json_t *doc;
     (void)state;
 
     for (int i = 0; i < 3; i++)
@@ -253,17 +293,94 @@ static void split_income(void **state)
         const char *a[] = {"vote", addr, "--yes", NULL};
         json_decref(ok(ctt_dev_keys[1 + i], a));
     }
+    accept_split(addr, "split", p, (const uint64_t[]){501, 300, 200});
+}
+
+/* Fixed price: the whole price whatever was used; flexible: pro rata,
+ * but at least the minimum; settling twice is refused. */
+static void fixed_and_flexible(void **state)
+{
+    const char *fixed[] = {"offer", "--kind",        "fixed", "--price",
+                           "1000",  "--max-seconds", "3600",  NULL};
+    const char *flex[] = {"offer",         "--kind", "flexible",  "--price", "3600000",
+                          "--max-seconds", "3600",   "--minimum", "500000",  NULL};
+    const char *addr = offer(fixed), *err = NULL;
+    json_t *doc;
+    uint64_t used, pro_rata;
+    (void)state;
+
     {
-        const char *a[] = {"accept", addr, "--deposit", "1001", NULL};
+        const char *a[] = {"accept", addr, "--deposit", "1000", NULL}, *s[] = {"stop", addr, NULL};
         json_decref(ok(user_key, a));
+        ct_sleep_ms(1100);
+        json_decref(ok(user_key, s));
     }
     doc = show(addr);
-    assert_string_equal(json_string_value(json_object_get(doc, "kind")), "split");
-    assert_string_equal(json_string_value(json_object_get(doc, "state")), "accepted");
-    assert_int_equal(owed(doc, p[0]), 501);
-    assert_int_equal(owed(doc, p[1]), 300);
-    assert_int_equal(owed(doc, p[2]), 200);
+    assert_string_equal(json_string_value(json_object_get(doc, "kind")), "fixed");
+    assert_int_equal(field(doc, "charged"), 1000);
+    assert_int_equal(field(doc, "refunded"), 0);
     json_decref(doc);
+    {
+        const char *s[] = {"settle", addr, NULL};
+        assert_int_equal(agree(ctt_dev_keys[1], NULL, &err, s), 2); /* settled already */
+        expect_err(err, "= WrongState(\"2\")");
+    }
+    addr = offer(flex);
+    {
+        const char *a[] = {"accept", addr, "--deposit", "3600000", NULL},
+                   *s[] = {"stop", addr, NULL};
+        json_decref(ok(user_key, a));
+        ct_sleep_ms(1100);
+        json_decref(ok(user_key, s));
+    }
+    doc = show(addr);
+    assert_string_equal(json_string_value(json_object_get(doc, "kind")), "flexible");
+    used = field(doc, "ended_at") - field(doc, "started_at");
+    pro_rata = 3600000ull * used / 3600;
+    assert_int_equal(field(doc, "charged"), pro_rata > 500000 ? pro_rata : 500000);
+    assert_int_equal(field(doc, "charged") + field(doc, "refunded"), 3600000);
+    json_decref(doc);
+}
+
+/* Consensus decision: three voters with equal shares (--voter), a quorum
+ * of two: one refusal does not stop the offer; 1001 wei split 334, 334,
+ * 333. Another with two refusals is rejected for good. */
+static void consensus_vote(void **state)
+{
+    const char *v[3], *addr, *rejected, *err = NULL;
+    json_t *doc;
+    (void)state;
+
+    for (int i = 0; i < 3; i++)
+        v[i] = ctt_addr(ctt_dev_address(1 + i));
+    {
+        const char *a[] = {"offer",   "--kind", "vote",    "--price", "1001",     "--voter", v[0],
+                           "--voter", v[1],     "--voter", v[2],      "--quorum", "2",       NULL};
+        addr = offer(a);
+        rejected = offer(a);
+    }
+    {
+        const char *yes[] = {"vote", addr, "--yes", NULL}, *no[] = {"vote", addr, "--no", NULL};
+        json_decref(ok(ctt_dev_keys[1], yes));
+        json_decref(ok(ctt_dev_keys[2], no));
+        doc = show(addr);
+        assert_string_equal(json_string_value(json_object_get(doc, "state")), "voting");
+        json_decref(doc);
+        json_decref(ok(ctt_dev_keys[3], yes));
+        assert_int_equal(agree(ctt_dev_keys[3], NULL, &err, yes), 2); /* voting twice */
+    }
+    accept_split(addr, "vote", v, (const uint64_t[]){334, 334, 333});
+    {
+        const char *no[] = {"vote", rejected, "--no", NULL};
+        const char *a[] = {"accept", rejected, "--deposit", "1001", NULL};
+        json_decref(ok(ctt_dev_keys[1], no));
+        json_decref(ok(ctt_dev_keys[2], no));
+        doc = show(rejected);
+        assert_string_equal(json_string_value(json_object_get(doc, "state")), "rejected");
+        json_decref(doc);
+        assert_int_equal(agree(user_key, NULL, &err, a), 2);
+        expect_err(err, "= WrongState(");
+    }
 }
 
 static void bad_input(void **state)
@@ -309,10 +426,9 @@ static void bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dynamic_price),
-        cmocka_unit_test(prepaid_sessions),
-        cmocka_unit_test(split_income),
-        cmocka_unit_test(bad_input),
+        cmocka_unit_test(dynamic_price),  cmocka_unit_test(prepaid_sessions),
+        cmocka_unit_test(split_income),   cmocka_unit_test(fixed_and_flexible),
+        cmocka_unit_test(consensus_vote), cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
