@@ -167,6 +167,12 @@ int64_t ct_time_now_ms(void);
 /* Returns: a monotonic clock in milliseconds, for deadlines. */
 int64_t ct_time_mono_ms(void);
 
+/* Sets *out to ms milliseconds from now on clock (CLOCK_REALTIME or
+ * CLOCK_MONOTONIC, as the condition variable waited on uses), for
+ * pthread_cond_timedwait. */
+struct timespec;
+void ct_time_after(struct timespec *out, int clock, int64_t ms);
+
 /* Sleeps ms milliseconds, resuming after signal interruptions. */
 void ct_sleep_ms(int ms);
 

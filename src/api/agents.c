@@ -249,10 +249,7 @@ static void wait_changed(api_agent *a, int ms)
 {
     struct timespec until;
 
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += (long)ms * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    ct_time_after(&until, CLOCK_MONOTONIC, ms);
     pthread_cond_timedwait(&a->changed, &a->mu, &until);
 }
 
@@ -744,20 +741,19 @@ static int agent_new(api_agent **out, ct_api *api, const ct_api_agent_config *cf
     return 0;
 }
 
-/* Reads the gateway's key (hex, "0x" optional) from path. */
-static int load_gateway_key(uint8_t key[CT_SECKEY_SIZE], const char *path)
+int ct_api__load_key(uint8_t key[CT_SECKEY_SIZE], const char *path, const char *what)
 {
     char *text = NULL;
     size_t len, n;
     int rc = 0;
 
     if (ct_file_read(&text, &len, path, 4096) < 0)
-        return ct_error_wrap("api: gateway_key_file");
+        return ct_error_wrap("api: %s", what);
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
         len--;
     if (ct_hex_decode(key, CT_SECKEY_SIZE, &n, text, len) < 0 || n != CT_SECKEY_SIZE ||
         ct_seckey_verify(key) < 0)
-        rc = ct_error_set(CT_EINVAL, "api: gateway_key_file %s: not a hex secp256k1 key", path);
+        rc = ct_error_set(CT_EINVAL, "api: %s %s: not a hex secp256k1 key", what, path);
     ct_wipe(text, len);
     free(text);
     return rc;
@@ -770,7 +766,7 @@ static int agents_check(ct_api *api, uint8_t key[CT_SECKEY_SIZE], bool *has_key)
     int n;
 
     *has_key = api->cfg.gateway_key_file != NULL;
-    if (*has_key && load_gateway_key(key, api->cfg.gateway_key_file) < 0)
+    if (*has_key && ct_api__load_key(key, api->cfg.gateway_key_file, "gateway_key_file") < 0)
         return CT_EINVAL;
     if (api->cfg.agent_ca_file == NULL)
         return 0;

@@ -196,6 +196,10 @@ size_t ct_api__agents_connected(struct ct_api *api, size_t *total);
 /* Adds "agents": [{"name", "authenticated", "error"}] to health, "error"
  * saying why one is not (short). Takes no lock. */
 void ct_api__agents_report(struct ct_api *api, json_t *health);
+/* Reads a hex secp256k1 key ("0x" optional) from path; what names the
+ * configuration key in errors. Returns: 0, CT_EINVAL, or the file's error. */
+int ct_api__load_key(uint8_t key[CT_SECKEY_SIZE], const char *path, const char *what);
+
 /* Returns: the configured wallet of dc's agent, or NULL. */
 const ct_address *ct_api__agent_wallet(struct ct_api *api, const char *dc);
 

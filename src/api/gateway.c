@@ -81,12 +81,7 @@ static void *follower_main(void *arg)
         api->processed = done;
         if (!api->stopping) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 250 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            ct_time_after(&until, CLOCK_REALTIME, 250);
             pthread_cond_timedwait(&api->wake, &api->wake_mu, &until);
         }
         bool stop = api->stopping;

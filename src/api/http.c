@@ -534,10 +534,7 @@ static void *sweeper_main(void *arg)
                        (long long)hs->deadline_ms);
             }
         struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += SWEEP_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        ct_time_after(&until, CLOCK_MONOTONIC, SWEEP_MS);
         pthread_cond_timedwait(&hs->wake, &hs->mu, &until);
     }
     pthread_mutex_unlock(&hs->mu);

@@ -523,25 +523,13 @@ static void discover(api_keeper *k)
  * starts: catena up makes it later). */
 static void load_key(api_keeper *k)
 {
-    char *text = NULL;
-    uint8_t key[32];
-    size_t n = 0, len;
+    uint8_t key[CT_SECKEY_SIZE];
 
-    if (ct_file_read(&text, &len, k->api->cfg.keeper_key_file, 4096) < 0) {
-        note(k, "%s", ct_error_last());
-        ct_error_clear();
-        return;
-    }
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-        len--;
-    if (ct_hex_decode(key, 32, &n, text, len) < 0 || n != 32)
-        note(k, "%s: not a hex secp256k1 key", k->api->cfg.keeper_key_file);
-    else if (ct_sender_new(&k->sender, k->api->cfg.rpc_url, key, NULL) < 0)
+    if (ct_api__load_key(key, k->api->cfg.keeper_key_file, "keeper_key_file") < 0 ||
+        ct_sender_new(&k->sender, k->api->cfg.rpc_url, key, NULL) < 0)
         note(k, "%s", ct_error_last());
     ct_error_clear();
     ct_wipe(key, sizeof(key));
-    ct_wipe(text, strlen(text));
-    free(text);
 }
 
 static void *keeper_main(void *arg)
@@ -562,10 +550,7 @@ static void *keeper_main(void *arg)
         pthread_mutex_lock(&k->mu);
         if (!k->stop) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)TICK_MS * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            ct_time_after(&until, CLOCK_REALTIME, TICK_MS);
             pthread_cond_timedwait(&k->cond, &k->mu, &until);
         }
     }

@@ -190,3 +190,14 @@ void ct_sleep_ms(int ms)
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
 }
+
+void ct_time_after(struct timespec *out, int clock, int64_t ms)
+{
+    clock_gettime((clockid_t)clock, out);
+    out->tv_sec += ms / 1000;
+    out->tv_nsec += (ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
