@@ -16,14 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static ct_store *store;
 static ct_ledger *ledger;
-static ct_store__types *types;
+static ct_store_decoder *types;
 
 static void init(void)
 {
     if (store != NULL)
         return;
     if (ct_store_open(&store, ":memory:") < 0 || ct_ledger_open(&ledger) < 0 ||
-        ct_store__types_new(&types, ledger) < 0)
+        ct_store_decoder_new(&types, ledger) < 0)
         abort();
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compiles Solidity sources with the pinned solc-js (no network, no native
 // compiler) and writes one JSON file: {"ContractName": {"abi": [...],
-// "bytecode": "0x...", "deployedBytecode": "0x..."}}.
+// "bytecode": "0x...", "deployedBytecode": "0x...", "storageLayout": {...}}}.
 // usage: node scripts/solc.js OUT.json SOURCE.sol...
 'use strict';
 const fs = require('fs');
@@ -22,7 +22,9 @@ const input = {
     // London: the newest EVM every supported chain runs (the EthereumJS
     // client's Clique network cannot go past it; docs/CHAIN.md).
     evmVersion: 'london',
-    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+    outputSelection: {
+      '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'storageLayout'] },
+    },
   },
 };
 for (const s of sources) input.sources[path.basename(s)] = { content: fs.readFileSync(s, 'utf8') };
@@ -51,6 +53,8 @@ for (const file of Object.keys(result.contracts)) {
       abi: c.abi,
       bytecode: '0x' + c.evm.bytecode.object,
       deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+      // Where state variables live, for storage proofs (catena verify).
+      storageLayout: c.storageLayout,
     };
   }
 }

@@ -81,6 +81,95 @@ int ct_rlp_item_u256(ct_u256 *out, const ct_rlp_item *it);
 int ct_rlp_from_json(uint8_t **out, size_t *len, const json_t *v);
 int ct_rlp_to_json(json_t **out, const uint8_t *in, size_t len);
 
+/* ---------------------------------------------------------------- trie */
+
+/* A byte string owned by whoever holds it (proof nodes). */
+typedef struct ct_bytes {
+    uint8_t *data;
+    size_t len;
+} ct_bytes;
+
+/* Ethereum's Merkle Patricia trie over a set of key/value pairs, built in
+ * memory (a block's receipts or transactions: keys rlp(index)). Keys are
+ * at most 64 bytes, values at most 16 MiB. Not thread safe. */
+typedef struct ct_trie ct_trie;
+
+int ct_trie_new(ct_trie **out);
+void ct_trie_free(ct_trie *t);
+
+/* Sets key to val (both copied); a second put of a key replaces it, and
+ * an empty value deletes the key (Ethereum's rule).
+ * Returns: 0, CT_ELIMIT (key or value too long), CT_ENOMEM. */
+int ct_trie_put(ct_trie *t, const uint8_t *key, size_t key_len, const uint8_t *val, size_t val_len);
+
+/* Returns: the number of distinct keys (after replacements, once the
+ * root or a proof was computed). */
+size_t ct_trie_size(const ct_trie *t);
+
+/* The root hash (keccak256(rlp("")) for an empty trie).
+ * Returns: 0 or CT_ENOMEM. */
+int ct_trie_root(ct_trie *t, uint8_t out[32]);
+
+/* The proof of key: every node on its path that its parent references by
+ * hash, root first (eth_getProof's form). An absent key gets the nodes
+ * up to where its path leaves the trie.
+ * Out: *nodes (free with ct_trie_proof_free), *n.
+ * Returns: 0, CT_ELIMIT, CT_ENOMEM. */
+int ct_trie_prove(ct_trie *t, ct_bytes **nodes, size_t *n, const uint8_t *key, size_t key_len);
+
+void ct_trie_proof_free(ct_bytes *nodes, size_t n);
+
+/* Checks a proof of key against root. Every node must hash to its
+ * parent's reference, and the proof must hold no node past the path.
+ * Out: *val, *val_len the value (pointing into nodes) when present.
+ * Returns: 0 (present); CT_ENOTFOUND (proven absent); CT_EPARSE (the
+ * proof does not prove anything about key under root, message says why);
+ * CT_ELIMIT (key too long). */
+int ct_trie_verify(const uint8_t **val, size_t *val_len, const uint8_t root[32], const uint8_t *key,
+                   size_t key_len, const ct_bytes *nodes, size_t n);
+
+/* ---------------------------------------------------------------- blocks */
+
+/* What a verifier reads of a block header; hash is keccak of its RLP. */
+typedef struct ct_header {
+    uint8_t hash[32];
+    uint8_t parent[32];
+    uint8_t state_root[32];
+    uint8_t receipts_root[32];
+    uint8_t bloom[256];
+    uint64_t number;
+    uint64_t time;
+} ct_header;
+
+/* The header's RLP from an eth_getBlockBy* answer: the 15 fields of
+ * Frontier and those later hardforks append (baseFeePerGas,
+ * withdrawalsRoot, blobGasUsed, excessBlobGas, parentBeaconBlockRoot,
+ * requestsHash) when the block has them. Its keccak is the block hash if
+ * the node told the truth.
+ * Out: *out malloc'd, *len. Returns: 0, CT_EPARSE naming the field. */
+int ct_header_encode_json(uint8_t **out, size_t *len, const json_t *block);
+
+/* Reads a header's RLP. Returns: 0 or CT_EPARSE. */
+int ct_header_decode(ct_header *out, const uint8_t *rlp, size_t len);
+
+/* A receipt's consensus encoding from an eth_getTransactionReceipt
+ * answer: rlp([status or root, cumulativeGasUsed, logsBloom, logs]),
+ * behind its type byte for typed transactions (EIP-2718): the value the
+ * receipts trie holds under rlp(transactionIndex).
+ * Out: *out malloc'd, *len. Returns: 0, CT_EPARSE naming the field. */
+int ct_receipt_encode_json(uint8_t **out, size_t *len, const json_t *receipt);
+
+/* Decodes a receipt's consensus encoding into {"type", "status" (or
+ * "root"), "cumulativeGasUsed", "logsBloom", "logs": [{"address",
+ * "topics", "data"}]} (hex as in JSON-RPC). Out: *out new ref.
+ * Returns: 0 or CT_EPARSE. */
+int ct_receipt_decode(json_t **out, const uint8_t *enc, size_t len);
+
+/* The logs bloom (Yellow Paper 4.4.1): adds data (an address or a topic),
+ * or tells whether it may have been added (false: certainly not). */
+void ct_bloom_add(uint8_t bloom[256], const uint8_t *data, size_t len);
+bool ct_bloom_may_contain(const uint8_t bloom[256], const uint8_t *data, size_t len);
+
 /* ---------------------------------------------------------------- ABI */
 
 typedef enum ct_abi_kind {

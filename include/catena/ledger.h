@@ -37,6 +37,24 @@ const json_t *ct_ledger_abi(const ct_ledger *l);
 /* Returns: the creation bytecode (borrowed), its length in *len. */
 const uint8_t *ct_ledger_bytecode(const ct_ledger *l, size_t *len);
 
+/* Where a state variable, or a member of the struct it holds (itself or
+ * as a mapping's value), lives in the contract's storage, from solc's
+ * storage layout: the variable's slot, the member's slot within the
+ * struct, and the member's byte offset (from the slot's low end) and
+ * size. A mapping's entry for key k is at keccak256(k . slot), plus
+ * member_slot. */
+typedef struct ct_ledger_storage {
+    uint64_t slot;
+    uint64_t member_slot;
+    unsigned offset;
+    unsigned size;
+} ct_ledger_storage;
+
+/* Args: member NULL for the variable itself.
+ * Returns: 0, CT_ENOTFOUND (no such variable or member), CT_EPARSE. */
+int ct_ledger_storage_member(const ct_ledger *l, ct_ledger_storage *out, const char *var,
+                             const char *member);
+
 /* Appends the calldata of function(args...) to out; args is a JSON array
  * in the ABI's value form (see ct_abi_encode).
  * Returns: 0, CT_ENOTFOUND (no such function), CT_EINVAL (bad args). */

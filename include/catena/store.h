@@ -227,6 +227,29 @@ int ct_store_vc_tag_by_tx(ct_store *s, json_t **out, const uint8_t tx_hash[32]);
  * (block time)}. CT_ENOTFOUND for an unknown tag. */
 int ct_store_vc_history(ct_store *s, json_t **out, const uint8_t tag[32]);
 
+/* Turns logs of the ledger into the events history returns: the same
+ * code the follower stores them with, so a verifier that decodes a log
+ * proven from the chain can compare it with a gateway's answer field by
+ * field. Read only after creation (may be shared by threads); borrows l,
+ * which must outlive it. */
+typedef struct ct_store_decoder ct_store_decoder;
+
+/* Returns: 0, CT_EPARSE (an event the store folds is missing from the
+ * ABI), CT_ENOMEM. */
+int ct_store_decoder_new(ct_store_decoder **out, const ct_ledger *l);
+void ct_store_decoder_free(ct_store_decoder *d);
+
+/* Decodes one log ({"address", "topics", "data"} at least) into its event
+ * name (borrowed from the ledger) and args in history's wire form.
+ * Returns: 0; CT_ENOTFOUND (not an event of the ledger); CT_EPARSE. */
+int ct_store_decode_event(const ct_store_decoder *d, const char **name, json_t **args,
+                          const json_t *log);
+
+/* A block time (seconds) as history's "created" shows it: an ISO 8601
+ * time, or the integer when out of range. Returns: a new reference, or
+ * NULL when out of memory. */
+json_t *ct_store_time_json(int64_t seconds);
+
 /* Table 7: {"vc_tag", "from_address", "to_address", "price", "invoice"}
  * of the VC's pending migration, or Listing 10's all-zero object (zero
  * tag, zero addresses, 0, 0) when the VC has none (none yet, confirmed,

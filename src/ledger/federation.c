@@ -4,6 +4,7 @@
  * restates the contracts' signatures. */
 #include "catena/ledger.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct ct_ledger {
     char name[64]; /* the contract */
     json_t *artifact;
     const json_t *abi;
+    const json_t *layout; /* solc's storageLayout (may be NULL) */
     uint8_t *bytecode;
     size_t bytecode_len;
     struct entry *functions;
@@ -137,6 +139,7 @@ int ct_ledger_open_contract(ct_ledger **out, const char *contract)
         goto fail;
     c = json_object_get(l->artifact, contract);
     l->abi = json_object_get(c, "abi");
+    l->layout = json_object_get(c, "storageLayout");
     if (!json_is_array(l->abi) || !json_is_string(json_object_get(c, "bytecode"))) {
         rc = ct_error_set(CT_ENOTFOUND, "ledger: embedded artefact has no contract %s", contract);
         goto fail;
@@ -162,6 +165,73 @@ const uint8_t *ct_ledger_bytecode(const ct_ledger *l, size_t *len)
 {
     *len = l->bytecode_len;
     return l->bytecode;
+}
+
+/* A layout entry's decimal "slot" or "offset". */
+static int layout_uint(uint64_t *out, const json_t *entry, const char *key)
+{
+    const json_t *v = json_object_get(entry, key);
+    const char *s = json_string_value(v);
+    char *end;
+
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (s == NULL || *s == '\0')
+        return ct_error_set(CT_EPARSE, "ledger: storage layout %s is not a number", key);
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return errno != 0 || *end != '\0'
+               ? ct_error_set(CT_EPARSE, "ledger: storage layout %s is not a number", key)
+               : 0;
+}
+
+static const json_t *layout_find(const json_t *list, const char *label)
+{
+    const json_t *e;
+    size_t i;
+
+    json_array_foreach (list, i, e)
+        if (json_is_string(json_object_get(e, "label")) &&
+            strcmp(json_string_value(json_object_get(e, "label")), label) == 0)
+            return e;
+    return NULL;
+}
+
+int ct_ledger_storage_member(const ct_ledger *l, ct_ledger_storage *out, const char *var,
+                             const char *member)
+{
+    const json_t *types = json_object_get(l->layout, "types");
+    const json_t *v = layout_find(json_object_get(l->layout, "storage"), var), *t, *m;
+    const char *type;
+    uint64_t off;
+
+    memset(out, 0, sizeof(*out));
+    if (v == NULL)
+        return ct_error_set(CT_ENOTFOUND, "ledger: %s has no state variable %s", l->name, var);
+    if (layout_uint(&out->slot, v, "slot") < 0 || layout_uint(&off, v, "offset") < 0)
+        return CT_EPARSE;
+    type = json_string_value(json_object_get(v, "type"));
+    t = json_object_get(types, type != NULL ? type : "");
+    if (member == NULL) {
+        out->offset = (unsigned)off;
+        return layout_uint(&off, t, "numberOfBytes") < 0 ? CT_EPARSE
+                                                         : (out->size = (unsigned)off, 0);
+    }
+    /* A mapping's value, or the variable itself, is the struct. */
+    if (json_object_get(t, "value") != NULL)
+        t = json_object_get(types, json_string_value(json_object_get(t, "value")));
+    if ((m = layout_find(json_object_get(t, "members"), member)) == NULL)
+        return ct_error_set(CT_ENOTFOUND, "ledger: %s.%s has no member %s", l->name, var, member);
+    type = json_string_value(json_object_get(m, "type"));
+    if (layout_uint(&out->member_slot, m, "slot") < 0 || layout_uint(&off, m, "offset") < 0)
+        return CT_EPARSE;
+    out->offset = (unsigned)off;
+    if (layout_uint(&off, json_object_get(types, type != NULL ? type : ""), "numberOfBytes") < 0)
+        return CT_EPARSE;
+    out->size = (unsigned)off;
+    return 0;
 }
 
 static const struct entry *find(const struct entry *list, size_t n, const char *name)

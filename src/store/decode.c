@@ -87,12 +87,13 @@ struct evtype {
     size_t n;
 };
 
-struct ct_store__types {
+struct ct_store_decoder {
+    const ct_ledger *l;
     struct evtype *ev;
     size_t n;
 };
 
-void ct_store__types_free(ct_store__types *t)
+void ct_store_decoder_free(ct_store_decoder *t)
 {
     if (t == NULL)
         return;
@@ -126,7 +127,7 @@ static int add_event(struct evtype *e, const json_t *item)
     return 0;
 }
 
-static const struct evtype *find_type(const ct_store__types *t, const char *name)
+static const struct evtype *find_type(const ct_store_decoder *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->ev[i].name, name) == 0)
@@ -134,13 +135,13 @@ static const struct evtype *find_type(const ct_store__types *t, const char *name
     return NULL;
 }
 
-int ct_store__types_new(ct_store__types **out, const ct_ledger *l)
+int ct_store_decoder_new(ct_store_decoder **out, const ct_ledger *l)
 {
     static const char *const needed[] = {
         "DatacenterRegistered",      "ContainerRegistered", "ContainerAvailabilityChanged",
         "ContainerMigrationPending", "ContainerMigrated",   "ContainerRetired"};
     const json_t *abi = ct_ledger_abi(l), *item;
-    ct_store__types *t = calloc(1, sizeof(*t));
+    ct_store_decoder *t = calloc(1, sizeof(*t));
     size_t i;
     int rc = 0;
 
@@ -148,6 +149,7 @@ int ct_store__types_new(ct_store__types **out, const ct_ledger *l)
         rc = ct_error_set(CT_ENOMEM, "store: out of memory");
         goto done;
     }
+    t->l = l;
     json_array_foreach (abi, i, item) {
         const char *type = json_string_value(json_object_get(item, "type"));
         if (type != NULL && strcmp(type, "event") == 0 &&
@@ -162,7 +164,7 @@ int ct_store__types_new(ct_store__types **out, const ct_ledger *l)
     *out = t;
 done:
     if (rc < 0)
-        ct_store__types_free(t);
+        ct_store_decoder_free(t);
     return rc;
 }
 
@@ -197,7 +199,7 @@ static int wire_value(json_t **out, const struct param *p, const json_t *v)
     return *out != NULL ? 0 : ct_error_set(CT_ENOMEM, "store: out of memory");
 }
 
-int ct_store__wire_args(json_t **out, const ct_store__types *t, const char *event,
+int ct_store__wire_args(json_t **out, const ct_store_decoder *t, const char *event,
                         const json_t *raw)
 {
     const struct evtype *e = find_type(t, event);
@@ -228,5 +230,18 @@ int ct_store__wire_args(json_t **out, const ct_store__types *t, const char *even
     if (rc == 0)
         *out = json_incref(o);
     json_decref(o);
+    return rc;
+}
+
+int ct_store_decode_event(const ct_store_decoder *d, const char **name, json_t **args,
+                          const json_t *log)
+{
+    json_t *raw;
+    int rc = ct_ledger_decode_log(d->l, name, &raw, log);
+
+    if (rc < 0)
+        return rc;
+    rc = ct_store__wire_args(args, d, *name, raw);
+    json_decref(raw);
     return rc;
 }

@@ -31,7 +31,7 @@ struct ct_follower {
     ct_rpc *rpc;
     ct_rpc *rpc_ahead; /* the prefetch thread's client, made on first use */
     int timeout_ms;
-    ct_store__types *types;
+    ct_store_decoder *dec;
     ct_address contract;
     char contract_hex[CT_ADDRESS_TEXT_SIZE];
     uint64_t from_block;
@@ -120,7 +120,7 @@ int ct_follower_new(ct_follower **out, ct_store *s, const ct_ledger *l, const ch
     f->stats.processed = from_block > 0 ? from_block - 1 : 0;
     f->timeout_ms = opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
     if ((rc = ct_rpc_new(&f->rpc, rpc_url, f->timeout_ms)) < 0 ||
-        (rc = ct_store__types_new(&f->types, l)) < 0) {
+        (rc = ct_store_decoder_new(&f->dec, l)) < 0) {
         ct_follower_free(f);
         return rc;
     }
@@ -137,7 +137,7 @@ void ct_follower_free(ct_follower *f)
         return;
     ct_rpc_free(f->rpc);
     ct_rpc_free(f->rpc_ahead);
-    ct_store__types_free(f->types);
+    ct_store_decoder_free(f->dec);
     pthread_mutex_destroy(&f->mu);
     free(f);
 }
@@ -342,7 +342,6 @@ done:
 /* Decodes each log; logs of events the ledger does not know are skipped. */
 static int decode_items(ct_follower *f, struct range *r)
 {
-    json_t *raw;
     int rc;
 
     r->names = calloc(r->n + 1, sizeof(*r->names));
@@ -351,16 +350,12 @@ static int decode_items(ct_follower *f, struct range *r)
         return ct_error_set(CT_ENOMEM, "store: out of memory");
     for (size_t i = 0; i < r->n; i++) {
         const ct_store__log *it = &r->items[i];
-        rc = ct_ledger_decode_log(f->l, &r->names[i], &raw, it->json);
+        rc = ct_store_decode_event(f->dec, &r->names[i], &r->args[i], it->json);
         if (rc == CT_ENOTFOUND) {
             r->names[i] = NULL;
             ct_log(CT_LOG_DEBUG, "store: skipping an unknown event in block %" PRIu64,
                    it->block_number);
             continue;
-        }
-        if (rc == 0) {
-            rc = ct_store__wire_args(&r->args[i], f->types, r->names[i], raw);
-            json_decref(raw);
         }
         if (rc < 0)
             return ct_error_wrap("block %" PRIu64 " log %" PRIu64, it->block_number, it->log_index);

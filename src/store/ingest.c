@@ -419,7 +419,7 @@ int ct_store__rewind(ct_store *s, int64_t keep, uint64_t *deleted)
 
 /* ---------------------------------------------------------------- times */
 
-json_t *ct_store__time_json(int64_t seconds)
+json_t *ct_store_time_json(int64_t seconds)
 {
     char iso[CT_TIME_ISO8601_SIZE];
 

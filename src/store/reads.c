@@ -164,7 +164,7 @@ static json_t *dc_row_json(sqlite3_stmt *st, int *rc)
     put(o, "name", col_text(st, 0), rc);
     put(o, "wallet", col_address(st, 1), rc);
     put(o, "registered", json_true(), rc);
-    put(o, "registered_at", ct_store__time_json(sqlite3_column_int64(st, 2)), rc);
+    put(o, "registered_at", ct_store_time_json(sqlite3_column_int64(st, 2)), rc);
     put(o, "containers", json_integer(sqlite3_column_int64(st, 3)), rc);
     return o;
 }
@@ -197,7 +197,7 @@ static json_t *vc_json(sqlite3_stmt *st, int *rc)
     put(o, "controller", col_text(st, 5), rc);
     put(o, "host", col_address(st, 6), rc);
     put(o, "owner", col_address(st, 7), rc);
-    put(o, "updated", ct_store__time_json(sqlite3_column_int64(st, 8)), rc);
+    put(o, "updated", ct_store_time_json(sqlite3_column_int64(st, 8)), rc);
     put(o, "created", col_value(st, 9), rc);
     put(o, "vc_tag", col_hex(st, 0), rc);
     put(o, "retired", json_boolean(sqlite3_column_int(st, 10)), rc);
@@ -333,7 +333,7 @@ static json_t *event_json(sqlite3_stmt *st, int *rc)
     put(o, "block_number", json_integer(sqlite3_column_int64(st, 6)), rc);
     put(o, "block_hash", col_hex(st, 7), rc);
     put(o, "address", col_address(st, 9), rc);
-    put(o, "created", ct_store__time_json(sqlite3_column_int64(st, 8)), rc);
+    put(o, "created", ct_store_time_json(sqlite3_column_int64(st, 8)), rc);
     return o;
 }
 

@@ -123,9 +123,6 @@ int ct_store__rewind(ct_store *s, int64_t keep, uint64_t *deleted);
 /* Highest time in seconds that ct_time_format can show (9999-12-31). */
 #define CT_STORE__MAX_TIME 253402300799LL
 
-/* A block time (seconds) as a JSON time, or as the integer when out of
- * range. Returns: a new reference, or NULL when out of memory. */
-json_t *ct_store__time_json(int64_t seconds);
 
 /* ---------------------------------------------------------------- decoding
  * What the follower reads from the node, checked: the node is another
@@ -157,20 +154,12 @@ typedef struct ct_store__header {
 /* Returns: 0 or CT_EPARSE naming the field. */
 int ct_store__parse_header(ct_store__header *out, const json_t *block);
 
-/* The parameter types of the ledger's events, for the wire form. */
-typedef struct ct_store__types ct_store__types;
-
-/* Returns: 0, CT_EPARSE (an event the store folds is missing from the
- * ABI), CT_ENOMEM. */
-int ct_store__types_new(ct_store__types **out, const ct_ledger *l);
-void ct_store__types_free(ct_store__types *t);
-
 /* Converts decoded args (ct_ledger_decode_log: uints as decimal strings)
  * into the wire form of store.h: parameters in declaration order, uints
  * as integers when they fit int64, "timestamp" as an ISO 8601 time.
  * Out: *out new ref. Returns: 0, CT_EPARSE (args do not match the ABI),
  * CT_ENOMEM. */
-int ct_store__wire_args(json_t **out, const ct_store__types *t, const char *event,
+int ct_store__wire_args(json_t **out, const ct_store_decoder *t, const char *event,
                         const json_t *raw);
 
 /* ---------------------------------------------------------------- monitors */

@@ -465,12 +465,12 @@ static void parse_node_answers(void **state)
 static void wire_args(void **state)
 {
     ct_ledger *l;
-    ct_store__types *t;
+    ct_store_decoder *t;
     json_t *raw, *wire;
     (void)state;
 
     ctt_ok(ct_ledger_open(&l));
-    ctt_ok(ct_store__types_new(&t, l));
+    ctt_ok(ct_store_decoder_new(&t, l));
     raw = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "vcTag", TAG, "from", DC1, "to", DC2, "price",
                     "9223372036854775808", "invoice", "13", "timestamp", "1536830928");
     ctt_ok(ct_store__wire_args(&wire, t, "ContainerMigrationPending", raw));
@@ -497,7 +497,7 @@ static void wire_args(void **state)
     assert_int_equal(ct_store__wire_args(&wire, t, "ContainerMigrationPending", raw), CT_EPARSE);
     assert_int_equal(ct_store__wire_args(&wire, t, "NoSuchEvent", raw), CT_EPARSE);
     json_decref(raw);
-    ct_store__types_free(t);
+    ct_store_decoder_free(t);
     ct_ledger_free(l);
 }
 
