@@ -10,12 +10,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -937,10 +939,10 @@ static int up_register(struct up *u)
         if (!fresh[i])
             continue;
         body = json_pack("{s:o}", "attributes",
-                         i == 0 ? json_pack("{s:s, s:s, s:s}", "region", "eu-west", "country",
-                                            "DE", "gdpr", "true")
-                                : json_pack("{s:s, s:s, s:s}", "region", "us-east", "country",
-                                            "US", "gdpr", "false"));
+                         i == 0 ? json_pack("{s:s, s:s, s:s}", "region", "eu-west", "country", "DE",
+                                            "gdpr", "true")
+                                : json_pack("{s:s, s:s, s:s}", "region", "us-east", "country", "US",
+                                            "gdpr", "false"));
         snprintf(url, sizeof(url), "%s/datacenter/%s/attributes/", u->api_url, u->dcs[i].name);
         rc = cli_http(&status, &resp, "POST", url, u->dcs[i].token, body);
         json_decref(body);
@@ -954,17 +956,47 @@ static int up_register(struct up *u)
     return 0;
 }
 
+/* Takes DIR/lock for as long as this process lives (the descriptor is
+ * never closed, and not inherited by the children): a second `catena up`
+ * on the same directory would share its chain, keys and cache. */
+static int up_lock(const struct up *u)
+{
+    char pid[32] = "", *text = NULL;
+    int fd = open(up_path(u, "lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return ct_error_set(CT_EIO, "cannot open %s/lock: %s", u->dir, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        if (ct_file_read(&text, NULL, up_path(u, "lock"), 64) == 0)
+            snprintf(pid, sizeof(pid), " (pid %s)", text);
+        free(text);
+        close(fd);
+        return err == EWOULDBLOCK
+                   ? ct_error_set(CT_ESTATE, "%s is in use by another catena up%s: stop it first",
+                                  u->dir, pid)
+                   : ct_error_set(CT_EIO, "cannot lock %s/lock: %s", u->dir, strerror(err));
+    }
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || write(fd, pid, strlen(pid)) < 0)
+        ct_log(CT_LOG_WARN, "up: cannot write %s/lock: %s", u->dir, strerror(errno));
+    return 0;
+}
+
 /* Finds the binary, creates the directories, names the files, picks
  * ports where asked (0) or where a new federation needs them. */
 static int up_prepare(struct up *u)
 {
     ssize_t n = readlink("/proc/self/exe", u->exe, sizeof(u->exe) - 1);
+    int rc;
 
     if (n < 0)
         return ct_error_set(CT_EIO, "cannot find the catena binary: %s", strerror(errno));
     u->exe[n] = '\0';
     if (mkdir(u->dir, 0700) < 0 && errno != EEXIST)
         return ct_error_set(CT_EIO, "cannot create %s: %s", u->dir, strerror(errno));
+    if ((rc = up_lock(u)) < 0)
+        return rc;
     if (mkdir(up_path(u, "keys"), 0700) < 0 && errno != EEXIST)
         return ct_error_set(CT_EIO, "cannot create %s/keys: %s", u->dir, strerror(errno));
     if (mkdir(up_path(u, "chain"), 0700) < 0 && errno != EEXIST)

@@ -40,8 +40,8 @@ static const char *fed_str(const json_t *fed, const char *key)
 
 static const char *dc_str(const json_t *fed, int i, const char *key)
 {
-    return json_string_value(json_object_get(json_array_get(json_object_get(fed, "datacenters"), i),
-                                             key));
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(fed, "datacenters"), i), key));
 }
 
 /* Starts `catena up` on dir and waits until its log says it is ready
@@ -49,17 +49,9 @@ static const char *dc_str(const json_t *fed, int i, const char *key)
 static void up_start(ct_proc *up, const char *log, const char *want)
 {
     /* anvil saves every second here, so the test knows what it holds. */
-    char *argv[] = {(char *)ctt_catena_bin(),
-                    "up",
-                    "--dir",
-                    (char *)dir,
-                    "--rpc-port",
-                    "0",
-                    "--api-port",
-                    "0",
-                    "--state-interval",
-                    "1",
-                    NULL};
+    char *argv[] = {
+        (char *)ctt_catena_bin(), "up", "--dir", (char *)dir, "--rpc-port", "0", "--api-port", "0",
+        "--state-interval",       "1",  NULL};
     char *text = NULL;
 
     ctt_spawn(up, argv, log);
@@ -91,8 +83,8 @@ static long http(json_t **out, const json_t *fed, const char *method, const char
 static const char *register_vm(const json_t *fed, const char *id)
 {
     json_t *out = NULL;
-    long st = http(&out, fed, "POST", "/datacenter/DC1/container/register/", dc_str(fed, 0, "token"),
-                   vm_body(id));
+    long st = http(&out, fed, "POST", "/datacenter/DC1/container/register/",
+                   dc_str(fed, 0, "token"), vm_body(id));
     if (st != 200)
         fail_msg("register %s: HTTP %ld", id, st);
     const char *hash = ctt_path("%s", json_string_value(json_object_get(out, "tx_hash")));
@@ -143,9 +135,8 @@ static size_t history_on_chain(const json_t *fed, const json_t *list)
     json_array_foreach (list, i, vc) {
         const char *tag = json_string_value(json_object_get(vc, "vc_tag"));
         assert_non_null(tag);
-        assert_int_equal(http(&hist, fed, "GET", ctt_path("/container/%s/history/", tag), NULL,
-                              NULL),
-                         200);
+        assert_int_equal(
+            http(&hist, fed, "GET", ctt_path("/container/%s/history/", tag), NULL, NULL), 200);
         json_array_foreach (hist, j, ev) {
             const char *tx = json_string_value(json_object_get(ev, "tx_hash"));
             uint8_t h[32];
@@ -185,16 +176,26 @@ static void clean_restart(void **state)
     dir = ctt_path("%s/clean", ctt_tmpdir());
     up_start(&up, ctt_path("%s/up1.log", ctt_tmpdir()), "created the federation");
     fed = load_fed();
+    /* A second catena up on the same directory is refused at once (it
+     * used to start a second set of processes on the same chain, keys
+     * and cache), and the first one is untouched. */
+    ctt_run twice;
+    ctt_catena(&twice,
+               (const char *[]){"up", "--dir", dir, "--rpc-port", "0", "--api-port", "0", NULL});
+    assert_int_equal(ctt_exit_code(&twice), 2);
+    assert_non_null(strstr(twice.err, "is in use by another catena up"));
+    ctt_run_free(&twice);
+    assert_true(ct_proc_alive(&up));
     register_vm(fed, "vm-clean-1");
     register_vm(fed, "vm-clean-2");
     list = list_caught_up(fed);
     assert_int_equal(json_array_size(list), 2);
-    const char *tag = ctt_path("%s", json_string_value(json_object_get(json_array_get(list, 0),
-                                                                       "vc_tag")));
-    assert_int_equal(http(&out, fed, "POST", ctt_path("/datacenter/DC1/container/%s/availability/change/", tag),
-                          dc_str(fed, 0, "token"),
-                          "{\"status\":false,\"timestamp\":\"2018-09-12T10:00:00Z\"}"),
-                     200);
+    const char *tag =
+        ctt_path("%s", json_string_value(json_object_get(json_array_get(list, 0), "vc_tag")));
+    assert_int_equal(
+        http(&out, fed, "POST", ctt_path("/datacenter/DC1/container/%s/availability/change/", tag),
+             dc_str(fed, 0, "token"), "{\"status\":false,\"timestamp\":\"2018-09-12T10:00:00Z\"}"),
+        200);
     json_decref(out);
     for (int i = 0; i < 100; i++) { /* until the follower has read the change */
         out = NULL;
@@ -311,8 +312,8 @@ static void kill9_up(void **state)
     const char *hash = NULL;
     for (int i = 0; i < 100 && hash == NULL; i++) { /* the agent reconnects to the node */
         json_t *out = NULL;
-        long st = http(&out, fed2, "POST", "/datacenter/DC1/container/register/", dc_str(fed2, 0, "token"),
-                       vm_body("vm-k-8"));
+        long st = http(&out, fed2, "POST", "/datacenter/DC1/container/register/",
+                       dc_str(fed2, 0, "token"), vm_body("vm-k-8"));
         json_decref(out);
         if (st == 200)
             hash = "ok";
@@ -334,8 +335,17 @@ static void hardhat_not_resumed(void **state)
 {
     ct_proc up;
     ctt_run r;
-    char *argv[] = {(char *)ctt_catena_bin(), "up", "--dir", NULL, "--chain", "hardhat",
-                    "--rpc-port", "0", "--api-port", "0", NULL};
+    char *argv[] = {(char *)ctt_catena_bin(),
+                    "up",
+                    "--dir",
+                    NULL,
+                    "--chain",
+                    "hardhat",
+                    "--rpc-port",
+                    "0",
+                    "--api-port",
+                    "0",
+                    NULL};
     char *text = NULL;
     const char *log = ctt_path("%s/hh.log", ctt_tmpdir());
     (void)state;
@@ -357,8 +367,8 @@ static void hardhat_not_resumed(void **state)
     char *fed_before = NULL;
     ctt_ok(ct_file_read(&fed_before, NULL, ctt_path("%s/federation.json", dir), 1 << 20));
 
-    ctt_catena(&r, (const char *[]){"up", "--dir", dir, "--rpc-port", "0", "--api-port", "0",
-                                     NULL});
+    ctt_catena(&r,
+               (const char *[]){"up", "--dir", dir, "--rpc-port", "0", "--api-port", "0", NULL});
     assert_int_equal(ctt_exit_code(&r), 2);
     assert_non_null(strstr(r.err, "Hardhat"));
     ctt_run_free(&r);
@@ -401,9 +411,9 @@ static void replaced_chain(void **state)
      * of another chain on the same port (anvil's genesis carries its
      * time). */
     ct_devnode same;
-    ctt_node_start_opts(&same, &(ct_devnode_opts){
-                                   .port = (uint16_t)port,
-                                   .state_path = ctt_path("%s/chain/anvil-state.json", dir)});
+    ctt_node_start_opts(
+        &same, &(ct_devnode_opts){.port = (uint16_t)port,
+                                  .state_path = ctt_path("%s/chain/anvil-state.json", dir)});
     cfg_path = ctt_path("%s/api.json", dir);
     ctt_ok(ct_file_read(&text, NULL, cfg_path, 1 << 20));
     ctt_ok(ct_json_parse(&cfg, text, strlen(text), 16));
@@ -440,8 +450,8 @@ static void replaced_chain(void **state)
         ct_sleep_ms(100);
     }
     assert_int_equal(st, 503);
-    assert_non_null(strstr(json_string_value(json_object_get(out, "chain_error")),
-                           "another chain"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(out, "chain_error")), "another chain"));
     json_decref(out);
     /* The cache is kept: the VC is still listed. */
     out = NULL;
