@@ -142,7 +142,12 @@ int ct_agent_new(ct_agent **out, const ct_agent_config *cfg)
         1000 * (cfg->ping_interval_s > 0 ? cfg->ping_interval_s : DEFAULT_PING_INTERVAL_S);
     opts.timeout_ms = cfg->rpc_timeout_ms > 0 ? cfg->rpc_timeout_ms : DEFAULT_RPC_TIMEOUT_MS;
     opts.always_preflight = cfg->always_preflight;
-    opts.reuse_gas = true; /* the Federation's calls of one shape cost alike */
+    /* Every write is estimated: the Federation's calls of one shape do
+     * not cost alike (a changeAvailability that records a VC's first
+     * outage costs 75k gas, one that changes nothing 29k, and a reused
+     * estimate of the second ran the first out of gas on chain after the
+     * write was acknowledged). */
+    opts.reuse_gas = false;
     opts.outbox_path = cfg->outbox_path;
     if ((rc = load_tls(a, cfg)) < 0 || (rc = ct_ledger_open(&a->ledger)) < 0 ||
         (rc = ct_sender_new(&a->sender, cfg->rpc_url, cfg->seckey, &opts)) < 0 ||
