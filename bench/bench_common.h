@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "catena/eth.h"
 #include "catena/util.h"
 
 /* Returns: $CATENA_BIN, else build/catena beside build/bench/<me>; NULL
@@ -29,6 +30,21 @@ static inline const char *bench_catena_bin(void)
     *strrchr(self, '/') = '\0'; /* build */
     snprintf(path, sizeof(path), "%s/catena", self);
     return path;
+}
+
+/* A sender on the node at url for the hex key (a dev account).
+ * Returns: it, or NULL with the error in ct_error_last. */
+static inline ct_sender *bench_sender(const char *url, const char *hex)
+{
+    uint8_t key[32];
+    size_t len;
+    ct_sender *s = NULL;
+
+    if (ct_hex_decode(key, 32, &len, hex, strlen(hex)) < 0 || len != 32 ||
+        ct_sender_new(&s, url, key, NULL) < 0)
+        s = NULL;
+    ct_wipe(key, sizeof(key));
+    return s;
 }
 
 static inline int bench_cmp_double(const void *a, const void *b)

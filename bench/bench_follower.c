@@ -18,6 +18,8 @@
 #include "catena/ledger.h"
 #include "catena/store.h"
 
+#include "bench_common.h"
+
 #define DEV_KEY0 "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 #define DEV_KEY1 "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 /* Logs per eth_getLogs call in the reference, about what the follower
@@ -44,12 +46,9 @@ static int die(const char *what)
 
 static ct_sender *sender(const char *hex)
 {
-    uint8_t key[32];
-    size_t len;
-    ct_sender *s;
+    ct_sender *s = bench_sender(node.url, hex);
 
-    if (ct_hex_decode(key, 32, &len, hex, strlen(hex)) < 0 ||
-        ct_sender_new(&s, node.url, key, NULL) < 0)
+    if (s == NULL)
         die("sender");
     return s;
 }
@@ -217,8 +216,9 @@ int main(int argc, char **argv)
         return 1;
     snprintf(log, sizeof(log), "%s/hardhat.log", dir);
     snprintf(cache, sizeof(cache), "%s/cache.db", dir);
-    if (ct_ledger_open(&ledger) < 0 || ct_devnode_start(&node, root,
-                                 &(ct_devnode_opts){.kind = CT_CHAIN_HARDHAT, .log_path = log}) < 0)
+    if (ct_ledger_open(&ledger) < 0 ||
+        ct_devnode_start(&node, root,
+                         &(ct_devnode_opts){.kind = CT_CHAIN_HARDHAT, .log_path = log}) < 0)
         die("start");
     double create_s = create_events(total, batch);
     ct_rpc *rpc;

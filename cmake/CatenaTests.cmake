@@ -69,9 +69,9 @@ if(NOT CATENA_FUZZ)
   endforeach()
   # Integration and e2e tests run on anvil (the default chain); those
   # whose behaviour depends on the node run again on Hardhat.
-  foreach(name integration_eth_test_sender integration_agent_test_agent
+  foreach(name integration_eth_test_sender integration_eth_test_block integration_agent_test_agent
           integration_ledger_test_federation integration_store_test_follower
-          e2e_test_federation)
+          e2e_test_federation e2e_test_verify)
     add_test(NAME ${name}_hardhat COMMAND ${name})
     get_test_property(${name} LABELS labels)
     get_test_property(${name} TIMEOUT timeout)
@@ -82,9 +82,15 @@ if(NOT CATENA_FUZZ)
   add_test(NAME e2e_test_federation_poa COMMAND e2e_test_federation)
   set_tests_properties(e2e_test_federation_poa PROPERTIES LABELS e2e TIMEOUT ${TIMEOUT_e2e}
                        ENVIRONMENT "${CATENA_TEST_ENV};CATENA_TEST_CHAIN=poa")
+  # Proofs of a VC's history on the PoA network, checked against all three
+  # nodes (London headers, EthereumJS's eth_getProof).
+  add_test(NAME e2e_test_verify_poa COMMAND e2e_test_verify)
+  set_tests_properties(e2e_test_verify_poa PROPERTIES LABELS e2e TIMEOUT ${TIMEOUT_e2e}
+                       ENVIRONMENT "${CATENA_TEST_ENV};CATENA_TEST_CHAIN=poa")
   # One PoA network at a time: two of them (six EthereumJS nodes) on two
   # cores starve each other's sealers and split the chains.
-  foreach(name e2e_test_federation_poa e2e_test_up_poa integration_eth_test_poa)
+  foreach(name e2e_test_federation_poa e2e_test_verify_poa e2e_test_up_poa
+          integration_eth_test_poa)
     if(TEST ${name})
       set_tests_properties(${name} PROPERTIES RESOURCE_LOCK poa_network)
     endif()

@@ -230,10 +230,15 @@ async function vc(tag) {
       <label>Target %<input type="number" id="sla-target" value="99" min="0" max="100" step="0.1"></label>
       <button type="submit">Show</button>
     </form>
-    <div id="sla-summary"></div><div class="chart" id="sla"></div>`,
+    <div id="sla-summary"></div><div class="chart" id="sla"></div>
+    <h2>Verification</h2>
+    <div id="vc-verify"><p>Checking this history against the chain…</p></div>
+    <button type="button" class="secondary" id="vc-verify-again">Check again</button>`,
     after: () => {
       document.getElementById('sla-form').addEventListener('submit', (ev) => { ev.preventDefault(); drawSla(tag); });
+      document.getElementById('vc-verify-again').addEventListener('click', () => drawVerify(tag));
       drawSla(tag);
+      drawVerify(tag);
     },
     refresh: async () => {
       const [d2, f2, h2] = await Promise.all([api(`/container/${tag}/details`), api(`/container/${tag}/flavor`),
@@ -251,6 +256,31 @@ function vcDetails(d, f, tag) {
     Available: d.retired ? 'retired' : `<span class="badge ${d.available ? 'ok' : 'bad'}">${d.available ? 'yes' : 'no'}</span>`,
     'IP address': esc(d.ip_address), Controller: esc(d.controller), Created: esc(d.created), Updated: esc(d.updated),
     Flavour: `${esc(f.vcpu)} vCPU · ${esc(f.vram)} MiB RAM · ${esc(f.vdisk)} GiB disk` });
+}
+
+/* The gateway's answers checked against its node's block hashes, receipts
+ * and state (GET /container/{tag}/verify/), and how to check them
+ * without trusting the gateway (docs/VERIFY.md). Run on demand, not at
+ * every refresh: it reads every block since the VC's registration. */
+async function drawVerify(tag) {
+  setHtml('vc-verify', '<p>Checking this history against the chain…</p>');
+  let r;
+  try { r = await api(`/container/${tag}/verify/`); } catch (e) {
+    setHtml('vc-verify', `<p class="error">${esc(e.message)}</p>`);
+    return;
+  }
+  const problems = (r.problems || []).map((p) => `<li><b>${esc(p.kind)}</b>: ${esc(p.message)}</li>`).join('');
+  const state = r.state ? `host ${dcLink(r.state.host)}, available ${r.state.available ? 'yes' : 'no'}${r.state.retired ? ', retired' : ''}`
+    : esc(r.state_note || 'not proven');
+  setHtml('vc-verify', `<p id="vc-verify-result"><span class="badge ${r.ok ? 'ok' : 'bad'}">${r.ok ? 'verified' : 'does not match the chain'}</span>
+    ${esc(r.events)} events proven from the receipts of ${esc(r.blocks_with_receipts)} blocks
+    (blooms of all ${esc(r.blocks)} blocks ${esc(r.from)} to ${esc(r.head)} checked), ${esc(r.claimed)} shown here,
+    against ${esc(r.against)}. Proven state: ${state}.</p>
+    ${problems ? `<ul id="vc-verify-problems">${problems}</ul>` : ''}
+    <p>Do not take the gateway's word for it. Check against a node you trust:</p>
+    <pre class="mono" id="vc-verify-reproduce">${esc(r.reproduce)}</pre>
+    <p>(head block ${esc(r.head)} is <span class="mono">${esc(r.head_hash)}</span>: check that hash on your node first;
+    <a href="/api/container/${esc(tag)}/proof/" download="vc-${esc(short(tag, 4))}.json">download the bundle</a>)</p>`);
 }
 
 async function drawSla(tag) {

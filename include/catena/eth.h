@@ -135,6 +135,7 @@ typedef struct ct_header {
     uint8_t hash[32];
     uint8_t parent[32];
     uint8_t state_root[32];
+    uint8_t tx_root[32];
     uint8_t receipts_root[32];
     uint8_t bloom[256];
     uint64_t number;
@@ -332,6 +333,14 @@ void ct_tx_clear(ct_tx *tx);
  * Returns: 0 or CT_EINVAL naming the field. On failure tx is cleared. */
 int ct_tx_from_json(ct_tx *tx, const json_t *j);
 
+/* Fills a signed tx from a node's transaction object (eth_getBlockBy*
+ * with full transactions, eth_getTransactionByHash): "input", "gas",
+ * "v"/"yParity", "r", "s" and the fields of its type; the rest (hash,
+ * from, block fields) is ignored. Its encoding's keccak is the node's
+ * "hash" if the node told the truth.
+ * Returns: 0 or CT_EINVAL (types above 2 are not supported). */
+int ct_tx_from_rpc_json(ct_tx *tx, const json_t *j);
+
 /* JSON with every field of the type, plus (signed) v, r, s, yParity. */
 int ct_tx_to_json(json_t **out, const ct_tx *tx);
 
@@ -470,12 +479,13 @@ typedef struct ct_sender_opts {
      * check would run every call twice. always_preflight: check anyway. */
     bool always_preflight;
     /* Remember each estimate per call shape (target, selector, calldata
-     * length) and reuse it, plus its quarter of margin, for later calls of
-     * that shape: for contracts whose calls of one shape cost about the
-     * same (the Federation's, from the agents). Off (the default), every
-     * send is estimated: a call's gas may depend on its arguments and on
-     * state (an Application's APP_SHUTDOWN checkpoint costs more than its
-     * first SERVICE_UP and ran out of gas on a reused estimate). */
+     * length) and reuse it, plus its margin, for later calls of that
+     * shape: only for contracts whose calls of one shape cost the same
+     * whatever the state. Off (the default), every send is estimated: a
+     * call's gas may depend on its arguments and on state (an
+     * Application's APP_SHUTDOWN checkpoint costs more than its first
+     * SERVICE_UP, the Federation's changeAvailability more when it records
+     * a new outage; both ran out of gas on a reused estimate). */
     bool reuse_gas;
     /* A durable outbox: each signed transaction is appended to this file
      * (and synced) before it is sent. The sender keeps re-sending the

@@ -37,7 +37,7 @@ typedef struct api_req {
     char segs[API_MAX_PARAMS][256];
     const char *body;
     size_t body_len;
-    const char *auth; /* the Authorization header, or NULL */
+    const char *auth;     /* the Authorization header, or NULL */
     const char *idem_key; /* the Idempotency-Key header, or NULL */
     void *job;            /* http.c's job while on a worker (ct_api__answer_now) */
     const char *arg_keys[API_MAX_ARGS], *arg_values[API_MAX_ARGS];
@@ -74,16 +74,16 @@ struct ct_api {
     ct_api_config cfg;
     ct_ledger *ledger;
     ct_agreements *agreements; /* the agreement contracts' ABIs (agreements.c) */
-    ct_store *store;       /* follower thread only */
-    ct_store *read_store;  /* fallback for request threads (serialises them) */
-    ct_follower *follower; /* follower thread only (after the first poll) */
+    ct_store *store;           /* follower thread only */
+    ct_store *read_store;      /* fallback for request threads (serialises them) */
+    ct_follower *follower;     /* follower thread only (after the first poll) */
     pthread_t follower_thread;
     bool follower_started;
     api_agent **agents; /* each guards its own state (agents.c) */
     size_t n_agents;
-    void *http;       /* struct http_server * (http.c) */
-    ct_workq *pool;   /* workers for blocking handlers other than writes (http.c) */
-    api_cache *cache; /* has its own locks (cache.c) */
+    void *http;             /* struct http_server * (http.c) */
+    ct_workq *pool;         /* workers for blocking handlers other than writes (http.c) */
+    api_cache *cache;       /* has its own locks (cache.c) */
     api_requests *requests; /* has its own lock (requests.c) */
     api_keeper *keeper;     /* its own thread, or NULL (keeper.c) */
 
@@ -253,8 +253,7 @@ bool ct_api__write_begin(struct ct_api *api, api_write **out, const api_req *req
 /* Ends w with resp (its outcome) and frees it: recorded for replays and
  * for GET /api/requests/{id} if it was answered 202 meanwhile (resp is
  * then not sent). An unknown outcome answers 202 with the request id. */
-void ct_api__write_end(struct ct_api *api, api_write *w, enum api_outcome outcome,
-                       api_resp *resp);
+void ct_api__write_end(struct ct_api *api, api_write *w, enum api_outcome outcome, api_resp *resp);
 
 /* Answers req's connection now with resp (moved out of it) while its
  * handler goes on; the handler's own answer is then dropped. Only for
@@ -297,6 +296,8 @@ void ct_api__h_dc_register(struct ct_api *api, const api_req *req, api_resp *res
 void ct_api__h_dc_details(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_list(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_attributes(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_proof(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_vc_verify(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_agreement_list(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_agreement(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_dc_attributes_set(struct ct_api *api, const api_req *req, api_resp *resp);

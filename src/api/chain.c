@@ -6,6 +6,8 @@
  * workers (routes.c), and answer by RPC_TIMEOUT_MS from their arrival. */
 #include "api_int.h"
 
+#include "catena/verify.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +457,89 @@ void ct_api__h_dc_attributes(ct_api *api, const api_req *req, api_resp *resp)
                         json_array_get(json_array_get(out, 1), i));
     resp->json = json_pack("{s:s, s:o}", "wallet", text, "attributes", attrs);
     json_decref(out);
+}
+
+/* The evidence of the VC's history from this gateway's node, with the
+ * history and details it serves (docs/VERIFY.md). The history is read
+ * first, so the bundle's head is at or after its last event.
+ * Returns: the bundle, or NULL with resp set. */
+static json_t *vc_bundle(ct_api *api, const api_req *req, api_resp *resp)
+{
+    json_t *history = NULL, *details = NULL, *bundle = NULL;
+    ct_rpc *rpc = NULL;
+    uint8_t tag[32];
+    int rc;
+
+    if (!ct_api__parse_hash32(tag, req->params[0])) {
+        if (ct_api__may_read(api, req, resp))
+            ct_api__error(resp, 400, "VC tag: '%s' is not 0x and 64 hex digits", req->params[0]);
+        return NULL;
+    }
+    if (!rpc_open(api, req, &rpc, resp))
+        return NULL;
+    rc = ct_store_vc_history(ct_api__store(api), &history, tag);
+    if (rc == 0)
+        rc = ct_store_vc_details(ct_api__store(api), &details, tag);
+    if (rc == CT_ENOTFOUND) {
+        ct_api__error(resp, 404, "%s", ct_error_last());
+    } else if (rc < 0) {
+        ct_api__error(resp, 500, "%s", ct_error_last());
+    } else if ((rc = ct_verify_collect(&bundle, rpc, api->ledger, &api->cfg.contract, tag, 0)) <
+               0) {
+        rpc_fail(resp, rc);
+    } else {
+        json_object_set(bundle, "history", history);
+        json_object_set(bundle, "details", details);
+    }
+    ct_rpc_free(rpc);
+    json_decref(history);
+    json_decref(details);
+    return bundle;
+}
+
+/* GET /api/container/{tag}/proof/: the bundle, for `catena verify bundle`
+ * to check offline. */
+void ct_api__h_vc_proof(ct_api *api, const api_req *req, api_resp *resp)
+{
+    json_t *bundle = vc_bundle(api, req, resp);
+
+    if (bundle != NULL)
+        resp->json = bundle;
+}
+
+/* GET /api/container/{tag}/verify/: this gateway's answers checked
+ * against its own node, as `catena verify bundle` would (the report, plus
+ * the head to trust and the commands to check it independently). It shows
+ * a cache that no longer matches the chain; a user who does not trust
+ * the gateway runs catena verify against their own node. */
+void ct_api__h_vc_verify(ct_api *api, const api_req *req, api_resp *resp)
+{
+    json_t *bundle = vc_bundle(api, req, resp), *report = NULL;
+    ct_store_decoder *dec = NULL;
+    const json_t *head;
+
+    if (bundle == NULL)
+        return;
+    head = json_object_get(bundle, "head");
+    if (ct_store_decoder_new(&dec, api->ledger) < 0 ||
+        ct_verify_check(&report, dec, api->ledger, bundle, NULL) < 0) {
+        ct_api__error(resp, 500, "%s", ct_error_last());
+    } else {
+        json_object_set(report, "state_note", json_object_get(bundle, "state_note"));
+        json_object_set_new(report, "against", json_string("the gateway's node"));
+        json_object_set_new(
+            report, "reproduce",
+            json_sprintf("catena verify vc %s --rpc YOUR_NODE\n"
+                         "# or offline, from the bundle and the head you trust:\n"
+                         "catena verify export %s > bundle.json\n"
+                         "catena verify bundle bundle.json --trust %s@%" JSON_INTEGER_FORMAT,
+                         req->params[0], req->params[0],
+                         json_string_value(json_object_get(head, "hash")),
+                         json_integer_value(json_object_get(head, "number"))));
+        resp->json = report;
+    }
+    ct_store_decoder_free(dec);
+    json_decref(bundle);
 }
 
 void ct_api__h_chain_abi(ct_api *api, const api_req *req, api_resp *resp)

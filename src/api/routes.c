@@ -32,6 +32,8 @@ static const struct route routes[] = {
     {"GET", "/api/container/{}/history", ct_api__h_vc_history, false},
     {"GET", "/api/container/{}/migration/pending", ct_api__h_vc_pending, false},
     {"GET", "/api/container/{}/sla", ct_api__h_vc_sla, false},
+    {"GET", "/api/container/{}/proof", ct_api__h_vc_proof, true},
+    {"GET", "/api/container/{}/verify", ct_api__h_vc_verify, true},
     {"GET", "/api/requests/{}", ct_api__h_request, false},
     {"GET", "/api/agreements", ct_api__h_agreement_list, true},
     {"GET", "/api/agreements/{}", ct_api__h_agreement, true},

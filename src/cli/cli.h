@@ -140,6 +140,7 @@ int cmd_can(int argc, char **argv);
 int cmd_orch(int argc, char **argv);
 int cmd_app(int argc, char **argv);
 int cmd_agreement(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 /* `catena agreement session ADDR --port P [--until T]`
  * (cmd_agreement_session.c). */
 int agreement_session(const char *addr, uint16_t port, uint64_t until);

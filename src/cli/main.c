@@ -306,6 +306,27 @@ static const cli_cmd commands[] = {
      "acts as provider and accept, start, stop and refund as user.\n"
      "(docs/AGREEMENTS.md)\n",
      NULL, cmd_agreement},
+    {"verify", "prove a VC's history from the chain itself, online or from a bundle",
+     "catena verify vc TAG [--api URL] [--rpc URL[,URL...]] [--federation FILE] "
+     "[--contract ADDR] [--json]\n"
+     "       catena verify export TAG [--api URL] [--rpc URL[,URL...]] [--federation FILE] "
+     "[--contract ADDR]\n"
+     "       catena verify bundle FILE --trust HASH@NUMBER [--contract ADDR] [--json]",
+     "vc takes the VC's history and details from the gateway (untrusted) and checks\n"
+     "them against the nodes: block headers rebuilt from their fields and linked,\n"
+     "every receipt of each block whose bloom may hold the VC's events rebuilt into\n"
+     "its receiptsRoot, the blooms of all other blocks, and the VC's storage slot\n"
+     "proven against the head's stateRoot (where the node has eth_getProof). Each\n"
+     "event must be on the chain field by field, and every event on the chain must\n"
+     "be in the history. With several nodes they must agree on the head.\n"
+     "export prints the same evidence as one JSON bundle (built by the gateway,\n"
+     "GET /api/container/TAG/proof/, when no --rpc is given); bundle checks one\n"
+     "with no network, given one block hash you trust: the bundle's head.\n"
+     "Defaults come from federation.json (--federation, else\n"
+     "./catena-up/federation.json): gateway, contract, every node.\n"
+     "Exit 0 when everything holds, 1 with each problem named, 2 on bad input.\n"
+     "(docs/VERIFY.md)\n",
+     NULL, cmd_verify},
     {"api", "run the federation gateway (REST, OpenAPI, event follower, agent links)",
      "catena api --config FILE [--listen HOST:PORT] [--reindex] [--check]",
      "Serves seed 000's REST API under /api/ (Swagger UI at /api/swagger/),\n"

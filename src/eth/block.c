@@ -131,6 +131,7 @@ int ct_header_decode(ct_header *out, const uint8_t *rlp, size_t len)
         switch (i++) {
         case 0: rc = item_bytes(out->parent, 32, &it, "parentHash"); break;
         case 3: rc = item_bytes(out->state_root, 32, &it, "stateRoot"); break;
+        case 4: rc = item_bytes(out->tx_root, 32, &it, "transactionsRoot"); break;
         case 5: rc = item_bytes(out->receipts_root, 32, &it, "receiptsRoot"); break;
         case 6: rc = item_bytes(out->bloom, 256, &it, "logsBloom"); break;
         case 8: rc = ct_rlp_item_uint(&out->number, &it); break;

@@ -184,6 +184,90 @@ int ct_tx_from_json(ct_tx *tx, const json_t *j)
     return rc;
 }
 
+/* ---------------------------------------------------------------- node JSON */
+
+/* The fields of a node's transaction object that ct_tx_from_json reads,
+ * under its names: node name, ethers name, types it belongs to (bits). */
+static const struct {
+    const char *node, *ethers;
+    unsigned types;
+} rpc_fields[] = {
+    {"type", "type", 7},
+    {"chainId", "chainId", 6},
+    {"nonce", "nonce", 7},
+    {"to", "to", 7},
+    {"value", "value", 7},
+    {"input", "data", 7},
+    {"gas", "gasLimit", 7},
+    {"gasPrice", "gasPrice", 3},
+    {"maxFeePerGas", "maxFeePerGas", 4},
+    {"maxPriorityFeePerGas", "maxPriorityFeePerGas", 4},
+    {"accessList", "accessList", 6},
+};
+
+/* The signature: yParity (typed), or v (legacy: 27/28, or EIP-155's
+ * chainId * 2 + 35/36, which also gives the chain id). */
+static int rpc_signature(ct_tx *tx, const json_t *j)
+{
+    uint64_t v, parity;
+    int rc;
+
+    if ((rc = json_u256(&tx->r, json_object_get(j, "r"), "r")) < 0 ||
+        (rc = json_u256(&tx->s, json_object_get(j, "s"), "s")) < 0 ||
+        (rc = json_u64(&v, json_object_get(j, "v"), "v")) < 0)
+        return rc;
+    if (tx->type != 0) {
+        if (has(j, "yParity") && json_u64(&parity, json_object_get(j, "yParity"), "yParity") < 0)
+            return CT_EINVAL;
+        parity = has(j, "yParity") ? parity : v;
+        if (parity > 1)
+            return ct_error_set(CT_EINVAL, "field 'yParity' is not 0 or 1");
+        tx->y_parity = (int)parity;
+    } else if (v == 27 || v == 28) {
+        tx->has_chain_id = false;
+        tx->y_parity = (int)(v - 27);
+    } else if (v >= 35) {
+        tx->has_chain_id = true;
+        tx->chain_id = (v - 35) / 2;
+        tx->y_parity = (int)((v - 35) % 2);
+    } else {
+        return ct_error_set(CT_EINVAL, "field 'v': %llu is not a legacy signature's",
+                            (unsigned long long)v);
+    }
+    tx->is_signed = true;
+    return 0;
+}
+
+int ct_tx_from_rpc_json(ct_tx *tx, const json_t *j)
+{
+    json_t *e = json_object();
+    uint64_t type = 0;
+    int rc;
+
+    memset(tx, 0, sizeof(*tx));
+    if (e == NULL)
+        return ct_error_set(CT_ENOMEM, "tx: out of memory");
+    if (!json_is_object(j) ||
+        (has(j, "type") && json_u64(&type, json_object_get(j, "type"), "type") < 0)) {
+        json_decref(e);
+        return ct_error_set(CT_EINVAL, "tx: not a transaction object");
+    }
+    if (type > 2) {
+        json_decref(e);
+        return ct_error_set(CT_EINVAL, "tx: type %llu is not supported (0, 1 or 2)",
+                            (unsigned long long)type);
+    }
+    for (size_t i = 0; i < sizeof(rpc_fields) / sizeof(rpc_fields[0]); i++)
+        if ((rpc_fields[i].types & (1u << type)) && has(j, rpc_fields[i].node))
+            json_object_set(e, rpc_fields[i].ethers, json_object_get(j, rpc_fields[i].node));
+    if (type == 0)
+        json_object_del(e, "chainId"); /* legacy: v says whether it has one */
+    if ((rc = ct_tx_from_json(tx, e)) == 0 && (rc = rpc_signature(tx, j)) < 0)
+        ct_tx_clear(tx);
+    json_decref(e);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- to JSON */
 
 static json_t *dec_string(const ct_u256 *v)

@@ -211,6 +211,11 @@ test('VC page: timeline across both DCs and the SLA chart', async () => {
   const d = await page.locator('#sla-chart path').getAttribute('d');
   assert.ok(d && d.split('L').length > 4, 'chart path has the downtime step: ' + d);
   await page.locator('#sla-availability', { hasText: '95.8' }).waitFor();
+  // The history checked against the chain, and how to check it oneself.
+  await page.locator('#vc-verify-result .badge', { hasText: 'verified' }).waitFor();
+  assert.match(await page.locator('#vc-verify-result').textContent(), /events proven/);
+  assert.match(await page.locator('#vc-verify-reproduce').textContent(),
+    new RegExp('catena verify bundle bundle.json --trust 0x[0-9a-f]{64}@\\d+'));
   await shot(page, '05-vc');
   // The DC pages list it at its new host.
   await page.goto(base + '/explorer/#/dcs');
