@@ -321,10 +321,12 @@ static void honest_gateway_and_damaged_bundles(void **state)
     json_decref(d);
 
     /* A malformed bundle is a clear failure, not a crash. */
-    run(2, (const char *[]){"verify", "bundle", write_bundle(json_string("x"), "junk"), NULL});
+    json_t *junk = json_string("x");
+    const char *junk_path = write_bundle(junk, "junk");
+    json_decref(junk);
+    run(2, (const char *[]){"verify", "bundle", junk_path, NULL});
     r = report_of(
-        run(1, (const char *[]){"verify", "bundle", write_bundle(json_string("x"), "junk"),
-                                "--trust", trust, "--json", NULL}));
+        run(1, (const char *[]){"verify", "bundle", junk_path, "--trust", trust, "--json", NULL}));
     expect_named(r, "bundle", NULL, "not a bundle");
     json_decref(r);
     json_decref(b);
