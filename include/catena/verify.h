@@ -28,7 +28,8 @@ extern "C" {
 #define CT_VERIFY_FORMAT "catena-vc-proof/1"
 
 /* Collects the evidence for VC tag of the Federation at contract from the
- * node(s) of rpc, up to block head (0: the node's latest block). A node
+ * node(s) of rpc, from 8 blocks before its registration up to block head
+ * (0: the node's latest block). A node
  * that changes its chain while being read (a reorganisation) is read
  * again, up to three times.
  * Out: *bundle a new JSON object: {"format", "chain_id", "contract",

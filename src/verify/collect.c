@@ -13,6 +13,10 @@
 
 /* Blocks asked for in one JSON-RPC batch. */
 #define HEADER_BATCH 200
+/* The range starts this many blocks before the registration the node
+ * reports: a reorganisation between that answer and the headers (a PoA
+ * network's competing sealers) may move the registration a few blocks. */
+#define REORG_MARGIN 8
 
 typedef struct collector {
     ct_rpc *rpc;
@@ -66,8 +70,8 @@ static int find_registration(collector *c)
                           c->head);
     else if (ct_quantity_parse_u64(&n, json_object_get(json_array_get(logs, 0), "blockNumber")) < 0)
         rc = ct_error_set(CT_EPARSE, "verify: the node's registration log has no blockNumber");
-    else
-        c->from = n;
+    else /* a few blocks early: the registration may move in a reorganisation */
+        c->from = n > REORG_MARGIN ? n - REORG_MARGIN : 0;
     json_decref(logs);
     return rc;
 }
