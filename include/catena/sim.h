@@ -142,6 +142,10 @@ double ct_sim_default_param(ct_sim_policy policy);
 
 typedef struct ct_sim_result {
     double energy_kwh;
+    /* What any policy needs at least for the same VMs over the same day:
+     * at each moment the least power serving their total demand, VMs
+     * divisible, idle hosts off (docs/SIMULATOR.md). */
+    double energy_lower_bound_kwh;
     uint64_t migrations;
     double slatah;            /* share of active-host time with allocated < requested MIPS */
     double pdm;               /* MIPS lost to migrations / MIPS requested */

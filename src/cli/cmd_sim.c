@@ -145,8 +145,14 @@ static int print_json(const struct sim_opts *o, const char *trace, const ct_sim_
                   "pdm", r->pdm, "slav", r->slav, "sla_overall", r->sla_overall, "vms_finished",
                   (json_int_t)r->n_finished, "vms_unplaced", (json_int_t)r->n_unplaced,
                   "mean_active_hosts", r->mean_active_hosts, "simulated_s", r->simulated_s);
-    int rc = cli_print_json(doc);
+    int rc;
 
+    /* The policy's energy against what any policy would need at least. */
+    json_object_set_new(doc, "energy_lower_bound_kwh", json_real(r->energy_lower_bound_kwh));
+    json_object_set_new(
+        doc, "energy_ratio_to_bound",
+        json_real(r->energy_lower_bound_kwh > 0 ? r->energy_kwh / r->energy_lower_bound_kwh : 0));
+    rc = cli_print_json(doc);
     json_decref(doc);
     return rc;
 }
@@ -161,7 +167,9 @@ static void print_text(const struct sim_opts *o, const char *trace, const ct_sim
     printf("policy      %s (%g)\n", ct_sim_policy_name(o->cfg.policy),
            o->cfg.param > 0 ? o->cfg.param : ct_sim_default_param(o->cfg.policy));
     printf("hosts       %zu (%.1f active on average)\n", o->cfg.n_hosts, r->mean_active_hosts);
-    printf("energy      %.2f kWh\n", r->energy_kwh);
+    printf("energy      %.2f kWh (lower bound %.2f kWh, %.2fx)\n", r->energy_kwh,
+           r->energy_lower_bound_kwh,
+           r->energy_lower_bound_kwh > 0 ? r->energy_kwh / r->energy_lower_bound_kwh : 0);
     printf("migrations  %llu\n", (unsigned long long)r->migrations);
     printf("SLATAH      %.2f %%\n", r->slatah * 100);
     printf("PDM         %.3f %%\n", r->pdm * 100);

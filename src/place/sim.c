@@ -189,8 +189,7 @@ static double sample(const sim_state *st, const sim_vm *vm, long i)
     return vm->trace[i] / 100.0;
 }
 
-/* CloudSim's linear interpolation of the trace at time t. */
-static double trace_util(const sim_state *st, const sim_vm *vm, double t)
+double ct_sim__trace_util(const sim_state *st, const sim_vm *vm, double t)
 {
     double iv = st->cfg->interval, u1, u2, delta;
     long t1, t2;
@@ -212,7 +211,7 @@ static double vm_request(sim_state *st, int v, double t)
     sim_vm *vm = &st->vms[v];
 
     if (vm->req_t != t) {
-        vm->req = trace_util(st, vm, t) * vm->mips;
+        vm->req = ct_sim__trace_util(st, vm, t) * vm->mips;
         vm->req_t = t;
     }
     return vm->req;
@@ -641,7 +640,8 @@ static void fill_result(ct_sim_result *out, const sim_state *st)
 int ct_sim_run(ct_sim_result *out, const ct_sim_config *cfg, const ct_sim_trace *trace)
 {
     sim_state st;
-    double t, horizon;
+    double t, horizon, last_round = 0, bound_ws = 0;
+    bool *served = NULL;
     int rc;
 
     if ((rc = check_config(cfg)) < 0)
@@ -654,13 +654,25 @@ int ct_sim_run(ct_sim_result *out, const ct_sim_config *cfg, const ct_sim_trace 
         goto done;
     if ((rc = place_initial(&st)) < 0)
         goto done;
+    if ((served = calloc(st.n_vms + 1, sizeof(*served))) == NULL) {
+        rc = ct_error_set(CT_ENOMEM, "sim: out of memory");
+        goto done;
+    }
+    for (size_t v = 0; v < st.n_vms; v++)
+        served[v] = st.vms[v].host >= 0;
     horizon = (double)trace->n_samples * cfg->interval;
     /* Round times accumulate the way CloudSim's event clock does. */
-    for (t = cfg->submit_delay + cfg->interval; t < horizon; t += cfg->interval)
+    for (t = cfg->submit_delay + cfg->interval; t < horizon; t += cfg->interval) {
         if ((rc = round_at(&st, t, horizon)) < 0)
             goto done;
+        last_round = t;
+    }
     fill_result(out, &st);
+    if ((rc = ct_sim__energy_bound(&bound_ws, &st, served, last_round)) < 0)
+        goto done;
+    out->energy_lower_bound_kwh = bound_ws / 3.6e6;
 done:
+    free(served);
     free_state(&st);
     return rc;
 }

@@ -102,6 +102,17 @@ typedef struct sim_state {
  * above 1, as HostDynamicWorkload.getUtilizationOfCpu). */
 double ct_sim__host_util(const sim_host *h);
 
+/* VM vm's utilisation (0..1) at time t: CloudSim's linear interpolation
+ * of its trace between samples, the last sample repeating. */
+double ct_sim__trace_util(const sim_state *st, const sim_vm *vm, double t);
+
+/* The energy lower bound of docs/SIMULATOR.md from the first round to
+ * t_end (the span the simulator counts energy over), in watt seconds, for the VMs with served[v] (those placed at the start): the
+ * least power serving their total demand at each moment (divisible VMs,
+ * idle hosts off). A VM counts until the first round where its demand is
+ * 0, when the simulator retires it. Returns: 0 or CT_ENOMEM. */
+int ct_sim__energy_bound(double *out_ws, const sim_state *st, const bool *served, double t_end);
+
 /* List helpers. Returns: 0 or CT_ENOMEM. */
 int ct_sim__list_push(sim_list *l, int x);
 void ct_sim__list_remove(sim_list *l, int x);

@@ -57,6 +57,12 @@ static void energy_of_constant_load(void **state)
     assert_int_equal(r.migrations, 0);
     assert_int_equal(r.n_rounds, 3);
     assert_true(r.slatah == 0 && r.pdm == 0);
+    /* The lower bound: the curve's best watts per MIPS is at full load,
+     * 200 W / 2000 MIPS, so 500 MIPS need at least 50 W over the same
+     * 600 s. */
+    want = 50.0 * 600 / 3.6e6;
+    if (fabs(r.energy_lower_bound_kwh - want) > 1e-9 * want)
+        fail_msg("bound %.12f kWh, want %.12f", r.energy_lower_bound_kwh, want);
     ct_sim_trace_free(t);
 }
 
@@ -153,6 +159,7 @@ static ct_sim_trace *noisy_trace(size_t n_vms, size_t n_samples, uint64_t seed)
 static void runs_are_deterministic(void **state)
 {
     ct_sim_trace *t = noisy_trace(120, 96, 42);
+    double bound = 0;
     (void)state;
 
     for (int p = 0; p < CT_SIM_N_POLICIES; p++) {
@@ -165,6 +172,13 @@ static void runs_are_deterministic(void **state)
         if (memcmp(&a, &b, sizeof(a)) != 0)
             fail_msg("%s: two runs differ", ct_sim_policy_name((ct_sim_policy)p));
         assert_true(a.energy_kwh > 0 && a.migrations > 0);
+        /* No policy beats the lower bound, which is the same for all. */
+        if (!(a.energy_lower_bound_kwh > 0 && a.energy_lower_bound_kwh <= a.energy_kwh))
+            fail_msg("%s: energy %.6f kWh below its bound %.6f",
+                     ct_sim_policy_name((ct_sim_policy)p), a.energy_kwh, a.energy_lower_bound_kwh);
+        if (p > 0)
+            assert_true(a.energy_lower_bound_kwh == bound);
+        bound = a.energy_lower_bound_kwh;
     }
     ct_sim_trace_free(t);
 }
