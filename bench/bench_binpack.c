@@ -167,13 +167,59 @@ done:
     return rc;
 }
 
+/* Falkenauer's triplets generated at each size, SEEDS seeds each: how
+ * many packings reach the optimum (n / 3, known by construction), the
+ * worst excess, and the time per instance beside FFD's in the same run. */
+#define SEEDS 20
+static int bench_triplets(void)
+{
+    static const size_t sizes_n[] = {60, 120, 249, 501, 1002};
+
+    printf("== Falkenauer triplets, %d seeds a size (ct_binpack_gen_triplets)\n", SEEDS);
+    printf("%5s %8s %10s %10s %10s %10s\n", "n", "optimal", "max excess", "mean ms", "max ms",
+           "ffd ms");
+    for (size_t k = 0; k < sizeof(sizes_n) / sizeof(sizes_n[0]); k++) {
+        size_t n = sizes_n[k], opt = 0, worst = 0;
+        int64_t *sizes = malloc(n * sizeof(*sizes));
+        size_t *bin_of = malloc(n * sizeof(*bin_of));
+        double sum_ms = 0, max_ms = 0, ffd_ms = 0;
+        if (sizes == NULL || bin_of == NULL)
+            return -1;
+        for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+            ct_binpack_instance in = {
+                .sizes = sizes, .n = n, .capacity = CT_BINPACK_TRIPLET_CAPACITY};
+            ct_binpack_result r;
+            if (ct_binpack_gen_triplets(sizes, n / 3, seed) < 0)
+                return -1;
+            double f = time_solve(&r, bin_of, &in, CT_BINPACK_FFD);
+            double t = time_solve(&r, bin_of, &in, CT_BINPACK_AUTO);
+            if (t < 0 || f < 0)
+                return -1;
+            opt += r.bins == n / 3;
+            worst = r.bins - n / 3 > worst ? r.bins - n / 3 : worst;
+            sum_ms += t * 1000;
+            max_ms = t * 1000 > max_ms ? t * 1000 : max_ms;
+            ffd_ms += f * 1000;
+        }
+        printf("%5zu %5zu/%d %10zu %10.1f %10.1f %10.3f\n", n, opt, SEEDS, worst, sum_ms / SEEDS,
+               max_ms, ffd_ms / SEEDS);
+        fflush(stdout);
+        free(sizes);
+        free(bin_of);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : getenv("CATENA_DATA_DIR");
 
+    if (argc > 1 && strcmp(argv[1], "--triplets") == 0)
+        return bench_triplets() < 0 ? 1 : 0;
     if (dir == NULL)
         dir = CATENA_SOURCE_DIR "/../shared/data";
-    if (bench_file(dir, "binpack2.txt") < 0 || bench_file(dir, "binpack5.txt") < 0)
+    if (bench_file(dir, "binpack2.txt") < 0 || bench_file(dir, "binpack5.txt") < 0 ||
+        bench_triplets() < 0)
         return 1;
     return bench_scale() < 0 ? 1 : 0;
 }

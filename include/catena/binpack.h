@@ -75,6 +75,15 @@ int ct_binpack_validate(const int64_t *sizes, size_t n, int64_t capacity);
 int ct_binpack_solve(ct_binpack_result *out, size_t *bin_of, const int64_t *sizes, size_t n,
                      int64_t capacity, const ct_binpack_opts *opts);
 
+/* Falkenauer's triplet class (the OR-Library's binpack5-8 "t" instances):
+ * 3 * n_triplets items for bins of CT_BINPACK_TRIPLET_CAPACITY, made
+ * three to a bin that each fills exactly, then shuffled, so the optimum
+ * is n_triplets bins. Every item lies in [250, 500). Deterministic in seed.
+ * Out: sizes (3 * n_triplets entries).
+ * Returns: 0 or CT_EINVAL (0 triplets, or too many items). */
+#define CT_BINPACK_TRIPLET_CAPACITY 1000
+int ct_binpack_gen_triplets(int64_t *sizes, size_t n_triplets, uint64_t seed);
+
 /* Computes the lower bound max(L1, L2) of Martello and Toth (1990) on the
  * number of bins: L1 = ceil(sum / capacity); L2 also counts the items that
  * cannot share a bin with the large ones.

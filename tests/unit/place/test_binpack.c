@@ -434,6 +434,36 @@ static void parses_unterminated_text(void **state)
     free(text);
 }
 
+/* Falkenauer's triplets as generated: items in [250, 500), the total
+ * exactly n / 3 full bins, the same instance for the same seed, another
+ * for another; and the 60-item ones solved to their optimum (the search
+ * holds there; larger ones are measured in bench_binpack --triplets). */
+static void generated_triplets(void **state)
+{
+    int64_t a[60], b[60];
+    size_t bin_of[60];
+    ct_binpack_result r;
+    (void)state;
+
+    assert_int_equal(ct_binpack_gen_triplets(a, 0, 1), CT_EINVAL);
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        int64_t sum = 0;
+        ctt_ok(ct_binpack_gen_triplets(a, 20, seed));
+        ctt_ok(ct_binpack_gen_triplets(b, 20, seed));
+        assert_memory_equal(a, b, sizeof(a));
+        for (size_t i = 0; i < 60; i++) {
+            assert_true(a[i] >= 250 && a[i] < 500);
+            sum += a[i];
+        }
+        assert_int_equal(sum, 20 * CT_BINPACK_TRIPLET_CAPACITY);
+        ctt_ok(ct_binpack_solve(&r, bin_of, a, 60, CT_BINPACK_TRIPLET_CAPACITY, NULL));
+        ctt_ok(ct_binpack_verify(bin_of, r.bins, a, 60, CT_BINPACK_TRIPLET_CAPACITY));
+        assert_int_equal(r.bins, 20);
+    }
+    ctt_ok(ct_binpack_gen_triplets(b, 20, 21));
+    assert_memory_not_equal(a, b, sizeof(a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +482,7 @@ int main(void)
         cmocka_unit_test(orlib_triplets_parse_exactly),
         cmocka_unit_test(orlib_uniform_binpack2),
         cmocka_unit_test(orlib_triplets_binpack5),
+        cmocka_unit_test(generated_triplets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
