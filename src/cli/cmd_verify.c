@@ -114,49 +114,81 @@ static int gateway_get(json_t **out, const vargs *a, const char *what)
 
 /* ---------------------------------------------------------------- nodes */
 
-/* The newest block every node has, and its hash, which they must agree
- * on. Out: *head, hash. Returns: 0, CLI_FAIL (reported). */
-static int nodes_head(const vargs *a, uint64_t *head, uint8_t hash[32])
-{
-    char *list = strdup(a->rpc), *url, *comma;
-    ct_rpc *rpc[MAX_NODES] = {0};
-    char *urls[MAX_NODES];
-    int n = 0, rc = 0;
+/* How long nodes may take to agree on a head: a PoA network's sealers
+ * compete and reorganise a block or two now and then, and a node may
+ * report a head a moment before it serves that block. */
+#define AGREE_TRIES 20
+#define AGREE_PAUSE_MS 500
 
-    if (list == NULL)
-        abort();
+/* One look: the newest block every node has, and its hash at each node.
+ * Returns: 0 (they agree), 1 (not yet: the reason in msg), or an RPC
+ * error (reported). */
+static int look_once(const vargs *a, ct_rpc **rpc, char **urls, int n, uint64_t *head,
+                     uint8_t hash[32], char *msg, size_t msg_size)
+{
+    int rc = 0;
+
     *head = UINT64_MAX;
-    for (url = list; url != NULL && n < MAX_NODES && rc == 0; url = comma) {
+    for (int i = 0; i < n && rc == 0; i++) {
         uint64_t h;
-        if ((comma = strchr(url, ',')) != NULL)
-            *comma++ = '\0';
-        urls[n] = url;
-        if ((rc = ct_rpc_new(&rpc[n], url, 15000)) == 0 &&
-            (rc = ct_rpc_block_number(rpc[n], &h)) == 0 && h < *head)
+        if ((rc = ct_rpc_block_number(rpc[i], &h)) < 0)
+            fprintf(stderr, "catena verify %s: node %s: %s\n", a->sub, urls[i], ct_error_last());
+        else if (h < *head)
             *head = h;
-        if (rc < 0)
-            fprintf(stderr, "catena verify %s: node %s: %s\n", a->sub, url, ct_error_last());
-        n++;
     }
     for (int i = 0; i < n && rc == 0; i++) {
         json_t *b = NULL, *params = json_pack("[o,b]", json_sprintf("0x%" PRIx64, *head), 0);
         uint8_t h[32];
         size_t len;
         const char *s;
-        rc = ct_rpc_call(rpc[i], &b, "eth_getBlockByNumber", params);
+        if ((rc = ct_rpc_call(rpc[i], &b, "eth_getBlockByNumber", params)) < 0)
+            fprintf(stderr, "catena verify %s: node %s: %s\n", a->sub, urls[i], ct_error_last());
         json_decref(params);
         s = json_string_value(json_object_get(b, "hash"));
-        if (rc == 0 && (s == NULL || ct_hex_decode(h, 32, &len, s, strlen(s)) < 0 || len != 32))
-            rc = ct_error_set(CT_EPARSE, "no hash for block %" PRIu64, *head);
-        if (rc < 0)
-            fprintf(stderr, "catena verify %s: node %s: %s\n", a->sub, urls[i], ct_error_last());
-        else if (i > 0 && memcmp(h, hash, 32) != 0)
-            rc = CT_ESTATE, fprintf(stderr,
-                                    "catena verify %s: nodes %s and %s disagree on block %" PRIu64
-                                    ": they follow different chains\n",
-                                    a->sub, urls[0], urls[i], *head);
-        memcpy(hash, h, 32);
+        if (rc == 0 && (s == NULL || ct_hex_decode(h, 32, &len, s, strlen(s)) < 0 || len != 32)) {
+            snprintf(msg, msg_size, "node %s does not serve block %" PRIu64 " yet", urls[i], *head);
+            rc = 1;
+        } else if (rc == 0 && i > 0 && memcmp(h, hash, 32) != 0) {
+            snprintf(msg, msg_size,
+                     "nodes %s and %s disagree on block %" PRIu64 ": they follow different chains",
+                     urls[0], urls[i], *head);
+            rc = 1;
+        } else if (rc == 0) {
+            memcpy(hash, h, 32);
+        }
         json_decref(b);
+    }
+    return rc;
+}
+
+/* The newest block every node has, and its hash, which they must agree
+ * on (within AGREE_TRIES looks). Out: *head, hash.
+ * Returns: 0, CLI_FAIL (reported). */
+static int nodes_head(const vargs *a, uint64_t *head, uint8_t hash[32])
+{
+    char *list = strdup(a->rpc), *url, *comma, msg[512] = "";
+    ct_rpc *rpc[MAX_NODES] = {0};
+    char *urls[MAX_NODES];
+    int n = 0, rc = 0;
+
+    if (list == NULL)
+        abort();
+    for (url = list; url != NULL && n < MAX_NODES && rc == 0; url = comma) {
+        if ((comma = strchr(url, ',')) != NULL)
+            *comma++ = '\0';
+        urls[n] = url;
+        if ((rc = ct_rpc_new(&rpc[n++], url, 15000)) < 0)
+            fprintf(stderr, "catena verify %s: node %s: %s\n", a->sub, url, ct_error_last());
+    }
+    for (int tries = 0; rc == 0 || rc == 1; tries++) {
+        if ((rc = look_once(a, rpc, urls, n, head, hash, msg, sizeof(msg))) != 1)
+            break;
+        if (tries + 1 == AGREE_TRIES) {
+            fprintf(stderr, "catena verify %s: %s\n", a->sub, msg);
+            rc = CT_ESTATE;
+            break;
+        }
+        ct_sleep_ms(AGREE_PAUSE_MS);
     }
     for (int i = 0; i < n; i++)
         ct_rpc_free(rpc[i]);
