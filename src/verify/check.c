@@ -125,8 +125,10 @@ static bool hex_fixed(uint8_t *out, size_t want, const json_t *v)
     return ok;
 }
 
-/* Reads a list of hex strings into byte strings. Returns: the count, or
- * -1 when an element is not hex. */
+/* Reads a list of hex strings into byte strings.
+ * Out: *out (free with ct_trie_proof_free(*out, count), also for 0).
+ * Returns: the count, or -1 (nothing to free) when it is not a list of
+ * hex strings. */
 static long bytes_list(ct_bytes **out, const json_t *arr)
 {
     size_t n = json_array_size(arr), i;
@@ -278,6 +280,8 @@ static void check_proof(checker *ck, const ct_header *h, const json_t *p, const 
     if (n < 0 || index < 0 || (size_t)index >= n_receipts) {
         problem(ck, "proof", (int64_t)h->number, -1, NULL, NULL, NULL,
                 "block %" PRIu64 ": a malformed inclusion proof", h->number);
+        if (n >= 0)
+            ct_trie_proof_free(nodes, (size_t)n);
         return;
     }
     ct_verify__index_key(key, &klen, (uint64_t)index);
@@ -346,7 +350,7 @@ static json_t *tx_hashes(checker *ck, const json_t *b, const ct_header *h, size_
         json_array_clear(out);
     }
 done:
-    if (n > 0)
+    if (n >= 0)
         ct_trie_proof_free(txs, (size_t)n);
     ct_trie_free(trie);
     return out;
@@ -404,7 +408,7 @@ static void check_block(checker *ck, const json_t *b, uint64_t number)
         check_proof(ck, h, p, receipts, (size_t)n);
 done:
     json_decref(hashes);
-    if (n > 0)
+    if (n >= 0)
         ct_trie_proof_free(receipts, (size_t)n);
     ct_trie_free(trie);
 }
