@@ -485,7 +485,10 @@ typedef struct ct_sender_opts {
      * call's gas may depend on its arguments and on state (an
      * Application's APP_SHUTDOWN checkpoint costs more than its first
      * SERVICE_UP, the Federation's changeAvailability more when it records
-     * a new outage; both ran out of gas on a reused estimate). */
+     * a new outage; both ran out of gas on a reused estimate). Where the
+     * node mines each send before answering it (Hardhat's automine),
+     * estimates are reused whatever this says: a send that runs out of gas
+     * there is answered as such, estimated again and sent once more. */
     bool reuse_gas;
     /* A durable outbox: each signed transaction is appended to this file
      * (and synced) before it is sent. The sender keeps re-sending the

@@ -146,7 +146,9 @@ int ct_agent_new(ct_agent **out, const ct_agent_config *cfg)
      * not cost alike (a changeAvailability that records a VC's first
      * outage costs 75k gas, one that changes nothing 29k, and a reused
      * estimate of the second ran the first out of gas on chain after the
-     * write was acknowledged). */
+     * write was acknowledged). The sender still reuses estimates on a
+     * node that mines on send, where running out of gas is answered and
+     * retried before any acknowledgement. */
     opts.reuse_gas = false;
     opts.outbox_path = cfg->outbox_path;
     if ((rc = load_tls(a, cfg)) < 0 || (rc = ct_ledger_open(&a->ledger)) < 0 ||

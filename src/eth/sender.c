@@ -404,7 +404,10 @@ static int check_code(ct_sender *s, const ct_address *to)
  * Estimates are remembered per gas_key: a repeat runs one eth_call instead
  * (gas estimation executes the call several times), which still refuses a
  * call that would revert before anything is sent, or nothing at all where
- * the send itself reports the revert (see ct_sender_opts). */
+ * the send itself reports the revert (see ct_sender_opts).
+ * They are always remembered where the node mines each send before
+ * answering it: a send that runs out of gas there is never acknowledged,
+ * and send_locked sends it again on a fresh estimate. */
 static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
 {
     uint64_t key = gas_key(req);
@@ -416,7 +419,7 @@ static int pick_gas(ct_sender *s, uint64_t *gas, const ct_send_req *req)
         *gas = req->gas_limit;
         return 0;
     }
-    if (!s->opts.reuse_gas)
+    if (!s->opts.reuse_gas && !s->mines_on_send)
         s->gas_keys[slot] = 0; /* estimated afresh */
     if (s->gas_keys[slot] == key && s->mines_on_send && !s->opts.always_preflight) {
         *gas = s->gas_limits[slot];
@@ -535,6 +538,13 @@ static bool is_nonce_error(void)
     return strstr(m, "nonce") != NULL || strstr(m, "Nonce") != NULL;
 }
 
+/* Hardhat's answer to a send it mined as failed for want of gas: the
+ * nonce is spent, nothing else changed. */
+static bool is_out_of_gas(const ct_sender *s, int rc)
+{
+    return s->mines_on_send && rc == CT_ERPC && strstr(ct_error_last(), "ran out of gas") != NULL;
+}
+
 /* After the node refused a nonce: with an outbox, the chain may have lost
  * transactions it holds (a node that came back behind), which it sends
  * again first, as their nonces are spent; then the node's pending nonce,
@@ -556,9 +566,13 @@ static int renew_nonce(ct_sender *s)
 }
 
 /* Signs and sends under the lock; retries once with a fresh nonce when the
- * node says the nonce is wrong (another process used the key). */
+ * node says the nonce is wrong (another process used the key), and once on
+ * a fresh estimate when a node that mines on send ran it out of gas (a
+ * remembered estimate of a call whose cost depends on state). */
 static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req, bool *sent)
 {
+    bool regassed = false;
+
     for (int attempt = 0;; attempt++) {
         uint8_t *raw = NULL, node_hash[32];
         size_t len;
@@ -580,6 +594,19 @@ static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req
             *sent = true;
             return ct_error_wrap("sent, but the node did not answer; the outbox sends it again "
                                  "until it is mined");
+        }
+        if (is_out_of_gas(s, rc)) {
+            /* Mined as failed: the nonce is spent (the outbox entry stays
+             * until the chain passes it). */
+            s->nonce++;
+            if (regassed || req->gas_limit != 0) {
+                *sent = true;
+                return ct_error_set(CT_EREVERT, "transaction ran out of gas");
+            }
+            ct_log(CT_LOG_INFO, "sender: out of gas on a remembered estimate; estimating again");
+            s->gas_keys[gas_key(req) % SENDER_GAS_CACHE] = 0;
+            regassed = true;
+            continue;
         }
         if (s->outbox != NULL && rc < 0 && rc != CT_EREVERT &&
             ct_eth__outbox_drop_last(s->outbox) < 0)

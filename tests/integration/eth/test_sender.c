@@ -338,6 +338,31 @@ static void two_threads(void **state)
     ct_sender_free(s);
 }
 
+/* Deploys Probe with s; *sig is its function named fn. */
+static ct_address deploy_probe(ct_sender *s, const char *fn, ct_abi_sig **sig)
+{
+    json_t *abi, *entry;
+    uint8_t *code;
+    size_t code_len, i;
+    ct_send_result res;
+
+    ctt_contract("Probe", &abi, &code, &code_len);
+    ct_send_req deploy = {.data = code, .data_len = code_len};
+    ctt_ok(ct_sender_send(s, &res, &deploy, true));
+    ct_address probe = res.contract;
+    ct_send_result_clear(&res);
+    *sig = NULL;
+    json_array_foreach (abi, i, entry) {
+        const char *name = json_string_value(json_object_get(entry, "name"));
+        if (name && strcmp(name, fn) == 0)
+            ctt_ok(ct_abi_sig_from_json(sig, entry));
+    }
+    assert_non_null(*sig);
+    free(code);
+    json_decref(abi);
+    return probe;
+}
+
 /* Eight threads share one sender (whoever finds it idle sends the queued
  * requests of the others too): every call is sent once, with consecutive
  * nonces; the ones that revert are mined as failed and reported to their
@@ -396,28 +421,17 @@ static void eight_threads(void **state)
     ct_sender *s = reusing_sender(CTT_DEV_KEY2);
     struct queue_worker w[8];
     pthread_t t[8];
-    json_t *abi, *entry, *callobj, *r;
+    json_t *callobj, *r;
     ct_abi_sig *store = NULL, *total;
     ct_abi_type *ret;
-    uint8_t *code, sel[4], *out;
-    size_t code_len, i, out_len;
+    uint8_t sel[4], *out;
+    size_t out_len;
     uint64_t before, after, want = 0;
     char want_text[32];
-    ct_send_result res;
     ct_rpc *rpc;
     (void)state;
 
-    ctt_contract("Probe", &abi, &code, &code_len);
-    ct_send_req deploy = {.data = code, .data_len = code_len};
-    ctt_ok(ct_sender_send(s, &res, &deploy, true));
-    ct_address probe = res.contract;
-    ct_send_result_clear(&res);
-    json_array_foreach (abi, i, entry) {
-        const char *name = json_string_value(json_object_get(entry, "name"));
-        if (name && strcmp(name, "store") == 0)
-            ctt_ok(ct_abi_sig_from_json(&store, entry));
-    }
-    assert_non_null(store);
+    ct_address probe = deploy_probe(s, "store", &store);
     ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
     ctt_ok(ct_rpc_get_tx_count(rpc, &before, ct_sender_address(s), "latest"));
     for (int k = 0; k < 8; k++) {
@@ -464,8 +478,6 @@ static void eight_threads(void **state)
     json_decref(callobj);
     ct_rpc_free(rpc);
     ct_abi_sig_free(store);
-    free(code);
-    json_decref(abi);
     ct_sender_free(s);
 }
 
@@ -521,12 +533,74 @@ static void rpc_batch_and_errors(void **state)
     assert_string_equal(origin, "127.0.0.1:8545");
 }
 
+/* Calls of one shape whose gas depends on the argument (Probe.fill writes n
+ * fresh slots), through a sender that does not ask to reuse estimates, as
+ * the agents' does. Both are mined. On Hardhat, whose sends are mined
+ * before the answer, the first estimate is remembered: the second call
+ * runs out of gas on it, is mined as failed, and is sent again on a fresh
+ * estimate (three nonces). Elsewhere each call is estimated (two). */
+static void state_dependent_gas(void **state)
+{
+    ct_sender *s = new_sender(CTT_DEV_KEY2);
+    json_t *values = NULL;
+    ct_abi_sig *fill = NULL;
+    uint8_t sel[4], *ret = NULL;
+    size_t ret_len;
+    uint64_t before, after;
+    ct_send_result res;
+    ct_rpc *rpc;
+    ct_buf call;
+    (void)state;
+
+    ct_address probe = deploy_probe(s, "fill", &fill);
+    ctt_ok(ct_abi_selector(sel, fill));
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    ctt_ok(ct_rpc_get_tx_count(rpc, &before, ct_sender_address(s), "latest"));
+    ct_buf_init(&call, 256);
+    for (int n = 1; n <= 12; n += 11) {
+        char text[16];
+        snprintf(text, sizeof(text), "[%d]", n);
+        ct_buf_reset(&call);
+        ctt_ok(ct_buf_append(&call, sel, 4));
+        ctt_ok(ct_json_parse(&values, text, strlen(text), 4));
+        ctt_ok(ct_abi_encode(&call, fill->params, values));
+        json_decref(values);
+        ct_send_req req = {.to = &probe, .data = (uint8_t *)call.data, .data_len = call.len};
+        ctt_ok(ct_sender_send(s, &res, &req, true));
+        assert_true(res.success);
+        ct_send_result_clear(&res);
+    }
+    ctt_ok(ct_rpc_get_tx_count(rpc, &after, ct_sender_address(s), "latest"));
+    assert_int_equal(after - before, 2 + ctt_chain_mines_reverts());
+
+    /* fills() == 13: each call took effect once. */
+    char to_text[CT_ADDRESS_TEXT_SIZE], data_hex[11];
+    uint8_t h[32];
+    ct_address_format(to_text, &probe);
+    ct_keccak256(h, "fills()", 7);
+    ct_hex_encode(data_hex, sizeof(data_hex), h, 4, true);
+    json_t *q = json_pack("{s:s, s:s}", "to", to_text, "data", data_hex);
+    ctt_ok(ct_rpc_call_contract(rpc, &ret, &ret_len, q, "latest"));
+    assert_int_equal(ret_len, 32);
+    assert_int_equal(ret[31], 13);
+    free(ret);
+    json_decref(q);
+    ct_rpc_free(rpc);
+    ct_buf_free(&call);
+    ct_abi_sig_free(fill);
+    ct_sender_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(transfer),      cmocka_unit_test(deploy_call_logs),
-        cmocka_unit_test(restart),       cmocka_unit_test(two_threads),
-        cmocka_unit_test(eight_threads), cmocka_unit_test(rpc_batch_and_errors),
+        cmocka_unit_test(transfer),
+        cmocka_unit_test(deploy_call_logs),
+        cmocka_unit_test(restart),
+        cmocka_unit_test(two_threads),
+        cmocka_unit_test(eight_threads),
+        cmocka_unit_test(rpc_batch_and_errors),
+        cmocka_unit_test(state_dependent_gas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
