@@ -150,7 +150,8 @@ static void bench_vc(ct_sender *dc, long events, uint64_t blocks, long id)
     for (int r = 0; r < ROUNDS; r++) {
         json_t *bundle, *report;
         double t0 = now_s();
-        if (ct_verify_collect(&bundle, rpc, ledger, &contract, tag, head) < 0)
+        if (ct_verify_collect(&bundle, rpc, ledger, &contract, tag,
+                              &(ct_verify_collect_opts){.head = head}) < 0)
             die("collect");
         double t1 = now_s();
         /* The history to check: the proven events, as a gateway would

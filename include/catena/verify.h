@@ -27,9 +27,21 @@ extern "C" {
 /* The bundle's "format". */
 #define CT_VERIFY_FORMAT "catena-vc-proof/1"
 
+typedef struct ct_verify_collect_opts {
+    /* The last block to read; 0: the node's latest. */
+    uint64_t head;
+    /* ct_time_mono_ms() past which collecting stops with CT_ETIMEOUT,
+     * checked between batches of headers (each RPC call is bounded by the
+     * rpc's own timeout); 0: none. */
+    int64_t deadline_ms;
+    /* Most blocks a bundle may span (about 1.2 kB each); past it
+     * CT_ELIMIT before any header is read; 0: no limit. */
+    uint64_t max_blocks;
+} ct_verify_collect_opts;
+
 /* Collects the evidence for VC tag of the Federation at contract from the
- * node(s) of rpc, from 8 blocks before its registration up to block head
- * (0: the node's latest block). A node
+ * node(s) of rpc, from 8 blocks before its registration up to the head
+ * of o (NULL: the defaults, all zero). A node
  * that changes its chain while being read (a reorganisation) is read
  * again, up to three times.
  * Out: *bundle a new JSON object: {"format", "chain_id", "contract",
@@ -43,9 +55,10 @@ extern "C" {
  * Returns: 0; CT_ENOTFOUND (the VC is not registered up to head);
  * CT_EPARSE (the node's blocks or receipts do not match their own
  * commitments: the message names the block); CT_ESTATE (the chain kept
- * changing); CT_ERPC, CT_ETIMEOUT; CT_ENOMEM. */
+ * changing); CT_ELIMIT (the range passes o->max_blocks); CT_ETIMEOUT
+ * (o->deadline_ms passed, or a call timed out); CT_ERPC; CT_ENOMEM. */
 int ct_verify_collect(json_t **bundle, ct_rpc *rpc, const ct_ledger *l, const ct_address *contract,
-                      const uint8_t tag[32], uint64_t head);
+                      const uint8_t tag[32], const ct_verify_collect_opts *o);
 
 typedef struct ct_verify_opts {
     /* The block the user trusts; the bundle's head must be it. NULL: the

@@ -4,6 +4,7 @@
 #define CATENA_API_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,8 @@ struct ct_api {
     api_cache *cache;       /* has its own locks (cache.c) */
     api_requests *requests; /* has its own lock (requests.c) */
     api_keeper *keeper;     /* its own thread, or NULL (keeper.c) */
+
+    atomic_int proving; /* VC proofs being collected (chain.c) */
 
     pthread_mutex_t handles_mu; /* guards handles, n_handles */
     ct_store **handles;         /* one read handle per request thread */

@@ -9,6 +9,7 @@
 #include "catena/verify.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,13 @@
 #define RPC_TIMEOUT_MS 10000
 /* Most blocks one listing returns. */
 #define MAX_BLOCKS 100
+/* A VC's proof (/proof/, /verify/) reads every header since its
+ * registration: at most this many blocks (about 24 MB of bundle), and at
+ * most PROOF_CONCURRENT proofs at once, so a flood of them cannot hold
+ * the workers that serve every other chain read. Longer histories are
+ * checked with catena verify vc against one's own node. */
+#define PROOF_MAX_BLOCKS 20000
+#define PROOF_CONCURRENT 2
 
 /* Returns: the time left of req's RPC_TIMEOUT_MS, counted from its
  * arrival (time spent queued counts too). */
@@ -477,6 +485,15 @@ static json_t *vc_bundle(ct_api *api, const api_req *req, api_resp *resp)
     }
     if (!rpc_open(api, req, &rpc, resp))
         return NULL;
+    if (atomic_fetch_add(&api->proving, 1) >= PROOF_CONCURRENT) {
+        atomic_fetch_sub(&api->proving, 1);
+        ct_rpc_free(rpc);
+        ct_api__error(resp, 503, "the gateway is proving %d other VCs' histories: retry later",
+                      PROOF_CONCURRENT);
+        return NULL;
+    }
+    ct_verify_collect_opts o = {.deadline_ms = req->received_ms + RPC_TIMEOUT_MS,
+                                .max_blocks = PROOF_MAX_BLOCKS};
     rc = ct_store_vc_history(ct_api__store(api), &history, tag);
     if (rc == 0)
         rc = ct_store_vc_details(ct_api__store(api), &details, tag);
@@ -484,13 +501,19 @@ static json_t *vc_bundle(ct_api *api, const api_req *req, api_resp *resp)
         ct_api__error(resp, 404, "%s", ct_error_last());
     } else if (rc < 0) {
         ct_api__error(resp, 500, "%s", ct_error_last());
-    } else if ((rc = ct_verify_collect(&bundle, rpc, api->ledger, &api->cfg.contract, tag, 0)) <
+    } else if ((rc = ct_verify_collect(&bundle, rpc, api->ledger, &api->cfg.contract, tag, &o)) <
                0) {
-        rpc_fail(resp, rc);
+        if (rc == CT_ELIMIT)
+            ct_api__error(resp, 413, "%s", ct_error_last());
+        else if (rc == CT_ETIMEOUT)
+            ct_api__error(resp, 504, "%s", ct_error_last());
+        else
+            rpc_fail(resp, rc);
     } else {
         json_object_set(bundle, "history", history);
         json_object_set(bundle, "details", details);
     }
+    atomic_fetch_sub(&api->proving, 1);
     ct_rpc_free(rpc);
     json_decref(history);
     json_decref(details);

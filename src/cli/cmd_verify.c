@@ -232,7 +232,8 @@ static int build_bundle(json_t **bundle, uint8_t hash[32], vargs *a, const ct_le
     if ((rc = nodes_head(a, &head, hash)) != 0)
         goto done;
     if ((rc = ct_rpc_new(&rpc, a->rpc, 15000)) < 0 ||
-        (rc = ct_verify_collect(bundle, rpc, l, &contract, tag, head)) < 0) {
+        (rc = ct_verify_collect(bundle, rpc, l, &contract, tag,
+                                &(ct_verify_collect_opts){.head = head})) < 0) {
         fprintf(stderr, "catena verify %s: %s\n", a->sub, ct_error_last());
         rc = CLI_FAIL;
         goto done;

@@ -24,6 +24,7 @@ typedef struct collector {
     ct_address contract;
     uint8_t tag[32];
     uint64_t from, head;
+    ct_verify_collect_opts o;
     json_t *bundle;
     json_t *headers;        /* borrowed from bundle */
     json_t *blocks;         /* borrowed from bundle */
@@ -414,8 +415,18 @@ static int take_headers(collector *c)
     bool have_prev = false;
     int rc = 0;
 
+    if (c->o.max_blocks > 0 && c->head - c->from + 1 > c->o.max_blocks)
+        return ct_error_set(CT_ELIMIT,
+                            "verify: the VC's history spans blocks %" PRIu64 " to %" PRIu64
+                            " (%" PRIu64 " blocks); at most %" PRIu64
+                            " are proven here: run catena verify vc against your node",
+                            c->from, c->head, c->head - c->from + 1, c->o.max_blocks);
     for (uint64_t start = c->from; start <= c->head && rc == 0; start += HEADER_BATCH) {
         uint64_t end = c->head - start + 1 > HEADER_BATCH ? start + HEADER_BATCH - 1 : c->head;
+        if (c->o.deadline_ms > 0 && ct_time_mono_ms() >= c->o.deadline_ms)
+            return ct_error_set(CT_ETIMEOUT,
+                                "verify: out of time after %" PRIu64 " of %" PRIu64 " blocks",
+                                start - c->from, c->head - c->from + 1);
         rc = take_batch(c, start, end, prev, &have_prev);
     }
     return rc;
@@ -488,13 +499,16 @@ static int collect_once(collector *c, uint64_t chain_id)
 }
 
 int ct_verify_collect(json_t **bundle, ct_rpc *rpc, const ct_ledger *l, const ct_address *contract,
-                      const uint8_t tag[32], uint64_t head)
+                      const uint8_t tag[32], const ct_verify_collect_opts *o)
 {
     collector c = {.rpc = rpc, .l = l, .contract = *contract};
+    uint64_t head = o != NULL ? o->head : 0;
     uint64_t chain_id;
     int rc, tries = 0;
 
     memcpy(c.tag, tag, 32);
+    if (o != NULL)
+        c.o = *o;
     if ((rc = ct_rpc_chain_id(rpc, &chain_id)) < 0)
         return rc;
     do {

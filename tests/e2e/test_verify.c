@@ -9,6 +9,9 @@
  * verifies; and a chain reorganisation raises no false alarm. */
 #include "harness.h"
 
+#include "catena/ledger.h"
+#include "catena/verify.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -576,6 +579,92 @@ static void tampered_cache_is_named(void **state)
     ctt_stop(&gw);
 }
 
+/* ---------------------------------------------------------------- limits */
+
+typedef struct flood_worker {
+    const char *url;
+    atomic_int *ok, *busy, *other;
+} flood_worker;
+
+static void *flood_main(void *arg)
+{
+    flood_worker *w = arg;
+
+    for (int i = 0; i < 4; i++) {
+        json_t *out = NULL;
+        long st = 0;
+        if (ct_http_request(&st, &out, "GET", w->url, NULL, NULL, 30000) == 0 && st == 200 &&
+            json_is_true(json_object_get(out, "ok")))
+            atomic_fetch_add(w->ok, 1);
+        else if (st == 503)
+            atomic_fetch_add(w->busy, 1);
+        else
+            atomic_fetch_add(w->other, 1);
+        json_decref(out);
+    }
+    return NULL;
+}
+
+/* Collecting a proof stops at its deadline and refuses a range past its
+ * cap, naming both; a flood of /verify/ requests gets verified answers or
+ * 503s (at most two proofs are collected at once) while the gateway's
+ * other chain reads go on. */
+static void proofs_are_bounded(void **state)
+{
+    const char *tag = new_vc("vm-flood");
+    ct_ledger *l;
+    ct_rpc *c;
+    ct_address contract;
+    uint8_t t[32];
+    size_t len;
+    json_t *bundle = NULL;
+
+    (void)state;
+    flap(tag, 2);
+    wait_history(tag, 3);
+    ctt_ok(ct_ledger_open(&l));
+    ctt_ok(ct_rpc_new(&c, json_string_value(json_object_get(fed, "rpc_url")), 10000));
+    ctt_ok(ct_address_parse(&contract, json_string_value(json_object_get(fed, "contract"))));
+    ctt_ok(ct_hex_decode(t, 32, &len, tag, strlen(tag)));
+    assert_int_equal(
+        ct_verify_collect(&bundle, c, l, &contract, t, &(ct_verify_collect_opts){.max_blocks = 2}),
+        CT_ELIMIT);
+    assert_non_null(strstr(ct_error_last(), "at most 2"));
+    assert_int_equal(
+        ct_verify_collect(&bundle, c, l, &contract, t, &(ct_verify_collect_opts){.deadline_ms = 1}),
+        CT_ETIMEOUT);
+    assert_non_null(strstr(ct_error_last(), "out of time"));
+    assert_null(bundle);
+    ctt_ok(ct_verify_collect(&bundle, c, l, &contract, t, NULL));
+    json_decref(bundle);
+    ct_rpc_free(c);
+    ct_ledger_free(l);
+
+    atomic_int ok = 0, busy = 0, other = 0;
+    flood_worker w = {.url = ctt_path("%s/container/%s/verify/", api, tag),
+                      .ok = &ok,
+                      .busy = &busy,
+                      .other = &other};
+    pthread_t th[12];
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, flood_main, &w), 0);
+    const char *overview = ctt_path("%s/chain/overview", api);
+    for (int i = 0; i < 10; i++) {
+        json_t *out = NULL;
+        long st = ctt_http_timed(&out, NULL, "GET", overview, NULL, NULL, 10000);
+        json_decref(out);
+        assert_int_equal(st, 200);
+        ct_sleep_ms(20);
+    }
+    for (int i = 0; i < 12; i++)
+        pthread_join(th[i], NULL);
+    print_message("48 verify requests: %d verified, %d busy (503), %d other\n", atomic_load(&ok),
+                  atomic_load(&busy), atomic_load(&other));
+    assert_int_equal(atomic_load(&other), 0);
+    assert_true(atomic_load(&ok) > 0);
+    assert_true(atomic_load(&busy) > 0);
+}
+
 /* ---------------------------------------------------------------- reorg */
 
 static json_t *rpc(const char *method, json_t *params)
@@ -630,6 +719,7 @@ int main(void)
         cmocka_unit_test(a_no_op_change_then_an_outage_are_both_mined),
         cmocka_unit_test(honest_gateway_and_damaged_bundles),
         cmocka_unit_test(tampered_cache_is_named),
+        cmocka_unit_test(proofs_are_bounded),
         cmocka_unit_test(reorganisation_raises_no_false_alarm),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
