@@ -37,10 +37,11 @@ typedef struct ct_binpack_opts {
                               the result may depend on the machine's speed. */
 } ct_binpack_opts;
 
-/* The default effort: with it every instance of OR-Library's binpack2
- * and binpack5 meets its best known count; an instance whose lower bound
- * cannot be met spends it all, about 0.2 s. */
-#define CT_BINPACK_DEFAULT_EFFORT 20000000u
+/* The default effort: with it every Falkenauer instance (OR-Library's
+ * binpack2-8) meets its best known count, and generated triplets of up to
+ * 1,002 items their optimum; an instance whose lower bound cannot be met
+ * spends it all, 0.2 to 0.7 s at a few hundred items. */
+#define CT_BINPACK_DEFAULT_EFFORT 50000000u
 
 /* Fills opts with algo AUTO, seed 1, the default effort and no time cap. */
 void ct_binpack_opts_init(ct_binpack_opts *opts);
@@ -62,11 +63,15 @@ int ct_binpack_validate(const int64_t *sizes, size_t n, int64_t capacity);
 
 /* Packs n items of the given sizes into bins of the given capacity.
  * Sizes are integers: scale fractional sizes first (the OR-Library parser
- * does). AUTO's search empties three bins into a pool of loose items and
- * swaps pool items with packed ones (tabu search) until the pool fits two
- * bins, one bin saved per round; its cost is bounded by opts->effort, so
- * with a million items AUTO costs about FFD plus BFD plus a second or two
- * (use FFD or BFD, or a time limit, where that matters).
+ * does). AUTO runs FFD and BFD, then two tabu searches in turn, each with
+ * a slice of opts->effort that doubles at every turn: one spreads all
+ * items over lower-bound bins and works off the overflow (strong where
+ * every bin must be exactly full, as in the triplet class); the other
+ * empties three bins into a pool of loose items and swaps pool items with
+ * packed ones until the pool fits two bins, one bin saved per round. The
+ * cost is bounded by opts->effort, so with a million items AUTO costs
+ * about FFD plus BFD plus a few seconds (use FFD or BFD, or a time limit,
+ * where that matters).
  * Args: opts may be NULL (defaults of ct_binpack_opts_init).
  * Out: out describes the packing; bin_of (n entries, caller's buffer)
  *      receives each item's bin, numbered from 0 with no empty bin.

@@ -27,4 +27,80 @@ int ct_binpack__ffd(size_t *out_bins, size_t *bin_of, const int64_t *sizes, cons
 int ct_binpack__bfd(size_t *out_bins, size_t *bin_of, const int64_t *sizes, const size_t *order,
                     size_t n, int64_t capacity);
 
+/* Items in bins as doubly linked lists, with each bin's count and load:
+ * the searches' common state. */
+typedef struct ct_binpack__lists {
+    const int64_t *size;
+    size_t *bin_of, *next, *prev; /* per item: its bin, its neighbours there */
+    size_t *head, *count;         /* per bin: first item, items */
+    int64_t *load;                /* per bin */
+} ct_binpack__lists;
+
+#define CT_BINPACK__NIL SIZE_MAX
+
+static inline void ct_binpack__list_remove(ct_binpack__lists *l, size_t item)
+{
+    size_t b = l->bin_of[item];
+
+    if (l->prev[item] != CT_BINPACK__NIL)
+        l->next[l->prev[item]] = l->next[item];
+    else
+        l->head[b] = l->next[item];
+    if (l->next[item] != CT_BINPACK__NIL)
+        l->prev[l->next[item]] = l->prev[item];
+    l->count[b]--;
+    l->load[b] -= l->size[item];
+}
+
+static inline void ct_binpack__list_add(ct_binpack__lists *l, size_t item, size_t b)
+{
+    l->bin_of[item] = b;
+    l->prev[item] = CT_BINPACK__NIL;
+    l->next[item] = l->head[b];
+    if (l->head[b] != CT_BINPACK__NIL)
+        l->prev[l->head[b]] = item;
+    l->head[b] = item;
+    l->count[b]++;
+    l->load[b] += l->size[item];
+}
+
+/* Slots of the searches' tabu tables. The tabu attribute is (bin, size),
+ * not (bin, item): with many items of equal size, forbidding one item
+ * would let its twin undo the move. */
+#define CT_BINPACK__TABU_SLOTS 8192
+
+/* The tabu table slot of an item of `size` going to (or from) bin b. */
+static inline size_t ct_binpack__tabu_slot(int64_t size, size_t b)
+{
+    uint64_t h = (uint64_t)size * 0x9e3779b97f4a7c15ULL;
+
+    h ^= (uint64_t)b * 0xc2b2ae3d27d4eb4fULL;
+    return (size_t)((h ^ (h >> 29)) % CT_BINPACK__TABU_SLOTS);
+}
+
+/* What a search may still spend: move evaluations and a deadline
+ * (ct_time_mono_ms(); 0: none). */
+typedef struct ct_binpack__budget {
+    uint64_t evals_left;
+    int64_t deadline_ms;
+} ct_binpack__budget;
+
+/* The tabu search on the overflow (binpack_fill.c): all n items in
+ * `target` bins, which may overflow, until none does. It is resumable:
+ * each ct_binpack__fill_run goes on where the last one stopped. */
+typedef struct ct_binpack__fill ct_binpack__fill;
+
+/* Args: sizes and order (from ct_binpack__order_desc) stay the caller's
+ * and must outlive *out.
+ * Returns: 0 or CT_ENOMEM. */
+int ct_binpack__fill_new(ct_binpack__fill **out, size_t target, const int64_t *sizes,
+                         const size_t *order, size_t n, int64_t capacity, uint64_t seed);
+
+/* Searches on, spending from *budget.
+ * Returns: 1 (bin_of now holds a packing into bins 0..target-1), 0 (none
+ * found yet; bin_of unchanged), or CT_ENOMEM. */
+int ct_binpack__fill_run(ct_binpack__fill *f, size_t *bin_of, ct_binpack__budget *budget);
+
+void ct_binpack__fill_free(ct_binpack__fill *f);
+
 #endif /* CATENA_PLACE_BINPACK_INT_H */

@@ -1,14 +1,15 @@
-/* The bin packing entry point and its improvement search. To save a bin,
+/* The bin packing entry point and the trash search. To save a bin,
  * three bins of the best packing are emptied into a trash of loose items;
  * a tabu search then swaps trash items with packed ones until what is left
  * fits two bins (after the consistent neighbourhood search of Buljubasic
- * and Vasquez, 2016), restarting from other bins when it stalls. */
+ * and Vasquez, 2016), restarting from other bins when it stalls. AUTO
+ * alternates it with the overflow search of binpack_fill.c. */
 #include "binpack_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define NIL SIZE_MAX
+#define NIL CT_BINPACK__NIL
 #define DROP_BINS 3      /* bins emptied into the trash per attempt */
 #define PAIRS_MAX 64     /* pairs are formed among a list's first 64 items */
 #define TRASH_GROWTH 16  /* the trash may hold this many items more than at start */
@@ -16,8 +17,7 @@
 #define SPLIT_NODES 4096 /* node cap of the two-bin check */
 #define TABU_MIN 3       /* tabu tenure: TABU_MIN + a random 0..TABU_SPAN-1 */
 #define TABU_SPAN 8
-#define TABU_SLOTS 4096 /* hashed (bin, size) tabu attributes */
-#define STALL 3000      /* iterations without a lighter trash before a restart */
+#define STALL 3000 /* iterations without a lighter trash before a restart */
 
 /* At most two items (a == NIL: none; b == NIL: at most one). */
 typedef struct subset {
@@ -37,13 +37,9 @@ typedef struct move {
 typedef struct search {
     size_t n, m, k; /* items; bins kept; bins the trash must fit (1 or 2) */
     int64_t cap;
-    const int64_t *size;
-    size_t *bin_of;       /* n: bin of each item; m is the trash */
-    size_t *next, *prev;  /* n: doubly linked item list of each bin */
-    size_t *head, *count; /* m + 1 list heads and item counts */
-    int64_t *load;        /* m + 1 loads; load[m] is the trash's weight */
-    uint64_t *tabu;       /* TABU_SLOTS: (bin, size) -> first iteration allowed */
-    subset *q;            /* trash subsets, ascending by sum */
+    ct_binpack__lists l; /* n items in m + 1 bins: bin m is the trash, load[m] its weight */
+    uint64_t *tabu;      /* CT_BINPACK__TABU_SLOTS: (bin, size) -> first iteration allowed */
+    subset *q;           /* trash subsets, ascending by sum */
     size_t nq, trash_max;
     size_t *split;   /* scratch: trash items, largest first; a bin map */
     int64_t *suffix; /* scratch: their suffix sums; bin loads */
@@ -54,38 +50,22 @@ typedef struct search {
 
 static void list_remove(search *s, size_t item)
 {
-    size_t b = s->bin_of[item];
-
-    if (s->prev[item] != NIL)
-        s->next[s->prev[item]] = s->next[item];
-    else
-        s->head[b] = s->next[item];
-    if (s->next[item] != NIL)
-        s->prev[s->next[item]] = s->prev[item];
-    s->count[b]--;
-    s->load[b] -= s->size[item];
+    ct_binpack__list_remove(&s->l, item);
 }
 
 static void list_add(search *s, size_t item, size_t b)
 {
-    s->bin_of[item] = b;
-    s->prev[item] = NIL;
-    s->next[item] = s->head[b];
-    if (s->head[b] != NIL)
-        s->prev[s->head[b]] = item;
-    s->head[b] = item;
-    s->count[b]++;
-    s->load[b] += s->size[item];
+    ct_binpack__list_add(&s->l, item, b);
 }
 
 static void search_free(search *s)
 {
-    free(s->bin_of);
-    free(s->next);
-    free(s->prev);
-    free(s->head);
-    free(s->count);
-    free(s->load);
+    free(s->l.bin_of);
+    free(s->l.next);
+    free(s->l.prev);
+    free(s->l.head);
+    free(s->l.count);
+    free(s->l.load);
     free(s->tabu);
     free(s->q);
     free(s->split);
@@ -97,19 +77,19 @@ static int search_alloc(search *s, size_t n)
 {
     size_t m = n + 1, qmax = n + PAIRS_MAX * (PAIRS_MAX - 1) / 2 + 1;
 
-    s->bin_of = malloc(m * sizeof(*s->bin_of));
-    s->next = malloc(m * sizeof(*s->next));
-    s->prev = malloc(m * sizeof(*s->prev));
-    s->head = malloc(m * sizeof(*s->head));
-    s->count = malloc(m * sizeof(*s->count));
-    s->load = malloc(m * sizeof(*s->load));
-    s->tabu = malloc(TABU_SLOTS * sizeof(*s->tabu));
+    s->l.bin_of = malloc(m * sizeof(*s->l.bin_of));
+    s->l.next = malloc(m * sizeof(*s->l.next));
+    s->l.prev = malloc(m * sizeof(*s->l.prev));
+    s->l.head = malloc(m * sizeof(*s->l.head));
+    s->l.count = malloc(m * sizeof(*s->l.count));
+    s->l.load = malloc(m * sizeof(*s->l.load));
+    s->tabu = malloc(CT_BINPACK__TABU_SLOTS * sizeof(*s->tabu));
     s->q = malloc(qmax * sizeof(*s->q));
     s->split = malloc(m * sizeof(*s->split));
     s->suffix = malloc((m + 1) * sizeof(*s->suffix));
     s->in_first = malloc(m * sizeof(*s->in_first));
-    if (!s->bin_of || !s->next || !s->prev || !s->head || !s->count || !s->load || !s->tabu ||
-        !s->q || !s->split || !s->suffix || !s->in_first) {
+    if (!s->l.bin_of || !s->l.next || !s->l.prev || !s->l.head || !s->l.count || !s->l.load ||
+        !s->tabu || !s->q || !s->split || !s->suffix || !s->in_first) {
         search_free(s);
         return ct_error_set(CT_ENOMEM, "binpack: out of memory");
     }
@@ -147,19 +127,19 @@ static void search_start(search *s, const size_t *bin_of, size_t bins, size_t r,
 
     memset(load, 0, bins * sizeof(*load));
     for (size_t i = 0; i < s->n; i++)
-        load[bin_of[i]] += s->size[i];
+        load[bin_of[i]] += s->l.size[i];
     pick_drops(s, map, load, bins, r, random);
     for (size_t b = 0; b < bins; b++)
         map[b] = map[b] == NIL ? s->m : next++;
     for (size_t b = 0; b <= s->m; b++) {
-        s->head[b] = NIL;
-        s->count[b] = 0;
-        s->load[b] = 0;
+        s->l.head[b] = NIL;
+        s->l.count[b] = 0;
+        s->l.load[b] = 0;
     }
     for (size_t i = s->n; i-- > 0;)
         list_add(s, i, map[bin_of[i]]);
-    memset(s->tabu, 0, TABU_SLOTS * sizeof(*s->tabu));
-    s->trash_max = s->count[s->m] + TRASH_GROWTH;
+    memset(s->tabu, 0, CT_BINPACK__TABU_SLOTS * sizeof(*s->tabu));
+    s->trash_max = s->l.count[s->m] + TRASH_GROWTH;
 }
 
 /* Looks for a subset of split[i..] that brings sum into [lo, cap]
@@ -173,14 +153,14 @@ static bool split_dfs(search *s, size_t ns, size_t i, int64_t sum, int64_t lo, u
     if (i == ns || sum + s->suffix[i] < lo || ++*nodes > SPLIT_NODES)
         return false;
     item = s->split[i];
-    if (sum + s->size[item] <= s->cap) {
+    if (sum + s->l.size[item] <= s->cap) {
         s->in_first[item] = true;
-        if (split_dfs(s, ns, i + 1, sum + s->size[item], lo, nodes))
+        if (split_dfs(s, ns, i + 1, sum + s->l.size[item], lo, nodes))
             return true;
         s->in_first[item] = false;
     }
     /* Leaving out an item the same size as one just tried adds nothing. */
-    while (i + 1 < ns && s->size[s->split[i + 1]] == s->size[item])
+    while (i + 1 < ns && s->l.size[s->split[i + 1]] == s->l.size[item])
         i++;
     return split_dfs(s, ns, i + 1, sum, lo, nodes);
 }
@@ -189,26 +169,26 @@ static bool split_dfs(search *s, size_t ns, size_t i, int64_t sum, int64_t lo, u
  * then marked in in_first, the rest go to the second. */
 static bool trash_fits(search *s)
 {
-    int64_t w = s->load[s->m];
+    int64_t w = s->l.load[s->m];
     size_t ns = 0;
     uint64_t nodes = 0;
     bool fits;
 
-    for (size_t i = s->head[s->m]; i != NIL; i = s->next[i])
+    for (size_t i = s->l.head[s->m]; i != NIL; i = s->l.next[i])
         s->in_first[i] = w <= s->cap;
     if (w <= s->cap)
         return true;
-    if (s->k < 2 || w > 2 * s->cap || s->count[s->m] > 2 * PAIRS_MAX)
+    if (s->k < 2 || w > 2 * s->cap || s->l.count[s->m] > 2 * PAIRS_MAX)
         return false;
-    for (size_t i = s->head[s->m]; i != NIL; i = s->next[i]) {
+    for (size_t i = s->l.head[s->m]; i != NIL; i = s->l.next[i]) {
         size_t j = ns++;
-        for (; j > 0 && s->size[s->split[j - 1]] < s->size[i]; j--)
+        for (; j > 0 && s->l.size[s->split[j - 1]] < s->l.size[i]; j--)
             s->split[j] = s->split[j - 1];
         s->split[j] = i;
     }
     s->suffix[ns] = 0;
     for (size_t j = ns; j-- > 0;)
-        s->suffix[j] = s->suffix[j + 1] + s->size[s->split[j]];
+        s->suffix[j] = s->suffix[j + 1] + s->l.size[s->split[j]];
     fits = split_dfs(s, ns, 0, 0, w - s->cap, &nodes);
     s->evals += nodes + ns * ns;
     return fits;
@@ -230,11 +210,11 @@ static void build_trash_subsets(search *s)
 {
     size_t k = 0, nq = 0;
 
-    for (size_t i = s->head[s->m]; i != NIL; i = s->next[i], k++) {
-        s->q[nq++] = (subset){s->size[i], i, NIL};
+    for (size_t i = s->l.head[s->m]; i != NIL; i = s->l.next[i], k++) {
+        s->q[nq++] = (subset){s->l.size[i], i, NIL};
         size_t k2 = k + 1;
-        for (size_t j = s->next[i]; j != NIL && k2 < PAIRS_MAX; j = s->next[j], k2++)
-            s->q[nq++] = (subset){s->size[i] + s->size[j], i, j};
+        for (size_t j = s->l.next[i]; j != NIL && k2 < PAIRS_MAX; j = s->l.next[j], k2++)
+            s->q[nq++] = (subset){s->l.size[i] + s->l.size[j], i, j};
     }
     qsort(s->q, nq, sizeof(*s->q), cmp_subset);
     s->nq = nq;
@@ -261,14 +241,9 @@ static int subset_size(const subset *x)
     return x->a == NIL ? 0 : x->b == NIL ? 1 : 2;
 }
 
-/* The tabu attribute is (bin, size), not (bin, item): with many items of
- * equal size, forbidding one item would let its twin undo the move. */
 static size_t tabu_slot(const search *s, size_t item, size_t b)
 {
-    uint64_t h = (uint64_t)s->size[item] * 0x9e3779b97f4a7c15ULL;
-
-    h ^= (uint64_t)b * 0xc2b2ae3d27d4eb4fULL;
-    return (size_t)((h ^ (h >> 29)) % TABU_SLOTS);
+    return ct_binpack__tabu_slot(s->l.size[item], b);
 }
 
 static bool is_tabu(const search *s, size_t item, size_t b)
@@ -284,9 +259,9 @@ static bool same_sizes(const search *s, const subset *p, const subset *q)
     if (n != subset_size(q))
         return false;
     if (n == 1)
-        return s->size[p->a] == s->size[q->a];
-    return (s->size[p->a] == s->size[q->a] && s->size[p->b] == s->size[q->b]) ||
-           (s->size[p->a] == s->size[q->b] && s->size[p->b] == s->size[q->a]);
+        return s->l.size[p->a] == s->l.size[q->a];
+    return (s->l.size[p->a] == s->l.size[q->a] && s->l.size[p->b] == s->l.size[q->b]) ||
+           (s->l.size[p->a] == s->l.size[q->b] && s->l.size[p->b] == s->l.size[q->a]);
 }
 
 /* Considers swapping p (out of bin b) with the heaviest trash subsets
@@ -294,8 +269,8 @@ static bool same_sizes(const search *s, const subset *p, const subset *q)
  * swaps count only when they make the trash lighter than ever. */
 static void consider(search *s, move *best, size_t b, const subset *p, int64_t best_w)
 {
-    size_t k = fitting_subsets(s, s->cap - s->load[b] + p->sum);
-    bool trash_full = s->count[s->m] >= s->trash_max;
+    size_t k = fitting_subsets(s, s->cap - s->l.load[b] + p->sum);
+    bool trash_full = s->l.count[s->m] >= s->trash_max;
 
     s->evals++;
     for (size_t scanned = 0; k-- > 0 && scanned < SCAN_MAX; scanned++) {
@@ -305,7 +280,7 @@ static void consider(search *s, move *best, size_t b, const subset *p, int64_t b
             return; /* lighter subsets only get worse */
         if ((mv.dc > 0 && trash_full) || same_sizes(s, p, q))
             continue;
-        if ((is_tabu(s, q->a, b) || is_tabu(s, q->b, b)) && s->load[s->m] + mv.dw >= best_w)
+        if ((is_tabu(s, q->a, b) || is_tabu(s, q->b, b)) && s->l.load[s->m] + mv.dw >= best_w)
             continue;
         if (mv.dw == best->dw && mv.dc < best->dc)
             continue;
@@ -326,12 +301,12 @@ static bool best_move(search *s, move *best, int64_t best_w)
         subset p = {0, NIL, NIL};
         size_t k = 0;
         consider(s, best, b, &p, best_w);
-        for (size_t i = s->head[b]; i != NIL; i = s->next[i], k++) {
-            p = (subset){s->size[i], i, NIL};
+        for (size_t i = s->l.head[b]; i != NIL; i = s->l.next[i], k++) {
+            p = (subset){s->l.size[i], i, NIL};
             consider(s, best, b, &p, best_w);
             size_t k2 = k + 1;
-            for (size_t j = s->next[i]; j != NIL && k2 < PAIRS_MAX; j = s->next[j], k2++) {
-                p = (subset){s->size[i] + s->size[j], i, j};
+            for (size_t j = s->l.next[i]; j != NIL && k2 < PAIRS_MAX; j = s->l.next[j], k2++) {
+                p = (subset){s->l.size[i] + s->l.size[j], i, j};
                 consider(s, best, b, &p, best_w);
             }
         }
@@ -376,7 +351,7 @@ enum { SHRINK_FAILED, SHRINK_DONE, SHRINK_STALLED };
  * or the trash has not got lighter for STALL iterations. */
 static int shrink_trash(search *s)
 {
-    int64_t best_w = s->load[s->m];
+    int64_t best_w = s->l.load[s->m];
     uint64_t improved = s->iter;
     move mv;
 
@@ -390,8 +365,8 @@ static int shrink_trash(search *s)
         if (!best_move(s, &mv, best_w))
             continue;
         apply_move(s, &mv);
-        if (s->load[s->m] < best_w) {
-            best_w = s->load[s->m];
+        if (s->l.load[s->m] < best_w) {
+            best_w = s->l.load[s->m];
             improved = s->iter;
         }
     }
@@ -405,45 +380,55 @@ static size_t search_result(const search *s, size_t *bin_of)
     bool second = false;
 
     for (size_t i = 0; i < s->n; i++) {
-        bin_of[i] = s->bin_of[i];
+        bin_of[i] = s->l.bin_of[i];
         if (bin_of[i] == s->m && !s->in_first[i]) {
             bin_of[i] = s->m + 1;
             second = true;
         }
     }
-    return s->m + (second ? 2 : s->count[s->m] > 0 ? 1 : 0);
+    return s->m + (second ? 2 : s->l.count[s->m] > 0 ? 1 : 0);
 }
 
-/* Tries to repack a valid packing (bin_of, *bins bins) into fewer bins,
- * down to lower_bound, spending at most opts->effort move evaluations.
- * On return bin_of and *bins hold the best packing found (never worse).
- * Out: *evaluations, the evaluations spent.
- * Returns: 0 or CT_ENOMEM (bin_of is then unchanged). */
-static int repack(size_t *bins, size_t *bin_of, uint64_t *evaluations, const int64_t *sizes,
-                  size_t n, int64_t capacity, size_t lower_bound, const ct_binpack_opts *opts)
-{
-    search s = {.n = n, .cap = capacity, .size = sizes, .rng = opts->seed};
-    int rc;
+/* The trash search as a resumable object: an attempt to save a bin that
+ * runs out of budget goes on at the next repack. */
+typedef struct trash {
+    search s;
+    bool active; /* an attempt is under way */
+    size_t r;    /* its bins emptied */
+} trash;
 
-    s.budget = opts->effort ? opts->effort : CT_BINPACK_DEFAULT_EFFORT;
-    s.deadline_ms = opts->time_limit_ms > 0 ? ct_time_mono_ms() + opts->time_limit_ms : 0;
-    if ((rc = search_alloc(&s, n)) < 0)
-        return rc;
-    while (*bins > lower_bound && *bins > 1) {
-        size_t r = *bins < DROP_BINS ? *bins : DROP_BINS;
-        s.m = *bins - r;
-        s.k = r - 1;
-        /* First the emptiest bins; after a stall, one of them at random. */
-        search_start(&s, bin_of, *bins, r, 0);
-        while ((rc = shrink_trash(&s)) == SHRINK_STALLED)
-            search_start(&s, bin_of, *bins, r, 1);
+/* Tries to repack a valid packing (bin_of, *bins bins) into fewer bins,
+ * down to lower_bound, spending from *budget.
+ * On return bin_of and *bins hold the best packing found (never worse). */
+static void repack(trash *t, size_t *bins, size_t *bin_of, size_t lower_bound,
+                   ct_binpack__budget *budget)
+{
+    search *s = &t->s;
+
+    s->budget = s->evals + budget->evals_left;
+    s->deadline_ms = budget->deadline_ms;
+    for (;;) {
+        if (!t->active) {
+            if (*bins <= lower_bound || *bins <= 1)
+                break;
+            t->r = *bins < DROP_BINS ? *bins : DROP_BINS;
+            s->m = *bins - t->r;
+            s->k = t->r - 1;
+            /* First the emptiest bins; after a stall, one of them at random. */
+            search_start(s, bin_of, *bins, t->r, 0);
+            t->active = true;
+        }
+        int rc = shrink_trash(s);
+        if (rc == SHRINK_STALLED) {
+            search_start(s, bin_of, *bins, t->r, 1);
+            continue;
+        }
         if (rc == SHRINK_FAILED)
-            break;
-        *bins = search_result(&s, bin_of);
+            break; /* out of budget: the attempt goes on next time */
+        *bins = search_result(s, bin_of);
+        t->active = false;
     }
-    *evaluations = s.evals;
-    search_free(&s);
-    return 0;
+    budget->evals_left = s->evals >= s->budget ? 0 : s->budget - s->evals;
 }
 
 void ct_binpack_opts_init(ct_binpack_opts *opts)
@@ -463,11 +448,24 @@ static int greedy(size_t *out_bins, size_t *bin_of, const int64_t *sizes, const 
     return ct_binpack__ffd(out_bins, bin_of, sizes, order, n, capacity);
 }
 
-/* AUTO after FFD: BFD when it does better, then the search. */
+/* AUTO after FFD: BFD when it does better, then two searches in turn,
+ * each going on where it stopped with a slice of the effort that doubles
+ * at every turn: the tabu search on the overflow for a packing into
+ * lower-bound bins, and the trash search, which saves bins one at a time
+ * (and so also finds packings above the bound). Each is fast on instances
+ * where the other wanders (exactly full bins; slack to spare), and
+ * neither knows in advance which kind it has. */
 static int improve(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, const size_t *order,
                    size_t n, int64_t capacity, const ct_binpack_opts *opts)
 {
     size_t *other = malloc(n * sizeof(*other)), other_bins, before;
+    uint64_t effort = opts->effort ? opts->effort : CT_BINPACK_DEFAULT_EFFORT, left = effort;
+    /* A turn costs each search O(n) to set up: slices start well above. */
+    uint64_t slice = effort / 64 > 8 * (uint64_t)n ? effort / 64 : 8 * (uint64_t)n;
+    ct_binpack__budget budget = {
+        .deadline_ms = opts->time_limit_ms > 0 ? ct_time_mono_ms() + opts->time_limit_ms : 0};
+    trash t = {.s = {.n = n, .cap = capacity, .l.size = sizes, .rng = opts->seed}};
+    ct_binpack__fill *fill = NULL;
     int rc;
 
     if (other == NULL)
@@ -480,8 +478,30 @@ static int improve(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, c
     }
     free(other);
     before = r->bins;
-    if (rc == 0 && r->bins > r->lower_bound)
-        rc = repack(&r->bins, bin_of, &r->evaluations, sizes, n, capacity, r->lower_bound, opts);
+    if (rc == 0 && r->bins > r->lower_bound &&
+        ((rc = ct_binpack__fill_new(&fill, r->lower_bound, sizes, order, n, capacity, opts->seed)) <
+             0 ||
+         (rc = search_alloc(&t.s, n)) < 0)) {
+        ct_binpack__fill_free(fill);
+        return rc;
+    }
+    for (int turn = 0; rc == 0 && r->bins > r->lower_bound && left > 0; turn++) {
+        budget.evals_left = slice < left ? slice : left;
+        left -= budget.evals_left;
+        if (turn % 2 == 0 && (rc = ct_binpack__fill_run(fill, bin_of, &budget)) == 1) {
+            r->bins = r->lower_bound;
+            rc = 0;
+        } else if (turn % 2 == 1) {
+            repack(&t, &r->bins, bin_of, r->lower_bound, &budget);
+            slice *= 2;
+        }
+        left += budget.evals_left; /* what a search did not spend */
+        if (budget.deadline_ms != 0 && ct_time_mono_ms() >= budget.deadline_ms)
+            break;
+    }
+    ct_binpack__fill_free(fill);
+    search_free(&t.s); /* its arrays are NULL when it never ran */
+    r->evaluations = effort - left;
     if (r->bins < before)
         r->method = "search";
     return rc;
