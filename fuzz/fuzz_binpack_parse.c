@@ -1,4 +1,5 @@
-/* Fuzz target for the OR-Library bin packing parser; every instance it
+/* Fuzz target for the bin packing parsers (ct_binpack_parse: OR-Library,
+ * BPPLIB, cutting stock blocks); every instance it
  * accepts is then packed by FFD, BFD and the search (small budget) and as
  * a two-dimensional instance, and each packing must be feasible. */
 #include <stdlib.h>
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ct_binpack_file *f;
     size_t packed = 0;
 
-    if (ct_binpack_parse_orlib(&f, (const char *)data, size) < 0)
+    if (ct_binpack_parse(&f, (const char *)data, size) < 0)
         return 0;
     for (size_t i = 0; i < f->count; i++) {
         const ct_binpack_instance *in = &f->inst[i];

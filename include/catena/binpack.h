@@ -139,7 +139,7 @@ typedef struct ct_binpack_instance {
     int64_t capacity;   /* scaled as the sizes */
     int64_t *sizes;     /* n scaled item sizes, each 1..capacity */
     size_t n;           /* number of items */
-    int64_t best_known; /* bins in the best known solution, as given */
+    int64_t best_known; /* bins in the best known solution, as given; 0: none given */
     unsigned decimals;  /* 0..6: the scale of sizes and capacity */
 } ct_binpack_instance;
 
@@ -162,6 +162,19 @@ typedef struct ct_binpack_file {
  *          colon ("12: expected ...") so a caller can prefix a file name;
  *          or CT_ENOMEM. Thread safety: reentrant. */
 int ct_binpack_parse_orlib(ct_binpack_file **out, const char *text, size_t len);
+
+/* Parses any of the bin packing formats in use, told apart by their
+ * first tokens:
+ * - OR-Library (a count, then a problem identifier): as
+ *   ct_binpack_parse_orlib;
+ * - BPPLIB's single instance: n, the capacity, then n sizes (named
+ *   "instance");
+ * - cutting stock blocks (CaPaD, BPPLIB; Schoenfield's hard28): for each
+ *   problem a name in single quotes (spaces allowed), the number of item
+ *   types m, the capacity, then m pairs "size demand".
+ * The last two give no best known count: best_known is 0.
+ * Out, returns and errors: as ct_binpack_parse_orlib. */
+int ct_binpack_parse(ct_binpack_file **out, const char *text, size_t len);
 
 /* Frees a parsed file; NULL is a no-op. */
 void ct_binpack_file_free(ct_binpack_file *f);

@@ -1,6 +1,7 @@
-/* `catena place binpack FILE [--json]`: packs every instance of an
- * OR-Library bin packing file and reports the bins used beside the best
- * known count and the lower bound, as a table or a JSON array. */
+/* `catena place binpack FILE [--json]`: packs every instance of a bin
+ * packing file (OR-Library, BPPLIB or cutting stock blocks) and reports
+ * the bins used beside the best known count and the lower bound, as a
+ * table or a JSON array. */
 #include "cli.h"
 
 #include <math.h>
@@ -53,13 +54,17 @@ static int bp_usage_error(const char *what, const char *arg)
 static void print_help(void)
 {
     printf("usage: %s\n\n"
-           "Packs every instance of an OR-Library bin packing file (binpackinfo.txt\n"
-           "format) and prints, per instance, the items, the capacity, the best known\n"
-           "number of bins, the bins used, the lower bound (Martello-Toth L2; a packing\n"
-           "that meets it is proven optimal) and the time taken.\n"
+           "Packs every instance of a bin packing file and prints, per instance, the\n"
+           "items, the capacity, the best known number of bins (- when the file gives\n"
+           "none), the bins used, the lower bound (Martello-Toth L2; a packing that\n"
+           "meets it is proven optimal) and the time taken. Formats, told apart by\n"
+           "their first tokens: OR-Library (binpackinfo.txt: a count of problems, then\n"
+           "each problem's identifier, \"capacity n best\" and n sizes); BPPLIB's single\n"
+           "instance (n, capacity, n sizes); cutting stock blocks as in hard28 ('NAME',\n"
+           "the number of item types, capacity, then \"size demand\" per type).\n"
            "\n"
            "  --json       print a JSON array instead of a table\n"
-           "  --algo A     auto (default: FFD and BFD, then a tabu search for fewer\n"
+           "  --algo A     auto (default: FFD and BFD, then two tabu searches for fewer\n"
            "               bins), ffd (first fit decreasing) or bfd (best fit decreasing)\n"
            "  --seed N     seed of the search (default 1); same seed, same packing\n"
            "  --effort N   search budget in move evaluations (default %u)\n",
@@ -197,6 +202,7 @@ static void print_table(const ct_binpack_file *f, const bp_row *rows)
     long long items = 0, best = 0, bins = 0, lb = 0;
     size_t proven = 0;
     double ms = 0;
+    bool all_known = true;
     char cap[32], gap[32], share[48];
 
     for (size_t i = 0; i < f->count; i++)
@@ -208,10 +214,16 @@ static void print_table(const ct_binpack_file *f, const bp_row *rows)
         const ct_binpack_instance *in = &f->inst[i];
         const ct_binpack_result *r = &rows[i].r;
         format_scaled(cap, sizeof(cap), in->capacity, in->decimals);
-        format_gap(gap, sizeof(gap), (long long)r->bins - (long long)in->best_known);
-        printf("%-*s %7zu %10s %10lld %9zu %7s %11zu %7s %9.1f\n", w, in->name, in->n, cap,
-               (long long)in->best_known, r->bins, gap, r->lower_bound, r->optimal ? "yes" : "no",
-               rows[i].ms);
+        char known[24] = "-";
+        if (in->best_known > 0) {
+            snprintf(known, sizeof(known), "%lld", (long long)in->best_known);
+            format_gap(gap, sizeof(gap), (long long)r->bins - (long long)in->best_known);
+        } else {
+            all_known = false;
+            snprintf(gap, sizeof(gap), "-");
+        }
+        printf("%-*s %7zu %10s %10s %9zu %7s %11zu %7s %9.1f\n", w, in->name, in->n, cap, known,
+               r->bins, gap, r->lower_bound, r->optimal ? "yes" : "no", rows[i].ms);
         items += (long long)in->n;
         best += in->best_known;
         bins += (long long)r->bins;
@@ -219,9 +231,14 @@ static void print_table(const ct_binpack_file *f, const bp_row *rows)
         proven += r->optimal;
         ms += rows[i].ms;
     }
-    format_gap(gap, sizeof(gap), bins - best);
+    char known[24] = "-";
+    snprintf(gap, sizeof(gap), "-");
+    if (all_known) {
+        snprintf(known, sizeof(known), "%lld", best);
+        format_gap(gap, sizeof(gap), bins - best);
+    }
     snprintf(share, sizeof(share), "%zu/%zu", proven, f->count);
-    printf("%-*s %7lld %10s %10lld %9lld %7s %11lld %7s %9.1f\n", w, "total", items, "", best, bins,
+    printf("%-*s %7lld %10s %10s %9lld %7s %11lld %7s %9.1f\n", w, "total", items, "", known, bins,
            gap, lb, share, ms);
 }
 
@@ -237,7 +254,8 @@ static json_t *row_json(const ct_binpack_instance *in, const bp_row *row)
     json_object_set_new(o, "name", json_string(in->name));
     json_object_set_new(o, "items", json_integer((json_int_t)in->n));
     json_object_set_new(o, "capacity", cap);
-    json_object_set_new(o, "best_known", json_integer(in->best_known));
+    json_object_set_new(o, "best_known",
+                        in->best_known > 0 ? json_integer(in->best_known) : json_null());
     json_object_set_new(o, "bins", json_integer((json_int_t)row->r.bins));
     json_object_set_new(o, "lower_bound", json_integer((json_int_t)row->r.lower_bound));
     json_object_set_new(o, "optimal", json_boolean(row->r.optimal));
@@ -274,7 +292,7 @@ static int load(ct_binpack_file **out, const char *file)
 
     if (ct_file_read(&text, &len, file, BINPACK_MAX_FILE) < 0)
         return bp_error("%s", ct_error_last());
-    rc = ct_binpack_parse_orlib(out, text, len);
+    rc = ct_binpack_parse(out, text, len);
     free(text);
     if (rc == CT_ENOMEM)
         abort();

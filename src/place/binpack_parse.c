@@ -1,6 +1,8 @@
-/* Parser of OR-Library bin packing files (Falkenauer's binpack1..8): text
- * in, checked instances out, errors prefixed with their line number. Sizes
- * with decimals are scaled to exact integers, never rounded through floats. */
+/* Parsers of bin packing files: OR-Library's (Falkenauer's binpack1..8),
+ * BPPLIB's single instances and the cutting stock blocks of CaPaD and
+ * BPPLIB (Schoenfield's hard28). Text in, checked instances out, errors
+ * prefixed with their line number. Sizes with decimals are scaled to exact
+ * integers, never rounded through floats. */
 #include "binpack_int.h"
 
 #include <stdlib.h>
@@ -151,26 +153,41 @@ void ct_binpack_file_free(ct_binpack_file *f)
     free(f);
 }
 
+/* Appends `count` items of size num to mant/dec (*n items, *alloc room). */
+static int append_items(int64_t **mant, unsigned char **dec, size_t *n, size_t *alloc, number num,
+                        size_t count)
+{
+    if (*n + count > *alloc) {
+        size_t want = *alloc == 0 ? 256 : *alloc;
+        while (want < *n + count)
+            want *= 2;
+        int64_t *m2 = realloc(*mant, want * sizeof(**mant));
+        if (m2 != NULL)
+            *mant = m2;
+        unsigned char *d2 = realloc(*dec, want);
+        if (d2 != NULL)
+            *dec = d2;
+        if (m2 == NULL || d2 == NULL)
+            return ct_error_set(CT_ENOMEM, "binpack: out of memory");
+        *alloc = want;
+    }
+    for (size_t k = 0; k < count; k++) {
+        (*mant)[*n + k] = num.mant;
+        (*dec)[*n + k] = (unsigned char)num.dec;
+    }
+    *n += count;
+    return 0;
+}
+
 /* Reads n item sizes into mant/dec (arrays grown as items arrive, so a
  * huge declared n costs nothing until the items are really there). */
 static int read_sizes(int64_t **mant, unsigned char **dec, lexer *lx, size_t n, number cap)
 {
-    size_t alloc = 0;
+    size_t have = 0, alloc = 0;
 
     for (size_t k = 0; k < n; k++) {
         number num;
         int rc;
-        if (k == alloc) {
-            alloc = alloc == 0 ? (n < 1024 ? n : 1024) : (2 * alloc < n ? 2 * alloc : n);
-            int64_t *m2 = realloc(*mant, alloc * sizeof(**mant));
-            if (m2 != NULL)
-                *mant = m2;
-            unsigned char *d2 = realloc(*dec, alloc);
-            if (d2 != NULL)
-                *dec = d2;
-            if (m2 == NULL || d2 == NULL)
-                return ct_error_set(CT_ENOMEM, "binpack: out of memory");
-        }
         if ((rc = next_token(lx)) == 0)
             return ct_error_set(CT_EPARSE,
                                 "%zu: expected item %zu of %zu, found the end of the text",
@@ -184,8 +201,8 @@ static int read_sizes(int64_t **mant, unsigned char **dec, lexer *lx, size_t n, 
             return ct_error_set(CT_EPARSE, "%zu: item %zu of %zu: size %.*s exceeds the capacity",
                                 lx->tok_line, k + 1, n, (int)(lx->tok_len > 32 ? 32 : lx->tok_len),
                                 lx->tok);
-        (*mant)[k] = num.mant;
-        (*dec)[k] = (unsigned char)num.dec;
+        if ((rc = append_items(mant, dec, &have, &alloc, num, 1)) < 0)
+            return rc;
     }
     return 0;
 }
@@ -210,6 +227,17 @@ static int scale_instance(ct_binpack_instance *in, number cap, const unsigned ch
     return 0;
 }
 
+static int set_name(ct_binpack_instance *in, const char *name, size_t len)
+{
+    /* Not strndup: the text need not be NUL terminated. */
+    in->name = malloc(len + 1);
+    if (in->name == NULL)
+        return ct_error_set(CT_ENOMEM, "binpack: out of memory");
+    memcpy(in->name, name, len);
+    in->name[len] = '\0';
+    return 0;
+}
+
 static int read_instance(ct_binpack_instance *in, lexer *lx)
 {
     number cap;
@@ -223,12 +251,8 @@ static int read_instance(ct_binpack_instance *in, lexer *lx)
     if (lx->tok_len > NAME_MAX_LEN)
         return ct_error_set(CT_EPARSE, "%zu: problem identifier longer than %d characters",
                             lx->tok_line, NAME_MAX_LEN);
-    /* Not strndup: the text need not be NUL terminated. */
-    in->name = malloc(lx->tok_len + 1);
-    if (in->name == NULL)
-        return ct_error_set(CT_ENOMEM, "binpack: out of memory");
-    memcpy(in->name, lx->tok, lx->tok_len);
-    in->name[lx->tok_len] = '\0';
+    if ((rc = set_name(in, lx->tok, lx->tok_len)) < 0)
+        return rc;
     if ((rc = expect_token(lx, "the bin capacity")) < 0 ||
         (rc = token_number(&cap, lx, "the bin capacity")) < 0)
         return rc;
@@ -277,6 +301,168 @@ int ct_binpack_parse_orlib(ct_binpack_file **out, const char *text, size_t len)
     if (rc > 0)
         rc = ct_error_set(CT_EPARSE, "%zu: unexpected '%.*s' after the last of %zu problems",
                           lx.tok_line, (int)(lx.tok_len > 32 ? 32 : lx.tok_len), lx.tok, f->count);
+done:
+    if (rc < 0) {
+        ct_binpack_file_free(f);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- other formats */
+
+/* Grows f by one instance. Returns: it, or NULL (CT_ENOMEM set). */
+static ct_binpack_instance *add_instance(ct_binpack_file *f, size_t *alloc)
+{
+    if (f->count == *alloc) {
+        size_t want = *alloc == 0 ? 16 : 2 * *alloc;
+        ct_binpack_instance *grown = realloc(f->inst, want * sizeof(*grown));
+        if (grown == NULL) {
+            ct_error_set(CT_ENOMEM, "binpack: out of memory");
+            return NULL;
+        }
+        f->inst = grown;
+        *alloc = want;
+    }
+    f->inst[f->count] = (ct_binpack_instance){0};
+    return &f->inst[f->count++];
+}
+
+/* Reads a name in single quotes ('BPP    14'), which may hold spaces:
+ * runs of them become one. The lexer is at the opening quote. */
+static int read_quoted_name(ct_binpack_instance *in, lexer *lx)
+{
+    char name[NAME_MAX_LEN + 1];
+    size_t len = 0;
+
+    in->line = lx->line;
+    lx->p++; /* the quote */
+    while (lx->p < lx->end && *lx->p != '\'' && *lx->p != '\n') {
+        unsigned char c = (unsigned char)*lx->p++;
+        if (c == ' ' || c == '\t') {
+            if (len > 0 && name[len - 1] != ' ' && len < NAME_MAX_LEN)
+                name[len++] = ' ';
+            continue;
+        }
+        if (c < 0x21 || c > 0x7e)
+            return ct_error_set(CT_EPARSE, "%zu: unexpected byte 0x%02x", lx->line, c);
+        if (len == NAME_MAX_LEN)
+            return ct_error_set(CT_EPARSE, "%zu: problem name longer than %d characters", lx->line,
+                                NAME_MAX_LEN);
+        name[len++] = (char)c;
+    }
+    if (lx->p == lx->end || *lx->p != '\'')
+        return ct_error_set(CT_EPARSE, "%zu: the problem name has no closing quote", lx->line);
+    lx->p++;
+    while (len > 0 && name[len - 1] == ' ')
+        len--;
+    if (len == 0)
+        return ct_error_set(CT_EPARSE, "%zu: empty problem name", lx->line);
+    return set_name(in, name, len);
+}
+
+/* A cutting stock block: 'NAME', the number of item types m, the
+ * capacity, then m lines "size demand". */
+static int read_stock_instance(ct_binpack_instance *in, lexer *lx)
+{
+    int64_t m, demand;
+    number cap, size;
+    unsigned char *dec = NULL;
+    size_t alloc = 0;
+    int rc;
+
+    if ((rc = read_quoted_name(in, lx)) < 0 ||
+        (rc = read_count(&m, lx, "the number of item types", CT_BINPACK_MAX_ITEMS)) < 0 ||
+        (rc = expect_token(lx, "the bin capacity")) < 0 ||
+        (rc = token_number(&cap, lx, "the bin capacity")) < 0)
+        return rc;
+    if (cap.mant == 0)
+        return ct_error_set(CT_EPARSE, "%zu: the bin capacity must be positive", lx->tok_line);
+    for (int64_t t = 0; t < m && rc == 0; t++) {
+        if ((rc = expect_token(lx, "an item size")) < 0 ||
+            (rc = token_number(&size, lx, "an item size")) < 0 ||
+            (rc = read_count(&demand, lx, "a demand", CT_BINPACK_MAX_ITEMS)) < 0)
+            break;
+        if (size.mant == 0 || number_greater(size, cap))
+            rc = ct_error_set(CT_EPARSE, "%zu: item type %lld of %lld: size %s", lx->tok_line,
+                              (long long)t + 1, (long long)m,
+                              size.mant == 0 ? "must be positive" : "exceeds the capacity");
+        else if (in->n + (size_t)demand > CT_BINPACK_MAX_ITEMS)
+            rc = ct_error_set(CT_ELIMIT, "%zu: problem '%s' has more than %u items", lx->tok_line,
+                              in->name, CT_BINPACK_MAX_ITEMS);
+        else
+            rc = append_items(&in->sizes, &dec, &in->n, &alloc, size, (size_t)demand);
+    }
+    if (rc == 0)
+        rc = scale_instance(in, cap, dec);
+    free(dec);
+    return rc;
+}
+
+/* Whether the next token (not consumed) starts with a digit. */
+static bool next_is_number(const lexer *lx)
+{
+    lexer peek = *lx;
+
+    return next_token(&peek) > 0 && peek.tok[0] >= '0' && peek.tok[0] <= '9';
+}
+
+int ct_binpack_parse(ct_binpack_file **out, const char *text, size_t len)
+{
+    lexer lx = {.p = text, .end = text + len, .line = 1, .tok_line = 1};
+    ct_binpack_file *f;
+    size_t alloc = 0;
+    int rc = 0;
+
+    /* OR-Library: a count, then a problem identifier. */
+    lexer peek = lx;
+    if (next_token(&peek) <= 0 || (peek.tok[0] != '\'' && !next_is_number(&peek)))
+        return ct_binpack_parse_orlib(out, text, len);
+    if ((f = calloc(1, sizeof(*f))) == NULL)
+        return ct_error_set(CT_ENOMEM, "binpack: out of memory");
+    if (peek.tok[0] != '\'') {
+        /* BPPLIB: n, the capacity, n sizes; one instance. */
+        ct_binpack_instance *in = add_instance(f, &alloc);
+        int64_t n;
+        number cap;
+        unsigned char *dec = NULL;
+        if (in == NULL || (rc = set_name(in, "instance", 8)) < 0 ||
+            (rc = read_count(&n, &lx, "the number of items", CT_BINPACK_MAX_ITEMS)) < 0 ||
+            (rc = expect_token(&lx, "the bin capacity")) < 0 ||
+            (rc = token_number(&cap, &lx, "the bin capacity")) < 0)
+            goto done;
+        in->line = 1;
+        in->n = (size_t)n;
+        if (cap.mant == 0)
+            rc = ct_error_set(CT_EPARSE, "%zu: the bin capacity must be positive", lx.tok_line);
+        if (rc == 0)
+            rc = read_sizes(&in->sizes, &dec, &lx, in->n, cap);
+        if (rc == 0)
+            rc = scale_instance(in, cap, dec);
+        free(dec);
+    } else {
+        /* Cutting stock blocks, each starting with a quoted name. */
+        while (rc == 0) {
+            while (lx.p < lx.end && is_space(*lx.p))
+                lx.line += *lx.p++ == '\n';
+            if (lx.p == lx.end)
+                break;
+            if (*lx.p != '\'')
+                rc = ct_error_set(CT_EPARSE, "%zu: expected a problem name in quotes", lx.line);
+            else if (f->count == MAX_PROBLEMS)
+                rc = ct_error_set(CT_ELIMIT, "%zu: more than %u problems", lx.line, MAX_PROBLEMS);
+            else if (add_instance(f, &alloc) == NULL)
+                rc = CT_ENOMEM;
+            else
+                rc = read_stock_instance(&f->inst[f->count - 1], &lx);
+        }
+        if (rc == 0 && f->count == 0)
+            rc = ct_error_set(CT_EPARSE, "1: expected a problem, found the end of the text");
+    }
+    if (rc == 0 && (rc = next_token(&lx)) > 0)
+        rc = ct_error_set(CT_EPARSE, "%zu: unexpected '%.*s' after the last problem", lx.tok_line,
+                          (int)(lx.tok_len > 32 ? 32 : lx.tok_len), lx.tok);
 done:
     if (rc < 0) {
         ct_binpack_file_free(f);

@@ -63,20 +63,30 @@ static size_t solve_checked(const int64_t *sizes, size_t n, int64_t capacity, ct
     return r.bins;
 }
 
-/* Loads DATA_DIR/binpacking/<name>, or returns NULL (the test skips). */
-static ct_binpack_file *load_orlib(const char *name)
+static ct_binpack_file *load_path(const char *path)
 {
-    const char *dir = ctt_data_dir();
     ct_binpack_file *f;
     char *text;
     size_t len;
 
-    if (dir == NULL)
-        return NULL;
-    ctt_ok(ct_file_read(&text, &len, ctt_path("%s/binpacking/%s", dir, name), 1u << 24));
-    ctt_ok(ct_binpack_parse_orlib(&f, text, len));
+    ctt_ok(ct_file_read(&text, &len, path, 1u << 24));
+    ctt_ok(ct_binpack_parse(&f, text, len));
     free(text);
     return f;
+}
+
+/* Loads DATA_DIR/binpacking/<name>, or returns NULL (the test skips). */
+static ct_binpack_file *load_orlib(const char *name)
+{
+    const char *dir = ctt_data_dir();
+
+    return dir == NULL ? NULL : load_path(ctt_path("%s/binpacking/%s", dir, name));
+}
+
+/* Loads tests/data/binpack/<name> (kept in the repository). */
+static ct_binpack_file *load_kept(const char *name)
+{
+    return load_path(ctt_path("%s/tests/data/binpack/%s", getenv("CATENA_ROOT"), name));
 }
 
 /* Every instance within one bin of the best known, never below the lower
@@ -360,13 +370,30 @@ static void parses_orlib_text(void **state)
     ct_binpack_file_free(f);
 }
 
+/* A text a parser must refuse: the code and how the message starts. */
+typedef struct bad_text {
+    const char *text;
+    int code;
+    const char *want;
+} bad_text;
+
+static void expect_refused(int (*parse)(ct_binpack_file **, const char *, size_t),
+                           const bad_text *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ct_binpack_file *f = NULL;
+        int rc = parse(&f, cases[i].text, strlen(cases[i].text));
+        if (rc != cases[i].code)
+            fail_msg("case %zu: got %d (%s), want %d", i, rc, ct_error_last(), cases[i].code);
+        if (strncmp(ct_error_last(), cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("case %zu: got '%s', want '%s...'", i, ct_error_last(), cases[i].want);
+        assert_null(f);
+    }
+}
+
 static void rejects_bad_orlib(void **state)
 {
-    static const struct {
-        const char *text;
-        int code;
-        const char *want; /* the message starts with this */
-    } cases[] = {
+    static const bad_text cases[] = {
         {"", CT_EPARSE, "1: expected the number of problems, found the end of the text"},
         {"x", CT_EPARSE, "1: expected the number of problems, found 'x'"},
         {"1\n", CT_EPARSE, "1: expected a problem identifier, found the end"},
@@ -391,15 +418,9 @@ static void rejects_bad_orlib(void **state)
     };
     (void)state;
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ct_binpack_file *f = NULL;
-        int rc = ct_binpack_parse_orlib(&f, cases[i].text, strlen(cases[i].text));
-        if (rc != cases[i].code)
-            fail_msg("case %zu: got %d (%s), want %d", i, rc, ct_error_last(), cases[i].code);
-        if (strncmp(ct_error_last(), cases[i].want, strlen(cases[i].want)) != 0)
-            fail_msg("case %zu: got '%s', want '%s...'", i, ct_error_last(), cases[i].want);
-        assert_null(f);
-    }
+    expect_refused(ct_binpack_parse_orlib, cases, sizeof(cases) / sizeof(cases[0]));
+    /* ct_binpack_parse refuses them alike (all read as OR-Library). */
+    expect_refused(ct_binpack_parse, cases, 2);
 }
 
 /* A NUL inside the text is an error, not the end of the text. */
@@ -492,6 +513,74 @@ static void large_triplets_reach_the_optimum(void **state)
     free(bin_of);
 }
 
+/* The real triplet files t120, t249 and t501: every instance at n / 3. */
+static void orlib_triplets_t120_t249_t501(void **state)
+{
+    static const char *const names[] = {"binpack6.txt", "binpack7.txt", "binpack8.txt"};
+    static const size_t ns[] = {120, 249, 501};
+    (void)state;
+
+    for (size_t k = 0; k < 3; k++) {
+        ct_binpack_file *f = load_kept(names[k]);
+        assert_int_equal(f->count, 20);
+        for (size_t i = 0; i < f->count; i++) {
+            const ct_binpack_instance *in = &f->inst[i];
+            ct_binpack_result r;
+            assert_int_equal(in->n, ns[k]);
+            assert_int_equal(in->best_known, (int64_t)ns[k] / 3);
+            solve_checked(in->sizes, in->n, in->capacity, CT_BINPACK_AUTO, &r, in->name);
+            if (r.bins != in->n / 3 || !r.optimal)
+                fail_msg("%s: %zu bins, optimum %zu", in->name, r.bins, in->n / 3);
+        }
+        ct_binpack_file_free(f);
+    }
+}
+
+/* The other formats: hard28's cutting stock blocks (quoted names with
+ * spaces, "size demand" lines) and BPPLIB's single instance; their errors
+ * name the line. */
+static void parses_other_formats(void **state)
+{
+    static const bad_text bad[] = {
+        {"'X\n3\n", CT_EPARSE, "1: the problem name has no closing quote"},
+        {"' '\n1\n10\n3 1\n", CT_EPARSE, "1: empty problem name"},
+        {"'a'\n2\n10\n3 2\n11 1\n", CT_EPARSE, "5: item type 2 of 2: size exceeds"},
+        {"'a'\n1\n10\n3 1.5\n", CT_EPARSE, "4: expected a demand, found '1.5'"},
+        {"'a'\n2\n10\n3 1\n", CT_EPARSE, "4: expected an item size, found the end"},
+        {"'a'\n1\n10\n3 1\nx\n", CT_EPARSE, "5: expected a problem name in quotes"},
+        {"'a'\n1\n10\n3 2000000\n", CT_ELIMIT, "4: a demand 2000000 is more than"},
+        {"'a'\n2\n10\n3 600000\n4 600000\n", CT_ELIMIT, "5: problem 'a' has more than"},
+        {"3\n10\n4\n5\n", CT_EPARSE, "4: expected item 3 of 3, found the end"},
+        {"2\n10\n4\n5\n6\n", CT_EPARSE, "5: unexpected '6' after the last problem"},
+        {"2\n0\n4\n5\n", CT_EPARSE, "2: the bin capacity must be positive"},
+    };
+    ct_binpack_file *f = load_kept("hard28.txt");
+    (void)state;
+
+    assert_int_equal(f->count, 28);
+    assert_string_equal(f->inst[0].name, "BPP 14");
+    assert_string_equal(f->inst[27].name, "BPP 814");
+    for (size_t i = 0; i < f->count; i++) {
+        const ct_binpack_instance *in = &f->inst[i];
+        assert_int_equal(in->capacity, 1000);
+        assert_int_equal(in->best_known, 0);
+        assert_true(in->n == 160 || in->n == 180 || in->n == 200);
+    }
+    assert_int_equal(f->inst[0].sizes[0], 696);
+    assert_int_equal(f->inst[0].line, 1);
+    ct_binpack_file_free(f);
+
+    const char *one = "5\n10\n3\n4\n5.5\n6\n7\n";
+    ctt_ok(ct_binpack_parse(&f, one, strlen(one)));
+    assert_int_equal(f->count, 1);
+    assert_string_equal(f->inst[0].name, "instance");
+    assert_int_equal(f->inst[0].capacity, 100); /* one decimal */
+    assert_int_equal(f->inst[0].sizes[2], 55);
+    ct_binpack_file_free(f);
+
+    expect_refused(ct_binpack_parse, bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +601,8 @@ int main(void)
         cmocka_unit_test(orlib_triplets_binpack5),
         cmocka_unit_test(generated_triplets),
         cmocka_unit_test(large_triplets_reach_the_optimum),
+        cmocka_unit_test(orlib_triplets_t120_t249_t501),
+        cmocka_unit_test(parses_other_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
