@@ -134,6 +134,8 @@ int cmd_tool(int argc, char **argv);
 int cmd_place(int argc, char **argv);
 /* `catena place binpack FILE [--json]` (cmd_binpack.c), reached through cmd_place. */
 int cmd_place_binpack(int argc, char **argv);
+/* `catena tosca check FILE` (cmd_tosca.c): validates a template. */
+int cmd_tosca(int argc, char **argv);
 /* `catena sim` (cmd_sim.c): the consolidation simulator. */
 int cmd_sim(int argc, char **argv);
 int cmd_can(int argc, char **argv);

@@ -146,6 +146,22 @@ static const cli_cmd commands[] = {
      "1 when no host can take a component.\n"
      "'catena place binpack FILE' solves OR-Library bin packing instances.\n",
      NULL, cmd_place},
+    {"tosca", "check a TOSCA template and its imports without placing it",
+     "catena tosca check FILE [--json] [--input NAME=VALUE]...",
+     "Reads FILE as TOSCA Simple Profile in YAML 1.0-1.3 with every file it\n"
+     "imports (relative to the importing file) and checks it: syntax, types and\n"
+     "their derivation, properties against their definitions, requirements and\n"
+     "their targets, intrinsic functions, inputs. A file that only defines types\n"
+     "is valid. Prints a summary (node templates, inputs, outputs, files) and\n"
+     "exits 0; warnings go to stderr. An invalid template exits 2 with every\n"
+     "error as file:line:column.\n"
+     "\n"
+     "  --json              one JSON object: valid, errors and warnings (each with\n"
+     "                      file, line, column, message), the version, the files,\n"
+     "                      node templates, inputs and outputs; exit codes as above\n"
+     "  --input NAME=VALUE  value of a topology input, checked against its type\n"
+     "                      (repeatable)\n",
+     NULL, cmd_tosca},
     {"sim", "replay a PlanetLab day through a VM consolidation policy (energy, SLA)",
      "catena sim [--trace DIR] [--policy P] [--hosts N] [--json] [--vm-types T] [--param X]",
      "Replays one day of VM CPU traces (one file per VM, one percentage per 5 min)\n"
