@@ -119,7 +119,7 @@ static double next_unit(uint64_t *s)
  * classic types round robin, sit on a uniformly random host among the first
  * 80 % (the rest are idle), and predict a PlanetLab-like demand: 70 % of
  * them 0-20 % of their MIPS, 25 % 20-60 %, 5 % 60-100 %. */
-static void generate(ct_sim_pack_host *hosts, ct_sim_pack_vm *vms, uint64_t seed)
+static void generate(ct_place_pack_host *hosts, ct_place_pack_vm *vms, uint64_t seed)
 {
     static const double mips[4] = {2500, 2000, 1000, 500}, ram[4] = {870, 1740, 1740, 613};
     uint64_t s = seed;
@@ -127,7 +127,7 @@ static void generate(ct_sim_pack_host *hosts, ct_sim_pack_vm *vms, uint64_t seed
     for (size_t i = 0; i < BENCH_HOSTS; i++) {
         bool g5 = i % 2 == 1;
         hosts[i] =
-            (ct_sim_pack_host){g5 ? 5320 : 3720, g5 ? 2660 : 1860, g5 ? 93.7 : 86, g5 ? 1 : 0};
+            (ct_place_pack_host){g5 ? 5320 : 3720, g5 ? 2660 : 1860, g5 ? 93.7 : 86, g5 ? 1 : 0};
     }
     for (size_t v = 0; v < BENCH_VMS; v++) {
         double band = next_unit(&s), u = next_unit(&s);
@@ -140,12 +140,12 @@ static void generate(ct_sim_pack_host *hosts, ct_sim_pack_vm *vms, uint64_t seed
 
 static void bench_round(void)
 {
-    ct_sim_pack_host *hosts = malloc(BENCH_HOSTS * sizeof(*hosts));
-    ct_sim_pack_vm *vms = malloc(BENCH_VMS * sizeof(*vms));
+    ct_place_pack_host *hosts = malloc(BENCH_HOSTS * sizeof(*hosts));
+    ct_place_pack_vm *vms = malloc(BENCH_VMS * sizeof(*vms));
     double *sorted = malloc(BENCH_VMS * sizeof(double));
     long rss0 = peak_rss_kb(), rss_in;
-    ct_sim_pack_opts opts;
-    ct_sim_move *moves = NULL;
+    ct_place_pack_opts opts;
+    ct_place_move *moves = NULL;
     size_t n = 0;
     double t0, sort_s, round_s;
 
@@ -160,9 +160,9 @@ static void bench_round(void)
     t0 = now_s();
     qsort(sorted, BENCH_VMS, sizeof(double), cmp_double);
     sort_s = now_s() - t0;
-    ct_sim_pack_opts_default(&opts);
+    ct_place_pack_opts_default(&opts);
     t0 = now_s();
-    if (ct_sim_consolidate(&moves, &n, hosts, BENCH_HOSTS, vms, BENCH_VMS, &opts) < 0) {
+    if (ct_place_consolidate(&moves, &n, hosts, BENCH_HOSTS, vms, BENCH_VMS, &opts) < 0) {
         fprintf(stderr, "bench_sim: %s\n", ct_error_last());
         exit(1);
     }

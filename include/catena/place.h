@@ -230,6 +230,56 @@ int ct_place_objective_parse(ct_place_objective *out, const char *name);
 /* Returns: "energy", "cost" or "carbon". */
 const char *ct_place_objective_name(ct_place_objective objective);
 
+/* ---------------------------------------------------------------- consolidation */
+
+/* One consolidation round, the core of the simulator's catena policy and
+ * of re-optimising a running federation, for
+ * data centres of any size: given each VM's predicted demand and current
+ * host, it plans migrations that relieve hosts predicted to overload and
+ * empty lightly loaded hosts into the others, by first fit over hosts in
+ * best-fit order (segment trees, O((hosts + moved VMs) log hosts)). */
+
+/* Host models one round tells apart (each has its own search tree). */
+#define CT_PLACE_MAX_MODELS 8
+
+typedef struct ct_place_pack_host {
+    double capacity;  /* MIPS of all cores */
+    double core_mips; /* MIPS of one core: a VM needing more is throttled */
+    double idle_w;    /* power at 0 % load, to prefer efficient hosts */
+    int model;        /* hosts of one model share a search tree; 0..7 */
+} ct_place_pack_host;
+
+typedef struct ct_place_pack_vm {
+    double demand; /* predicted MIPS for the next interval */
+    double ram_mb; /* migration time and cost grow with it */
+    int32_t host;  /* current host, or -1 for a VM still to place */
+} ct_place_pack_vm;
+
+typedef struct ct_place_pack_opts {
+    double u_max;     /* a host predicted above this share of its capacity
+                         sheds VMs (default 0.97) */
+    double u_fill;    /* VMs are placed on hosts up to this share (0.9) */
+    double drain_max; /* hosts above this share are never emptied (0.8) */
+    size_t max_moves; /* migrations per round, 0: no cap */
+    size_t max_fails; /* consecutive failed drains before giving up (64) */
+} ct_place_pack_opts;
+
+typedef struct ct_place_move {
+    int32_t vm, from, to;
+} ct_place_move;
+
+/* Fills opts with the defaults above. */
+void ct_place_pack_opts_default(ct_place_pack_opts *opts);
+
+/* Plans one round. hosts[i].model must be below CT_PLACE_MAX_MODELS.
+ * Out: *out (malloc'd, caller frees; NULL when empty) and *n_out moves,
+ * in the order they should start; a VM moves at most once.
+ * Returns: 0, CT_EINVAL (bad host index, model or option) or CT_ENOMEM.
+ * Deterministic; thread safe on distinct inputs. */
+int ct_place_consolidate(ct_place_move **out, size_t *n_out, const ct_place_pack_host *hosts,
+                         size_t n_hosts, const ct_place_pack_vm *vms, size_t n_vms,
+                         const ct_place_pack_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -97,7 +97,7 @@ typedef struct ct_sim_vm_type {
     int ram_mb;
 } ct_sim_vm_type;
 
-#define CT_SIM_MAX_MODELS 8
+#define CT_SIM_MAX_MODELS CT_PLACE_MAX_MODELS
 #define CT_SIM_MAX_VM_TYPES 8
 
 /* How VM i (in sorted file order) gets its type among n_types: round
@@ -167,52 +167,6 @@ typedef struct ct_sim_result {
  * Returns: 0, CT_EINVAL (bad config, message says which field) or
  * CT_ENOMEM. Thread safe on distinct inputs. */
 int ct_sim_run(ct_sim_result *out, const ct_sim_config *cfg, const ct_sim_trace *trace);
-
-/* ---------------------------------------------------------------- consolidation */
-
-/* One consolidation round on its own, the core of the catena policy, for
- * data centres of any size: given each VM's predicted demand and current
- * host, it plans migrations that relieve hosts predicted to overload and
- * empty lightly loaded hosts into the others, by first fit over hosts in
- * best-fit order (segment trees, O((hosts + moved VMs) log hosts)). */
-
-typedef struct ct_sim_pack_host {
-    double capacity;  /* MIPS of all cores */
-    double core_mips; /* MIPS of one core: a VM needing more is throttled */
-    double idle_w;    /* power at 0 % load, to prefer efficient hosts */
-    int model;        /* hosts of one model share a search tree; 0..7 */
-} ct_sim_pack_host;
-
-typedef struct ct_sim_pack_vm {
-    double demand; /* predicted MIPS for the next interval */
-    double ram_mb; /* migration time and cost grow with it */
-    int32_t host;  /* current host, or -1 for a VM still to place */
-} ct_sim_pack_vm;
-
-typedef struct ct_sim_pack_opts {
-    double u_max;     /* a host predicted above this share of its capacity
-                         sheds VMs (default 0.97) */
-    double u_fill;    /* VMs are placed on hosts up to this share (0.9) */
-    double drain_max; /* hosts above this share are never emptied (0.8) */
-    size_t max_moves; /* migrations per round, 0: no cap */
-    size_t max_fails; /* consecutive failed drains before giving up (64) */
-} ct_sim_pack_opts;
-
-typedef struct ct_sim_move {
-    int32_t vm, from, to;
-} ct_sim_move;
-
-/* Fills opts with the defaults above. */
-void ct_sim_pack_opts_default(ct_sim_pack_opts *opts);
-
-/* Plans one round. hosts[i].model must be below CT_SIM_MAX_MODELS.
- * Out: *out (malloc'd, caller frees; NULL when empty) and *n_out moves,
- * in the order they should start; a VM moves at most once.
- * Returns: 0, CT_EINVAL (bad host index, model or option) or CT_ENOMEM.
- * Deterministic; thread safe on distinct inputs. */
-int ct_sim_consolidate(ct_sim_move **out, size_t *n_out, const ct_sim_pack_host *hosts,
-                       size_t n_hosts, const ct_sim_pack_vm *vms, size_t n_vms,
-                       const ct_sim_pack_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
  * architectures, flavours, host models with power curves, data centres
  * with energy price and carbon intensity, and hosts with their current
  * load. Parsed from YAML or JSON text (no I/O). */
-#include "tosca_int.h"
+#include "../tosca/tosca_int.h" /* its YAML helpers and diagnostics */
 
 #include "catena/place.h"
 

@@ -1,6 +1,7 @@
 /* The consolidation simulator on small synthetic traces: energy against the
  * power curve, THR detection, MMT's choice, retirement, determinism, the
- * detectors' statistics, the consolidation core and the trace loader. */
+ * detectors' statistics and the trace loader (the consolidation core is
+ * tested in tests/unit/place/test_consolidate.c). */
 #include "harness.h"
 
 #include <math.h>
@@ -8,7 +9,7 @@
 
 #include "catena/sim.h"
 
-#include "../../../src/place/sim_int.h"
+#include "../../../src/sim/sim_int.h"
 
 /* A trace of n_vms VMs that all run at pct percent for n_samples. */
 static ct_sim_trace *flat_trace(size_t n_vms, size_t n_samples, uint8_t pct)
@@ -238,48 +239,6 @@ static void statistics_match_cloudsim(void **state)
     assert_true(fabs(b0 - 0.5) < 1e-12 && fabs(b1 - 0.03) < 1e-12);
 }
 
-static void consolidate_relieves_and_drains(void **state)
-{
-    ct_sim_pack_host hosts[4];
-    ct_sim_pack_vm vms[] = {
-        {600, 500, 0}, {500, 600, 0}, {100, 300, 0}, /* host 0 at 1200 of 1000 */
-        {100, 400, 1},                               /* host 1 light */
-        {200, 700, 2},                               /* host 2 has room */
-    };
-    ct_sim_pack_opts o;
-    ct_sim_move *moves = NULL;
-    size_t n = 0;
-    int moved[5] = {0};
-    (void)state;
-
-    for (int i = 0; i < 4; i++)
-        hosts[i] = (ct_sim_pack_host){1000, 1000, 100, 0};
-    ct_sim_pack_opts_default(&o);
-    ctt_ok(ct_sim_consolidate(&moves, &n, hosts, 4, vms, 5, &o));
-    assert_true(n >= 2);
-    for (size_t i = 0; i < n; i++) {
-        assert_true(moves[i].vm >= 0 && moves[i].vm < 5);
-        assert_int_equal(moves[i].from, vms[moves[i].vm].host);
-        assert_true(moves[i].to != moves[i].from && moves[i].to >= 0);
-        moved[moves[i].vm]++;
-    }
-    for (int v = 0; v < 5; v++)
-        assert_true(moved[v] <= 1);
-    /* Host 0 sheds the smallest VM (in RAM) that fixes it alone: VM 2 (100
-     * MIPS) does not, VM 0 (600 >= 300, 500 MB) does and goes to host 2,
-     * the fullest with room; then host 1 is emptied into host 2. */
-    assert_int_equal(moved[0], 1);
-    assert_int_equal(moved[3], 1);
-    free(moves);
-
-    o.max_moves = 1;
-    ctt_ok(ct_sim_consolidate(&moves, &n, hosts, 4, vms, 5, &o));
-    assert_int_equal(n, 1);
-    free(moves);
-    hosts[2].model = CT_SIM_MAX_MODELS;
-    assert_int_equal(ct_sim_consolidate(&moves, &n, hosts, 4, vms, 5, &o), CT_EINVAL);
-}
-
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -320,15 +279,10 @@ static void loads_trace_directory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(energy_of_constant_load),
-        cmocka_unit_test(thr_detects_overload),
-        cmocka_unit_test(mmt_moves_the_smallest_ram),
-        cmocka_unit_test(zero_demand_retires_vm),
-        cmocka_unit_test(runs_are_deterministic),
-        cmocka_unit_test(lrr_equals_lr),
-        cmocka_unit_test(rejects_bad_config),
-        cmocka_unit_test(statistics_match_cloudsim),
-        cmocka_unit_test(consolidate_relieves_and_drains),
+        cmocka_unit_test(energy_of_constant_load),    cmocka_unit_test(thr_detects_overload),
+        cmocka_unit_test(mmt_moves_the_smallest_ram), cmocka_unit_test(zero_demand_retires_vm),
+        cmocka_unit_test(runs_are_deterministic),     cmocka_unit_test(lrr_equals_lr),
+        cmocka_unit_test(rejects_bad_config),         cmocka_unit_test(statistics_match_cloudsim),
         cmocka_unit_test(loads_trace_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,7 @@
  * hosts in best-fit order. Max segment trees (one per host model) find the
  * first host with room in O(log hosts), so one round over 100,000 hosts and
  * 1,000,000 VMs takes well under a second. */
-#include "catena/sim.h"
+#include "catena/place.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -23,9 +23,9 @@ typedef struct ptree {
 } ptree;
 
 typedef struct pack {
-    const ct_sim_pack_host *hosts;
-    const ct_sim_pack_vm *vms;
-    const ct_sim_pack_opts *o;
+    const ct_place_pack_host *hosts;
+    const ct_place_pack_vm *vms;
+    const ct_place_pack_opts *o;
     size_t nh, nv;
     double *load;   /* planned demand per host */
     int *nvm;       /* planned VMs per host */
@@ -34,8 +34,8 @@ typedef struct pack {
     uint8_t *flag;
     int *pos;  /* host -> leaf position in its model's tree */
     int *rank; /* host -> place in the round's host order */
-    ptree tree[CT_SIM_MAX_MODELS];
-    ct_sim_move *moves;
+    ptree tree[CT_PLACE_MAX_MODELS];
+    ct_place_move *moves;
     size_t n_moves, cap_moves;
     int *scratch; /* VM indices */
     int *undo;    /* hosts touched by a tentative drain */
@@ -43,7 +43,7 @@ typedef struct pack {
     double *cost; /* per host: migration cost of emptying it per idle watt */
 } pack;
 
-void ct_sim_pack_opts_default(ct_sim_pack_opts *opts)
+void ct_place_pack_opts_default(ct_place_pack_opts *opts)
 {
     opts->u_max = 0.97;
     opts->u_fill = 0.9;
@@ -125,7 +125,7 @@ static int cmp_order(const void *a, const void *b, void *arg)
 
 static int build_trees(pack *p)
 {
-    int *order = malloc(p->nh * sizeof(int)), counts[CT_SIM_MAX_MODELS] = {0};
+    int *order = malloc(p->nh * sizeof(int)), counts[CT_PLACE_MAX_MODELS] = {0};
     int rc = 0;
 
     if (order == NULL)
@@ -137,7 +137,7 @@ static int build_trees(pack *p)
             p->max_core = p->hosts[i].core_mips;
     }
     qsort_r(order, p->nh, sizeof(int), cmp_order, p);
-    for (int m = 0; m < CT_SIM_MAX_MODELS && rc == 0; m++)
+    for (int m = 0; m < CT_PLACE_MAX_MODELS && rc == 0; m++)
         rc = tree_init(&p->tree[m], counts[m]);
     memset(counts, 0, sizeof(counts));
     for (size_t i = 0; i < p->nh && rc == 0; i++) {
@@ -178,7 +178,7 @@ static int index_vms(pack *p)
 
 static void pack_free(pack *p)
 {
-    for (int m = 0; m < CT_SIM_MAX_MODELS; m++) {
+    for (int m = 0; m < CT_PLACE_MAX_MODELS; m++) {
         free(p->tree[m].t);
         free(p->tree[m].host);
     }
@@ -226,7 +226,7 @@ static int find(const pack *p, int v, bool active_only)
     double need = p->vms[v].demand;
     int best = -1;
 
-    for (int m = 0; m < CT_SIM_MAX_MODELS; m++) {
+    for (int m = 0; m < CT_PLACE_MAX_MODELS; m++) {
         int leaf = tree_first(&p->tree[m], need), h;
         if (leaf < 0)
             continue;
@@ -262,13 +262,13 @@ static int emit(pack *p, int v, int from, int to)
 {
     if (p->n_moves == p->cap_moves) {
         size_t cap = p->cap_moves ? p->cap_moves * 2 : 64;
-        ct_sim_move *m = realloc(p->moves, cap * sizeof(*m));
+        ct_place_move *m = realloc(p->moves, cap * sizeof(*m));
         if (m == NULL)
             return ct_error_set(CT_ENOMEM, "consolidate: out of memory");
         p->moves = m;
         p->cap_moves = cap;
     }
-    p->moves[p->n_moves++] = (ct_sim_move){v, from, to};
+    p->moves[p->n_moves++] = (ct_place_move){v, from, to};
     return 0;
 }
 
@@ -279,7 +279,7 @@ static bool budget_left(const pack *p, size_t more)
 
 static int cmp_demand_desc(const void *a, const void *b, void *arg)
 {
-    const ct_sim_pack_vm *vms = arg;
+    const ct_place_pack_vm *vms = arg;
     int x = *(const int *)a, y = *(const int *)b;
 
     if (vms[x].demand != vms[y].demand)
@@ -297,7 +297,7 @@ static int pick_shed(const pack *p, int h, double excess)
 
     for (int k = p->off[h]; k < p->off[h + 1]; k++) {
         int v = p->lst[k];
-        const ct_sim_pack_vm *vm = &p->vms[v];
+        const ct_place_pack_vm *vm = &p->vms[v];
         if (p->where[v] != h)
             continue;
         if (vm->demand >= excess &&
@@ -317,7 +317,7 @@ static int shed_overloaded(pack *p, int *vs)
     int n = 0;
 
     for (size_t h = 0; h < p->nh; h++) {
-        const ct_sim_pack_host *host = &p->hosts[h];
+        const ct_place_pack_host *host = &p->hosts[h];
         if (p->load[h] <= p->o->u_max * host->capacity)
             continue;
         p->flag[h] |= F_OVER;
@@ -437,22 +437,22 @@ static int drain_light(pack *p)
     return 0;
 }
 
-static int check_input(const ct_sim_pack_host *hosts, size_t n_hosts, const ct_sim_pack_opts *o)
+static int check_input(const ct_place_pack_host *hosts, size_t n_hosts, const ct_place_pack_opts *o)
 {
     if (n_hosts > (size_t)INT32_MAX)
         return ct_error_set(CT_EINVAL, "consolidate: too many hosts");
     if (!(o->u_fill > 0 && o->u_fill <= o->u_max) || !(o->drain_max >= 0))
         return ct_error_set(CT_EINVAL, "consolidate: need 0 < u_fill <= u_max");
     for (size_t i = 0; i < n_hosts; i++)
-        if (hosts[i].model < 0 || hosts[i].model >= CT_SIM_MAX_MODELS || !(hosts[i].capacity > 0) ||
-            !(hosts[i].core_mips > 0))
+        if (hosts[i].model < 0 || hosts[i].model >= CT_PLACE_MAX_MODELS ||
+            !(hosts[i].capacity > 0) || !(hosts[i].core_mips > 0))
             return ct_error_set(CT_EINVAL, "consolidate: host %zu: bad model or capacity", i);
     return 0;
 }
 
-int ct_sim_consolidate(ct_sim_move **out, size_t *n_out, const ct_sim_pack_host *hosts,
-                       size_t n_hosts, const ct_sim_pack_vm *vms, size_t n_vms,
-                       const ct_sim_pack_opts *opts)
+int ct_place_consolidate(ct_place_move **out, size_t *n_out, const ct_place_pack_host *hosts,
+                         size_t n_hosts, const ct_place_pack_vm *vms, size_t n_vms,
+                         const ct_place_pack_opts *opts)
 {
     pack p;
     int rc, n;

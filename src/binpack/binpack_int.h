@@ -1,4 +1,4 @@
-/* Shared between the bin packing files of src/place (binpack*.c): item
+/* Shared between the bin packing files of src/binpack: item
  * ordering, the greedy packers and the improvement search. */
 #ifndef CATENA_PLACE_BINPACK_INT_H
 #define CATENA_PLACE_BINPACK_INT_H

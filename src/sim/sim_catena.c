@@ -1,6 +1,6 @@
 /* Catena's own consolidation policy in the simulator: predict each VM's
  * demand for the next interval from its recent history, then run one
- * ct_sim_consolidate round (relieve predicted overloads, empty light hosts
+ * ct_place_consolidate round (relieve predicted overloads, empty light hosts
  * into the others) and start the migrations it plans. */
 #include "sim_int.h"
 
@@ -16,10 +16,10 @@
 #define PRED_SIGMAS 0.5
 
 typedef struct catena_state {
-    ct_sim_pack_host *hosts;
-    ct_sim_pack_vm *vms;
+    ct_place_pack_host *hosts;
+    ct_place_pack_vm *vms;
     int *vm_of; /* pack VM index -> simulator VM */
-    ct_sim_pack_opts opts;
+    ct_place_pack_opts opts;
 } catena_state;
 
 int ct_sim__catena_init(sim_state *st)
@@ -41,7 +41,7 @@ int ct_sim__catena_init(sim_state *st)
         cs->hosts[i].idle_w = h->power->watts[0];
         cs->hosts[i].model = (int)(i % st->cfg->n_models);
     }
-    ct_sim_pack_opts_default(&cs->opts);
+    ct_place_pack_opts_default(&cs->opts);
     return 0;
 }
 
@@ -80,7 +80,7 @@ static double predict(const sim_vm *vm, double safety)
 int ct_sim__catena_round(sim_state *st, double t)
 {
     catena_state *cs = st->policy_state;
-    ct_sim_move *moves = NULL;
+    ct_place_move *moves = NULL;
     size_t n = 0, n_moves = 0;
     int rc;
 
@@ -94,7 +94,7 @@ int ct_sim__catena_round(sim_state *st, double t)
         cs->vms[n].host = vm->host;
         cs->vm_of[n++] = (int)v;
     }
-    rc = ct_sim_consolidate(&moves, &n_moves, cs->hosts, st->n_hosts, cs->vms, n, &cs->opts);
+    rc = ct_place_consolidate(&moves, &n_moves, cs->hosts, st->n_hosts, cs->vms, n, &cs->opts);
     for (size_t i = 0; i < n_moves && rc == 0; i++)
         rc = ct_sim__plan(st, cs->vm_of[moves[i].vm], moves[i].to);
     free(moves);
