@@ -34,6 +34,7 @@ static void builtin_init(void)
     c.file = "<normative types>";
     c.budget = TOSCA_JSON_BUDGET;
     c.builtin = true;
+    c.map_hook = ct_tosca__function;
     if ((builtin_holder.types = calloc(1, sizeof(*builtin_holder.types))) == NULL) {
         builtin_rc = CT_ENOMEM;
         return;

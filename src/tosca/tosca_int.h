@@ -45,6 +45,12 @@ typedef struct tosca_ctx {
     struct fy_document *docs[CT_TOSCA_MAX_IMPORTS + 2];
     char *texts[CT_TOSCA_MAX_IMPORTS + 2];
     size_t n_docs;
+    /* Reads a map that may be an intrinsic function ({get_input: x}) into
+     * *out and sets *is_fn; NULL: every map is plain data. The TOSCA
+     * loader sets ct_tosca__function, so the YAML helpers of
+     * tosca_yaml.c (which the knowledge base reader uses too) know
+     * nothing of TOSCA functions. */
+    int (*map_hook)(struct tosca_ctx *c, json_t **out, bool *is_fn, struct fy_node *n, int depth);
 } tosca_ctx;
 
 /* Records a finding at the position of node at (NULL: no position) in the

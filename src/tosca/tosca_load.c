@@ -542,6 +542,7 @@ int ct_tosca_parse(ct_tosca **out, ct_tosca_diags *diags, const char *text, size
     c.diags = diags ? diags : &local;
     c.opts = opts ? opts : &no_opts;
     c.budget = TOSCA_JSON_BUDGET;
+    c.map_hook = ct_tosca__function;
     if ((c.t = calloc(1, sizeof(*c.t))) == NULL ||
         (c.t->types = calloc(1, sizeof(*c.t->types))) == NULL) {
         free(c.t);

@@ -397,7 +397,7 @@ static int map_to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth)
     bool is_fn = false;
     int rc;
 
-    if ((rc = ct_tosca__function(c, out, &is_fn, n, depth)) < 0 || is_fn)
+    if (c->map_hook != NULL && ((rc = c->map_hook(c, out, &is_fn, n, depth)) < 0 || is_fn))
         return rc;
     if ((obj = json_object()) == NULL)
         return ct_tosca__nomem(c);
