@@ -609,3 +609,21 @@ int ct_kb_parse(ct_kb **out, const char *text, size_t len, const char *name)
     *out = k.kb;
     return 0;
 }
+
+/* The objective's names, which the KB's `objective` key takes too. */
+int ct_place_objective_parse(ct_place_objective *out, const char *name)
+{
+    static const char *const names[] = {"energy", "cost", "carbon"};
+
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (ct_place_objective)i;
+            return 0;
+        }
+    return ct_error_set(CT_EINVAL, "objective \"%s\": use energy, cost or carbon", name);
+}
+
+const char *ct_place_objective_name(ct_place_objective objective)
+{
+    return objective == CT_PLACE_COST ? "cost" : objective == CT_PLACE_CARBON ? "carbon" : "energy";
+}

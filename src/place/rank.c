@@ -35,23 +35,6 @@ const char *ct_place_reason_name(ct_place_reason r)
     return "?";
 }
 
-int ct_place_objective_parse(ct_place_objective *out, const char *name)
-{
-    static const char *const names[] = {"energy", "cost", "carbon"};
-
-    for (int i = 0; i < 3; i++)
-        if (strcmp(name, names[i]) == 0) {
-            *out = (ct_place_objective)i;
-            return 0;
-        }
-    return ct_error_set(CT_EINVAL, "objective \"%s\": use energy, cost or carbon", name);
-}
-
-const char *ct_place_objective_name(ct_place_objective objective)
-{
-    return objective == CT_PLACE_COST ? "cost" : objective == CT_PLACE_CARBON ? "carbon" : "energy";
-}
-
 int ct_place_flavor(size_t *out, const ct_kb *kb, const ct_place_request *req)
 {
     unsigned vcpus = req->vcpus ? req->vcpus : 1;

@@ -421,14 +421,6 @@ void ct_tosca_free(ct_tosca *t)
     free(t);
 }
 
-size_t ct_tosca_node_find(const ct_tosca *t, const char *name)
-{
-    for (size_t i = 0; i < t->n_nodes; i++)
-        if (t->nodes[i].name != NULL && strcmp(t->nodes[i].name, name) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
 int ct_tosca_value_resolve(const json_t **out, const char **input, const ct_tosca *t,
                            const json_t *v)
 {
@@ -451,17 +443,6 @@ int ct_tosca_value_resolve(const json_t **out, const char **input, const ct_tosc
             return 0;
         }
     return CT_ENOTFOUND;
-}
-
-bool ct_tosca_type_is(const ct_tosca *t, const char *type, const char *type_name)
-{
-    for (int k = 0; k < TK_COUNT; k++) {
-        const tosca_type *a = ct_tosca__type_find(t->types, (tosca_kind)k, type);
-        const tosca_type *b = ct_tosca__type_find(t->types, (tosca_kind)k, type_name);
-        if (a != NULL && b != NULL)
-            return ct_tosca__type_derives(a, b);
-    }
-    return false;
 }
 
 static void ctx_free(tosca_ctx *c)

@@ -592,3 +592,11 @@ int ct_tosca__read_topology(tosca_ctx *c, struct fy_node *topo)
     c->topology = false;
     return c->nomem ? CT_ENOMEM : rc;
 }
+
+size_t ct_tosca_node_find(const ct_tosca *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_nodes; i++)
+        if (t->nodes[i].name != NULL && strcmp(t->nodes[i].name, name) == 0)
+            return i;
+    return SIZE_MAX;
+}

@@ -630,3 +630,14 @@ int ct_tosca__link_types(tosca_ctx *c)
     c->file = file;
     return c->nomem ? CT_ENOMEM : rc;
 }
+
+bool ct_tosca_type_is(const ct_tosca *t, const char *type, const char *type_name)
+{
+    for (int k = 0; k < TK_COUNT; k++) {
+        const tosca_type *a = ct_tosca__type_find(t->types, (tosca_kind)k, type);
+        const tosca_type *b = ct_tosca__type_find(t->types, (tosca_kind)k, type_name);
+        if (a != NULL && b != NULL)
+            return ct_tosca__type_derives(a, b);
+    }
+    return false;
+}
