@@ -98,6 +98,19 @@ typedef struct ct_sim_vm_type {
 } ct_sim_vm_type;
 
 #define CT_SIM_MAX_MODELS CT_PLACE_MAX_MODELS
+/* The catena policy's defaults in the simulator: its round fills hosts up
+ * to their whole capacity, relieves a host only when it is predicted past
+ * it, empties hosts at up to 95 % and predicts each VM at the larger of
+ * its current and mean recent demand (no margin). Chosen by
+ * bench/bench_sim_lodo over all seven PlanetLab days (the lowest mean
+ * energy over the lower bound among the settings whose SLAV stays at or
+ * below lr-mmt's on every day); leaving any one day out chooses the same
+ * (docs/SIMULATOR.md). The product's own defaults, for real federations,
+ * are ct_place_pack_opts_default's. */
+#define CT_SIM_CATENA_U_FILL 1.0
+#define CT_SIM_CATENA_U_MAX 1.0
+#define CT_SIM_CATENA_DRAIN_MAX 0.95
+#define CT_SIM_CATENA_SIGMAS 0.0
 #define CT_SIM_MAX_VM_TYPES 8
 
 /* How VM i (in sorted file order) gets its type among n_types: round
@@ -126,6 +139,12 @@ typedef struct ct_sim_config {
                              happen at k * interval + submit_delay */
     int max_vms_per_host; /* CloudSim's storage bound: 1,000,000 MB of host
                              storage / 2,500 MB per VM = 400 */
+    /* The catena policy's round (thresholds of ct_place_consolidate) and
+     * how many standard deviations of its recent history above the mean
+     * a VM's predicted demand goes. ct_sim_config_default sets the
+     * CT_SIM_CATENA_* defaults. */
+    ct_place_pack_opts catena;
+    double catena_sigmas;
 } ct_sim_config;
 
 /* Fills cfg with the classic CloudSim PlanetLab setup (README of

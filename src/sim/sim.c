@@ -73,6 +73,11 @@ void ct_sim_config_default(ct_sim_config *cfg, ct_sim_policy policy)
     cfg->vm_bw_mbit = 100;
     cfg->submit_delay = 0.1;
     cfg->max_vms_per_host = 400;
+    ct_place_pack_opts_default(&cfg->catena);
+    cfg->catena.u_fill = CT_SIM_CATENA_U_FILL;
+    cfg->catena.u_max = CT_SIM_CATENA_U_MAX;
+    cfg->catena.drain_max = CT_SIM_CATENA_DRAIN_MAX;
+    cfg->catena_sigmas = CT_SIM_CATENA_SIGMAS;
 }
 
 static int check_models(const ct_sim_config *c)
@@ -107,6 +112,12 @@ static int check_config(const ct_sim_config *c)
         return ct_error_set(CT_EINVAL, "sim: bad interval, bandwidth or submit delay");
     if (c->max_vms_per_host < 1)
         return ct_error_set(CT_EINVAL, "sim: max_vms_per_host must be >= 1");
+    if (c->policy == CT_SIM_CATENA && (!(c->catena.u_fill > 0 && c->catena.u_fill <= 1) ||
+                                       !(c->catena.u_max > 0 && c->catena.u_max <= 1) ||
+                                       !(c->catena.drain_max >= 0 && c->catena.drain_max <= 1) ||
+                                       !(c->catena_sigmas >= 0 && c->catena_sigmas <= 10)))
+        return ct_error_set(CT_EINVAL, "sim: catena thresholds must be in (0, 1] and sigmas in "
+                                       "[0, 10] (ct_sim_config_default sets them)");
     return check_models(c);
 }
 

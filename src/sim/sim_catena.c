@@ -10,10 +10,8 @@
 
 #include "catena/util.h"
 
-/* Prediction window (samples) and how many standard deviations above the
- * window's mean a VM is expected to reach. */
+/* Prediction window (samples). */
 #define PRED_WINDOW 12
-#define PRED_SIGMAS 0.5
 
 typedef struct catena_state {
     ct_place_pack_host *hosts;
@@ -41,7 +39,7 @@ int ct_sim__catena_init(sim_state *st)
         cs->hosts[i].idle_w = h->power->watts[0];
         cs->hosts[i].model = (int)(i % st->cfg->n_models);
     }
-    ct_place_pack_opts_default(&cs->opts);
+    cs->opts = st->cfg->catena;
     return 0;
 }
 
@@ -60,7 +58,7 @@ void ct_sim__catena_free(sim_state *st)
 
 /* The share of its MIPS a VM is expected to need next: its current use, or
  * more when its recent history says it swings higher. */
-static double predict(const sim_vm *vm, double safety)
+static double predict(const sim_vm *vm, double safety, double sigmas)
 {
     int n = vm->hist_len < PRED_WINDOW ? vm->hist_len : PRED_WINDOW;
     double cur = vm->req / vm->mips, mean = 0, var = 0, est;
@@ -72,7 +70,7 @@ static double predict(const sim_vm *vm, double safety)
     mean /= n;
     for (int i = 0; i < n; i++)
         var += (vm->hist[i] - mean) * (vm->hist[i] - mean);
-    est = mean + PRED_SIGMAS * sqrt(var / (n - 1));
+    est = mean + sigmas * sqrt(var / (n - 1));
     est = (est > cur ? est : cur) * safety;
     return est < 1 ? est : 1;
 }
@@ -89,7 +87,7 @@ int ct_sim__catena_round(sim_state *st, double t)
         const sim_vm *vm = &st->vms[v];
         if (vm->gone || vm->host < 0)
             continue;
-        cs->vms[n].demand = predict(vm, st->param) * vm->mips;
+        cs->vms[n].demand = predict(vm, st->param, st->cfg->catena_sigmas) * vm->mips;
         cs->vms[n].ram_mb = vm->ram;
         cs->vms[n].host = vm->host;
         cs->vm_of[n++] = (int)v;

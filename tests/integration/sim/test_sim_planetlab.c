@@ -1,6 +1,7 @@
 /* The simulator on the real PlanetLab days of ../shared/data: the classic
  * policies against CloudSim 3.0.3's figures in its README (within 5 % for
- * energy and migrations), the catena policy against lr-mmt on every day,
+ * energy and migrations), the catena policy against lr-mmt and within
+ * 1.25 x the energy lower bound on every day,
  * and `catena sim` as a user runs it. Skips when the data is absent. */
 #include "harness.h"
 
@@ -94,6 +95,11 @@ static void catena_beats_lr_every_day(void **state)
                      cat.energy_kwh, lr.energy_kwh);
         if (cat.slav > lr.slav)
             fail_msg("%s: catena SLAV %g above lr-mmt's %g", days[d], cat.slav, lr.slav);
+        /* Issue 16's aim: within 1.25 x the day's energy lower bound. */
+        if (cat.energy_kwh > 1.25 * cat.energy_lower_bound_kwh)
+            fail_msg("%s: catena %.2f kWh is %.3f x the lower bound %.2f (aim 1.25)", days[d],
+                     cat.energy_kwh, cat.energy_kwh / cat.energy_lower_bound_kwh,
+                     cat.energy_lower_bound_kwh);
         ct_sim_trace_free(t);
     }
 }

@@ -214,6 +214,18 @@ static void rejects_bad_config(void **state)
     ct_sim_config_default(&cfg, CT_SIM_THR_MMT);
     cfg.models[1].power.watts[3] = 1; /* below the point before it */
     assert_int_equal(ct_sim_run(&r, &cfg, t), CT_EINVAL);
+    /* The catena policy's thresholds: a config that never set them (all
+     * zero) or one out of range is refused, by name. */
+    ct_sim_config_default(&cfg, CT_SIM_CATENA);
+    cfg.catena.u_fill = 0;
+    assert_int_equal(ct_sim_run(&r, &cfg, t), CT_EINVAL);
+    assert_non_null(strstr(ct_error_last(), "catena thresholds"));
+    ct_sim_config_default(&cfg, CT_SIM_CATENA);
+    cfg.catena_sigmas = -1;
+    assert_int_equal(ct_sim_run(&r, &cfg, t), CT_EINVAL);
+    ct_sim_config_default(&cfg, CT_SIM_CATENA);
+    assert_true(cfg.catena.u_fill == CT_SIM_CATENA_U_FILL &&
+                cfg.catena.drain_max == CT_SIM_CATENA_DRAIN_MAX);
     assert_int_equal(ct_sim_policy_parse(&p, "lr"), CT_EINVAL);
     ctt_ok(ct_sim_policy_parse(&p, "mad-mmt"));
     assert_int_equal(p, CT_SIM_MAD_MMT);
