@@ -559,19 +559,33 @@ done:
 
 /* ---------------------------------------------------------------- claims */
 
-/* The event of proven at (block, log), or NULL. */
+/* The event of proven at (block, log), or NULL. proven is in chain order,
+ * strictly ascending by (block, log): check_blocks skips a block listed
+ * out of order, and a block's logs are numbered as they come. So a
+ * binary search finds it (a history of n events is matched in
+ * O(n log n), not O(n^2)). */
 static json_t *proven_at(const checker *ck, json_int_t block, json_int_t log, size_t *index)
 {
+    size_t lo = 0, hi = json_array_size(ck->proven);
     json_t *e;
-    size_t i;
 
-    json_array_foreach (ck->proven, i, e)
-        if (jint(json_object_get(e, "block_number")) == block &&
-            jint(json_object_get(e, "log_index")) == log) {
-            *index = i;
-            return e;
-        }
-    return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        json_int_t b, l;
+        e = json_array_get(ck->proven, mid);
+        b = jint(json_object_get(e, "block_number"));
+        l = jint(json_object_get(e, "log_index"));
+        if (b < block || (b == block && l < log))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    e = json_array_get(ck->proven, lo);
+    if (e == NULL || jint(json_object_get(e, "block_number")) != block ||
+        jint(json_object_get(e, "log_index")) != log)
+        return NULL;
+    *index = lo;
+    return e;
 }
 
 /* Whether two JSON values name the same thing: addresses in any case. */
