@@ -9,14 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#define MIN_SECONDS 0.2 /* the greedy packers repeat until this long */
+#include "bench_common.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define MIN_SECONDS 0.2 /* the greedy packers repeat until this long */
 
 /* Solves with algo repeatedly for MIN_SECONDS (once for AUTO, which is
  * deterministic and slower). Returns: seconds per solve, or -1. */
@@ -24,7 +19,7 @@ static double time_solve(ct_binpack_result *r, size_t *bin_of, const ct_binpack_
                          ct_binpack_algo algo)
 {
     ct_binpack_opts opts;
-    double start = now_s(), elapsed;
+    double start = bench_now_s(), elapsed;
     long runs = 0;
 
     ct_binpack_opts_init(&opts);
@@ -34,7 +29,7 @@ static double time_solve(ct_binpack_result *r, size_t *bin_of, const ct_binpack_
             ct_binpack_verify(bin_of, r->bins, in->sizes, in->n, in->capacity) < 0)
             return -1;
         runs++;
-        elapsed = now_s() - start;
+        elapsed = bench_now_s() - start;
     } while (algo != CT_BINPACK_AUTO && elapsed < MIN_SECONDS);
     return elapsed / (double)runs;
 }
@@ -151,13 +146,13 @@ static int bench_scale(void)
         sizes[2 * i] = 1 + (int64_t)(lcg(&g) % 16);
         sizes[2 * i + 1] = 1 + (int64_t)(lcg(&g) % 64);
     }
-    start = now_s();
+    start = bench_now_s();
     if (ct_binpack_vec_ffd(&bins, bin_of, sizes, N, 2, vcap) < 0 ||
         ct_binpack_vec_verify(bin_of, bins, sizes, N, 2, vcap) < 0 ||
         ct_binpack_vec_lower_bound(&lb, sizes, N, 2, vcap) < 0)
         goto done;
     printf("vec2 %8zu bins (lower bound %zu) %9.1f ms (with the check)\n", bins, lb,
-           (now_s() - start) * 1e3);
+           (bench_now_s() - start) * 1e3);
     rc = 0;
 done:
     if (rc < 0)

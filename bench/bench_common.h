@@ -1,5 +1,6 @@
-/* What the benchmarks share: finding the catena binary beside them and
- * quantiles. Header-only: each bench_*.c is a program of its own. */
+/* What the benchmarks share: the clock, finding the catena binary beside
+ * them, senders on a dev node, quantiles. Header-only: each bench_*.c is
+ * a program of its own. */
 #ifndef CATENA_BENCH_COMMON_H
 #define CATENA_BENCH_COMMON_H
 
@@ -8,10 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catena/eth.h"
 #include "catena/util.h"
+
+/* Returns: the monotonic clock in seconds. */
+static inline double bench_now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Returns: $CATENA_BIN, else build/catena beside build/bench/<me>; NULL
  * when /proc/self/exe cannot be read. */
@@ -44,6 +55,25 @@ static inline ct_sender *bench_sender(const char *url, const char *hex)
         ct_sender_new(&s, url, key, NULL) < 0)
         s = NULL;
     ct_wipe(key, sizeof(key));
+    return s;
+}
+
+/* Prints "PROG: what: <the last error>", stops node and exits 1. */
+__attribute__((noreturn)) static inline void bench_node_die(const char *prog, ct_devnode *node,
+                                                            const char *what)
+{
+    fprintf(stderr, "%s: %s: %s\n", prog, what, ct_error_last());
+    ct_devnode_stop(node);
+    exit(1);
+}
+
+/* bench_sender on node; dies (bench_node_die) when it cannot be made. */
+static inline ct_sender *bench_node_sender(const char *prog, ct_devnode *node, const char *hex)
+{
+    ct_sender *s = bench_sender(node->url, hex);
+
+    if (s == NULL)
+        bench_node_die(prog, node, "sender");
     return s;
 }
 

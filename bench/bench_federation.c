@@ -91,13 +91,6 @@ static void check_interrupted(void)
         die("interrupted");
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---------------------------------------------------------------- federation */
 
 static const char *catena_bin(void)
@@ -381,13 +374,13 @@ static double wait_follower(void)
     ct_rpc *rpc;
     uint64_t head, processed = 0;
     client c;
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     if (ct_rpc_new(&rpc, rpc_url, 30000) < 0 || ct_rpc_block_number(rpc, &head) < 0)
         die("eth_blockNumber: %s", ct_error_last());
     ct_rpc_free(rpc);
     client_init(&c);
-    while (now_s() - t0 < 600) {
+    while (bench_now_s() - t0 < 600) {
         json_t *h;
         get_json(&c, &h, "/health");
         processed = (uint64_t)json_integer_value(json_object_get(h, "processed_block"));
@@ -401,7 +394,7 @@ static double wait_follower(void)
     if (processed < head)
         die("the gateway's follower is at block %llu of %llu after 600 s",
             (unsigned long long)processed, (unsigned long long)head);
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 static void report_catch_up(const char *after)
@@ -480,7 +473,7 @@ static void *gw_worker(void *arg)
             }
             ct_buf_append(&body, "]}", 2);
         }
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (post_register(&c, r->hashes[k], path, body.data, msg, sizeof(msg)) < 0) {
             pthread_mutex_lock(&r->mu);
             if (!atomic_exchange(&r->failed, 1))
@@ -488,7 +481,7 @@ static void *gw_worker(void *arg)
             pthread_mutex_unlock(&r->mu);
             break;
         }
-        r->latency_ms[k] = (now_s() - t0) * 1000.0;
+        r->latency_ms[k] = (bench_now_s() - t0) * 1000.0;
     }
     ct_buf_free(&body);
     client_free(&c);
@@ -506,13 +499,13 @@ static double gw_run_all(gw_run *r, int clients)
     if (r->hashes == NULL || r->latency_ms == NULL)
         die("out of memory");
     pthread_mutex_init(&r->mu, NULL);
-    t0 = now_s();
+    t0 = bench_now_s();
     for (int i = 0; i < clients; i++)
         if (pthread_create(&threads[i], NULL, gw_worker, r) != 0)
             die("pthread_create");
     for (int i = 0; i < clients; i++)
         pthread_join(threads[i], NULL);
-    double secs = now_s() - t0;
+    double secs = bench_now_s() - t0;
     check_interrupted();
     if (r->failed)
         die("%s", r->error);
@@ -670,10 +663,10 @@ static void raw_sign_all(raw_tx *txs, long n, const char *prefix, long per_tx,
             ct_address_format(to, &contract);
             json_t *call = json_pack("{s:s, s:s, s:o}", "from", fromtext, "to", to, "data",
                                      ct_json_hex((uint8_t *)data.data, data.len));
-            double t0 = now_s();
+            double t0 = bench_now_s();
             if (ct_rpc_estimate_gas(rpc, &gas, call) < 0)
                 die("raw: estimate: %s", ct_error_last());
-            *estimate_ms = (now_s() - t0) * 1000.0;
+            *estimate_ms = (bench_now_s() - t0) * 1000.0;
             json_decref(call);
             gas += gas / 4;
         }
@@ -700,15 +693,15 @@ static double raw_send_all(raw_tx *txs, long n, double *latency_ms)
 
     if (ct_rpc_new(&rpc, rpc_url, 60000) < 0)
         die("rpc: %s", ct_error_last());
-    t0 = now_s();
+    t0 = bench_now_s();
     for (long i = 0; i < n; i++) {
-        double t = now_s();
+        double t = bench_now_s();
         check_interrupted();
         if (ct_rpc_send_raw(rpc, hash, txs[i].raw, txs[i].len) < 0)
             die("raw: eth_sendRawTransaction %ld: %s", i, ct_error_last());
-        latency_ms[i] = (now_s() - t) * 1000.0;
+        latency_ms[i] = (bench_now_s() - t) * 1000.0;
     }
-    double secs = now_s() - t0;
+    double secs = bench_now_s() - t0;
     ct_rpc_free(rpc);
     return secs;
 }
@@ -736,21 +729,21 @@ static void node_call_costs(const uint8_t key[32], const ct_ledger *l, long k, l
         die("node costs: %s", ct_error_last());
     call = json_pack("{s:s, s:s, s:o}", "from", from, "to", to, "data",
                      ct_json_hex((uint8_t *)data.data, data.len));
-    t_est = now_s();
+    t_est = bench_now_s();
     for (long i = 0; i < k; i++)
         if (ct_rpc_estimate_gas(rpc, &gas, call) < 0)
             die("eth_estimateGas: %s", ct_error_last());
-    t_est = now_s() - t_est;
-    t_price = now_s();
+    t_est = bench_now_s() - t_est;
+    t_price = bench_now_s();
     for (long i = 0; i < k; i++)
         if (ct_rpc_gas_price(rpc, &price) < 0)
             die("eth_gasPrice: %s", ct_error_last());
-    t_price = now_s() - t_price;
-    t_block = now_s();
+    t_price = bench_now_s() - t_price;
+    t_block = bench_now_s();
     for (long i = 0; i < k; i++)
         if (ct_rpc_block_number(rpc, &block) < 0)
             die("eth_blockNumber: %s", ct_error_last());
-    t_block = now_s() - t_block;
+    t_block = bench_now_s() - t_block;
     /* The estimate the agent asks for before each batch. */
     json_t *bargs = raw_args("e", 1, batch);
     ct_buf_reset(&data);
@@ -759,11 +752,11 @@ static void node_call_costs(const uint8_t key[32], const ct_ledger *l, long k, l
     json_decref(bargs);
     json_object_set_new(call, "data", ct_json_hex((uint8_t *)data.data, data.len));
     long kb = k / 10 > 0 ? k / 10 : 1;
-    double t_best = now_s();
+    double t_best = bench_now_s();
     for (long i = 0; i < kb; i++)
         if (ct_rpc_estimate_gas(rpc, &gas, call) < 0)
             die("eth_estimateGas (batch): %s", ct_error_last());
-    t_best = now_s() - t_best;
+    t_best = bench_now_s() - t_best;
     printf("{\"op\":\"node_call_ms\",\"calls\":%ld,\"eth_estimateGas\":%.2f,\"eth_gasPrice\":%.2f,"
            "\"eth_blockNumber\":%.2f,\"batch\":%ld,\"eth_estimateGas_batch\":%.1f}\n",
            k, t_est * 1000 / (double)k, t_price * 1000 / (double)k, t_block * 1000 / (double)k,
@@ -789,10 +782,10 @@ static double phase_gateway(const char *op, int round, const char *prefix, long 
 
     wait_follower();
     cpu_take(&c0);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     gw_run_all(&r, clients);
     wait_mined(&dc1_wallet);
-    double secs = now_s() - t0;
+    double secs = bench_now_s() - t0;
     cpu_take(&c1);
     check_receipts(r.hashes, jobs, op);
     double rate = (double)items / secs;
@@ -829,10 +822,10 @@ static double phase_raw(const char *op, int round, const char *prefix, long jobs
     cpu_take(&c0);
     ct_address wallet;
     ct_address_from_seckey(&wallet, key);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     raw_send_all(txs, jobs, lat);
     wait_mined(&wallet);
-    double secs = now_s() - t0;
+    double secs = bench_now_s() - t0;
     cpu_take(&c1);
     for (long i = 0; i < jobs; i++)
         memcpy(hashes[i], txs[i].hash, 32);
@@ -894,10 +887,10 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (ct_ledger_open(&ledger) < 0)
         die("ledger: %s", ct_error_last());
-    double t_up = now_s();
+    double t_up = bench_now_s();
     start_federation();
     find_services();
-    printf("{\"op\":\"catena_up\",\"s\":%.1f,\"services\":%d}\n", now_s() - t_up, services.n);
+    printf("{\"op\":\"catena_up\",\"s\":%.1f,\"services\":%d}\n", bench_now_s() - t_up, services.n);
     fflush(stdout);
     wait_follower();
     raw_prepare_dc(key, ledger);

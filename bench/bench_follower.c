@@ -39,18 +39,12 @@ static uint64_t batch_gas; /* gas used by the first batch */
 
 static int die(const char *what)
 {
-    fprintf(stderr, "bench_follower: %s: %s\n", what, ct_error_last());
-    ct_devnode_stop(&node);
-    exit(1);
+    bench_node_die("bench_follower", &node, what);
 }
 
 static ct_sender *sender(const char *hex)
 {
-    ct_sender *s = bench_sender(node.url, hex);
-
-    if (s == NULL)
-        die("sender");
-    return s;
+    return bench_node_sender("bench_follower", &node, hex);
 }
 
 /* Sends function(args) from s; waits for the receipt when wait. */

@@ -10,16 +10,11 @@
 
 #include <openssl/evp.h>
 
+#include "bench_common.h"
+
 #define MIN_SECONDS 0.5
 
 static volatile uint8_t sink; /* keeps results alive past the optimiser */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 enum hasher { H_CATENA, H_EVP_DIGEST, H_EVP_REUSE };
 
@@ -51,7 +46,7 @@ static double measure(enum hasher h, EVP_MD_CTX *ctx, const EVP_MD *md, const ui
 {
     uint8_t out[32];
     size_t batch = len >= 65536 ? 4 : 4096;
-    double start = now_s(), elapsed;
+    double start = bench_now_s(), elapsed;
     unsigned long long count = 0;
 
     do {
@@ -61,7 +56,7 @@ static double measure(enum hasher h, EVP_MD_CTX *ctx, const EVP_MD *md, const ui
             sink ^= out[0];
         }
         count += batch;
-        elapsed = now_s() - start;
+        elapsed = bench_now_s() - start;
     } while (elapsed < MIN_SECONDS);
     return (double)count * (double)len / elapsed / 1e6;
 }

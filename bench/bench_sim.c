@@ -12,17 +12,11 @@
 #include "catena/sim.h"
 #include "catena/util.h"
 
+#include "bench_common.h"
+
 #define BENCH_HOSTS 100000
 #define BENCH_VMS 1000000
 #define BENCH_SEED 20240601u
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double cpu_s(void)
 {
@@ -57,12 +51,12 @@ static double time_day(const ct_sim_trace *t, ct_sim_policy p, ct_sim_result *r,
 
     ct_sim_config_default(&cfg, p);
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = now_s(), c0 = cpu_s(), wall;
+        double t0 = bench_now_s(), c0 = cpu_s(), wall;
         if (ct_sim_run(r, &cfg, t) < 0) {
             fprintf(stderr, "bench_sim: %s\n", ct_error_last());
             exit(1);
         }
-        wall = now_s() - t0;
+        wall = bench_now_s() - t0;
         if (wall < best) {
             best = wall;
             *cpu = cpu_s() - c0;
@@ -79,12 +73,12 @@ static void bench_days(const char *data, const char *day)
 
     if ((size_t)snprintf(dir, sizeof(dir), "%.2000s/planetlab/%.1000s", data, day) >= sizeof(dir))
         return;
-    t0 = now_s();
+    t0 = bench_now_s();
     if (ct_sim_trace_load(&t, dir) < 0) {
         printf("day %s: skipped (%s)\n", day, ct_error_last());
         return;
     }
-    load_s = now_s() - t0;
+    load_s = bench_now_s() - t0;
     printf("day %s: %zu VMs, trace load %.3f s (reference)\n", day, ct_sim_trace_vms(t), load_s);
     printf("  %-8s %9s %9s %9s %10s %9s %10s\n", "policy", "wall s", "cpu s", "x load", "energy",
            "migr.", "SLAV %");
@@ -157,16 +151,16 @@ static void bench_round(void)
     for (size_t v = 0; v < BENCH_VMS; v++)
         sorted[v] = vms[v].demand;
     rss_in = peak_rss_kb();
-    t0 = now_s();
+    t0 = bench_now_s();
     qsort(sorted, BENCH_VMS, sizeof(double), cmp_double);
-    sort_s = now_s() - t0;
+    sort_s = bench_now_s() - t0;
     ct_place_pack_opts_default(&opts);
-    t0 = now_s();
+    t0 = bench_now_s();
     if (ct_place_consolidate(&moves, &n, hosts, BENCH_HOSTS, vms, BENCH_VMS, &opts) < 0) {
         fprintf(stderr, "bench_sim: %s\n", ct_error_last());
         exit(1);
     }
-    round_s = now_s() - t0;
+    round_s = bench_now_s() - t0;
     printf("round: %d hosts, %d VMs (seed %u): %.3f s, %zu migrations; qsort of the %d "
            "demands %.3f s (reference), ratio %.1fx\n",
            BENCH_HOSTS, BENCH_VMS, BENCH_SEED, round_s, n, BENCH_VMS, sort_s, round_s / sort_s);

@@ -27,28 +27,14 @@ static ct_ledger *ledger;
 static ct_address contract;
 static ct_rpc *rpc;
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int die(const char *what)
 {
-    fprintf(stderr, "bench_verify: %s: %s\n", what, ct_error_last());
-    ct_devnode_stop(&node);
-    exit(1);
+    bench_node_die("bench_verify", &node, what);
 }
 
 static ct_sender *sender(const char *hex)
 {
-    ct_sender *s = bench_sender(node.url, hex);
-
-    if (s == NULL)
-        die("sender");
-    return s;
+    return bench_node_sender("bench_verify", &node, hex);
 }
 
 /* Sends function(args) and waits for it. Out: res->receipt. */
@@ -126,11 +112,11 @@ static double get_logs_s(const uint8_t tag[32], uint64_t from, uint64_t head, si
                                "topics", ct_json_hex(tag, 32), "fromBlock",
                                json_sprintf("0x%llx", (unsigned long long)from), "toBlock",
                                json_sprintf("0x%llx", (unsigned long long)head));
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     if (ct_rpc_call(rpc, &logs, "eth_getLogs", filter) < 0)
         die("eth_getLogs");
-    double s = now_s() - t0;
+    double s = bench_now_s() - t0;
     *count = json_array_size(logs);
     json_decref(logs);
     json_decref(filter);
@@ -149,11 +135,11 @@ static void bench_vc(ct_sender *dc, long events, uint64_t blocks, long id)
         die("head");
     for (int r = 0; r < ROUNDS; r++) {
         json_t *bundle, *report;
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (ct_verify_collect(&bundle, rpc, ledger, &contract, tag,
                               &(ct_verify_collect_opts){.head = head}) < 0)
             die("collect");
-        double t1 = now_s();
+        double t1 = bench_now_s();
         /* The history to check: the proven events, as a gateway would
          * claim them (taken from a first check of the bare evidence). */
         if (ct_verify_check(&report, dec, ledger, bundle, NULL) < 0)
@@ -166,10 +152,10 @@ static void bench_vc(ct_sender *dc, long events, uint64_t blocks, long id)
                 json_array_append(claimed, json_object_get(p, "proven"));
         json_object_set_new(bundle, "history", claimed);
         json_decref(report);
-        double t2 = now_s();
+        double t2 = bench_now_s();
         if (ct_verify_check(&report, dec, ledger, bundle, NULL) < 0)
             die("check");
-        double t3 = now_s();
+        double t3 = bench_now_s();
         if (!json_is_true(json_object_get(report, "ok")))
             die("the honest bundle does not verify");
         char *text = ct_json_dumps(bundle, JSON_COMPACT);
@@ -224,11 +210,11 @@ static void bench_receipts_root(ct_sender *s)
 
     for (int r = 0; r < ROUNDS * 3; r++) {
         params = json_pack("[o,b]", json_sprintf("0x%llx", (unsigned long long)number), 0);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         json_decref(block);
         if (ct_rpc_call(rpc, &block, "eth_getBlockByNumber", params) < 0)
             die("block");
-        double t = now_s() - t0;
+        double t = bench_now_s() - t0;
         node_s = t < node_s ? t : node_s;
         json_decref(params);
     }
@@ -238,7 +224,7 @@ static void bench_receipts_root(ct_sender *s)
     json_decref(params);
     n = json_array_size(receipts);
     for (int r = 0; r < ROUNDS * 3; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         ct_trie *t;
         uint8_t root[32];
         if (ct_trie_new(&t) < 0)
@@ -258,7 +244,7 @@ static void bench_receipts_root(ct_sender *s)
         if (ct_trie_root(t, root) < 0)
             die("root");
         ct_trie_free(t);
-        double took = now_s() - t0;
+        double took = bench_now_s() - t0;
         root_s = took < root_s ? took : root_s;
     }
     printf("{\"op\":\"receipts_root\",\"receipts\":%zu,\"root_ms\":%.3f,"
