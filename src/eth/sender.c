@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define SENDER_GAS_CACHE 64
+#define SENDER_CODE_CACHE 8
 /* Gas added to every estimate beyond its quarter: two storage slots
  * written for the first time (2 x 22,100), which an estimate misses when
  * the block it runs on takes another branch than the block that mines the
@@ -42,6 +43,12 @@ struct ct_sender {
      * the largest base-fee rises EIP-1559 allows. */
     int64_t fees_at_ms;
     ct_u256 gas_price, tip, max_fee;
+    /* Targets whose code the node at code_origin has shown (check_code),
+     * round robin; forgotten when the sender fails over to another node,
+     * which may not have seen the deployment yet. */
+    ct_address code_seen[SENDER_CODE_CACHE];
+    size_t n_code_seen;
+    char code_origin[256];
     /* Gas limits of recent call shapes (see pick_gas). */
     uint64_t gas_keys[SENDER_GAS_CACHE];
     uint64_t gas_limits[SENDER_GAS_CACHE];
@@ -387,9 +394,23 @@ static int check_code(ct_sender *s, const ct_address *to)
     bool yes = false;
     int rc;
 
+    /* Code once seen on a node stays there: the check costs a node call
+     * once per target and node, not per write (agents estimate every
+     * write, see pick_gas). */
+    if (strcmp(s->code_origin, ct_rpc_origin(s->rpc)) != 0) {
+        snprintf(s->code_origin, sizeof(s->code_origin), "%s", ct_rpc_origin(s->rpc));
+        s->n_code_seen = 0;
+    }
+    for (size_t i = 0; i < s->n_code_seen && i < SENDER_CODE_CACHE; i++)
+        if (memcmp(s->code_seen[i].b, to->b, sizeof(to->b)) == 0)
+            return 0;
     for (int attempt = 0; attempt < 10; attempt++) {
-        if ((rc = ct_rpc_has_code(s->rpc, &yes, to, "latest")) < 0 || yes)
+        if ((rc = ct_rpc_has_code(s->rpc, &yes, to, "latest")) < 0)
             return rc;
+        if (yes) {
+            s->code_seen[s->n_code_seen++ % SENDER_CODE_CACHE] = *to;
+            return 0;
+        }
         ct_sleep_ms(300);
     }
     ct_address_format(text, to);
