@@ -24,6 +24,7 @@ struct ct_binpack__fill {
     int64_t cap;
     ct_binpack__lists l;    /* n items in m bins */
     size_t *over, *over_at; /* the overfull bins; each bin's index there or NIL */
+    size_t *heap;           /* scratch of fill_start: bins, least loaded first */
     size_t n_over;
     int64_t overflow; /* sum of max(0, load - cap) */
     uint64_t *tabu;
@@ -102,6 +103,7 @@ static void fill_free(fill *f)
     free(f->over);
     free(f->over_at);
     free(f->tabu);
+    free(f->heap);
 }
 
 /* Sift-down of a min-heap of bins by load. */
@@ -125,14 +127,11 @@ static void heap_down(const fill *f, size_t *heap, size_t k)
 /* The start: items largest first, each into the least loaded bin (the
  * longest processing time rule), which spreads the load evenly; the
  * search then works off what overflows. A restart (`shaken`) sends one
- * item in four to one of the next least loaded bins instead. Args:
- * order, largest first. */
-static int fill_start(fill *f, const size_t *order, bool shaken)
+ * item in four to one of the next least loaded bins instead. */
+static void fill_start(fill *f, bool shaken)
 {
-    size_t *heap = malloc(f->m * sizeof(*heap));
+    size_t *heap = f->heap;
 
-    if (heap == NULL)
-        return ct_error_set(CT_ENOMEM, "binpack: out of memory");
     for (size_t b = 0; b < f->m; b++) {
         f->l.head[b] = NIL;
         f->l.count[b] = 0;
@@ -146,14 +145,12 @@ static int fill_start(fill *f, const size_t *order, bool shaken)
         size_t at = 0;
         if (shaken && f->m > 3 && ct_rand_next(&f->rng) % 4 == 0)
             at = 1 + ct_rand_next(&f->rng) % 3;
-        put(f, order[k], heap[at]);
+        put(f, f->order[k], heap[at]);
         heap_down(f, heap, at);
     }
     memset(f->tabu, 0, CT_BINPACK__TABU_SLOTS * sizeof(*f->tabu));
     for (size_t m = f->m; m > 0; m /= 2)
         f->evals += f->n; /* a start costs about log2(m) evaluations per item */
-    free(heap);
-    return 0;
 }
 
 static void consider(fill *f, fmove *best, const fmove *mv, int64_t best_overflow)
@@ -256,8 +253,9 @@ int ct_binpack__fill_new(ct_binpack__fill **out, size_t target, const int64_t *s
     f->over = malloc(target * sizeof(*f->over));
     f->over_at = malloc(target * sizeof(*f->over_at));
     f->tabu = malloc(CT_BINPACK__TABU_SLOTS * sizeof(*f->tabu));
+    f->heap = malloc(target * sizeof(*f->heap));
     if (!f->l.bin_of || !f->l.next || !f->l.prev || !f->l.head || !f->l.count || !f->l.load ||
-        !f->over || !f->over_at || !f->tabu) {
+        !f->over || !f->over_at || !f->tabu || !f->heap) {
         ct_binpack__fill_free(f);
         return ct_error_set(CT_ENOMEM, "binpack: out of memory");
     }
@@ -268,15 +266,13 @@ int ct_binpack__fill_new(ct_binpack__fill **out, size_t target, const int64_t *s
 int ct_binpack__fill_run(ct_binpack__fill *f, size_t *bin_of, ct_binpack__budget *budget)
 {
     fmove mv;
-    int rc = 0;
 
     if (f->m == 0)
         return 0;
     f->budget = f->evals + budget->evals_left;
     f->deadline_ms = budget->deadline_ms;
     if (!f->started) {
-        if ((rc = fill_start(f, f->order, false)) < 0)
-            return rc;
+        fill_start(f, false);
         f->started = true;
         f->best_overflow = f->overflow;
         f->run_end = f->run_length;
@@ -285,8 +281,7 @@ int ct_binpack__fill_run(ct_binpack__fill *f, size_t *bin_of, ct_binpack__budget
         /* Runs stop at lengths that grow geometrically: a run either
          * ends fast or wanders for long, so restarts cut the long ones. */
         if (++f->iter > f->run_end) {
-            if ((rc = fill_start(f, f->order, true)) < 0)
-                break;
+            fill_start(f, true);
             f->best_overflow = f->overflow;
             f->run_length += f->run_length / 2;
             f->run_end = f->iter + f->run_length;
@@ -299,8 +294,6 @@ int ct_binpack__fill_run(ct_binpack__fill *f, size_t *bin_of, ct_binpack__budget
             f->best_overflow = f->overflow;
     }
     budget->evals_left = f->evals >= f->budget ? 0 : f->budget - f->evals;
-    if (rc < 0)
-        return rc;
     if (f->overflow > 0)
         return 0;
     memcpy(bin_of, f->l.bin_of, f->n * sizeof(*bin_of));

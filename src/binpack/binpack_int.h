@@ -96,9 +96,9 @@ typedef struct ct_binpack__fill ct_binpack__fill;
 int ct_binpack__fill_new(ct_binpack__fill **out, size_t target, const int64_t *sizes,
                          const size_t *order, size_t n, int64_t capacity, uint64_t seed);
 
-/* Searches on, spending from *budget.
- * Returns: 1 (bin_of now holds a packing into bins 0..target-1), 0 (none
- * found yet; bin_of unchanged), or CT_ENOMEM. */
+/* Searches on, spending from *budget (it allocates nothing).
+ * Returns: 1 (bin_of now holds a packing into bins 0..target-1), or 0
+ * (none found yet; bin_of unchanged). */
 int ct_binpack__fill_run(ct_binpack__fill *f, size_t *bin_of, ct_binpack__budget *budget);
 
 void ct_binpack__fill_free(ct_binpack__fill *f);

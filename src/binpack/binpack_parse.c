@@ -270,48 +270,6 @@ static int read_instance(ct_binpack_instance *in, lexer *lx)
     return rc;
 }
 
-int ct_binpack_parse_orlib(ct_binpack_file **out, const char *text, size_t len)
-{
-    lexer lx = {.p = text, .end = text + len, .line = 1, .tok_line = 1};
-    ct_binpack_file *f = calloc(1, sizeof(*f));
-    int64_t problems;
-    size_t alloc = 0;
-    int rc;
-
-    if (f == NULL)
-        return ct_error_set(CT_ENOMEM, "binpack: out of memory");
-    if ((rc = read_count(&problems, &lx, "the number of problems", MAX_PROBLEMS)) < 0)
-        goto done;
-    for (size_t p = 0; p < (size_t)problems; p++) {
-        if (p == alloc) {
-            alloc = alloc == 0 ? 16 : 2 * alloc;
-            ct_binpack_instance *grown = realloc(f->inst, alloc * sizeof(*grown));
-            if (grown == NULL) {
-                rc = ct_error_set(CT_ENOMEM, "binpack: out of memory");
-                goto done;
-            }
-            f->inst = grown;
-        }
-        f->inst[p] = (ct_binpack_instance){0};
-        f->count++;
-        if ((rc = read_instance(&f->inst[p], &lx)) < 0)
-            goto done;
-    }
-    rc = next_token(&lx);
-    if (rc > 0)
-        rc = ct_error_set(CT_EPARSE, "%zu: unexpected '%.*s' after the last of %zu problems",
-                          lx.tok_line, (int)(lx.tok_len > 32 ? 32 : lx.tok_len), lx.tok, f->count);
-done:
-    if (rc < 0) {
-        ct_binpack_file_free(f);
-        return rc;
-    }
-    *out = f;
-    return 0;
-}
-
-/* ---------------------------------------------------------------- other formats */
-
 /* Grows f by one instance. Returns: it, or NULL (CT_ENOMEM set). */
 static ct_binpack_instance *add_instance(ct_binpack_file *f, size_t *alloc)
 {
@@ -328,6 +286,42 @@ static ct_binpack_instance *add_instance(ct_binpack_file *f, size_t *alloc)
     f->inst[f->count] = (ct_binpack_instance){0};
     return &f->inst[f->count++];
 }
+
+int ct_binpack_parse_orlib(ct_binpack_file **out, const char *text, size_t len)
+{
+    lexer lx = {.p = text, .end = text + len, .line = 1, .tok_line = 1};
+    ct_binpack_file *f = calloc(1, sizeof(*f));
+    int64_t problems;
+    size_t alloc = 0;
+    int rc;
+
+    if (f == NULL)
+        return ct_error_set(CT_ENOMEM, "binpack: out of memory");
+    if ((rc = read_count(&problems, &lx, "the number of problems", MAX_PROBLEMS)) < 0)
+        goto done;
+    for (size_t p = 0; p < (size_t)problems; p++) {
+        ct_binpack_instance *in = add_instance(f, &alloc);
+        if (in == NULL) {
+            rc = CT_ENOMEM;
+            goto done;
+        }
+        if ((rc = read_instance(in, &lx)) < 0)
+            goto done;
+    }
+    rc = next_token(&lx);
+    if (rc > 0)
+        rc = ct_error_set(CT_EPARSE, "%zu: unexpected '%.*s' after the last of %zu problems",
+                          lx.tok_line, (int)(lx.tok_len > 32 ? 32 : lx.tok_len), lx.tok, f->count);
+done:
+    if (rc < 0) {
+        ct_binpack_file_free(f);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- other formats */
 
 /* Reads a name in single quotes ('BPP    14'), which may hold spaces:
  * runs of them become one. The lexer is at the opening quote. */
