@@ -56,12 +56,14 @@ static bool rpc_open(ct_api *api, const api_req *req, ct_rpc **rpc, api_resp *re
     return false;
 }
 
+/* The answer to a failed chain read: 404 not found, 504 out of time
+ * (saying which call, or how far a long read got), else 502. */
 static void rpc_fail(api_resp *resp, int rc)
 {
     if (rc == CT_ENOTFOUND)
         ct_api__error(resp, 404, "%s", ct_error_last());
     else if (rc == CT_ETIMEOUT)
-        too_late(resp);
+        ct_api__error(resp, 504, "chain: %s", ct_error_last());
     else
         ct_api__error(resp, 502, "chain: %s", ct_error_last());
 }
@@ -503,10 +505,8 @@ static json_t *vc_bundle(ct_api *api, const api_req *req, api_resp *resp)
         ct_api__error(resp, 500, "%s", ct_error_last());
     } else if ((rc = ct_verify_collect(&bundle, rpc, api->ledger, &api->cfg.contract, tag, &o)) <
                0) {
-        if (rc == CT_ELIMIT)
+        if (rc == CT_ELIMIT) /* the range cap, PROOF_MAX_BLOCKS */
             ct_api__error(resp, 413, "%s", ct_error_last());
-        else if (rc == CT_ETIMEOUT)
-            ct_api__error(resp, 504, "%s", ct_error_last());
         else
             rpc_fail(resp, rc);
     } else {
