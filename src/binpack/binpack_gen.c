@@ -2,25 +2,17 @@
  * benchmarks on data the search was not tuned on: Falkenauer's triplets
  * (1996), whose optimum is known by construction. */
 #include "catena/binpack.h"
-
-/* xorshift64*: small, fast, and the same on every machine. */
-static uint64_t next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
+#include "catena/util.h"
 
 /* Uniform in [lo, hi]. */
 static int64_t uniform(uint64_t *s, int64_t lo, int64_t hi)
 {
-    return lo + (int64_t)(next(s) % (uint64_t)(hi - lo + 1));
+    return lo + (int64_t)(ct_rand_next(s) % (uint64_t)(hi - lo + 1));
 }
 
 int ct_binpack_gen_triplets(int64_t *sizes, size_t n_triplets, uint64_t seed)
 {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+    uint64_t s = seed;
     size_t n = 3 * n_triplets;
 
     if (n_triplets == 0 || n > CT_BINPACK_MAX_ITEMS)
@@ -38,7 +30,7 @@ int ct_binpack_gen_triplets(int64_t *sizes, size_t n_triplets, uint64_t seed)
     }
     /* Shuffled (Fisher-Yates), so the bins are not in the input order. */
     for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)(next(&s) % (i + 1));
+        size_t j = (size_t)(ct_rand_next(&s) % (i + 1));
         int64_t x = sizes[i];
         sizes[i] = sizes[j];
         sizes[j] = x;
