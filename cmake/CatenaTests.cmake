@@ -46,9 +46,10 @@ target_link_libraries(catena_test_support PUBLIC libcatena PkgConfig::CMOCKA ZLI
 set(TIMEOUT_unit 120)
 set(TIMEOUT_integration 600)
 set(TIMEOUT_e2e 900)
+set(TIMEOUT_openstack 1800)
 
 if(NOT CATENA_FUZZ)
-  foreach(kind unit integration e2e)
+  foreach(kind unit integration e2e openstack)
     file(GLOB_RECURSE tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${kind}/test_*.c)
     foreach(src ${tests})
       file(RELATIVE_PATH rel ${CMAKE_SOURCE_DIR}/tests/${kind} ${src})
@@ -66,6 +67,28 @@ if(NOT CATENA_FUZZ)
         add_dependencies(${name} catena test_contracts catena_test_svc)
       endif()
     endforeach()
+  endforeach()
+  # Tests labelled openstack run against two real OpenStack clouds, which
+  # the fixture starts once (scripts/clouds up, 2-4 minutes) and stops after
+  # the last of them, whatever their outcome (docs/CLOUDS.md).
+  set(CLOUDS_DIR ${CMAKE_BINARY_DIR}/clouds)
+  # A run that was killed may have left its clouds running: stop those
+  # (only what that run recorded) before starting afresh.
+  add_test(NAME openstack_clouds_up
+           COMMAND bash -c "\"$0\" down \"$1\" >/dev/null 2>&1; exec \"$0\" up \"$1\""
+                   ${CMAKE_SOURCE_DIR}/scripts/clouds ${CLOUDS_DIR})
+  add_test(NAME openstack_clouds_down
+           COMMAND ${CMAKE_SOURCE_DIR}/scripts/clouds down ${CLOUDS_DIR})
+  set_tests_properties(openstack_clouds_up PROPERTIES FIXTURES_SETUP clouds LABELS openstack
+                       TIMEOUT 900)
+  set_tests_properties(openstack_clouds_down PROPERTIES FIXTURES_CLEANUP clouds LABELS openstack
+                       TIMEOUT 300)
+  get_property(all_tests DIRECTORY PROPERTY TESTS)
+  foreach(name ${all_tests})
+    if(name MATCHES "^openstack_test_")
+      set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED clouds ENVIRONMENT
+                           "${CATENA_TEST_ENV};CATENA_CLOUDS_DIR=${CLOUDS_DIR}")
+    endif()
   endforeach()
   # Integration and e2e tests run on anvil (the default chain); those
   # whose behaviour depends on the node run again on Hardhat.

@@ -51,7 +51,7 @@ extern "C" {
 typedef struct ct_store ct_store;
 
 /* Schema version this library writes (kept in the file's meta table). */
-#define CT_STORE_SCHEMA_VERSION 2
+#define CT_STORE_SCHEMA_VERSION 3
 
 /* How long a handle waits on a lock held by another handle (ms). */
 #define CT_STORE_BUSY_TIMEOUT_MS 5000
@@ -256,11 +256,21 @@ json_t *ct_store_time_json(int64_t seconds);
  * or retired). CT_ENOTFOUND for an unknown tag. */
 int ct_store_vc_pending(ct_store *s, json_t **out, const uint8_t tag[32]);
 
-/* Array of ct_store_vc_details objects in registration order.
- * Args: host NULL for any host; available -1 any, 0 unavailable (retired
- * VCs included), 1 available; limit 0 for no limit; offset rows skipped. */
-int ct_store_vc_list(ct_store *s, json_t **out, const ct_address *host, int available, size_t limit,
-                     size_t offset);
+/* Which VCs a listing returns. */
+typedef struct ct_store_vc_filter {
+    const ct_address *host; /* NULL: any host */
+    int available;          /* -1 any, 0 unavailable (retired included), 1 available */
+    const char *id;         /* the VM or container id (Table 4 "id"), or NULL: any */
+    size_t limit;           /* 0: no limit */
+    size_t offset;          /* rows skipped */
+} ct_store_vc_filter;
+
+/* The filter that lets every VC through. */
+#define CT_STORE_VC_ALL ((ct_store_vc_filter){NULL, -1, NULL, 0, 0})
+
+/* Array of ct_store_vc_details objects in registration order, those that
+ * pass f. */
+int ct_store_vc_list(ct_store *s, json_t **out, const ct_store_vc_filter *f);
 
 /* ---------------------------------------------------------------- SLA input */
 

@@ -372,6 +372,11 @@ bool ct_net_can_connect(uint16_t port);
 int ct_http_request(long *status, json_t **out, const char *method, const char *url,
                     const char *token, const char *body, int timeout_ms);
 
+/* ct_http_request with an Idempotency-Key header (idem_key may be NULL),
+ * so that the gateway does a retried write once. */
+int ct_http_request_idem(long *status, json_t **out, const char *method, const char *url,
+                         const char *token, const char *idem_key, const char *body, int timeout_ms);
+
 /* One JSON exchange with base + path (body may be NULL), errors cleared.
  * Out: *out (may be NULL) the answer as JSON, or NULL.
  * Returns: the HTTP status, 0 when nothing answered in timeout_ms. */

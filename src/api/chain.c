@@ -159,7 +159,7 @@ void ct_api__h_chain_overview(ct_api *api, const api_req *req, api_resp *resp)
         goto done;
     }
     if (ct_store_dc_list(ct_api__store(api), &dcs) < 0 ||
-        ct_store_vc_list(ct_api__store(api), &vcs, NULL, -1, 0, 0) < 0) {
+        ct_store_vc_list(ct_api__store(api), &vcs, &CT_STORE_VC_ALL) < 0) {
         ct_api__error(resp, 500, "cache: %s", ct_error_last());
         goto done;
     }

@@ -178,8 +178,10 @@ void ct_api__h_vc_list(ct_api *api, const api_req *req, api_resp *resp)
         }
         available = strcmp(avail, "true") == 0;
     }
-    rc = ct_store_vc_list(ct_api__store(api), &out, by_host ? &host : NULL, available,
-                          (size_t)limit, (size_t)offset);
+    rc = ct_store_vc_list(ct_api__store(api), &out,
+                          &(ct_store_vc_filter){by_host ? &host : NULL, available,
+                                                ct_api__query(req, "id"), (size_t)limit,
+                                                (size_t)offset});
     answer(resp, rc, out, "containers");
 }
 

@@ -135,7 +135,43 @@ int cmd_place(int argc, char **argv);
 /* `catena place binpack FILE [--json]` (cmd_binpack.c), reached through cmd_place. */
 int cmd_place_binpack(int argc, char **argv);
 /* `catena tosca check FILE` (cmd_tosca.c): validates a template. */
+/* The first clouds.yaml of the OpenStack client's search order
+ * ($OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/,
+ * /etc/openstack/), or NULL. */
+const char *cli_clouds_default(void);
+
+/* ---------------------------------------------------------------- a gateway (gateway.c) */
+
+/* A gateway and, when read from a federation file, the DCs' tokens. */
+typedef struct cli_gw {
+    char api[512]; /* base URL ending in /api */
+    json_t *doc;   /* federation.json, or NULL */
+} cli_gw;
+
+/* From --federation FILE (file), --api URL (api), $CATENA_API, or
+ * ./catena-up/federation.json. Returns: 0, or CT_EINVAL with the error
+ * set. Close it with cli_gw_close even on failure. */
+int cli_gw_open(cli_gw *g, const char *file, const char *api);
+void cli_gw_close(cli_gw *g);
+
+/* The token of DC from the federation file, or NULL. Borrowed. */
+const char *cli_gw_token(const cli_gw *g, const char *dc);
+
+/* One JSON exchange (token, Idempotency-Key key and body may be NULL).
+ * Returns: the HTTP status, or a negative ct_err. */
+long cli_gw_call(json_t **out, const cli_gw *g, const char *method, const char *path,
+                 const char *token, const char *key, const json_t *body);
+
+/* Sets the error for an answer st to what and returns its ct_err. */
+int cli_gw_fail(long st, const json_t *answer, const char *what);
+
+/* The VC (Table 4, new ref) whose id is instance. Returns: 0,
+ * CT_ENOTFOUND, or another ct_err. */
+int cli_gw_vc_of(json_t **vc, const cli_gw *g, const char *instance);
+
 int cmd_tosca(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_usage(int argc, char **argv);
 /* `catena sim` (cmd_sim.c): the consolidation simulator. */
 int cmd_sim(int argc, char **argv);
 int cmd_can(int argc, char **argv);

@@ -162,6 +162,57 @@ static const cli_cmd commands[] = {
      "  --input NAME=VALUE  value of a topology input, checked against its type\n"
      "                      (repeatable)\n",
      NULL, cmd_tosca},
+    {"migrate", "move an instance between two OpenStack clouds as an XML spec says (S2D)",
+     "catena migrate --spec SPEC.xml [--clouds FILE] [--state DIR] [--json] [--timeout MS]\n"
+     "                      [--to DC [--federation FILE] [--api URL] [--price P] [--invoice I]]\n"
+     "       catena migrate (status [ID] | resume ID | reset ID) [--state DIR] [--json]",
+     "Runs the nine steps of a Software-to-Data migration (seed 001): log in to\n"
+     "cloud A, snapshot the instance (its flavor and security-group rules kept),\n"
+     "download the snapshot, log in to cloud B, upload it as a new image (same\n"
+     "size and MD5), select or import the keypair, launch an instance with the\n"
+     "same flavor and rules, attach a floating IP, and read the result back.\n"
+     "SPEC.xml is checked against docs/migration-spec.xsd first; then every name\n"
+     "in it is resolved in both clouds before anything is created. Progress goes\n"
+     "to stderr.\n"
+     "\n"
+     "  --spec FILE    the MigrationSpecs document\n"
+     "  --clouds FILE  clouds.yaml for login blocks that name a cloud (default:\n"
+     "                 $OS_CLIENT_CONFIG_FILE, ./clouds.yaml,\n"
+     "                 ~/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml)\n"
+     "  --state DIR    where migrations and downloaded images are kept (default:\n"
+     "                 $CATENA_MIGRATIONS, else ./catena-migrations)\n"
+     "  --json         print the migration as JSON at the end\n"
+     "  --timeout MS   a request that stalls this long fails the step (default\n"
+     "                 30000)\n"
+     "  --to DC        record the move on the ledger when the instance is a VC:\n"
+     "                 its host DC records the intent before step 1, DC (cloud\n"
+     "                 B's datacenter) confirms with the new UUID, floating IP\n"
+     "                 and controller in step 9; gateway and tokens from\n"
+     "                 --federation FILE (default ./catena-up/federation.json)\n"
+     "                 or --api URL\n"
+     "  --price P --invoice I  the agreed terms written with it (default 0)\n"
+     "\n"
+     "A migration that fails keeps what it did: 'resume ID' goes on after its\n"
+     "last completed step, 'reset ID' removes what it created in both clouds and\n"
+     "its downloaded image. Exit 2 for a spec that is invalid or does not resolve\n"
+     "(nothing was created), 1 for a failure during the steps.\n",
+     NULL, cmd_migrate},
+    {"usage", "what each instance of a cloud project used, priced, beside the ledger's uptime",
+     "catena usage --cloud NAME [--clouds FILE] [--from T] [--to T] [--price SPEC] [--json]\n"
+     "                    [--federation FILE | --api URL]",
+     "Reads Nova's os-simple-tenant-usage for the project of clouds.yaml entry\n"
+     "NAME: per instance its hours up in the period, vCPU hours, RAM GB hours\n"
+     "and disk GB hours (seed 001's monitoring tool).\n"
+     "\n"
+     "  --from T --to T   the period, ISO 8601 (default: the 30 days to now)\n"
+     "  --price SPEC      prices per hour, vcpu=X,ram_gb=Y,disk_gb=Z: adds the\n"
+     "                    amount owed per instance and in total\n"
+     "  --federation FILE | --api URL\n"
+     "                    beside each instance that is a VC, the hours the ledger\n"
+     "                    records it available in the period (its SLA), so that\n"
+     "                    provider and consumer compare the two\n"
+     "  --json            one JSON object instead of the table\n",
+     NULL, cmd_usage},
     {"sim", "replay a PlanetLab day through a VM consolidation policy (energy, SLA)",
      "catena sim [--trace DIR] [--policy P] [--hosts N] [--json] [--vm-types T] [--param X]",
      "Replays one day of VM CPU traces (one file per VM, one percentage per 5 min)\n"

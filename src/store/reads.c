@@ -248,9 +248,12 @@ int ct_store_vc_flavor(ct_store *s, json_t **out, const uint8_t tag[32])
     return vc_read(s, out, tag, ST_READ_VC_DETAILS, flavor_json);
 }
 
-int ct_store_vc_list(ct_store *s, json_t **out, const ct_address *host, int available, size_t limit,
-                     size_t offset)
+int ct_store_vc_list(ct_store *s, json_t **out, const ct_store_vc_filter *f)
 {
+    const ct_address *host = f->host;
+    size_t limit = f->limit, offset = f->offset;
+    int available = f->available;
+
     json_t *list = json_array();
     sqlite3_stmt *st;
     int rc = CT_EIO;
@@ -262,6 +265,8 @@ int ct_store_vc_list(ct_store *s, json_t **out, const ct_address *host, int avai
         sqlite3_bind_int(st, 2, available < 0 ? -1 : available != 0);
         sqlite3_bind_int64(st, 3, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
         sqlite3_bind_int64(st, 4, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
+        if (f->id != NULL)
+            sqlite3_bind_text(st, 5, f->id, -1, SQLITE_STATIC);
         rc = collect_rows(s, st, list, vc_json, "containers");
     }
     return finish_read(s, st, list, out, rc);

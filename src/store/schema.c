@@ -43,6 +43,9 @@ static const char *const migrations[CT_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE monitor_logs (monitor INTEGER NOT NULL, block_number INTEGER NOT NULL,"
     " log_index INTEGER NOT NULL, tx_hash BLOB NOT NULL, event TEXT NOT NULL,"
     " args TEXT NOT NULL, PRIMARY KEY (monitor, block_number, log_index)) WITHOUT ROWID;",
+    /* 2 -> 3: VCs looked up by their VM or container id (an S2D migration
+     * finds the VC of the instance it moves). */
+    "CREATE INDEX containers_id ON containers (id);",
 };
 
 /* The SQL of each cached statement. Columns read by reads.c are listed in
@@ -95,6 +98,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                            " WHERE c.vc_tag = ?1",
     [ST_READ_VC_LIST] = "SELECT " VC_COLUMNS " FROM containers"
                         " WHERE (?1 IS NULL OR host = ?1) AND (?2 < 0 OR available = ?2)"
+                        " AND (?5 IS NULL OR id = ?5)"
                         " ORDER BY event_id LIMIT ?3 OFFSET ?4",
     [ST_READ_VC_TIMELINE] = "SELECT e.id, e.name, b.time, e.args FROM events e"
                             " JOIN blocks b ON b.number = e.block_number"

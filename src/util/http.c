@@ -14,6 +14,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *payload)
 int ct_http_request(long *status, json_t **out, const char *method, const char *url,
                     const char *token, const char *body, int timeout_ms)
 {
+    return ct_http_request_idem(status, out, method, url, token, NULL, body, timeout_ms);
+}
+
+int ct_http_request_idem(long *status, json_t **out, const char *method, const char *url,
+                         const char *token, const char *idem_key, const char *body, int timeout_ms)
+{
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     char auth[600];
@@ -28,6 +34,10 @@ int ct_http_request(long *status, json_t **out, const char *method, const char *
     h = curl_slist_append(h, "Content-Type: application/json");
     if (token != NULL) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    if (idem_key != NULL) {
+        snprintf(auth, sizeof(auth), "Idempotency-Key: %s", idem_key);
         h = curl_slist_append(h, auth);
     }
     curl_easy_setopt(c, CURLOPT_URL, url);

@@ -245,7 +245,7 @@ static void check_vc_reads(ct_store *s, const txinfo *r_av2)
     ctt_expect_json(v, want);
     ct_address dc2;
     ctt_ok(ct_store_dc_by_name(s, &dc2, "DC2"));
-    ctt_ok(ct_store_vc_list(s, &list, &dc2, -1, 0, 0));
+    ctt_ok(ct_store_vc_list(s, &list, &(ct_store_vc_filter){&dc2, -1, NULL, 0, 0}));
     assert_int_equal(json_array_size(list), 1);
     assert_true(json_equal(json_array_get(list, 0), v));
     json_decref(list);
@@ -263,7 +263,8 @@ static void check_vc_reads(ct_store *s, const txinfo *r_av2)
     assert_true(json_is_true(json_object_get(v, "retired")));
     assert_true(json_is_false(json_object_get(v, "available")));
     json_decref(v);
-    ctt_ok(ct_store_vc_list(s, &list, NULL, 1, 0, 0)); /* the VM, c-1 */
+    ctt_ok(
+        ct_store_vc_list(s, &list, &(ct_store_vc_filter){NULL, 1, NULL, 0, 0})); /* the VM, c-1 */
     assert_int_equal(json_array_size(list), 2);
     json_decref(list);
 }
@@ -621,10 +622,8 @@ static void replaced_chain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(seed_flow),
-        cmocka_unit_test(reindex_and_restart),
-        cmocka_unit_test(reorg_same_height),
-        cmocka_unit_test(reorg_shorter_chain),
+        cmocka_unit_test(seed_flow),         cmocka_unit_test(reindex_and_restart),
+        cmocka_unit_test(reorg_same_height), cmocka_unit_test(reorg_shorter_chain),
         cmocka_unit_test(replaced_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -59,7 +59,7 @@ static void schema_and_versions(void **state)
     assert_int_equal(info.events, 0);
     char *dump;
     ctt_ok(ct_store_dump(s, &dump));
-    assert_string_equal(dump, "meta key=\"schema_version\" value=2\n");
+    assert_string_equal(dump, "meta key=\"schema_version\" value=3\n");
     free(dump);
     ct_store_close(s);
 
@@ -71,6 +71,27 @@ static void schema_and_versions(void **state)
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+
+    /* A file of version 2 (before the index of VCs by id) is brought up
+     * to date when opened. */
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX containers_id;"
+                                  "UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ctt_ok(ct_store_open(&s, path));
+    ct_store_close(s);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sqlite_master WHERE name = "
+                                        "'containers_id' UNION ALL SELECT value FROM meta WHERE "
+                                        "key = 'schema_version'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
 
     /* A file written by a newer schema is refused, not damaged. */
@@ -137,7 +158,7 @@ static void empty_reads(void **state)
     ctt_ok(ct_store_dc_list(s, &v));
     ctt_expect_json(v, "[]");
     json_decref(v);
-    ctt_ok(ct_store_vc_list(s, &v, NULL, -1, 0, 0));
+    ctt_ok(ct_store_vc_list(s, &v, &CT_STORE_VC_ALL));
     ctt_expect_json(v, "[]");
     json_decref(v);
     assert_int_equal(ct_store_vc_details(s, &v, tag), CT_ENOTFOUND);
@@ -270,13 +291,22 @@ static void fold_and_reads(void **state)
            "3d12FA4293BC\",\"registered\":true,\"registered_at\":"
            "\"2018-09-11T14:43:30.000Z\",\"containers\":1}]");
     json_decref(v);
-    ctt_ok(ct_store_vc_list(s, &v, &dc2, 1, 0, 0));
+    ctt_ok(ct_store_vc_list(s, &v, &(ct_store_vc_filter){&dc2, 1, NULL, 0, 0}));
     assert_int_equal(json_array_size(v), 1);
     json_decref(v);
-    ctt_ok(ct_store_vc_list(s, &v, NULL, 0, 0, 0));
+    ctt_ok(ct_store_vc_list(s, &v, &(ct_store_vc_filter){NULL, 0, NULL, 0, 0}));
     assert_int_equal(json_array_size(v), 1); /* the second VC, registered unavailable */
     json_decref(v);
-    ctt_ok(ct_store_vc_list(s, &v, NULL, -1, 1, 1));
+    ctt_ok(ct_store_vc_list(s, &v, &(ct_store_vc_filter){NULL, -1, NULL, 1, 1}));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "vc_tag")), TAG2);
+    json_decref(v);
+    /* By the instance id: the migrated VC answers to its new id only. */
+    ctt_ok(ct_store_vc_list(s, &v, &(ct_store_vc_filter){NULL, -1, "c55f", 0, 0}));
+    assert_int_equal(json_array_size(v), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "vc_tag")), TAG);
+    json_decref(v);
+    ctt_ok(ct_store_vc_list(s, &v, &(ct_store_vc_filter){NULL, -1, "b55f", 0, 0}));
+    assert_int_equal(json_array_size(v), 1); /* the second VC, not the migrated one */
     assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "vc_tag")), TAG2);
     json_decref(v);
 
@@ -385,7 +415,7 @@ static void rewind_equals_rebuild(void **state)
     assert_int_equal(deleted, 4);
     char *dump;
     ctt_ok(ct_store_dump(a, &dump));
-    assert_string_equal(dump, "meta key=\"schema_version\" value=2\n");
+    assert_string_equal(dump, "meta key=\"schema_version\" value=3\n");
     free(dump);
     ct_store_close(a);
     ct_store_close(b);
@@ -526,7 +556,7 @@ static void *reader_main(void *arg)
         return NULL;
     }
     while (!*r->stop) {
-        if (ct_store_vc_list(own, &v, NULL, -1, 10, 0) < 0)
+        if (ct_store_vc_list(own, &v, &(ct_store_vc_filter){NULL, -1, NULL, 10, 0}) < 0)
             r->errors++;
         else
             json_decref(v);

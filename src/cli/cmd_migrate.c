@@ -1,0 +1,430 @@
+/* `catena migrate`: moves a running instance between two OpenStack clouds
+ * as an XML spec says (seed 001), showing the nine steps on stderr, and
+ * shows, resumes or resets the migrations kept in the state folder. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catena/cloud.h"
+#include "catena/util.h"
+
+struct opts {
+    const char *clouds;
+    const char *state;
+    int timeout_ms;
+    bool json;
+    const ct_cloud_ledger *ledger; /* NULL without --to */
+};
+
+const char *cli_clouds_default(void)
+{
+    static char home[4096];
+    const char *env = getenv("OS_CLIENT_CONFIG_FILE"), *h = getenv("HOME");
+
+    if (env != NULL && *env != '\0')
+        return env;
+    if (access("clouds.yaml", R_OK) == 0)
+        return "clouds.yaml";
+    if (h != NULL) {
+        snprintf(home, sizeof(home), "%s/.config/openstack/clouds.yaml", h);
+        if (access(home, R_OK) == 0)
+            return home;
+    }
+    if (access("/etc/openstack/clouds.yaml", R_OK) == 0)
+        return "/etc/openstack/clouds.yaml";
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- the ledger through a gateway */
+
+/* The ledger's part of a migration, through a gateway. */
+struct gw {
+    cli_gw gw;
+    const char *to; /* cloud B's DC */
+    const char *price, *invoice;
+};
+
+static int gw_find(char tag[67], char host_dc[64], const char *instance, void *payload)
+{
+    const struct gw *g = payload;
+    json_t *vc = NULL, *dcs = NULL, *dc;
+    const char *host;
+    size_t i;
+    long st;
+    int rc;
+
+    if ((rc = cli_gw_vc_of(&vc, &g->gw, instance)) < 0)
+        return rc;
+    host = json_string_value(json_object_get(vc, "host"));
+    if ((st = cli_gw_call(&dcs, &g->gw, "GET", "/datacenter/", NULL, NULL, NULL)) != 200) {
+        rc = cli_gw_fail(st, dcs, "the datacenters");
+        goto done;
+    }
+    rc = ct_error_set(CT_EINVAL, "VC host %s is no registered datacenter", host ? host : "?");
+    json_array_foreach (dcs, i, dc) {
+        const char *w = json_string_value(json_object_get(dc, "wallet"));
+        if (w != NULL && host != NULL && strcasecmp(w, host) == 0) {
+            snprintf(tag, 67, "%s", json_string_value(json_object_get(vc, "vc_tag")));
+            snprintf(host_dc, 64, "%s", json_string_value(json_object_get(dc, "name")));
+            rc = 0;
+        }
+    }
+done:
+    json_decref(vc);
+    json_decref(dcs);
+    return rc;
+}
+
+/* A write by dc; a 202 is followed to its end. */
+static int gw_write(const struct gw *g, const char *dc, const char *path, const char *key,
+                    const json_t *body, const char *what)
+{
+    const char *token = cli_gw_token(&g->gw, dc);
+    json_t *answer = NULL;
+    long st;
+    int rc = 0;
+
+    if (token == NULL)
+        return ct_error_set(CT_EAUTH, "no token of %s in the federation file", dc);
+    st = cli_gw_call(&answer, &g->gw, "POST", path, token, key, body);
+    for (int i = 0; st == 202 && i < 240; i++) {
+        char rpath[256];
+        const char *state;
+        snprintf(rpath, sizeof(rpath), "/requests/%s",
+                 json_string_value(json_object_get(answer, "request_id")));
+        json_decref(answer);
+        usleep(500000);
+        st = cli_gw_call(&answer, &g->gw, "GET", rpath, token, NULL, NULL);
+        state = json_string_value(json_object_get(answer, "state"));
+        if (st == 200 && state != NULL && strcmp(state, "pending") == 0)
+            st = 202;
+        else if (st == 200 && (state == NULL || strcmp(state, "done") != 0))
+            st = 500;
+    }
+    if (st != 200)
+        rc = cli_gw_fail(st, answer, what);
+    json_decref(answer);
+    return rc;
+}
+
+static json_t *gw_num(const char *s)
+{
+    uint64_t v = 0;
+    return ct_parse_uint(&v, s ? s : "0", UINT64_MAX) == 0 && v <= (uint64_t)INT64_MAX
+               ? json_integer((json_int_t)v)
+               : json_string(s);
+}
+
+static int gw_intent(const char *tag, const char *host_dc, const char *at, const char *key,
+                     void *payload)
+{
+    const struct gw *g = payload;
+    json_t *body = json_pack("{s:s,s:o,s:o,s:s}", "target", g->to, "price", gw_num(g->price),
+                             "invoice", gw_num(g->invoice), "timestamp", at);
+    char path[256];
+    int rc;
+
+    snprintf(path, sizeof(path), "/datacenter/%s/container/%s/migrate/pending/", host_dc, tag);
+    rc = gw_write(g, host_dc, path, key, body, "migration intent");
+    json_decref(body);
+    return rc;
+}
+
+/* Waits until the gateway's cache shows what a write did: the VC's
+ * pending migration to g->to (field "to_address" set) or its new id. */
+static int gw_wait(const struct gw *g, const char *path, const char *field, const char *want)
+{
+    for (int i = 0; i < 240; i++) {
+        json_t *a = NULL;
+        long st = cli_gw_call(&a, &g->gw, "GET", path, NULL, NULL, NULL);
+        const char *v = json_string_value(json_object_get(a, field));
+        bool ok = st == 200 && v != NULL &&
+                  (want == NULL ? strncmp(v, "0x000000", 8) != 0 : strcmp(v, want) == 0);
+        json_decref(a);
+        if (ok)
+            return 0;
+        usleep(250000);
+    }
+    return ct_error_set(CT_ETIMEOUT, "the gateway never showed %s %s", path, field);
+}
+
+static int gw_confirm(const char *tag, const json_t *moved, const char *at, const char *key,
+                      void *payload)
+{
+    const struct gw *g = payload;
+    json_t *body;
+    char path[256];
+    int rc;
+
+    snprintf(path, sizeof(path), "/container/%s/migration/pending/", tag);
+    if ((rc = gw_wait(g, path, "to_address", NULL)) < 0)
+        return rc;
+    body = json_pack("{s:O,s:O,s:O,s:o,s:o,s:s}", "id", json_object_get(moved, "id"), "ip_address",
+                     json_object_get(moved, "ip_address"), "controller",
+                     json_object_get(moved, "controller"), "price", gw_num(g->price), "invoice",
+                     gw_num(g->invoice), "timestamp", at);
+    snprintf(path, sizeof(path), "/datacenter/%s/container/%s/migrate/confirm/", g->to, tag);
+    rc = gw_write(g, g->to, path, key, body, "migration confirmation");
+    json_decref(body);
+    if (rc < 0)
+        return rc;
+    snprintf(path, sizeof(path), "/container/%s/details/", tag);
+    return gw_wait(g, path, "id", json_string_value(json_object_get(moved, "id")));
+}
+
+struct progress {
+    int failed_step; /* -1: none */
+};
+
+static void on_progress(const char *id, int step, const char *what, const char *detail,
+                        void *payload)
+{
+    struct progress *p = payload;
+
+    (void)id;
+    if (strcmp(what, "failed") == 0)
+        p->failed_step = step;
+    if (strcmp(what, "info") == 0)
+        fprintf(stderr, "      %s\n", detail);
+    else
+        fprintf(stderr, "[%d/%d] %s: %s%s%s\n", step, CT_CLOUD_STEPS, ct_cloud_step_name(step),
+                what, detail ? ": " : "", detail ? detail : "");
+}
+
+static int open_store(ct_cloud_mig **m, const struct opts *o)
+{
+    ct_cloud_mig_opts mo = {.clouds_yaml = o->clouds ? o->clouds : cli_clouds_default(),
+                            .http_timeout_ms = o->timeout_ms};
+
+    if (ct_cloud_mig_open(m, o->state, &mo) < 0) {
+        fprintf(stderr, "catena migrate: %s\n", ct_error_last());
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int show(ct_cloud_mig *m, const char *id, bool as_json)
+{
+    json_t *j = NULL;
+    int rc = id ? ct_cloud_mig_get(&j, m, id) : ct_cloud_mig_list(&j, m);
+
+    if (rc < 0) {
+        fprintf(stderr, "catena migrate: %s\n", ct_error_last());
+        return rc == CT_ENOTFOUND ? CLI_USAGE : CLI_FAIL;
+    }
+    if (as_json || id != NULL) {
+        rc = cli_print_json(j);
+    } else {
+        size_t i;
+        json_t *v;
+        json_array_foreach (j, i, v)
+            printf("%s  %-9s %lld/%d  %s\n", json_string_value(json_object_get(v, "id")),
+                   json_string_value(json_object_get(v, "status")),
+                   (long long)json_integer_value(json_object_get(v, "step")), CT_CLOUD_STEPS,
+                   json_string_value(json_object_get(v, "name")));
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* Runs (or resumes) id. A failure in the checks before step 1 touched
+ * nothing and is the input's fault: exit 2. */
+static int run(ct_cloud_mig *m, const char *id, const struct opts *o)
+{
+    struct progress p = {-1};
+    int rc;
+
+    fprintf(stderr, "migration %s\n", id);
+    rc = ct_cloud_mig_run(m, id, o->ledger, on_progress, &p);
+    if (rc < 0)
+        fprintf(stderr, "catena migrate: %s\n", ct_error_last());
+    if (o->json)
+        show(m, id, true);
+    if (rc == 0)
+        return CLI_OK;
+    if (rc == CT_ESTATE || (rc == CT_ENOTFOUND && p.failed_step < 0))
+        return CLI_USAGE;
+    return p.failed_step == 0 && (rc == CT_EAUTH || rc == CT_ENOTFOUND || rc == CT_EINVAL ||
+                                  rc == CT_EEXIST || rc == CT_EPARSE)
+               ? CLI_USAGE
+               : CLI_FAIL;
+}
+
+/* Reads and validates the spec, printing every finding. */
+static int spec_read(char **xml, size_t *len, const char *spec)
+{
+    ct_cloud_spec *s = NULL;
+    char *all = NULL;
+    int rc;
+
+    if (ct_file_read(xml, len, spec, CT_CLOUD_SPEC_MAX) < 0) {
+        fprintf(stderr, "catena migrate: %s\n", ct_error_last());
+        return CLI_USAGE;
+    }
+    rc = ct_cloud_spec_parse(&s, &all, *xml, *len, spec);
+    ct_cloud_spec_free(s);
+    if (rc == 0)
+        return CLI_OK;
+    fprintf(stderr, "catena migrate: %s\n", all ? all : ct_error_last());
+    free(all);
+    explicit_bzero(*xml, *len);
+    free(*xml);
+    *xml = NULL;
+    return rc == CT_ENOMEM ? CLI_FAIL : CLI_USAGE;
+}
+
+static int start(ct_cloud_mig *m, char *xml, size_t len, const char *spec, const struct opts *o)
+{
+    char id[CT_CLOUD_MIG_ID_SIZE];
+    int rc;
+
+    rc = ct_cloud_mig_create(id, m, xml, len, spec);
+    explicit_bzero(xml, len);
+    free(xml);
+    if (rc < 0) {
+        fprintf(stderr, "catena migrate: %s\n", ct_error_last());
+        return rc == CT_ENOMEM || rc == CT_EIO ? CLI_FAIL : CLI_USAGE;
+    }
+    return run(m, id, o);
+}
+
+static int reset(ct_cloud_mig *m, const char *id, const struct opts *o)
+{
+    struct progress p = {-1};
+    int rc = ct_cloud_mig_reset(m, id, on_progress, &p);
+
+    if (rc < 0)
+        fprintf(stderr, "catena migrate: %s\n", ct_error_last());
+    else
+        fprintf(stderr, "migration %s reset\n", id);
+    if (o->json)
+        show(m, id, true);
+    return rc == 0 ? CLI_OK : rc == CT_ENOTFOUND || rc == CT_ESTATE ? CLI_USAGE : CLI_FAIL;
+}
+
+/* Whole numbers of any size, as the ledger's price and invoice are. */
+static bool is_number(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n <= 78 && s[n] == '\0';
+}
+
+struct args {
+    struct opts o;
+    struct gw g;
+    const char *fed, *api, *spec, *verb, *id;
+};
+
+static int args_parse(struct args *a, const cli_cmd *self, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"spec", required_argument, NULL, 's'},
+        {"clouds", required_argument, NULL, 'c'},
+        {"state", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"timeout", required_argument, NULL, 't'},
+        {"to", required_argument, NULL, 'T'},
+        {"federation", required_argument, NULL, 'f'},
+        {"api", required_argument, NULL, 'a'},
+        {"price", required_argument, NULL, 'p'},
+        {"invoice", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t ms = 0;
+    int c;
+
+    optind = 1;
+    while ((c = cli_getopt_one(self, argc, argv, longopts, &a->id)) != -1) {
+        switch (c) {
+        case 's': a->spec = optarg; break;
+        case 'c': a->o.clouds = optarg; break;
+        case 'd': a->o.state = optarg; break;
+        case 'j': a->o.json = true; break;
+        case 'T': a->g.to = optarg; break;
+        case 'f': a->fed = optarg; break;
+        case 'a': a->api = optarg; break;
+        case 'p': a->g.price = optarg; break;
+        case 'i': a->g.invoice = optarg; break;
+        case 't':
+            if (ct_parse_uint(&ms, optarg, 3600000) < 0 || ms < 100)
+                return cli_usage_error(self, "--timeout expects milliseconds, 100 to 3600000");
+            a->o.timeout_ms = (int)ms;
+            break;
+        case 'h': cli_print_help(self); return -1;
+        default: return CLI_USAGE;
+        }
+    }
+    if (a->o.state == NULL || *a->o.state == '\0')
+        a->o.state = "catena-migrations";
+    if (a->verb == NULL && a->spec == NULL)
+        return cli_usage_error(self, "expects --spec SPEC.xml, or status, resume or reset");
+    if (a->verb != NULL && strcmp(a->verb, "status") != 0 && strcmp(a->verb, "resume") != 0 &&
+        strcmp(a->verb, "reset") != 0)
+        return cli_usage_error(self, "unknown verb '%s'", a->verb);
+    if (a->verb != NULL && strcmp(a->verb, "status") != 0 && a->id == NULL)
+        return cli_usage_error(self, "%s expects a migration ID", a->verb);
+    if (!is_number(a->g.price) || !is_number(a->g.invoice))
+        return cli_usage_error(self, "--price and --invoice expect whole numbers");
+    if (a->g.to == NULL && (a->fed != NULL || a->api != NULL))
+        return cli_usage_error(self, "--federation and --api need --to DC (cloud B's datacenter)");
+    return CLI_OK;
+}
+
+static int dispatch(struct args *a)
+{
+    ct_cloud_mig *m = NULL;
+    char *xml = NULL;
+    size_t len = 0;
+    int rc;
+
+    /* A bad spec leaves nothing behind, not even the state folder. */
+    if (a->verb == NULL && (rc = spec_read(&xml, &len, a->spec)) != CLI_OK)
+        return rc;
+    if ((rc = open_store(&m, &a->o)) != CLI_OK) {
+        free(xml);
+        return rc;
+    }
+    if (a->verb == NULL)
+        rc = start(m, xml, len, a->spec, &a->o);
+    else if (strcmp(a->verb, "status") == 0)
+        rc = show(m, a->id, a->o.json);
+    else if (strcmp(a->verb, "resume") == 0)
+        rc = run(m, a->id, &a->o);
+    else
+        rc = reset(m, a->id, &a->o);
+    ct_cloud_mig_close(m);
+    return rc;
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+    const cli_cmd *self = cli_find("migrate");
+    struct args a = {.o.state = getenv("CATENA_MIGRATIONS"), .g = {.price = "0", .invoice = "0"}};
+    ct_cloud_ledger ledger = {gw_find, gw_intent, gw_confirm, &a.g};
+    int rc;
+
+    if (argc >= 2 && argv[1][0] != '-') {
+        a.verb = argv[1];
+        argc--;
+        argv++;
+    }
+    if ((rc = args_parse(&a, self, argc, argv)) != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    if (a.g.to != NULL) {
+        if (cli_gw_open(&a.g.gw, a.fed, a.api) < 0 ||
+            (cli_gw_token(&a.g.gw, a.g.to) == NULL &&
+             ct_error_set(CT_EINVAL, "no token of datacenter '%s' (--to) in the federation file",
+                          a.g.to) < 0)) {
+            cli_gw_close(&a.g.gw);
+            return cli_bad_input("migrate", NULL, "%s", ct_error_last());
+        }
+        a.o.ledger = &ledger;
+    }
+    rc = dispatch(&a);
+    cli_gw_close(&a.g.gw);
+    return rc;
+}
