@@ -55,6 +55,12 @@ typedef struct ct_api_config {
     char *keeper_token_file;
     char *keeper_key_file;
     char *keeper_dir;
+    /* S2D migrations (POST /api/migrations, docs/S2D.md) when
+     * migrations_dir is set: where they are kept, the clouds.yaml their
+     * logins may name, and how many may run at once (default 2). */
+    char *migrations_dir;
+    char *clouds_yaml;
+    int migrations_max;
     ct_api_agent_config *agents;
     size_t n_agents;
     ct_api_token *tokens;

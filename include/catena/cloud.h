@@ -122,6 +122,10 @@ const char *ct_cloud_project_id(const ct_cloud *c);
 const char *ct_cloud_user_id(const ct_cloud *c);
 const char *ct_cloud_endpoint(const ct_cloud *c, ct_cloud_service s);
 
+/* The session's current token, for handing to another client (a
+ * benchmark's curl). Borrowed; never log it. */
+const char *ct_cloud_token(const ct_cloud *c);
+
 /* One JSON request to a service: path is appended to the endpoint (with a
  * '/' between), body (or NULL) is sent as JSON, or with content_type as
  * given (NULL: application/json). A 401 logs in again once. *out is the
@@ -130,6 +134,10 @@ const char *ct_cloud_endpoint(const ct_cloud *c, ct_cloud_service s);
  * (CT_EIO, CT_ETIMEOUT). */
 long ct_cloud_call(json_t **out, ct_cloud *c, ct_cloud_service s, const char *method,
                    const char *path, const json_t *body, const char *content_type);
+
+/* Waits until GET path of service s answers 404 (a deleted server,
+ * image...). Returns: 0; CT_ETIMEOUT after wait_s seconds; CT_EIO. */
+int ct_cloud_wait_gone(ct_cloud *c, ct_cloud_service s, const char *path, int wait_s);
 
 /* Streams a service's reply body into the file at dest (created 0600 or
  * truncated) and puts its size and MD5 (lowercase hex) in *size and md5.

@@ -334,5 +334,11 @@ void ct_api__h_monitor_add(struct ct_api *api, const api_req *req, api_resp *res
 void ct_api__h_monitor_delete(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_monitor_events(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_explorer(struct ct_api *api, const api_req *req, api_resp *resp);
+/* S2D migrations (migrations.c). */
+void ct_api__h_migration_start(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_migration_list(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_migration(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_migration_resume(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_migration_reset(struct ct_api *api, const api_req *req, api_resp *resp);
 
 #endif /* CATENA_API_INT_H */

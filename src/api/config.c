@@ -53,6 +53,9 @@ static const struct key config_keys[] = {
     {"request_timeout_ms", K_INT, false, AT(request_timeout_ms), NULL, 10000, 500, 600000},
     {"allowed_origins", K_STR, false, AT(allowed_origins), NULL, 0, 0, 0},
     {"allowed_hosts", K_STR, false, AT(allowed_hosts), NULL, 0, 0, 0},
+    {"migrations_dir", K_STR, false, AT(migrations_dir), NULL, 0, 0, 0},
+    {"clouds_yaml", K_STR, false, AT(clouds_yaml), NULL, 0, 0, 0},
+    {"migrations_max", K_INT, false, AT(migrations_max), NULL, 2, 1, 16},
 };
 
 static const char *const list_keys[] = {"agents", "tokens"};

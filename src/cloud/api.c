@@ -114,6 +114,24 @@ static void nap_ms(int ms)
     nanosleep(&t, NULL);
 }
 
+int ct_cloud_wait_gone(ct_cloud *c, ct_cloud_service s, const char *path, int wait_s)
+{
+    int64_t deadline = ct_time_mono_ms() + (int64_t)wait_s * 1000;
+
+    for (;;) {
+        json_t *reply = NULL;
+        long st = ct_cloud_call(&reply, c, s, "GET", path, NULL, NULL);
+        json_decref(reply);
+        if (st == 404)
+            return 0;
+        if (st < 0)
+            return (int)st;
+        if (ct_time_mono_ms() > deadline)
+            return ct_error_set(CT_ETIMEOUT, "%s is still there after %d s", path, wait_s);
+        nap_ms(300);
+    }
+}
+
 int ct_cloud__wait(json_t **out, ct_cloud *c, ct_cloud_service s, const char *path,
                    const char *member, const char *ready, const char *failed, int wait_s)
 {

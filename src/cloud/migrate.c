@@ -358,6 +358,18 @@ static int run_end(ct_cloud__run *r, int rc)
     return ct_error_set(rc, "%s", error);
 }
 
+/* Keeps how long step s took (the last run of it) under "step_ms". */
+static void step_time(ct_cloud__run *r, int s, int64_t ms)
+{
+    json_t *t = ct_cloud__data(r, "step_ms");
+
+    if (t == NULL) {
+        json_object_set_new(r->rec.data, "step_ms", json_object());
+        t = ct_cloud__data(r, "step_ms");
+    }
+    json_object_set_new(t, ct_cloud_step_name(s), json_integer(ms));
+}
+
 int ct_cloud_mig_run(ct_cloud_mig *m, const char *id, const ct_cloud_ledger *ledger,
                      ct_cloud_progress_fn cb, void *payload)
 {
@@ -385,11 +397,13 @@ int ct_cloud_mig_run(ct_cloud_mig *m, const char *id, const ct_cloud_ledger *led
         goto end;
     ct_cloud__report(&r, 0, "done", NULL);
     for (int s = r.rec.step + 1; s <= CT_CLOUD_STEPS; s++) {
+        int64_t t0 = ct_time_mono_ms();
         r.at = s;
         ct_cloud__report(&r, s, "start", NULL);
         if ((rc = steps[s](&r)) < 0)
             goto end;
         r.rec.step = s;
+        step_time(&r, s, ct_time_mono_ms() - t0);
         if ((rc = ct_cloud__rec_save(m, &r.rec, NULL, false)) < 0)
             goto end;
         ct_cloud__report(&r, s, "done", NULL);

@@ -278,22 +278,29 @@ static json_t *row_json(sqlite3_stmt *st, bool with_data)
     json_t *o, *spec = NULL, *d = NULL;
     int step = sqlite3_column_int(st, 4);
 
+    const char *status = (const char *)sqlite3_column_text(st, 3);
+
+    /* A run whose process ended without saving its end: interrupted. */
+    if (strcmp(status, "running") == 0 && !owner_alive(sqlite3_column_int64(st, 9))) {
+        status = "failed";
+        error = "interrupted: the process running it ended";
+    }
     ct_json_parse(&spec, summary, strlen(summary), 32);
     o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:s?,s:o*}", "id", sqlite3_column_text(st, 0), "name",
-                  sqlite3_column_text(st, 5), "status", sqlite3_column_text(st, 3), "step", step,
-                  "steps", CT_CLOUD_STEPS, "error", error, "spec", spec);
+                  sqlite3_column_text(st, 5), "status", status, "step", step, "steps",
+                  CT_CLOUD_STEPS, "error", error, "spec", spec);
     if (o == NULL)
         return NULL;
     json_object_set_new(o, "created_ms", json_integer(sqlite3_column_int64(st, 1)));
     json_object_set_new(o, "updated_ms", json_integer(sqlite3_column_int64(st, 2)));
-    if (step < CT_CLOUD_STEPS && strcmp((const char *)sqlite3_column_text(st, 3), "done") != 0)
+    if (step < CT_CLOUD_STEPS && strcmp(status, "done") != 0)
         json_object_set_new(o, "next_step", json_string(ct_cloud_step_name(step + 1)));
     if (with_data && ct_json_parse(&d, data, strlen(data), 32) == 0)
         json_object_set_new(o, "data", d);
     return o;
 }
 
-#define ROW_COLUMNS "id,created,updated,status,step,name,summary,error,data"
+#define ROW_COLUMNS "id,created,updated,status,step,name,summary,error,data,owner"
 
 int ct_cloud_mig_get(json_t **out, ct_cloud_mig *m, const char *id)
 {

@@ -334,6 +334,11 @@ const char *ct_cloud_endpoint(const ct_cloud *c, ct_cloud_service s)
     return c->endpoint[s];
 }
 
+const char *ct_cloud_token(const ct_cloud *c)
+{
+    return c->token;
+}
+
 /* ---------------------------------------------------------------- service requests */
 
 /* Sends r to a service, logging in again once on a 401 (an expired

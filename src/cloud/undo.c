@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Sends a DELETE (or a PUT detaching a floating IP); gone already counts
  * as done. */
@@ -21,26 +20,6 @@ static int remove_one(ct_cloud *c, ct_cloud_service s, const char *method, const
         rc = ct_cloud__http_error(st, reply, "%s", what);
     json_decref(reply);
     return rc;
-}
-
-/* Waits until GET path answers 404. */
-static int wait_gone(ct_cloud__run *r, ct_cloud *c, const char *path)
-{
-    int64_t deadline = ct_time_mono_ms() + (int64_t)r->m->wait_s * 1000;
-
-    for (;;) {
-        json_t *reply = NULL;
-        long st = ct_cloud_call(&reply, c, CT_CLOUD_COMPUTE, "GET", path, NULL, NULL);
-        json_decref(reply);
-        if (st == 404)
-            return 0;
-        if (st < 0)
-            return (int)st;
-        if (ct_time_mono_ms() > deadline)
-            return ct_error_set(CT_ETIMEOUT, "cloud B: %s is still there", path);
-        struct timespec t = {0, 300000000L};
-        nanosleep(&t, NULL);
-    }
 }
 
 /* The logins a reset needs, made once. */
@@ -75,7 +54,7 @@ static int undo_server(ct_cloud__run *r)
     snprintf(path, sizeof(path), "servers/%s", id);
     if ((rc = remove_one(r->b, CT_CLOUD_COMPUTE, "DELETE", NULL, path,
                          "cloud B: delete instance")) < 0 ||
-        (rc = wait_gone(r, r->b, path)) < 0)
+        (rc = ct_cloud_wait_gone(r->b, CT_CLOUD_COMPUTE, path, r->m->wait_s)) < 0)
         return rc;
     ct_cloud__report(r, 7, "undone", "instance %s deleted", id);
     return forget(r, "server");

@@ -133,18 +133,6 @@ static void wait_server(ct_cloud *c, const char *id, const char *want)
     fail_msg("server %s never %s", id, want);
 }
 
-static void wait_gone_a(const char *path)
-{
-    for (int i = 0; i < 300; i++) {
-        json_t *r = NULL;
-        long st = ct_cloud_call(&r, cloud_a, CT_CLOUD_COMPUTE, "GET", path, NULL, NULL);
-        json_decref(r);
-        if (st == 404)
-            return;
-        usleep(100000);
-    }
-}
-
 static void delete_group_a(const char *name)
 {
     json_t *r = NULL, *g;
@@ -177,7 +165,7 @@ static void cleanup_a(void)
         ct_cloud_call(&d, cloud_a, CT_CLOUD_COMPUTE, "DELETE", ctt_path("servers/%s", id), NULL,
                       NULL);
         json_decref(d);
-        wait_gone_a(ctt_path("servers/%s", id));
+        ct_cloud_wait_gone(cloud_a, CT_CLOUD_COMPUTE, ctt_path("servers/%s", id), 60);
     }
     json_decref(r);
     r = NULL;
@@ -753,7 +741,133 @@ static void migration_on_the_ledger(void **state)
     reset_and_check(id, before, snap);
     free(id);
     free(snap);
-    ctt_stop(&up);
+}
+
+/* ---------------------------------------------------------------- the gateway */
+
+static ct_proc gwp;
+static char gw_url[64];
+
+/* A second gateway of the federation, with migrations on. */
+static void gateway_start(void)
+{
+    const char *path = ctt_path("%s/gw.json", ctt_tmpdir());
+    char *text = NULL;
+    uint16_t port = 0;
+    json_t *cfg = NULL;
+
+    assert_int_equal(ct_file_read(&text, NULL, ctt_path("%s/up/api.json", ctt_tmpdir()), 1 << 20),
+                     0);
+    assert_int_equal(ct_json_parse(&cfg, text, strlen(text), 16), 0);
+    free(text);
+    assert_int_equal(ct_net_free_port(&port), 0);
+    json_object_set_new(cfg, "listen", json_string(ctt_path("127.0.0.1:%u", port)));
+    json_object_set_new(cfg, "cache", json_string(ctt_path("%s/gw.sqlite", ctt_tmpdir())));
+    json_object_set_new(cfg, "migrations_dir",
+                        json_string(ctt_path("%s/gw-migrations", ctt_tmpdir())));
+    json_object_set_new(cfg, "clouds_yaml", json_string(clouds_yaml));
+    assert_int_equal(ct_json_dump(&text, cfg), 0);
+    assert_int_equal(ct_file_write_atomic(path, text, strlen(text), 0600), 0);
+    free(text);
+    json_decref(cfg);
+    char *argv[] = {(char *)ctt_catena_bin(), "api", "--config", (char *)path, NULL};
+    ctt_spawn(&gwp, argv, ctt_path("%s/gw.log", ctt_tmpdir()));
+    snprintf(gw_url, sizeof(gw_url), "http://127.0.0.1:%u", port);
+    for (int i = 0;; i++) {
+        json_t *h = NULL;
+        long st = 0;
+        ctt_http(&st, &h, "GET", ctt_path("%s/api/health", gw_url), NULL, NULL);
+        json_decref(h);
+        if (st == 200)
+            break;
+        if (i == 600)
+            fail_msg("the gateway did not start: %s/gw.log", ctt_tmpdir());
+        usleep(50000);
+    }
+}
+
+/* POST body text (the spec) with DC1's token; returns the status. */
+static long gw_post(json_t **out, const char *path, const char *token, const char *body)
+{
+    long st = 0;
+
+    *out = NULL;
+    assert_int_equal(ctt_http(&st, out, "POST", ctt_path("%s%s", gw_url, path), token, body), 0);
+    return st;
+}
+
+/* Polls the status resource until the migration's status is want. */
+static json_t *gw_wait_status(const char *id, const char *want)
+{
+    for (int i = 0; i < 3000; i++) {
+        json_t *m = NULL;
+        long st = 0;
+        const char *s;
+        ctt_http(&st, &m, "GET", ctt_path("%s/api/migrations/%s", gw_url, id), fed_dc(0, "token"),
+                 NULL);
+        s = json_string_value(json_object_get(m, "status"));
+        if (st == 200 && s != NULL && strcmp(s, want) == 0)
+            return m;
+        if (st != 200 || (s != NULL && strcmp(s, "failed") == 0))
+            fail_msg("migration %s: HTTP %ld: %s", id, st, m ? json_dumps(m, 0) : "");
+        json_decref(m);
+        usleep(100000);
+    }
+    fail_msg("migration %s never %s", id, want);
+    return NULL;
+}
+
+/* The seed's XML API call: POST /api/migrations runs the migration, its
+ * status resource follows it to the end; bad specs are 400 with every
+ * finding; resume of a done one is 409; reset removes what it made. */
+static void migration_through_the_gateway(void **state)
+{
+    const char *spec = spec_file("api", src_id, "<cloud>b</cloud>", "", "new"), *t1;
+    char *xml = NULL, *id, *xml_findings;
+    json_t *a = NULL, *m;
+    int before[5], after[5];
+
+    (void)state;
+    if (fed == NULL)
+        fail_msg("needs the federation of migration_on_the_ledger");
+    t1 = fed_dc(0, "token");
+    gateway_start();
+    count_b(before);
+    assert_int_equal(ct_file_read(&xml, NULL, spec, 1 << 20), 0);
+
+    assert_int_equal(gw_post(&a, "/api/migrations", NULL, xml), 401);
+    json_decref(a);
+    assert_int_equal(gw_post(&a, "/api/migrations", t1,
+                             "<MigrationSpecs>\n<CloudAlogIn><cloud>a</cloud></CloudAlogIn>\n"
+                             "<SnapshotToCreate><InstanceID>x</InstanceID></SnapshotToCreate>\n"
+                             "</MigrationSpecs>"),
+                     400);
+    xml_findings = json_dumps(json_object_get(a, "findings"), 0);
+    assert_non_null(strstr(xml_findings, "spec:3: Element 'SnapshotToCreate'"));
+    free(xml_findings);
+    json_decref(a);
+
+    assert_int_equal(gw_post(&a, "/api/migrations", t1, xml), 202);
+    id = strdup(json_string_value(json_object_get(a, "id")));
+    assert_string_equal(json_string_value(json_object_get(a, "location")),
+                        ctt_path("/api/migrations/%s", id));
+    json_decref(a);
+    free(xml);
+    m = gw_wait_status(id, "done");
+    check_target(m);
+    json_decref(m);
+
+    assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/resume", id), t1, ""), 409);
+    json_decref(a);
+    assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/reset", id), t1, ""), 202);
+    json_decref(a);
+    json_decref(gw_wait_status(id, "reset"));
+    count_b(after);
+    assert_memory_equal(before, after, sizeof(before));
+    assert_int_equal(gw_post(&a, "/api/migrations/0123/resume", t1, ""), 404);
+    json_decref(a);
+    free(id);
+    ctt_stop(&gwp);
 }
 
 static int teardown(void **state)
@@ -765,6 +879,8 @@ static int teardown(void **state)
         cleanup_a();
     ct_cloud_free(cloud_a);
     ct_cloud_free(cloud_b);
+    if (up.pid > 0)
+        ctt_stop(&up);
     json_decref(fed);
     return 0;
 }
@@ -778,6 +894,7 @@ int main(void)
         cmocka_unit_test(migrates_by_xml),
         cmocka_unit_test(cloud_b_stopped_during_upload),
         cmocka_unit_test(migration_on_the_ledger),
+        cmocka_unit_test(migration_through_the_gateway),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
