@@ -91,7 +91,10 @@ json_t *ct_cloud__list(json_t **reply, ct_cloud *c, ct_cloud_service s, const ch
     items = json_object_get(*reply, member);
     if (st == 200 && json_is_array(items))
         return items;
-    ct_cloud__http_error(st == 200 ? 500 : st, *reply, "GET %s", path);
+    if (st == 200)
+        ct_error_set(CT_EIO, "GET %s: the answer has no '%s' list", path, member);
+    else
+        ct_cloud__http_error(st, *reply, "GET %s", path);
     json_decref(*reply);
     *reply = NULL;
     return NULL;
