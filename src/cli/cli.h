@@ -165,6 +165,10 @@ long cli_gw_call(json_t **out, const cli_gw *g, const char *method, const char *
 /* Sets the error for an answer st to what and returns its ct_err. */
 int cli_gw_fail(long st, const json_t *answer, const char *what);
 
+/* An integer flag as JSON: a number up to INT64_MAX, else the text (the
+ * agent checks larger ones, as the ledger's invoices may be). New ref. */
+json_t *cli_json_num(const char *s);
+
 /* The VC (Table 4, new ref) whose id is instance. Returns: 0,
  * CT_ENOTFOUND, or another ct_err. */
 int cli_gw_vc_of(json_t **vc, const cli_gw *g, const char *instance);

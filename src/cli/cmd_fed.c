@@ -219,14 +219,6 @@ static const char *when(const struct fed *f)
     return f->at ? f->at : now;
 }
 
-/* An integer flag as JSON (numbers the agent checks). */
-static json_t *num(const char *s)
-{
-    uint64_t v;
-    return s != NULL && ct_parse_uint(&v, s, INT64_MAX) == 0 ? json_integer((json_int_t)v)
-                                                             : json_string(s ? s : "");
-}
-
 /* The KEY of "KEY=VALUE" (eq points at its '='), in static storage. */
 static const char *kv_key(const char *arg, const char *eq)
 {
@@ -329,13 +321,14 @@ static int vc_write(struct fed *f, const char *verb, const char *dc, const char 
         body = json_pack("{s:b, s:s}", "status", strcmp(extra, "true") == 0, "timestamp", when(f));
     } else if (strcmp(verb, "migrate") == 0 && f->dest != NULL) {
         action = "migrate/pending";
-        body = json_pack("{s:s, s:o, s:o, s:s}", "target", f->dest, "price", num(f->price),
-                         "invoice", num(f->invoice), "timestamp", when(f));
+        body = json_pack("{s:s, s:o, s:o, s:s}", "target", f->dest, "price", cli_json_num(f->price),
+                         "invoice", cli_json_num(f->invoice), "timestamp", when(f));
     } else if (strcmp(verb, "confirm") == 0 && f->id != NULL) {
         action = "migrate/confirm";
         body = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "id", f->id, "ip_address",
                          f->ip ? f->ip : "", "controller", f->controller ? f->controller : "",
-                         "price", num(f->price), "invoice", num(f->invoice), "timestamp", when(f));
+                         "price", cli_json_num(f->price), "invoice", cli_json_num(f->invoice),
+                         "timestamp", when(f));
     } else if (strcmp(verb, "retire") == 0) {
         action = "retire";
         body = json_pack("{s:s}", "timestamp", when(f));

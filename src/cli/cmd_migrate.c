@@ -110,20 +110,12 @@ static int gw_write(const struct gw *g, const char *dc, const char *path, const 
     return rc;
 }
 
-static json_t *gw_num(const char *s)
-{
-    uint64_t v = 0;
-    return ct_parse_uint(&v, s ? s : "0", UINT64_MAX) == 0 && v <= (uint64_t)INT64_MAX
-               ? json_integer((json_int_t)v)
-               : json_string(s);
-}
-
 static int gw_intent(const char *tag, const char *host_dc, const char *at, const char *key,
                      void *payload)
 {
     const struct gw *g = payload;
-    json_t *body = json_pack("{s:s,s:o,s:o,s:s}", "target", g->to, "price", gw_num(g->price),
-                             "invoice", gw_num(g->invoice), "timestamp", at);
+    json_t *body = json_pack("{s:s,s:o,s:o,s:s}", "target", g->to, "price", cli_json_num(g->price),
+                             "invoice", cli_json_num(g->invoice), "timestamp", at);
     char path[256];
     int rc;
 
@@ -164,8 +156,8 @@ static int gw_confirm(const char *tag, const json_t *moved, const char *at, cons
         return rc;
     body = json_pack("{s:O,s:O,s:O,s:o,s:o,s:s}", "id", json_object_get(moved, "id"), "ip_address",
                      json_object_get(moved, "ip_address"), "controller",
-                     json_object_get(moved, "controller"), "price", gw_num(g->price), "invoice",
-                     gw_num(g->invoice), "timestamp", at);
+                     json_object_get(moved, "controller"), "price", cli_json_num(g->price),
+                     "invoice", cli_json_num(g->invoice), "timestamp", at);
     snprintf(path, sizeof(path), "/datacenter/%s/container/%s/migrate/confirm/", g->to, tag);
     rc = gw_write(g, g->to, path, key, body, "migration confirmation");
     json_decref(body);

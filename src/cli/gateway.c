@@ -101,3 +101,10 @@ int cli_gw_vc_of(json_t **vc, const cli_gw *g, const char *instance)
     json_decref(vcs);
     return rc;
 }
+
+json_t *cli_json_num(const char *s)
+{
+    uint64_t v;
+    return s != NULL && ct_parse_uint(&v, s, INT64_MAX) == 0 ? json_integer((json_int_t)v)
+                                                             : json_string(s ? s : "");
+}
