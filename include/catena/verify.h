@@ -87,7 +87,8 @@ typedef struct ct_verify_opts {
  * "field", "claimed", "proven"}]}. Kinds: "bundle", "trust", "header",
  * "receipts", "proof", "bloom", "state", "order", "forged" (a claimed
  * event the chain does not have), "unproven" (a claimed event in a block
- * whose receipts the bundle lacks), "missing" (an event of the chain the
+ * whose receipts the bundle lacks), "ahead" (a claimed event after the
+ * bundle's head: not checkable yet), "missing" (an event of the chain the
  * history lacks), "field", "details".
  * Returns: 0 when the check ran (ok or not); CT_ENOMEM. */
 int ct_verify_check(json_t **report, const ct_store_decoder *dec, const ct_ledger *l,

@@ -162,9 +162,11 @@ static int look_once(const vargs *a, ct_rpc **rpc, char **urls, int n, uint64_t 
 }
 
 /* The newest block every node has, and its hash, which they must agree
- * on (within AGREE_TRIES looks). Out: *head, hash.
- * Returns: 0, CLI_FAIL (reported). */
-static int nodes_head(const vargs *a, uint64_t *head, uint8_t hash[32])
+ * on (within AGREE_TRIES looks). A node behind the gateway's (block
+ * want holds its last claimed event) is waited for within those looks
+ * too; if it stays behind, the check names the events after the head
+ * "ahead". Out: *head, hash. Returns: 0, CLI_FAIL (reported). */
+static int nodes_head(const vargs *a, uint64_t want, uint64_t *head, uint8_t hash[32])
 {
     char *list = strdup(a->rpc), *url, *comma, msg[512] = "";
     ct_rpc *rpc[MAX_NODES] = {0};
@@ -181,7 +183,10 @@ static int nodes_head(const vargs *a, uint64_t *head, uint8_t hash[32])
             fprintf(stderr, "catena verify %s: node %s: %s\n", a->sub, url, ct_error_last());
     }
     for (int tries = 0; rc == 0 || rc == 1; tries++) {
-        if ((rc = look_once(a, rpc, urls, n, head, hash, msg, sizeof(msg))) != 1)
+        rc = look_once(a, rpc, urls, n, head, hash, msg, sizeof(msg));
+        if (rc == 0 && *head < want && tries + 1 < AGREE_TRIES)
+            rc = 1; /* agreed, but not yet on the gateway's last block */
+        else if (rc != 1)
             break;
         if (tries + 1 == AGREE_TRIES) {
             fprintf(stderr, "catena verify %s: %s\n", a->sub, msg);
@@ -201,10 +206,12 @@ static int nodes_head(const vargs *a, uint64_t *head, uint8_t hash[32])
 static int build_bundle(json_t **bundle, uint8_t hash[32], vargs *a, const ct_ledger *l,
                         const uint8_t tag[32])
 {
-    json_t *history = NULL, *details = NULL;
+    json_t *history = NULL, *details = NULL, *e;
+    json_int_t want = 0;
     ct_address contract;
     ct_rpc *rpc = NULL;
     uint64_t head;
+    size_t i;
     int rc;
 
     if (a->rpc == NULL)
@@ -229,7 +236,10 @@ static int build_bundle(json_t **bundle, uint8_t hash[32], vargs *a, const ct_le
         rc = bad(a, "--contract: %s", ct_error_last());
         goto done;
     }
-    if ((rc = nodes_head(a, &head, hash)) != 0)
+    json_array_foreach (history, i, e) /* the gateway's last claimed block */
+        if (json_integer_value(json_object_get(e, "block_number")) > want)
+            want = json_integer_value(json_object_get(e, "block_number"));
+    if ((rc = nodes_head(a, (uint64_t)want, &head, hash)) != 0)
         goto done;
     if ((rc = ct_rpc_new(&rpc, a->rpc, 15000)) < 0 ||
         (rc = ct_verify_collect(bundle, rpc, l, &contract, tag,

@@ -386,7 +386,9 @@ static int preflight(ct_sender *s, json_t *call)
 /* A call with data to an address without code does nothing, and its gas
  * estimate (a plain transfer's) is too low for the contract once it is
  * there: a node that has not yet seen a deployment made through another
- * node estimates so. Waits up to three seconds for the code to show.
+ * node estimates so, and so does a node catching up after a partition
+ * (its head ahead of the state it has executed). Waits up to ten seconds
+ * for the code to show.
  * Returns: 0, CT_ENOTFOUND, or the node's error. */
 static int check_code(ct_sender *s, const ct_address *to)
 {
@@ -404,14 +406,15 @@ static int check_code(ct_sender *s, const ct_address *to)
     for (size_t i = 0; i < s->n_code_seen && i < SENDER_CODE_CACHE; i++)
         if (memcmp(s->code_seen[i].b, to->b, sizeof(to->b)) == 0)
             return 0;
-    for (int attempt = 0; attempt < 10; attempt++) {
+    for (int64_t until = ct_time_mono_ms() + 10000;; ct_sleep_ms(250)) {
         if ((rc = ct_rpc_has_code(s->rpc, &yes, to, "latest")) < 0)
             return rc;
         if (yes) {
             s->code_seen[s->n_code_seen++ % SENDER_CODE_CACHE] = *to;
             return 0;
         }
-        ct_sleep_ms(300);
+        if (ct_time_mono_ms() >= until)
+            break;
     }
     ct_address_format(text, to);
     return ct_error_set(CT_ENOTFOUND,

@@ -695,12 +695,19 @@ static void check_history(checker *ck)
                     i, name != NULL ? name : "?", b);
             continue;
         }
+        if ((p == NULL || matched[at]) && b > (json_int_t)head) {
+            problem(ck, "ahead", b, (int64_t)i, NULL, c, NULL,
+                    "history[%zu] (%s in block %" JSON_INTEGER_FORMAT
+                    ") is after the verified head (block %" PRIu64
+                    "): check again when the node has that block",
+                    i, name != NULL ? name : "?", b, head);
+            continue;
+        }
         if (p == NULL || matched[at]) {
             problem(ck, "forged", b, (int64_t)i, NULL, c, NULL,
                     "history[%zu] (%s in block %" JSON_INTEGER_FORMAT " log %" JSON_INTEGER_FORMAT
-                    ") is not on the chain%s",
-                    i, name != NULL ? name : "?", b, l,
-                    b > (json_int_t)head ? " (after the verified head)" : "");
+                    ") is not on the chain",
+                    i, name != NULL ? name : "?", b, l);
             continue;
         }
         matched[at] = 1;
