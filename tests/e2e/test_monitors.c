@@ -533,7 +533,7 @@ static void node_stopped_test(void **state)
     static struct req r[N_PATHS * EACH];
     pthread_t t[N_PATHS * EACH];
 
-    ct_proc_signal(&node.proc, SIGSTOP);
+    ctt_freeze_group(node.proc.pid);
     node_stopped = true;
     for (int i = 0; i < N_PATHS * EACH; i++) {
         r[i] = (struct req){.path = paths[i % N_PATHS]};

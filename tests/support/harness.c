@@ -2,10 +2,9 @@
  * directories and shared paths (see harness.h). */
 #include "harness.h"
 
-#include <dirent.h>
-
 #include "catena/ledger.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -106,6 +105,45 @@ void ctt_stop(ct_proc *p)
     pid_t pid = p->pid;
     ct_proc_stop(p, 3000);
     unregister_proc(pid);
+}
+
+/* Whether every process of group pgid is stopped ('T' in /proc/PID/stat;
+ * field 5 is the group). */
+static bool group_stopped(pid_t pgid)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    bool all = true;
+
+    if (d == NULL)
+        return true;
+    while (all && (e = readdir(d)) != NULL) {
+        char *text = NULL, state;
+        long group;
+        const char *p;
+        if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+            ct_file_read(&text, NULL, ctt_path("/proc/%s/stat", e->d_name), 4096) < 0)
+            continue;
+        p = strrchr(text, ')'); /* the name may hold spaces and parentheses */
+        if (p != NULL && sscanf(p + 1, " %c %*d %ld", &state, &group) == 2 && group == pgid &&
+            state != 'T' && state != 't' && state != 'Z')
+            all = false;
+        free(text);
+    }
+    closedir(d);
+    ct_error_clear();
+    return all;
+}
+
+void ctt_freeze_group(pid_t pgid)
+{
+    assert_int_equal(kill(-pgid, SIGSTOP), 0);
+    for (int i = 0; i < 200; i++) {
+        if (group_stopped(pgid))
+            return;
+        ct_sleep_ms(10);
+    }
+    fail_msg("process group %d did not stop within 2 s of SIGSTOP", (int)pgid);
 }
 
 void ctt_reaped(ct_proc *p)

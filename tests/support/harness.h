@@ -69,6 +69,11 @@ void ctt_spawn(ct_proc *out, char *const argv[], const char *log_path);
 /* Stops a registered process group and unregisters it. */
 void ctt_stop(ct_proc *p);
 
+/* SIGSTOPs the group of pgid and returns once every member shows
+ * stopped in /proc (kill returns before a busy process has stopped), or
+ * fails the test after two seconds. */
+void ctt_freeze_group(pid_t pgid);
+
 /* Unregisters a process the test has reaped itself (waitpid), so the
  * cleanup at exit does not signal a group id the system may have reused. */
 void ctt_reaped(ct_proc *p);
