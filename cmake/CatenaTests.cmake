@@ -83,9 +83,13 @@ if(NOT CATENA_FUZZ)
                        TIMEOUT 900)
   set_tests_properties(openstack_clouds_down PROPERTIES FIXTURES_CLEANUP clouds LABELS openstack
                        TIMEOUT 300)
+  # The explorer's Migrations and Usage pages in a real browser.
+  add_test(NAME openstack_browser_s2d
+           COMMAND node --test ${CMAKE_SOURCE_DIR}/tests/openstack/browser/s2d.test.js)
+  set_tests_properties(openstack_browser_s2d PROPERTIES LABELS openstack TIMEOUT 900)
   get_property(all_tests DIRECTORY PROPERTY TESTS)
   foreach(name ${all_tests})
-    if(name MATCHES "^openstack_test_")
+    if(name MATCHES "^openstack_(test|browser)_")
       set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED clouds ENVIRONMENT
                            "${CATENA_TEST_ENV};CATENA_CLOUDS_DIR=${CLOUDS_DIR}")
     endif()

@@ -1,7 +1,8 @@
 /* Catena explorer: a small single-page app over the gateway's JSON API
  * (/api/chain/... for the chain, /api/datacenter and /api/container for
- * the federation, /api/agreements for seed 004's agreements). Routes live in the URL hash; the current view refreshes
- * every 2 s without reloading the page. */
+ * the federation, /api/agreements for seed 004's agreements, /api/migrations
+ * and /api/usage for seed 001's migrations and metering). Routes live in the
+ * URL hash; the current view refreshes every 2 s without reloading the page. */
 'use strict';
 
 const POLL_MS = 2000;
@@ -26,7 +27,11 @@ async function api(path, opts) {
   const r = await fetch('/api' + path, opts);
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
-  if (!r.ok) throw new Error((body && body.error) || ('HTTP ' + r.status + ' for ' + path));
+  if (!r.ok) {
+    const e = new Error((body && body.error) || ('HTTP ' + r.status + ' for ' + path));
+    e.body = body;
+    throw e;
+  }
   return body;
 }
 
@@ -441,6 +446,170 @@ async function agreement(addr) {
   return `<h1>Agreement <span class="mono">${esc(short(addr, 6))}</span></h1><div id="agreement">${agreementDetails(a)}</div>`;
 }
 
+/* ---------------------------------------------------------------- migrations (seed 001) */
+
+/* The bearer token field shared by the pages that write or read a DC's
+ * data (kept in this browser only). */
+function tokenField(id) {
+  return `<label>Bearer token<input id="${id}" type="password" placeholder="a DC's token"></label>`;
+}
+function bindToken(id) {
+  const box = document.getElementById(id);
+  box.value = token();
+  box.addEventListener('change', () => { try { localStorage.setItem('catena-token', box.value.trim()); } catch (e) { /* private mode */ } });
+}
+const migLink = (id) => `<a class="mono" href="#/migration/${esc(id)}">${esc(short(id, 6))}</a>`;
+function migBadge(s) {
+  const cls = { done: 'ok', running: '', new: '', failed: 'bad', reset: '' }[s];
+  return `<span class="badge ${cls || ''}">${esc(s)}</span>`;
+}
+function when(ms) { return ms ? esc(new Date(ms).toISOString().replace('T', ' ').slice(0, 19)) : ''; }
+
+function migrationsTable(list) {
+  if (!list.length) return '<p>No migrations yet.</p>';
+  return `<table id="migration-list"><tr><th>Migration</th><th>Name</th><th>Status</th><th>Steps done</th><th>Updated (UTC)</th></tr>` +
+    list.map((m) => `<tr data-id="${esc(m.id)}"><td>${migLink(m.id)}</td><td>${esc(m.name)}</td><td class="status">${migBadge(m.status)}</td>
+      <td>${esc(m.step)} of ${esc(m.steps)}</td><td>${when(m.updated_ms)}</td></tr>`).join('') + '</table>';
+}
+
+async function migrations() {
+  let list = null, note = '';
+  try { list = await api('/migrations'); } catch (e) { note = e.message; }
+  return {
+    html: `<h1>Migrations</h1>
+    <p>Seed 001's Software to Data: paste a <code>MigrationSpecs</code> document (the XML of <code>catena migrate</code>,
+    schema in docs/migration-spec.xsd) and the gateway runs its nine steps between the clouds of its clouds.yaml.</p>
+    <form id="migration-form">
+      <div class="row">${tokenField('mig-token')}</div>
+      <label>Migration spec (XML)<textarea id="mig-spec" rows="14" placeholder="&lt;MigrationSpecs&gt;…&lt;/MigrationSpecs&gt;"></textarea></label>
+      <button type="submit" id="mig-submit">Migrate</button>
+    </form>
+    <div id="mig-findings"></div>
+    <h2>Migrations of this gateway</h2><div id="migrations">${list ? migrationsTable(list) : `<p class="error">${esc(note)}</p>`}</div>`,
+    after: () => {
+      bindToken('mig-token');
+      document.getElementById('migration-form').addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        setHtml('mig-findings', '');
+        try {
+          const r = await api('/migrations', { method: 'POST', headers: { 'Content-Type': 'application/xml' },
+            body: document.getElementById('mig-spec').value });
+          location.hash = '#/migration/' + r.id;
+        } catch (e) {
+          const findings = (e.body && e.body.findings) || [];
+          setHtml('mig-findings', `<p class="error">${esc(e.message)}</p>` +
+            (findings.length ? `<ul id="mig-finding-list">${findings.map((f) => `<li class="mono">${esc(f)}</li>`).join('')}</ul>` : ''));
+        }
+      });
+    },
+    refresh: async () => { setHtml('migrations', migrationsTable(await api('/migrations'))); },
+  };
+}
+
+/* The nine steps: done, running, failed or waiting, with their times. */
+function stepsTable(m) {
+  const names = m.step_names || [];
+  const times = (m.data && m.data.step_ms) || {};
+  return `<table id="mig-steps"><tr><th>#</th><th>Step</th><th>State</th><th>Took</th></tr>` + names.map((n, i) => {
+    let st = i < m.step ? 'done' : 'waiting';
+    if (i === m.step && (m.status === 'running' || m.status === 'failed')) st = m.status;
+    if (m.status === 'reset') st = i < m.step ? 'undone' : 'waiting';
+    const cls = { done: 'ok', failed: 'bad' }[st] || '';
+    return `<tr class="step" data-state="${st}"><td>${i + 1}</td><td>${esc(n)}</td><td><span class="badge ${cls}">${esc(st)}</span></td>
+      <td>${times[n] !== undefined ? esc((times[n] / 1000).toFixed(1)) + ' s' : ''}</td></tr>`;
+  }).join('') + '</table>';
+}
+
+function migrationHtml(m) {
+  const ov = (m.data && m.data.overview) || null;
+  const spec = m.spec || {};
+  const fields = { Status: `<span id="mig-status">${migBadge(m.status)}</span>`, Name: esc(m.name),
+    'Steps done': `${esc(m.step)} of ${esc(m.steps)}`, Created: when(m.created_ms), Updated: when(m.updated_ms) };
+  if (m.error) fields.Error = `<span id="mig-error" class="error">${esc(m.error)}</span>`;
+  if (spec.instance) fields['Instance in A'] = `<span class="mono">${esc(spec.instance)}</span>`;
+  const buttons = (m.status === 'failed' ? '<button type="button" data-act="resume">Resume</button> ' : '') +
+    (m.status !== 'running' && m.status !== 'reset' ? '<button type="button" class="secondary" data-act="reset">Reset (remove what it made)</button>' : '');
+  return kv(fields) + `<h2>Steps</h2>${stepsTable(m)}` +
+    (ov ? `<h2>Launched in B</h2>${kv({ 'Instance': `<span class="mono" id="mig-new-id">${esc(ov.id)}</span>`,
+      'Floating IP': `<span id="mig-fip">${esc(ov.floating_ip)}</span>`, Status: esc(ov.status), Flavor: esc(ov.flavor && (ov.flavor.original_name || ov.flavor.id || ov.flavor)) })}` : '') +
+    `<div class="row">${buttons}</div>`;
+}
+
+async function migration(id) {
+  const m = await api('/migrations/' + encodeURIComponent(id));
+  return {
+    html: `<h1>Migration <span class="mono">${esc(short(id, 8))}</span></h1><div id="migration">${migrationHtml(m)}</div>`,
+    after: () => {
+      document.getElementById('migration').addEventListener('click', async (ev) => {
+        const act = ev.target && ev.target.dataset && ev.target.dataset.act;
+        if (!act) return;
+        try {
+          await api(`/migrations/${encodeURIComponent(id)}/${act}`, { method: 'POST' });
+          setStatus('');
+        } catch (e) { setStatus(e.message); }
+      });
+    },
+    refresh: async () => { setHtml('migration', migrationHtml(await api('/migrations/' + encodeURIComponent(id)))); },
+  };
+}
+
+/* ---------------------------------------------------------------- usage (seed 001 4.2.5) */
+
+function num3(v) { return v === undefined || v === null ? '' : Number(v).toFixed(3); }
+
+function usageTable(u) {
+  const rows = (u.instances || []).map((i) => `<tr class="usage-row" data-id="${esc(i.id)}"><td class="mono">${esc(i.id)}</td><td>${esc(i.name)}</td>
+    <td>${esc(i.state)}</td><td>${esc(i.flavor)}</td><td>${num3(i.hours)}</td><td>${num3(i.vcpu_hours)}</td>
+    <td>${num3((i.ram_mb_hours || 0) / 1024)}</td><td>${num3(i.disk_gb_hours)}</td>
+    <td class="ledger-hours">${i.vc_tag ? `${num3(i.ledger_hours)} (${vcLink(i.vc_tag)})` : '—'}</td>
+    <td class="amount">${i.amount !== undefined ? Number(i.amount).toFixed(4) : ''}</td></tr>`).join('');
+  const t = u.totals || {};
+  return `<p>Project <span class="mono">${esc(u.project_id)}</span> of cloud <b>${esc(u.cloud)}</b>, ${esc(u.from)} to ${esc(u.to)} (UTC).</p>
+    <table id="usage"><tr><th>Instance</th><th>Name</th><th>State</th><th>Flavor</th><th>Hours</th><th>vCPU h</th><th>RAM GiB h</th>
+    <th>Disk GiB h</th><th>Ledger uptime h (VC)</th><th>Amount</th></tr>${rows}
+    <tr class="totals"><th colspan="4">Total</th><th>${num3(t.hours)}</th><th>${num3(t.vcpu_hours)}</th><th>${num3((t.ram_mb_hours || 0) / 1024)}</th>
+    <th>${num3(t.disk_gb_hours)}</th><th></th><th id="usage-total">${t.amount !== undefined ? Number(t.amount).toFixed(4) : ''}</th></tr></table>`;
+}
+
+async function usage() {
+  const now = new Date(Date.now() + 60000); /* the input drops the seconds: include this minute */
+  const from = new Date(now.getTime() - 86400000);
+  return {
+    html: `<h1>Usage</h1>
+    <p>What each instance of a cloud project used (Nova's os-simple-tenant-usage), beside the uptime the ledger records
+    for the same VC, so provider and consumer can compare; priced per hour when prices are given.</p>
+    <form id="usage-form">
+      <div class="row">
+        <label>Cloud<input id="usage-cloud" value="a" size="8"></label>
+        <label>From (UTC)<input type="datetime-local" id="usage-from" value="${toLocalInput(from.toISOString())}"></label>
+        <label>To (UTC)<input type="datetime-local" id="usage-to" value="${toLocalInput(now.toISOString())}"></label>
+      </div>
+      <div class="row">
+        <label>vCPU hour<input type="number" id="usage-vcpu" min="0" step="any" placeholder="price"></label>
+        <label>RAM GiB hour<input type="number" id="usage-ram" min="0" step="any" placeholder="price"></label>
+        <label>Disk GiB hour<input type="number" id="usage-disk" min="0" step="any" placeholder="price"></label>
+        ${tokenField('usage-token')}
+        <button type="submit" id="usage-submit">Show</button>
+      </div>
+    </form>
+    <div id="usage-result"></div>`,
+    after: () => {
+      bindToken('usage-token');
+      document.getElementById('usage-form').addEventListener('submit', (ev) => { ev.preventDefault(); drawUsage(); });
+    },
+  };
+}
+
+async function drawUsage() {
+  const v = (id) => document.getElementById(id).value.trim();
+  const prices = [['vcpu', v('usage-vcpu')], ['ram_gb', v('usage-ram')], ['disk_gb', v('usage-disk')]]
+    .filter((p) => p[1] !== '').map((p) => p[0] + '=' + p[1]).join(',');
+  const q = `cloud=${encodeURIComponent(v('usage-cloud'))}&from=${encodeURIComponent(v('usage-from') + ':00Z')}` +
+    `&to=${encodeURIComponent(v('usage-to') + ':00Z')}` + (prices ? '&price=' + encodeURIComponent(prices) : '');
+  setHtml('usage-result', '<p>Asking the cloud…</p>');
+  try { setHtml('usage-result', usageTable(await api('/usage?' + q))); } catch (e) { setHtml('usage-result', `<p class="error">${esc(e.message)}</p>`); }
+}
+
 /* ---------------------------------------------------------------- router */
 
 function setHtml(id, html) {
@@ -458,6 +627,7 @@ async function route() {
     '': () => overview(), blocks: () => blocks(params), block: () => block(parts[1]), tx: () => tx(parts[1]),
     dcs: () => dcs(), dc: () => dc(parts[1]), vcs: () => vcs(), vc: () => vc(parts[1]), monitor: () => monitor(),
     agreements: () => agreements(), agreement: () => agreement(parts[1]),
+    migrations: () => migrations(), migration: () => migration(parts[1]), usage: () => usage(),
   };
   const fn = table[parts[0] || ''];
   if (!fn) { view.innerHTML = '<h1>Not found</h1>'; return null; }

@@ -176,6 +176,15 @@ typedef struct ct_agent_config {
     int ping_interval_s;
     const char *tls_cert_file; /* PEM; with tls_key_file: serve wss:// */
     const char *tls_key_file;
+    /* The cloud watcher (docs/AGENT_WATCH.md), on when amqp_url is set:
+     * Nova's versioned notifications from amqp://USER:PASSWORD@HOST:PORT/
+     * VHOST (exchange amqp_exchange, NULL: "nova") keep the ledger in
+     * step with the cloud openstack names ("clouds.yaml:CLOUD", for the
+     * VCs' controller); watch_journal is its SQLite journal. */
+    const char *amqp_url;
+    const char *amqp_exchange;
+    const char *openstack;
+    const char *watch_journal;
 } ct_agent_config;
 
 /* Creates an agent: checks the configuration, connects its sender to the

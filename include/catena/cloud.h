@@ -227,8 +227,9 @@ int ct_cloud_mig_run(ct_cloud_mig *m, const char *id, const ct_cloud_ledger *led
 int ct_cloud_mig_reset(ct_cloud_mig *m, const char *id, ct_cloud_progress_fn cb, void *payload);
 
 /* The migration as JSON: id, status ("new", "running", "failed", "done",
- * "reset"), step, steps done, error, the spec (no passwords) and what
- * each step recorded. Returns: 0, CT_ENOTFOUND. */
+ * "reset"), step, steps done, error, the spec (no passwords), what each
+ * step recorded ("data", with "step_ms" by step name) and the names of
+ * the steps in order ("step_names"). Returns: 0, CT_ENOTFOUND. */
 int ct_cloud_mig_get(json_t **out, ct_cloud_mig *m, const char *id);
 
 /* Every migration, newest first, as ct_cloud_mig_get without the step
@@ -244,6 +245,20 @@ int ct_cloud_mig_list(json_t **out, ct_cloud_mig *m);
  * "ended_at"}], "totals": {hours, vcpu_hours, ram_mb_hours,
  * disk_gb_hours}}. Returns: 0, or the request's error. */
 int ct_cloud_usage(json_t **out, ct_cloud *c, int64_t from_ms, int64_t to_ms);
+
+/* Prices per hour of a vCPU, a GiB of RAM and a GiB of disk. */
+typedef struct ct_cloud_prices {
+    double vcpu, ram_gb, disk_gb;
+    bool set;
+} ct_cloud_prices;
+
+/* Parses "vcpu=X,ram_gb=Y,disk_gb=Z" (any subset, each 0 to 1e12) into
+ * *out (set true). Returns: 0, CT_EINVAL (message names the part). */
+int ct_cloud_prices_parse(ct_cloud_prices *out, const char *text);
+
+/* Adds "amount" to each instance of a ct_cloud_usage answer and to its
+ * totals. */
+void ct_cloud_usage_price(json_t *usage, const ct_cloud_prices *p);
 
 #ifdef __cplusplus
 }

@@ -158,6 +158,10 @@ int ct_agent_new(ct_agent **out, const ct_agent_config *cfg)
         return rc;
     }
     a->wallet = *ct_sender_address(a->sender);
+    if (cfg->amqp_url != NULL && (rc = ct_agent__watch_new(&a->watch, a, cfg)) < 0) {
+        ct_agent_free(a);
+        return rc;
+    }
     *out = a;
     return 0;
 }
@@ -169,9 +173,13 @@ const ct_address *ct_agent_wallet(const ct_agent *a)
 
 int ct_agent_start(ct_agent *a)
 {
+    int rc;
+
     if (a->server != NULL)
         return ct_error_set(CT_ESTATE, "agent: already started");
-    return ct_agent__server_start(a);
+    if ((rc = ct_agent__server_start(a)) < 0)
+        return rc;
+    return a->watch != NULL ? ct_agent__watch_start(a->watch) : 0;
 }
 
 uint16_t ct_agent_port(const ct_agent *a)
@@ -183,6 +191,7 @@ void ct_agent_free(ct_agent *a)
 {
     if (a == NULL)
         return;
+    ct_agent__watch_free(a->watch); /* before the sender it writes with */
     ct_agent__server_stop(a);
     ct_sender_free(a->sender);
     ct_ledger_free(a->ledger);

@@ -276,6 +276,12 @@ const char *ct_api__need_token(struct ct_api *api, const api_req *req, api_resp 
 /* Returns: whether the request may read (a token when reads_need_token
  * is set); false with a 401. */
 bool ct_api__may_read(struct ct_api *api, const api_req *req, api_resp *resp);
+
+/* Seconds the VC was up from from_ms to to_ms, by the cache's timeline
+ * (as its SLA report counts them). Returns: 0, CT_ENOTFOUND, or the
+ * store's error. */
+int ct_api__vc_uptime(struct ct_api *api, double *up_s, const uint8_t tag[32], int64_t from_ms,
+                      int64_t to_ms);
 /* Parses the body as a JSON object (at most API_BODY_DEPTH deep) with
  * only the allowed keys (NULL-terminated). Returns: a new reference, or
  * NULL with a 400 naming the problem. */
@@ -340,5 +346,6 @@ void ct_api__h_migration_list(struct ct_api *api, const api_req *req, api_resp *
 void ct_api__h_migration(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_migration_resume(struct ct_api *api, const api_req *req, api_resp *resp);
 void ct_api__h_migration_reset(struct ct_api *api, const api_req *req, api_resp *resp);
+void ct_api__h_usage(struct ct_api *api, const api_req *req, api_resp *resp);
 
 #endif /* CATENA_API_INT_H */

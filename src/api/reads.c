@@ -264,6 +264,23 @@ static json_t *report_json(const char *tag, const ct_sla_report *r)
                      ct_sla_state_name(r->state), "downtime", list);
 }
 
+int ct_api__vc_uptime(ct_api *api, double *up_s, const uint8_t tag[32], int64_t from_ms,
+                      int64_t to_ms)
+{
+    ct_sla_event *events = NULL;
+    ct_sla_report rep;
+    size_t n = 0;
+    int rc = sla_events(ct_api__store(api), &events, &n, tag);
+
+    if (rc < 0)
+        return rc;
+    if ((rc = ct_sla_compute(&rep, events, n, from_ms, to_ms, 0)) == 0)
+        *up_s = (double)(rep.measured_ms - rep.downtime_ms) / 1000.0;
+    ct_sla_report_clear(&rep);
+    free(events);
+    return rc;
+}
+
 void ct_api__h_vc_sla(ct_api *api, const api_req *req, api_resp *resp)
 {
     uint8_t tag[32];

@@ -42,6 +42,7 @@ static const struct route routes[] = {
     {"GET", "/api/migrations/{}", ct_api__h_migration, true},
     {"POST", "/api/migrations/{}/resume", ct_api__h_migration_resume, true},
     {"POST", "/api/migrations/{}/reset", ct_api__h_migration_reset, true},
+    {"GET", "/api/usage", ct_api__h_usage, true},
     {"GET", "/api/health", ct_api__h_health, false},
     {"GET", "/api/openapi.json", ct_api__h_openapi, false},
     {"GET", "/api/swagger", ct_api__h_swagger, false},

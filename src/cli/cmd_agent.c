@@ -20,6 +20,7 @@ struct agent_opts {
     const char *name, *key_file, *key_env, *pw_file, *pw_env;
     const char *rpc, *contract, *listen, *tokens, *token_env, *outbox;
     const char *tls_cert, *tls_key;
+    const char *openstack, *amqp, *amqp_exchange, *watch_journal;
     ct_address gateways[CT_AGENT_MAX_GATEWAYS];
     size_t n_gateways;
     int idle_timeout_s;
@@ -89,6 +90,10 @@ static int set_opt(struct agent_opts *o, int c)
     case 'I': return parse_seconds(&o->ping_interval_s, "--ping-interval", optarg, 3600);
     case 'C': o->tls_cert = optarg; break;
     case 'Y': o->tls_key = optarg; break;
+    case 'O': o->openstack = optarg; break;
+    case 'Q': o->amqp = optarg; break;
+    case 'E': o->amqp_exchange = optarg; break;
+    case 'J': o->watch_journal = optarg; break;
     case 'h': cli_print_help(self()); return -1;
     default: return CLI_USAGE;
     }
@@ -117,6 +122,10 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
         {"ping-interval", required_argument, NULL, 'I'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'Y'},
+        {"openstack", required_argument, NULL, 'O'},
+        {"amqp", required_argument, NULL, 'Q'},
+        {"amqp-exchange", required_argument, NULL, 'E'},
+        {"watch-journal", required_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -136,6 +145,12 @@ static int agent_parse(struct agent_opts *o, int argc, char **argv)
                                        "required");
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
         return cli_usage_error(self(), "--tls-cert and --tls-key go together");
+    if ((o->openstack != NULL || o->amqp_exchange != NULL || o->watch_journal != NULL) &&
+        o->amqp == NULL)
+        return cli_usage_error(self(), "--openstack, --amqp-exchange and --watch-journal go "
+                                       "with --amqp");
+    if (o->amqp != NULL && (o->openstack == NULL || o->watch_journal == NULL))
+        return cli_usage_error(self(), "--amqp needs --openstack F:CLOUD and --watch-journal F");
     if (!ct_agent_name_valid(o->name))
         return cli_usage_error(self(), "--name must be 1 to %d characters of [A-Za-z0-9._-]",
                                CT_AGENT_NAME_MAX);
@@ -236,6 +251,10 @@ int cmd_agent(int argc, char **argv)
     cfg.ping_interval_s = o.ping_interval_s;
     cfg.tls_cert_file = o.tls_cert;
     cfg.tls_key_file = o.tls_key;
+    cfg.amqp_url = o.amqp;
+    cfg.amqp_exchange = o.amqp_exchange;
+    cfg.openstack = o.openstack;
+    cfg.watch_journal = o.watch_journal;
     rc = serve(&cfg, key);
     ct_agent_tokens_free(tokens);
     return rc;

@@ -134,7 +134,45 @@ struct up {
     struct up_member can[MAX_CAN], orch[MAX_CAN];
     ct_address accounts[N_ACCOUNTS];
     bool accounts_ready;
+    const char *clouds_dir;          /* --clouds */
+    char clouds_yaml[PATH_MAX + 16]; /* its clouds.yaml */
+    char amqp[N_DCS][512];           /* each DC's cloud's RabbitMQ (clouds.env) */
 };
+
+/* The clouds of --clouds DIR: DIR/clouds.yaml, and from DIR/clouds.env
+ * (written by scripts/clouds up) the RabbitMQ of cloud a for DC1 and of
+ * cloud b for DC2. */
+static int up_clouds(struct up *u)
+{
+    static const char *const keys[N_DCS] = {"CLOUD_A_AMQP_URL=", "CLOUD_B_AMQP_URL="};
+    char env[PATH_MAX + 16], dir[PATH_MAX], *text = NULL, *line, *next;
+    int rc;
+
+    /* Absolute: the agents and the gateway keep the paths. */
+    if (realpath(u->clouds_dir, dir) == NULL)
+        return ct_error_set(CT_ENOTFOUND, "no folder %s (run scripts/clouds up %s)", u->clouds_dir,
+                            u->clouds_dir);
+    snprintf(u->clouds_yaml, sizeof(u->clouds_yaml), "%s/clouds.yaml", dir);
+    snprintf(env, sizeof(env), "%s/clouds.env", dir);
+    if (access(u->clouds_yaml, R_OK) != 0 || (rc = ct_file_read(&text, NULL, env, 1 << 20)) < 0)
+        return ct_error_set(CT_ENOTFOUND,
+                            "no clouds.yaml and clouds.env in %s (run "
+                            "scripts/clouds up %s)",
+                            u->clouds_dir, u->clouds_dir);
+    for (line = text; line != NULL; line = next) {
+        if ((next = strchr(line, '\n')) != NULL)
+            *next++ = '\0';
+        for (int i = 0; i < N_DCS; i++)
+            if (strncmp(line, keys[i], strlen(keys[i])) == 0)
+                snprintf(u->amqp[i], sizeof(u->amqp[i]), "%s", line + strlen(keys[i]));
+    }
+    free(text);
+    for (int i = 0; i < N_DCS; i++)
+        if (u->amqp[i][0] == '\0')
+            return ct_error_set(CT_EPARSE, "%s names no %.*s", env, (int)strlen(keys[i]) - 1,
+                                keys[i]);
+    return 0;
+}
 
 static int up_parse(struct up *u, int argc, char **argv)
 {
@@ -148,6 +186,7 @@ static int up_parse(struct up *u, int argc, char **argv)
         {"nodes", required_argument, NULL, 'n'},
         {"can", required_argument, NULL, 'C'},
         {"orchestrators", required_argument, NULL, 'O'},
+        {"clouds", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -198,12 +237,15 @@ static int up_parse(struct up *u, int argc, char **argv)
             *(c == 'C' ? &u->can_nodes : &u->can_orchs) = (int)v;
             break;
         }
+        case 'L': u->clouds_dir = optarg; break;
         case 'h': cli_print_help(self); return -1;
         default: return CLI_USAGE;
         }
     }
     if (optind < argc)
         return cli_usage_error(self, "unexpected argument '%s'", argv[optind]);
+    if (u->clouds_dir != NULL && up_clouds(u) < 0)
+        return cli_usage_error(self, "--clouds: %s", ct_error_last());
     if (u->can_orchs != 0 && u->can_nodes == 0)
         return cli_usage_error(self, "--orchestrators goes with --can");
     if (u->can_nodes != 0 && u->can_orchs == 0)
@@ -684,6 +726,10 @@ static int up_configs(struct up *u)
         json_object_set_new(api, "gateway_key_file", json_string(u->gw_key_file));
     if (api != NULL && u->poa)
         json_object_set_new(api, "accept_after_ms", json_integer(POA_ACCEPT_AFTER_MS));
+    if (api != NULL && u->clouds_dir != NULL) {
+        json_object_set_new(api, "migrations_dir", json_string(up_path(u, "migrations")));
+        json_object_set_new(api, "clouds_yaml", json_string(u->clouds_yaml));
+    }
     rc = 0;
     /* The agreement keeper deploys sessions on DC1 for the provider
      * account (not on the PoA network, which has no named accounts). */
@@ -727,33 +773,46 @@ static int wait_listening(ct_proc *p, uint16_t port, const char *what)
 static int start_agent(struct up *u, struct up_dc *dc)
 {
     char contract[CT_ADDRESS_TEXT_SIZE], listen[32], log[PATH_MAX], outbox[PATH_MAX];
-    int rc;
+    char cloud[PATH_MAX + 24], journal[PATH_MAX];
+    int i = dc == &u->dcs[0] ? 0 : 1, n = 0, rc;
+    char *argv[32];
 
     ct_address_format(contract, &u->contract);
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)dc->port);
     snprintf(log, sizeof(log), "%s/agent-%s.log", u->dir, dc->name);
     snprintf(outbox, sizeof(outbox), "%s/keys/%s.outbox", u->dir, dc->name);
-    char *argv[] = {u->exe,
-                    "agent",
-                    "--name",
-                    dc->name,
-                    "--key-file",
-                    dc->key_file,
-                    "--password-file",
-                    u->pw_file,
-                    "--rpc",
-                    u->rpc[dc == &u->dcs[0] ? ROLE_DC1 : ROLE_DC2],
-                    "--contract",
-                    contract,
-                    "--listen",
-                    listen,
-                    "--tokens",
-                    (char *)up_path(u, "tokens.json"),
-                    "--outbox",
-                    outbox,
-                    "--gateway",
-                    u->gw_address,
-                    NULL};
+    argv[n++] = u->exe;
+    argv[n++] = "agent";
+    argv[n++] = "--name";
+    argv[n++] = dc->name;
+    argv[n++] = "--key-file";
+    argv[n++] = dc->key_file;
+    argv[n++] = "--password-file";
+    argv[n++] = u->pw_file;
+    argv[n++] = "--rpc";
+    argv[n++] = u->rpc[i == 0 ? ROLE_DC1 : ROLE_DC2];
+    argv[n++] = "--contract";
+    argv[n++] = contract;
+    argv[n++] = "--listen";
+    argv[n++] = listen;
+    argv[n++] = "--tokens";
+    argv[n++] = (char *)up_path(u, "tokens.json");
+    argv[n++] = "--outbox";
+    argv[n++] = outbox;
+    argv[n++] = "--gateway";
+    argv[n++] = u->gw_address;
+    if (u->clouds_dir != NULL) {
+        /* DC1 is cloud a's, DC2 cloud b's. */
+        snprintf(cloud, sizeof(cloud), "%s:%c", u->clouds_yaml, 'a' + i);
+        snprintf(journal, sizeof(journal), "%s/keys/%s.watch.sqlite", u->dir, dc->name);
+        argv[n++] = "--openstack";
+        argv[n++] = cloud;
+        argv[n++] = "--amqp";
+        argv[n++] = u->amqp[i];
+        argv[n++] = "--watch-journal";
+        argv[n++] = journal;
+    }
+    argv[n] = NULL;
     if ((rc = ct_proc_spawn(&dc->proc, argv, NULL, log)) < 0 ||
         (rc = wait_listening(&dc->proc, dc->port, dc->svc.what)) < 0)
         return rc;

@@ -10,41 +10,6 @@
 #include "catena/cloud.h"
 #include "catena/util.h"
 
-struct prices {
-    double vcpu, ram_gb, disk_gb; /* per hour */
-    bool set;
-};
-
-/* "vcpu=X,ram_gb=Y,disk_gb=Z", any subset. */
-static int prices_parse(struct prices *p, const char *text)
-{
-    char buf[256], *save = NULL;
-
-    if (strlen(text) >= sizeof(buf))
-        return -1;
-    snprintf(buf, sizeof(buf), "%s", text);
-    for (char *kv = strtok_r(buf, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '='), *end = NULL;
-        double v;
-        if (eq == NULL)
-            return -1;
-        *eq = '\0';
-        v = strtod(eq + 1, &end);
-        if (end == eq + 1 || *end != '\0' || !(v >= 0) || v > 1e12)
-            return -1;
-        if (strcmp(kv, "vcpu") == 0)
-            p->vcpu = v;
-        else if (strcmp(kv, "ram_gb") == 0)
-            p->ram_gb = v;
-        else if (strcmp(kv, "disk_gb") == 0)
-            p->disk_gb = v;
-        else
-            return -1;
-    }
-    p->set = true;
-    return 0;
-}
-
 static double num(const json_t *o, const char *key)
 {
     return json_number_value(json_object_get(o, key));
@@ -78,22 +43,6 @@ static int ledger_uptime(json_t *inst, const cli_gw *g, const char *from, const 
     return rc;
 }
 
-static void price(json_t *u, const struct prices *p)
-{
-    json_t *inst;
-    size_t i;
-    double total = 0;
-
-    json_array_foreach (json_object_get(u, "instances"), i, inst) {
-        double amount = num(inst, "vcpu_hours") * p->vcpu +
-                        num(inst, "ram_mb_hours") / 1024.0 * p->ram_gb +
-                        num(inst, "disk_gb_hours") * p->disk_gb;
-        json_object_set_new(inst, "amount", json_real(amount));
-        total += amount;
-    }
-    json_object_set_new(json_object_get(u, "totals"), "amount", json_real(total));
-}
-
 static void print_table(const json_t *u)
 {
     json_t *inst;
@@ -122,7 +71,7 @@ static void print_table(const json_t *u)
 
 struct usage_args {
     const char *cloud, *clouds, *from, *to, *fed, *api;
-    struct prices prices;
+    ct_cloud_prices prices;
     bool json;
 };
 
@@ -157,7 +106,7 @@ static int usage_run(const struct usage_args *a)
             goto fail;
     }
     if (a->prices.set)
-        price(u, &a->prices);
+        ct_cloud_usage_price(u, &a->prices);
     if (a->json)
         rc = cli_print_json(u);
     else {
@@ -204,9 +153,9 @@ int cmd_usage(int argc, char **argv)
         case 'F': a.fed = optarg; break;
         case 'a': a.api = optarg; break;
         case 'p':
-            if (prices_parse(&a.prices, optarg) < 0)
-                return cli_usage_error(self,
-                                       "--price expects vcpu=X,ram_gb=Y,disk_gb=Z (per hour)");
+            if (ct_cloud_prices_parse(&a.prices, optarg) < 0)
+                return cli_usage_error(self, "--price: %s (vcpu=X,ram_gb=Y,disk_gb=Z per hour)",
+                                       ct_error_last());
             break;
         case 'h': cli_print_help(self); return CLI_OK;
         default: return CLI_USAGE;

@@ -23,7 +23,8 @@ static int cmd_version(int argc, char **argv);
 static const cli_cmd commands[] = {
     {"up", "run a local federation (chain, contract, gateway, two DC agents) until Ctrl-C",
      "catena up [--dir DIR] [--chain anvil|hardhat|poa] [--nodes N] [--rpc-port N]\n"
-     "                 [--api-port N] [--state-interval SECONDS] [--can N [--orchestrators M]]",
+     "                 [--api-port N] [--state-interval SECONDS] [--can N [--orchestrators M]]\n"
+     "                 [--clouds DIR]",
      "Starts a local chain, deploys the Federation contract, creates funded\n"
      "keystores for DC1 and DC2, starts their agents and a gateway, registers\n"
      "both DCs through the gateway and writes DIR/federation.json (API and RPC\n"
@@ -56,6 +57,10 @@ static const cli_cmd commands[] = {
      "                  (8 resources owned by DC1 and DC2), N CAN nodes and\n"
      "  --orchestrators M  orchestrators (default: 2); federation.json names them\n"
      "                  and `catena app deploy` runs applications on them\n"
+     "  --clouds DIR    the two OpenStack clouds `scripts/clouds up DIR` runs: DC1's\n"
+     "                  agent watches cloud a and DC2's cloud b (their instances\n"
+     "                  become VCs, docs/AGENT_WATCH.md), and the gateway runs\n"
+     "                  migrations between them (POST /api/migrations, docs/S2D.md)\n"
      "\n"
      "The chain nodes are looked up in $CATENA_ROOT/node_modules, else in the\n"
      "source tree catena was built from.\n",
@@ -66,6 +71,8 @@ static const cli_cmd commands[] = {
      "                    [--gateway ADDR]... [--tls-cert F --tls-key F] [--outbox FILE]\n"
      "                    [--idle-timeout S] [--ping-interval S] [--max-message BYTES]\n"
      "                    [--always-preflight]\n"
+     "                    [--openstack CLOUDS.YAML:CLOUD --amqp URL --watch-journal F\n"
+     "                     [--amqp-exchange NAME]]\n"
      "       catena agent --hash-token [--token-env VAR]",
      "Serves ws://HOST:PORT/ws/DC for the gateway (docs/AGENT_PROTOCOL.md): each\n"
      "request must carry a token of this DC, is validated, signed with the DC's key\n"
@@ -93,6 +100,12 @@ static const cli_cmd commands[] = {
      "  --always-preflight   check every call with eth_call before sending it, also\n"
      "                       on a node that mines on arrival (Hardhat automine),\n"
      "                       where a reverting call is otherwise mined as failed\n"
+     "  --openstack F:CLOUD  watch this cloud of a clouds.yaml: its new instances\n"
+     "                       become VCs, their state changes their availability, a\n"
+     "                       deletion retires them (docs/AGENT_WATCH.md)\n"
+     "  --amqp URL           its Nova's RabbitMQ, amqp://USER:PASSWORD@HOST:PORT/VHOST\n"
+     "  --watch-journal F    SQLite journal of the notifications handled\n"
+     "  --amqp-exchange NAME the exchange Nova notifies on (default nova)\n"
      "  --hash-token         print the SHA-256 of a token read from stdin (or\n"
      "                       --token-env VAR), for the tokens file\n",
      NULL, cmd_agent},

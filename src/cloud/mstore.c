@@ -297,6 +297,12 @@ static json_t *row_json(sqlite3_stmt *st, bool with_data)
         json_object_set_new(o, "next_step", json_string(ct_cloud_step_name(step + 1)));
     if (with_data && ct_json_parse(&d, data, strlen(data), 32) == 0)
         json_object_set_new(o, "data", d);
+    if (with_data) {
+        json_t *names = json_array();
+        for (int s = 1; s <= CT_CLOUD_STEPS; s++)
+            json_array_append_new(names, json_string(ct_cloud_step_name(s)));
+        json_object_set_new(o, "step_names", names);
+    }
     return o;
 }
 

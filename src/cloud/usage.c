@@ -4,6 +4,7 @@
 #include "cloud_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Nova wants "YYYY-MM-DDTHH:MM:SS" (UTC, no zone). */
@@ -88,4 +89,51 @@ done:
     json_decref(list);
     json_decref(totals);
     return rc;
+}
+
+int ct_cloud_prices_parse(ct_cloud_prices *out, const char *text)
+{
+    char buf[256], *save = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (strlen(text) >= sizeof(buf))
+        return ct_error_set(CT_EINVAL, "prices: too long");
+    snprintf(buf, sizeof(buf), "%s", text);
+    for (char *kv = strtok_r(buf, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '='), *end = NULL;
+        double v;
+        if (eq == NULL)
+            return ct_error_set(CT_EINVAL, "prices: '%s' is not NAME=PRICE", kv);
+        *eq = '\0';
+        v = strtod(eq + 1, &end);
+        if (end == eq + 1 || *end != '\0' || !(v >= 0) || v > 1e12)
+            return ct_error_set(CT_EINVAL, "prices: %s must be a number from 0 to 1e12", kv);
+        if (strcmp(kv, "vcpu") == 0)
+            out->vcpu = v;
+        else if (strcmp(kv, "ram_gb") == 0)
+            out->ram_gb = v;
+        else if (strcmp(kv, "disk_gb") == 0)
+            out->disk_gb = v;
+        else
+            return ct_error_set(CT_EINVAL, "prices: '%s' is none of vcpu, ram_gb, disk_gb", kv);
+    }
+    out->set = true;
+    return 0;
+}
+
+void ct_cloud_usage_price(json_t *usage, const ct_cloud_prices *p)
+{
+    json_t *inst;
+    size_t i;
+    double total = 0;
+
+    json_array_foreach (json_object_get(usage, "instances"), i, inst) {
+        double amount =
+            json_number_value(json_object_get(inst, "vcpu_hours")) * p->vcpu +
+            json_number_value(json_object_get(inst, "ram_mb_hours")) / 1024.0 * p->ram_gb +
+            json_number_value(json_object_get(inst, "disk_gb_hours")) * p->disk_gb;
+        json_object_set_new(inst, "amount", json_real(amount));
+        total += amount;
+    }
+    json_object_set_new(json_object_get(usage, "totals"), "amount", json_real(total));
 }

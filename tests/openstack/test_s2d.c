@@ -5,6 +5,7 @@
  * rules and a floating IP. Bad specs touch nothing; a reset removes what
  * a migration made; cloud B stopped during the upload fails cleanly and
  * the migration resumes once B is back. */
+#include "clouds.h"
 #include "harness.h"
 
 #include <signal.h>
@@ -25,62 +26,6 @@ static char src_id[64];
 
 /* ---------------------------------------------------------------- clouds */
 
-/* KEY from clouds.env (KEY=VALUE lines, spaces escaped with '\'). */
-static const char *env_value(const char *key)
-{
-    static char value[512];
-    char *text = NULL, *line, *save = NULL;
-    size_t len = 0, klen = strlen(key);
-    const char *found = NULL;
-
-    assert_int_equal(ct_file_read(&text, &len, ctt_path("%s/clouds.env", clouds_dir), 1 << 20), 0);
-    for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, key, klen) != 0 || line[klen] != '=')
-            continue;
-        size_t o = 0;
-        for (const char *p = line + klen + 1; *p != '\0' && o + 1 < sizeof(value); p++) {
-            if (*p == '\\' && p[1] != '\0')
-                p++;
-            value[o++] = *p;
-        }
-        value[o] = '\0';
-        found = value;
-    }
-    free(text);
-    if (found == NULL)
-        fail_msg("clouds.env has no %s", key);
-    return ctt_path("%s", found);
-}
-
-static ct_cloud *connect_cloud(const char *name)
-{
-    ct_cloud_auth a;
-    ct_cloud *c = NULL;
-
-    assert_int_equal(ct_cloud_auth_load(&a, clouds_yaml, name), 0);
-    if (ct_cloud_connect(&c, &a, 30000) < 0)
-        fail_msg("cloud %s: %s", name, ct_error_last());
-    ct_cloud_auth_free(&a);
-    return c;
-}
-
-/* A request that must answer want; returns the reply (new ref). */
-static json_t *call(ct_cloud *c, ct_cloud_service s, const char *method, const char *path,
-                    const char *body, long want)
-{
-    json_t *b = NULL, *reply = NULL;
-    long st;
-
-    if (body != NULL)
-        assert_int_equal(ct_json_parse(&b, body, strlen(body), 32), 0);
-    st = ct_cloud_call(&reply, c, s, method, path, b, NULL);
-    json_decref(b);
-    if (st != want)
-        fail_msg("%s %s: HTTP %ld (want %ld): %s", method, path, st, want,
-                 reply ? json_dumps(reply, 0) : ct_error_last());
-    return reply;
-}
-
 /* How many things of each kind project B holds, to prove nothing was
  * created. */
 static void count_b(int counts[5])
@@ -95,42 +40,10 @@ static void count_b(int counts[5])
                   {CT_CLOUD_NETWORK, "v2.0/floatingips", "floatingips"}};
 
     for (int i = 0; i < 5; i++) {
-        json_t *r = call(cloud_b, kinds[i].s, "GET", kinds[i].path, NULL, 200);
+        json_t *r = ctt_cloud_call(cloud_b, kinds[i].s, "GET", kinds[i].path, NULL, 200);
         counts[i] = (int)json_array_size(json_object_get(r, kinds[i].member));
         json_decref(r);
     }
-}
-
-static const char *flavor_id(ct_cloud *c, const char *name)
-{
-    json_t *r = call(c, CT_CLOUD_COMPUTE, "GET", "flavors", NULL, 200), *f;
-    const char *id = NULL;
-    size_t i;
-
-    json_array_foreach (json_object_get(r, "flavors"), i, f) {
-        if (strcmp(json_string_value(json_object_get(f, "name")), name) == 0)
-            id = ctt_path("%s", json_string_value(json_object_get(f, "id")));
-    }
-    json_decref(r);
-    if (id == NULL)
-        fail_msg("no flavor %s", name);
-    return id;
-}
-
-static void wait_server(ct_cloud *c, const char *id, const char *want)
-{
-    for (int i = 0; i < 600; i++) {
-        json_t *r = call(c, CT_CLOUD_COMPUTE, "GET", ctt_path("servers/%s", id), NULL, 200);
-        const char *st = json_string_value(json_object_get(json_object_get(r, "server"), "status"));
-        bool done = st != NULL && strcmp(st, want) == 0;
-        if (st != NULL && strcmp(st, "ERROR") == 0)
-            fail_msg("server %s: ERROR", id);
-        json_decref(r);
-        if (done)
-            return;
-        usleep(200000);
-    }
-    fail_msg("server %s never %s", id, want);
 }
 
 static void delete_group_a(const char *name)
@@ -155,20 +68,9 @@ static void delete_group_a(const char *name)
  * and a run that died may have left them). */
 static void cleanup_a(void)
 {
-    json_t *r = NULL, *srv;
-    size_t i;
+    json_t *r = NULL;
 
-    ct_cloud_call(&r, cloud_a, CT_CLOUD_COMPUTE, "GET", "servers?name=^s2d-src$", NULL, NULL);
-    json_array_foreach (json_object_get(r, "servers"), i, srv) {
-        const char *id = json_string_value(json_object_get(srv, "id"));
-        json_t *d = NULL;
-        ct_cloud_call(&d, cloud_a, CT_CLOUD_COMPUTE, "DELETE", ctt_path("servers/%s", id), NULL,
-                      NULL);
-        json_decref(d);
-        ct_cloud_wait_gone(cloud_a, CT_CLOUD_COMPUTE, ctt_path("servers/%s", id), 60);
-    }
-    json_decref(r);
-    r = NULL;
+    ctt_cloud_delete_servers(cloud_a, "^s2d-src$");
     ct_cloud_call(&r, cloud_a, CT_CLOUD_COMPUTE, "DELETE", "os-keypairs/" KEY_NAME, NULL, NULL);
     json_decref(r);
     delete_group_a("s2d-web");
@@ -182,46 +84,44 @@ static int setup(void **state)
     char body[1024];
 
     (void)state;
-    clouds_dir = getenv("CATENA_CLOUDS_DIR");
-    if (clouds_dir == NULL || access(ctt_path("%s/clouds.yaml", clouds_dir), R_OK) != 0) {
-        fprintf(stderr, "the clouds are not up (CATENA_CLOUDS_DIR=%s)\n",
-                clouds_dir ? clouds_dir : "");
+    if ((clouds_dir = ctt_clouds_dir()) == NULL)
         return -1;
-    }
     clouds_yaml = ctt_path("%s/clouds.yaml", clouds_dir);
-    cloud_a = connect_cloud("a");
-    cloud_b = connect_cloud("b");
+    cloud_a = ctt_cloud_connect("a");
+    cloud_b = ctt_cloud_connect("b");
     cleanup_a();
 
-    json_decref(call(cloud_a, CT_CLOUD_COMPUTE, "POST", "os-keypairs",
-                     "{\"keypair\":{\"name\":\"" KEY_NAME "\",\"public_key\":\"" PUBLIC_KEY "\"}}",
-                     201));
-    r = call(cloud_a, CT_CLOUD_NETWORK, "POST", "v2.0/security-groups",
-             "{\"security_group\":{\"name\":\"s2d-web\"}}", 201);
+    json_decref(ctt_cloud_call(
+        cloud_a, CT_CLOUD_COMPUTE, "POST", "os-keypairs",
+        "{\"keypair\":{\"name\":\"" KEY_NAME "\",\"public_key\":\"" PUBLIC_KEY "\"}}", 201));
+    r = ctt_cloud_call(cloud_a, CT_CLOUD_NETWORK, "POST", "v2.0/security-groups",
+                       "{\"security_group\":{\"name\":\"s2d-web\"}}", 201);
     snprintf(body, sizeof(body),
              "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
              "\"ethertype\":\"IPv4\",\"protocol\":\"tcp\",\"port_range_min\":80,"
              "\"port_range_max\":80,\"remote_ip_prefix\":\"0.0.0.0/0\"}}",
              json_string_value(json_object_get(json_object_get(r, "security_group"), "id")));
-    json_decref(call(cloud_a, CT_CLOUD_NETWORK, "POST", "v2.0/security-group-rules", body, 201));
+    json_decref(
+        ctt_cloud_call(cloud_a, CT_CLOUD_NETWORK, "POST", "v2.0/security-group-rules", body, 201));
     snprintf(body, sizeof(body),
              "{\"security_group_rule\":{\"security_group_id\":\"%s\",\"direction\":\"ingress\","
              "\"ethertype\":\"IPv4\",\"protocol\":\"icmp\"}}",
              json_string_value(json_object_get(json_object_get(r, "security_group"), "id")));
-    json_decref(call(cloud_a, CT_CLOUD_NETWORK, "POST", "v2.0/security-group-rules", body, 201));
+    json_decref(
+        ctt_cloud_call(cloud_a, CT_CLOUD_NETWORK, "POST", "v2.0/security-group-rules", body, 201));
     json_decref(r);
 
     snprintf(body, sizeof(body),
              "{\"server\":{\"name\":\"s2d-src\",\"imageRef\":\"%s\",\"flavorRef\":\"%s\","
              "\"key_name\":\"" KEY_NAME "\",\"networks\":[{\"uuid\":\"%s\"}],"
              "\"security_groups\":[{\"name\":\"default\"},{\"name\":\"s2d-web\"}]}}",
-             env_value("CLOUD_A_IMAGE_ID"), flavor_id(cloud_a, "m1.small"),
-             env_value("CLOUD_A_PRIVATE_NET_ID"));
-    r = call(cloud_a, CT_CLOUD_COMPUTE, "POST", "servers", body, 202);
+             ctt_clouds_env("CLOUD_A_IMAGE_ID"), ctt_cloud_flavor(cloud_a, "m1.small"),
+             ctt_clouds_env("CLOUD_A_PRIVATE_NET_ID"));
+    r = ctt_cloud_call(cloud_a, CT_CLOUD_COMPUTE, "POST", "servers", body, 202);
     snprintf(src_id, sizeof(src_id), "%s",
              json_string_value(json_object_get(json_object_get(r, "server"), "id")));
     json_decref(r);
-    wait_server(cloud_a, src_id, "ACTIVE");
+    ctt_cloud_wait_server(cloud_a, src_id, "ACTIVE");
     return 0;
 }
 
@@ -307,7 +207,7 @@ static void unresolvable_specs_touch_nothing(void **state)
 {
     const char *wrong_login = ctt_path("<cloud>%s</cloud><tenant>catena</tenant>"
                                        "<username>catena</username><password>wrong</password>",
-                                       env_value("CLOUD_B_AUTH_URL"));
+                                       ctt_clouds_env("CLOUD_B_AUTH_URL"));
     const struct {
         const char *spec, *says;
     } cases[] = {
@@ -323,7 +223,7 @@ static void unresolvable_specs_touch_nothing(void **state)
 
     (void)state;
     count_b(before);
-    imgs = call(cloud_a, CT_CLOUD_IMAGE, "GET", "v2/images", NULL, 200);
+    imgs = ctt_cloud_call(cloud_a, CT_CLOUD_IMAGE, "GET", "v2/images", NULL, 200);
     a_images = (int)json_array_size(json_object_get(imgs, "images"));
     json_decref(imgs);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -335,7 +235,7 @@ static void unresolvable_specs_touch_nothing(void **state)
     }
     count_b(after);
     assert_memory_equal(before, after, sizeof(before));
-    imgs = call(cloud_a, CT_CLOUD_IMAGE, "GET", "v2/images", NULL, 200);
+    imgs = ctt_cloud_call(cloud_a, CT_CLOUD_IMAGE, "GET", "v2/images", NULL, 200);
     assert_int_equal(json_array_size(json_object_get(imgs, "images")), a_images);
     json_decref(imgs);
 }
@@ -355,7 +255,7 @@ static void check_target(const json_t *m)
 
     assert_non_null(id);
     assert_non_null(fip);
-    reply = call(cloud_b, CT_CLOUD_COMPUTE, "GET", ctt_path("servers/%s", id), NULL, 200);
+    reply = ctt_cloud_call(cloud_b, CT_CLOUD_COMPUTE, "GET", ctt_path("servers/%s", id), NULL, 200);
     srv = json_object_get(reply, "server");
     assert_string_equal(json_string_value(json_object_get(srv, "status")), "ACTIVE");
     assert_string_equal(json_string_value(json_object_get(srv, "name")), "s2d-dst");
@@ -365,29 +265,29 @@ static void check_target(const json_t *m)
         "m1.small");
 
     /* The image holds A's bytes. */
-    img = call(cloud_b, CT_CLOUD_IMAGE, "GET",
-               ctt_path("v2/images/%s",
-                        json_string_value(json_object_get(json_object_get(srv, "image"), "id"))),
-               NULL, 200);
+    img = ctt_cloud_call(cloud_b, CT_CLOUD_IMAGE, "GET",
+                         ctt_path("v2/images/%s", json_string_value(json_object_get(
+                                                      json_object_get(srv, "image"), "id"))),
+                         NULL, 200);
     assert_string_equal(json_string_value(json_object_get(img, "checksum")),
-                        env_value("CLOUD_A_IMAGE_CHECKSUM"));
+                        ctt_clouds_env("CLOUD_A_IMAGE_CHECKSUM"));
     assert_int_equal(ct_cloud_download(cloud_b, CT_CLOUD_IMAGE,
                                        ctt_path("v2/images/%s/file",
                                                 json_string_value(json_object_get(img, "id"))),
                                        ctt_path("%s/b.img", ctt_tmpdir()), &size, md5),
                      200);
-    assert_string_equal(md5, env_value("CLOUD_A_IMAGE_CHECKSUM"));
-    assert_int_equal(size, strtoull(env_value("CLOUD_A_IMAGE_SIZE"), NULL, 10));
+    assert_string_equal(md5, ctt_clouds_env("CLOUD_A_IMAGE_CHECKSUM"));
+    assert_int_equal(size, strtoull(ctt_clouds_env("CLOUD_A_IMAGE_SIZE"), NULL, 10));
     json_decref(img);
 
-    kp = call(cloud_b, CT_CLOUD_COMPUTE, "GET", "os-keypairs/" KEY_NAME, NULL, 200);
+    kp = ctt_cloud_call(cloud_b, CT_CLOUD_COMPUTE, "GET", "os-keypairs/" KEY_NAME, NULL, 200);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(kp, "keypair"), "public_key")),
         PUBLIC_KEY);
     json_decref(kp);
 
     /* The group B made holds A's rules. */
-    rules = call(
+    rules = ctt_cloud_call(
         cloud_b, CT_CLOUD_NETWORK, "GET",
         ctt_path("v2.0/security-group-rules?security_group_id=%s",
                  json_string_value(json_object_get(json_object_get(data, "security_group"), "id"))),
@@ -403,8 +303,8 @@ static void check_target(const json_t *m)
     assert_true(tcp80 && icmp);
     json_decref(rules);
 
-    fips = call(cloud_b, CT_CLOUD_NETWORK, "GET", ctt_path("v2.0/floatingips?port_id=%s", port),
-                NULL, 200);
+    fips = ctt_cloud_call(cloud_b, CT_CLOUD_NETWORK, "GET",
+                          ctt_path("v2.0/floatingips?port_id=%s", port), NULL, 200);
     assert_int_equal(json_array_size(json_object_get(fips, "floatingips")), 1);
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(json_object_get(fips, "floatingips"), 0),
@@ -425,8 +325,8 @@ static void reset_and_check(const char *id, const int before[5], const char *sna
     ctt_run_free(&r);
     count_b(after);
     assert_memory_equal(before, after, 5 * sizeof(int));
-    json_decref(
-        call(cloud_a, CT_CLOUD_IMAGE, "GET", ctt_path("v2/images/%s", snapshot), NULL, 404));
+    json_decref(ctt_cloud_call(cloud_a, CT_CLOUD_IMAGE, "GET", ctt_path("v2/images/%s", snapshot),
+                               NULL, 404));
     assert_int_not_equal(access(ctt_path("%s/%s.img", state_dir(), id), F_OK), 0);
     migrate(&r, "status", id, NULL);
     assert_non_null(strstr(r.out, "\"status\":\"reset\""));

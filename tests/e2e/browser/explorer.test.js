@@ -11,126 +11,27 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
-const ROOT = process.env.CATENA_ROOT || path.resolve(__dirname, '../../..');
-const BIN = process.env.CATENA_BIN || path.join(ROOT, 'build/catena');
-const ARTIFACTS = path.join(process.env.CATENA_ARTIFACTS || path.join(os.tmpdir(), 'catena-artifacts'),
-  'explorer');
-const { chromium } = require(path.join(ROOT, 'node_modules/playwright-core'));
+const browser = require('../../support/browser.js');
+
+const { ROOT, BIN } = browser;
 
 const VM = {
   vc_type: 'openstack:vm', available: true, vcpu: 1, vram: 1024, vdisk: 10,
   id: 'b55f090c-67f0-4691-a736-104ebe82c2e9', ip_address: 'http://10.0.9.39',
   controller: 'http://10.0.9.2', created: '2018-09-11T14:46:23.470Z',
 };
-// Under ASan the binary is slow; every wait is generous.
-const WAIT_MS = 60000;
 
-let tmp, up, upChildren = [], fed, base, context;
+let session, fed, base, context, http, expectOk, until, shot;
 const state = {};
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return false; }
-}
-
-function childrenOf(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
-  } catch (e) { return []; }
-}
-
-async function http(method, p, token, body) {
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = 'Bearer ' + token;
-  const r = await fetch(base + '/api' + p, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch (e) { json = text; }
-  return { status: r.status, json };
-}
-
-async function expectOk(method, p, token, body) {
-  const r = await http(method, p, token, body);
-  assert.equal(r.status, 200, `${method} ${p}: ${JSON.stringify(r.json)}`);
-  return r.json;
-}
-
-// GETs p until pred(json) holds (the follower may lag a little).
-async function until(p, pred) {
-  const end = Date.now() + WAIT_MS;
-  let last;
-  while (Date.now() < end) {
-    last = await http('GET', p);
-    if (last.status === 200 && pred(last.json)) return last.json;
-    await sleep(200);
-  }
-  throw new Error(`GET ${p}: condition not met, last ${last.status} ${JSON.stringify(last.json)}`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, name + '.png'), fullPage: true });
-}
-
 before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'catena-explorer-'));
-  const log = fs.openSync(path.join(tmp, 'up.log'), 'w');
-  up = spawn(BIN, ['up', '--dir', path.join(tmp, 'up'), '--rpc-port', '0', '--api-port', '0'],
-    { cwd: ROOT, detached: true, stdio: ['ignore', log, log], env: { ...process.env, CATENA_ROOT: ROOT } });
-  const fedPath = path.join(tmp, 'up', 'federation.json');
-  const end = Date.now() + 180000;
-  while (!fs.existsSync(fedPath)) {
-    if (up.exitCode !== null || Date.now() > end)
-      throw new Error('catena up did not start: ' + fs.readFileSync(path.join(tmp, 'up.log'), 'utf8'));
-    await sleep(200);
-  }
-  await sleep(100);
-  fed = JSON.parse(fs.readFileSync(fedPath, 'utf8'));
-  upChildren = childrenOf(up.pid);
-  base = fed.api_url.replace(/\/api\/?$/, '');
-
-  const dataDir = fs.mkdtempSync(path.join(tmp, 'chromium-'));
-  context = await chromium.launchPersistentContext(dataDir, {
-    executablePath: process.env.CATENA_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1366, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    timeout: WAIT_MS,
-  });
-  context.setDefaultTimeout(WAIT_MS);
+  session = await browser.start('explorer');
+  ({ fed, base, context, http, expectOk, until, shot } = session);
 });
 
-after(async () => {
-  if (context) await context.close().catch(() => {});
-  if (up && up.exitCode === null) {
-    try { process.kill(up.pid, 'SIGTERM'); } catch (e) { /* gone */ }
-    const end = Date.now() + 20000;
-    while (alive(up.pid) && up.exitCode === null && Date.now() < end) await sleep(100);
-  }
-  // Whatever survived: kill the process groups of up and its services.
-  for (const pid of [up && up.pid, ...upChildren]) {
-    if (!pid) continue;
-    try { process.kill(-pid, 'SIGKILL'); } catch (e) { /* gone */ }
-    try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ }
-  }
-  // Under ASan/UBSan the services report at exit into their logs.
-  const reports = [];
-  for (const dir of tmp ? [tmp, path.join(tmp, 'up'), path.join(tmp, 'up', 'sessions')] : []) {
-    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      if (!f.endsWith('.log')) continue;
-      const text = fs.readFileSync(path.join(dir, f), 'utf8');
-      if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(text)) reports.push(`${f}:\n${text}`);
-    }
-  }
-  if (tmp && !process.env.CATENA_KEEP_TMP && reports.length === 0)
-    fs.rmSync(tmp, { recursive: true, force: true });
-  if (reports.length > 0) throw new Error('sanitizer reports (logs kept in ' + tmp + '):\n' + reports.join('\n'));
-});
+after(async () => { await browser.stop(session); });
 
 test('seed flow over REST', async () => {
   const [dc1, dc2] = fed.datacenters;
@@ -300,7 +201,7 @@ test('monitor registrations are bounded (count and label)', async () => {
 // `catena agreement ARGS --up-dir DIR`; resolves with its stdout.
 function agreementCli(args) {
   return new Promise((resolve, reject) => {
-    const p = spawn(BIN, ['agreement', ...args, '--up-dir', path.join(tmp, 'up')], { cwd: ROOT });
+    const p = spawn(BIN, ['agreement', ...args, '--up-dir', path.join(session.tmp, 'up')], { cwd: ROOT });
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
