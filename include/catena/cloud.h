@@ -209,6 +209,40 @@ typedef struct ct_cloud_ledger {
     void *payload;
 } ct_cloud_ledger;
 
+/* A federation's gateway, for the ledger's part of a migration. */
+typedef struct ct_cloud_gw {
+    char api[512]; /* base URL ending in /api */
+    /* A DC's bearer token, or NULL when there is none (borrowed). */
+    const char *(*token)(const char *dc, void *payload);
+    void *payload;
+    const char *to;              /* cloud B's DC */
+    const char *price, *invoice; /* whole numbers, as text */
+} ct_cloud_gw;
+
+/* Hooks that record a migration through g's REST API: the VC of the
+ * instance (GET /container/?id=), the host DC's intent and the target
+ * DC's confirmation, each write with its Idempotency-Key and followed to
+ * its end; the confirmation waits until the gateway shows the intent, and
+ * returns once it shows the new id. g is borrowed: it outlives the run. */
+void ct_cloud_gw_ledger(ct_cloud_ledger *out, ct_cloud_gw *g);
+
+/* One JSON exchange with the gateway at api (token, Idempotency-Key key
+ * and body may be NULL). Returns: the HTTP status, or a negative ct_err. */
+long ct_cloud_gw_call(json_t **out, const char *api, const char *method, const char *path,
+                      const char *token, const char *key, const json_t *body);
+
+/* Sets the error for an answer st about what; returns its ct_err. */
+int ct_cloud_gw_fail(long st, const json_t *answer, const char *what);
+
+/* The VC whose id is instance, by the gateway at api. Out: *vc new ref.
+ * Returns: 0, CT_ENOTFOUND (no VC), CT_EINVAL (not an id), or the
+ * exchange's error. */
+int ct_cloud_gw_vc_of(json_t **vc, const char *api, const char *instance);
+
+/* A whole number as a JSON integer when it fits, else as the string
+ * (the gateway takes both for uint256 fields). New reference. */
+json_t *ct_cloud_gw_num(const char *s);
+
 /* Runs a migration to its end, or resumes it after the last step it
  * completed. Before step 1 it logs in to both clouds and checks that
  * every name in the spec resolves (instance, flavor, keypair, network,

@@ -377,6 +377,12 @@ int ct_http_request(long *status, json_t **out, const char *method, const char *
 int ct_http_request_idem(long *status, json_t **out, const char *method, const char *url,
                          const char *token, const char *idem_key, const char *body, int timeout_ms);
 
+/* ct_http_request with more headers: a NULL-terminated list of
+ * "Name: value" lines (may be NULL). */
+int ct_http_request_with(long *status, json_t **out, const char *method, const char *url,
+                         const char *token, const char *const *headers, const char *body,
+                         int timeout_ms);
+
 /* One JSON exchange with base + path (body may be NULL), errors cleared.
  * Out: *out (may be NULL) the answer as JSON, or NULL.
  * Returns: the HTTP status, 0 when nothing answered in timeout_ms. */

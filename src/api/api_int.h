@@ -38,9 +38,10 @@ typedef struct api_req {
     char segs[API_MAX_PARAMS][256];
     const char *body;
     size_t body_len;
-    const char *auth;     /* the Authorization header, or NULL */
-    const char *idem_key; /* the Idempotency-Key header, or NULL */
-    void *job;            /* http.c's job while on a worker (ct_api__answer_now) */
+    const char *auth;         /* the Authorization header, or NULL */
+    const char *idem_key;     /* the Idempotency-Key header, or NULL */
+    const char *target_token; /* X-Catena-Target-Token (a migration's target DC), or NULL */
+    void *job;                /* http.c's job while on a worker (ct_api__answer_now) */
     const char *arg_keys[API_MAX_ARGS], *arg_values[API_MAX_ARGS];
     int n_args;
     int64_t received_ms; /* ct_time_mono_ms() once it was read: deadlines count from here */
@@ -214,6 +215,8 @@ const char *ct_api__write_dc(struct ct_api *api, api_handler h, const api_req *r
 /* Authentication: the DC that the request's bearer token belongs to.
  * Returns: the DC name (borrowed from the config) or NULL. */
 const char *ct_api__auth_dc(struct ct_api *api, const api_req *req);
+/* The DC whose token this is, or NULL (token may be NULL). */
+const char *ct_api__token_dc(struct ct_api *api, const char *token);
 
 /* Returns: the token of the request's 'Authorization: Bearer <token>'
  * header (the scheme in any case), borrowed, or NULL. */

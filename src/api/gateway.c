@@ -33,7 +33,11 @@ const char *ct_api__bearer(const api_req *req)
 
 const char *ct_api__auth_dc(ct_api *api, const api_req *req)
 {
-    const char *token = ct_api__bearer(req);
+    return ct_api__token_dc(api, ct_api__bearer(req));
+}
+
+const char *ct_api__token_dc(ct_api *api, const char *token)
+{
     const char *dc = NULL;
     char hash[65];
 

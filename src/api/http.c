@@ -66,7 +66,7 @@ struct http_server {
      * connection under it before libmicrohttpd closes the socket, so the
      * sweeper never shuts down a descriptor already reused. */
     pthread_mutex_t mu;
-    pthread_cond_t wake; /* stop */
+    pthread_cond_t wake;     /* stop */
     struct conn_track conns; /* list head */
     bool stop;
     pthread_t sweeper;
@@ -133,9 +133,11 @@ const char *ct_api__query(const api_req *req, const char *name)
 /* Returns: the length of the valid UTF-8 sequence at s (1 to 4), or 0. */
 static size_t utf8_seq(const unsigned char *s)
 {
-    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-               : s[0] >= 0xf0 && s[0] <= 0xf4                    ? 4
-                                                                  : 0;
+    size_t n = s[0] < 0x80                    ? 1
+               : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+               : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+               : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                              : 0;
     uint32_t cp = n == 2 ? s[0] & 0x1fu : n == 3 ? s[0] & 0x0fu : s[0] & 0x07u;
 
     for (size_t i = 1; i < n; i++) {
@@ -378,8 +380,8 @@ static bool origin_ok(struct http_server *hs, struct MHD_Connection *conn, const
     if ((rest != NULL && host != NULL && strcasecmp(rest, host) == 0) ||
         listed(hs->origins, origin, strlen(origin)))
         return true;
-    ct_api__error(resp, 403, "cross-origin writes are refused (Origin '%.64s'); see allowed_origins",
-                  origin);
+    ct_api__error(resp, 403,
+                  "cross-origin writes are refused (Origin '%.64s'); see allowed_origins", origin);
     return false;
 }
 
@@ -408,6 +410,7 @@ static enum MHD_Result dispatch(ct_api *api, struct MHD_Connection *conn, const 
     }
     req.auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     req.idem_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+    req.target_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Catena-Target-Token");
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req);
     if (!origin_ok(api->http, conn, method, &resp)) {
         /* refused */
@@ -652,14 +655,13 @@ int ct_api__http_start(ct_api *api)
     api->http = hs;
     /* The idle timeout (reset by any byte) catches a client that stops
      * reading an answer; the sweeper, one that sends a request slowly. */
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
-                         api->cfg.port, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR, &addr,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
-                         MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                         (unsigned)api->cfg.max_conns_per_ip, MHD_OPTION_END);
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, api->cfg.port,
+        NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)HTTP_THREADS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, api, MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)api->cfg.max_conns_per_ip, MHD_OPTION_END);
     if (d == NULL)
         return ct_error_set(CT_EIO, "api: cannot listen on %s:%u", api->cfg.listen_host,
                             (unsigned)api->cfg.port);

@@ -40,131 +40,16 @@ const char *cli_clouds_default(void)
 
 /* ---------------------------------------------------------------- the ledger through a gateway */
 
-/* The ledger's part of a migration, through a gateway. */
+/* The ledger's part of a migration, through a gateway: tokens from the
+ * federation file. */
 struct gw {
     cli_gw gw;
-    const char *to; /* cloud B's DC */
-    const char *price, *invoice;
+    ct_cloud_gw hooks;
 };
 
-static int gw_find(char tag[67], char host_dc[64], const char *instance, void *payload)
+static const char *fed_token(const char *dc, void *payload)
 {
-    const struct gw *g = payload;
-    json_t *vc = NULL, *dcs = NULL, *dc;
-    const char *host;
-    size_t i;
-    long st;
-    int rc;
-
-    if ((rc = cli_gw_vc_of(&vc, &g->gw, instance)) < 0)
-        return rc;
-    host = json_string_value(json_object_get(vc, "host"));
-    if ((st = cli_gw_call(&dcs, &g->gw, "GET", "/datacenter/", NULL, NULL, NULL)) != 200) {
-        rc = cli_gw_fail(st, dcs, "the datacenters");
-        goto done;
-    }
-    rc = ct_error_set(CT_EINVAL, "VC host %s is no registered datacenter", host ? host : "?");
-    json_array_foreach (dcs, i, dc) {
-        const char *w = json_string_value(json_object_get(dc, "wallet"));
-        if (w != NULL && host != NULL && strcasecmp(w, host) == 0) {
-            snprintf(tag, 67, "%s", json_string_value(json_object_get(vc, "vc_tag")));
-            snprintf(host_dc, 64, "%s", json_string_value(json_object_get(dc, "name")));
-            rc = 0;
-        }
-    }
-done:
-    json_decref(vc);
-    json_decref(dcs);
-    return rc;
-}
-
-/* A write by dc; a 202 is followed to its end. */
-static int gw_write(const struct gw *g, const char *dc, const char *path, const char *key,
-                    const json_t *body, const char *what)
-{
-    const char *token = cli_gw_token(&g->gw, dc);
-    json_t *answer = NULL;
-    long st;
-    int rc = 0;
-
-    if (token == NULL)
-        return ct_error_set(CT_EAUTH, "no token of %s in the federation file", dc);
-    st = cli_gw_call(&answer, &g->gw, "POST", path, token, key, body);
-    for (int i = 0; st == 202 && i < 240; i++) {
-        char rpath[256];
-        const char *state;
-        snprintf(rpath, sizeof(rpath), "/requests/%s",
-                 json_string_value(json_object_get(answer, "request_id")));
-        json_decref(answer);
-        usleep(500000);
-        st = cli_gw_call(&answer, &g->gw, "GET", rpath, token, NULL, NULL);
-        state = json_string_value(json_object_get(answer, "state"));
-        if (st == 200 && state != NULL && strcmp(state, "pending") == 0)
-            st = 202;
-        else if (st == 200 && (state == NULL || strcmp(state, "done") != 0))
-            st = 500;
-    }
-    if (st != 200)
-        rc = cli_gw_fail(st, answer, what);
-    json_decref(answer);
-    return rc;
-}
-
-static int gw_intent(const char *tag, const char *host_dc, const char *at, const char *key,
-                     void *payload)
-{
-    const struct gw *g = payload;
-    json_t *body = json_pack("{s:s,s:o,s:o,s:s}", "target", g->to, "price", cli_json_num(g->price),
-                             "invoice", cli_json_num(g->invoice), "timestamp", at);
-    char path[256];
-    int rc;
-
-    snprintf(path, sizeof(path), "/datacenter/%s/container/%s/migrate/pending/", host_dc, tag);
-    rc = gw_write(g, host_dc, path, key, body, "migration intent");
-    json_decref(body);
-    return rc;
-}
-
-/* Waits until the gateway's cache shows what a write did: the VC's
- * pending migration to g->to (field "to_address" set) or its new id. */
-static int gw_wait(const struct gw *g, const char *path, const char *field, const char *want)
-{
-    for (int i = 0; i < 240; i++) {
-        json_t *a = NULL;
-        long st = cli_gw_call(&a, &g->gw, "GET", path, NULL, NULL, NULL);
-        const char *v = json_string_value(json_object_get(a, field));
-        bool ok = st == 200 && v != NULL &&
-                  (want == NULL ? strncmp(v, "0x000000", 8) != 0 : strcmp(v, want) == 0);
-        json_decref(a);
-        if (ok)
-            return 0;
-        usleep(250000);
-    }
-    return ct_error_set(CT_ETIMEOUT, "the gateway never showed %s %s", path, field);
-}
-
-static int gw_confirm(const char *tag, const json_t *moved, const char *at, const char *key,
-                      void *payload)
-{
-    const struct gw *g = payload;
-    json_t *body;
-    char path[256];
-    int rc;
-
-    snprintf(path, sizeof(path), "/container/%s/migration/pending/", tag);
-    if ((rc = gw_wait(g, path, "to_address", NULL)) < 0)
-        return rc;
-    body = json_pack("{s:O,s:O,s:O,s:o,s:o,s:s}", "id", json_object_get(moved, "id"), "ip_address",
-                     json_object_get(moved, "ip_address"), "controller",
-                     json_object_get(moved, "controller"), "price", cli_json_num(g->price),
-                     "invoice", cli_json_num(g->invoice), "timestamp", at);
-    snprintf(path, sizeof(path), "/datacenter/%s/container/%s/migrate/confirm/", g->to, tag);
-    rc = gw_write(g, g->to, path, key, body, "migration confirmation");
-    json_decref(body);
-    if (rc < 0)
-        return rc;
-    snprintf(path, sizeof(path), "/container/%s/details/", tag);
-    return gw_wait(g, path, "id", json_string_value(json_object_get(moved, "id")));
+    return cli_gw_token(payload, dc);
 }
 
 struct progress {
@@ -336,11 +221,11 @@ static int args_parse(struct args *a, const cli_cmd *self, int argc, char **argv
         case 'c': a->o.clouds = optarg; break;
         case 'd': a->o.state = optarg; break;
         case 'j': a->o.json = true; break;
-        case 'T': a->g.to = optarg; break;
+        case 'T': a->g.hooks.to = optarg; break;
         case 'f': a->fed = optarg; break;
         case 'a': a->api = optarg; break;
-        case 'p': a->g.price = optarg; break;
-        case 'i': a->g.invoice = optarg; break;
+        case 'p': a->g.hooks.price = optarg; break;
+        case 'i': a->g.hooks.invoice = optarg; break;
         case 't':
             if (ct_parse_uint(&ms, optarg, 3600000) < 0 || ms < 100)
                 return cli_usage_error(self, "--timeout expects milliseconds, 100 to 3600000");
@@ -359,9 +244,9 @@ static int args_parse(struct args *a, const cli_cmd *self, int argc, char **argv
         return cli_usage_error(self, "unknown verb '%s'", a->verb);
     if (a->verb != NULL && strcmp(a->verb, "status") != 0 && a->id == NULL)
         return cli_usage_error(self, "%s expects a migration ID", a->verb);
-    if (!is_number(a->g.price) || !is_number(a->g.invoice))
+    if (!is_number(a->g.hooks.price) || !is_number(a->g.hooks.invoice))
         return cli_usage_error(self, "--price and --invoice expect whole numbers");
-    if (a->g.to == NULL && (a->fed != NULL || a->api != NULL))
+    if (a->g.hooks.to == NULL && (a->fed != NULL || a->api != NULL))
         return cli_usage_error(self, "--federation and --api need --to DC (cloud B's datacenter)");
     return CLI_OK;
 }
@@ -395,8 +280,9 @@ static int dispatch(struct args *a)
 int cmd_migrate(int argc, char **argv)
 {
     const cli_cmd *self = cli_find("migrate");
-    struct args a = {.o.state = getenv("CATENA_MIGRATIONS"), .g = {.price = "0", .invoice = "0"}};
-    ct_cloud_ledger ledger = {gw_find, gw_intent, gw_confirm, &a.g};
+    struct args a = {.o.state = getenv("CATENA_MIGRATIONS"),
+                     .g.hooks = {.token = fed_token, .price = "0", .invoice = "0"}};
+    ct_cloud_ledger ledger;
     int rc;
 
     if (argc >= 2 && argv[1][0] != '-') {
@@ -406,14 +292,17 @@ int cmd_migrate(int argc, char **argv)
     }
     if ((rc = args_parse(&a, self, argc, argv)) != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
-    if (a.g.to != NULL) {
+    if (a.g.hooks.to != NULL) {
         if (cli_gw_open(&a.g.gw, a.fed, a.api) < 0 ||
-            (cli_gw_token(&a.g.gw, a.g.to) == NULL &&
+            (cli_gw_token(&a.g.gw, a.g.hooks.to) == NULL &&
              ct_error_set(CT_EINVAL, "no token of datacenter '%s' (--to) in the federation file",
-                          a.g.to) < 0)) {
+                          a.g.hooks.to) < 0)) {
             cli_gw_close(&a.g.gw);
             return cli_bad_input("migrate", NULL, "%s", ct_error_last());
         }
+        snprintf(a.g.hooks.api, sizeof(a.g.hooks.api), "%s", a.g.gw.api);
+        a.g.hooks.payload = &a.g.gw;
+        ct_cloud_gw_ledger(&ledger, &a.g.hooks);
         a.o.ledger = &ledger;
     }
     rc = dispatch(&a);

@@ -20,6 +20,19 @@ int ct_http_request(long *status, json_t **out, const char *method, const char *
 int ct_http_request_idem(long *status, json_t **out, const char *method, const char *url,
                          const char *token, const char *idem_key, const char *body, int timeout_ms)
 {
+    char key[600];
+    const char *headers[2] = {key, NULL};
+
+    if (idem_key != NULL)
+        snprintf(key, sizeof(key), "Idempotency-Key: %s", idem_key);
+    return ct_http_request_with(status, out, method, url, token, idem_key ? headers : NULL, body,
+                                timeout_ms);
+}
+
+int ct_http_request_with(long *status, json_t **out, const char *method, const char *url,
+                         const char *token, const char *const *headers, const char *body,
+                         int timeout_ms)
+{
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     char auth[600];
@@ -36,10 +49,8 @@ int ct_http_request_idem(long *status, json_t **out, const char *method, const c
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         h = curl_slist_append(h, auth);
     }
-    if (idem_key != NULL) {
-        snprintf(auth, sizeof(auth), "Idempotency-Key: %s", idem_key);
-        h = curl_slist_append(h, auth);
-    }
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        h = curl_slist_append(h, headers[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);

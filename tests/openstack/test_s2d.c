@@ -533,7 +533,9 @@ static long gw(json_t **out, const char *method, const char *path, const char *t
 }
 
 /* The source instance registered as a VC of DC1; returns its tag. */
-static const char *register_source(void)
+/* Registers the source instance as DC1's VC (created at a time of its
+ * own: the tag depends on it) and returns its tag. */
+static const char *register_source(const char *created)
 {
     json_t *out = NULL;
     const char *hash, *tag = NULL;
@@ -543,8 +545,8 @@ static const char *register_source(void)
             ctt_path("{\"vc_type\":\"openstack:vm\",\"available\":true,\"vcpu\":1,"
                      "\"vram\":1024,\"vdisk\":10,\"id\":\"%s\",\"ip_address\":"
                      "\"http://10.0.0.5\",\"controller\":\"%s\","
-                     "\"created\":\"2026-12-07T00:00:00.000Z\"}",
-                     src_id, ct_cloud_endpoint(cloud_a, CT_CLOUD_COMPUTE)));
+                     "\"created\":\"%s\"}",
+                     src_id, ct_cloud_endpoint(cloud_a, CT_CLOUD_COMPUTE), created));
     if (st != 200)
         fail_msg("register: HTTP %ld", st);
     hash = ctt_path("%s", json_string_value(json_object_get(out, "tx_hash")));
@@ -580,7 +582,7 @@ static void migration_on_the_ledger(void **state)
     (void)state;
     if (ctt_up_start(&up, &fed, ctt_path("%s/up", ctt_tmpdir())) < 0)
         fail_msg("catena up did not start");
-    tag = register_source();
+    tag = register_source("2026-12-07T00:00:00.000Z");
     count_b(before);
     ctt_catena(&r, args);
     if (ctt_exit_code(&r) != 0)
@@ -686,14 +688,24 @@ static void gateway_start(void)
     }
 }
 
-/* POST body text (the spec) with DC1's token; returns the status. */
-static long gw_post(json_t **out, const char *path, const char *token, const char *body)
+/* POST body text (the spec) with token and, when target is not NULL,
+ * the target DC's token; returns the status. */
+static long gw_post_to(json_t **out, const char *path, const char *token, const char *target,
+                       const char *body)
 {
+    const char *headers[2] = {ctt_path("X-Catena-Target-Token: %s", target ? target : ""), NULL};
     long st = 0;
 
     *out = NULL;
-    assert_int_equal(ctt_http(&st, out, "POST", ctt_path("%s%s", gw_url, path), token, body), 0);
+    assert_int_equal(ct_http_request_with(&st, out, "POST", ctt_path("%s%s", gw_url, path), token,
+                                          target ? headers : NULL, body, 60000),
+                     0);
     return st;
+}
+
+static long gw_post(json_t **out, const char *path, const char *token, const char *body)
+{
+    return gw_post_to(out, path, token, NULL, body);
 }
 
 /* Polls the status resource until the migration's status is want. */
@@ -766,6 +778,34 @@ static void migration_through_the_gateway(void **state)
     assert_memory_equal(before, after, sizeof(before));
     assert_int_equal(gw_post(&a, "/api/migrations/0123/resume", t1, ""), 404);
     json_decref(a);
+    free(id);
+
+    /* ?to=DC2: DC1 (the bearer) records the intent, DC2 (its token in
+     * X-Catena-Target-Token) the confirmation; without DC2's token: 403,
+     * nothing started. */
+    const char *tag = register_source("2026-12-07T01:00:00.000Z"), *t2 = fed_dc(1, "token");
+    const char *to = "/api/migrations?to=DC2&price=9&invoice=77";
+    json_t *d = NULL;
+    assert_int_equal(ct_file_read(&xml, NULL, spec, 1 << 20), 0);
+    assert_int_equal(gw_post_to(&a, to, t1, t1, xml), 403);
+    json_decref(a);
+    assert_int_equal(gw_post_to(&a, "/api/migrations?to=DC2&price=x", t1, t2, xml), 400);
+    json_decref(a);
+    assert_int_equal(gw_post_to(&a, to, t1, t2, xml), 202);
+    free(xml);
+    id = strdup(json_string_value(json_object_get(a, "id")));
+    json_decref(a);
+    m = gw_wait_status(id, "done");
+    assert_int_equal(gw(&d, "GET", ctt_path("/container/%s/details/", tag), NULL, NULL), 200);
+    assert_string_equal(json_string_value(json_object_get(d, "id")),
+                        json_string_value(json_object_get(
+                            json_object_get(json_object_get(m, "data"), "overview"), "id")));
+    assert_string_equal(json_string_value(json_object_get(d, "host")), fed_dc(1, "wallet"));
+    json_decref(d);
+    json_decref(m);
+    assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/reset", id), t1, ""), 202);
+    json_decref(a);
+    json_decref(gw_wait_status(id, "reset"));
     free(id);
     ctt_stop(&gwp);
 }
