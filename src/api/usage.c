@@ -4,11 +4,19 @@
  * ledger records for the same VC (docs/S2D.md). */
 #include "api_int.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "catena/cloud.h"
 
 #define DEFAULT_PERIOD_MS (30LL * 86400000)
+/* A cloud that does not answer holds a worker per request: at most this
+ * many at once (503 beyond), each call bounded by what is left of
+ * USAGE_TIMEOUT_MS since the request came. */
+#define USAGE_CONCURRENT 2
+#define USAGE_TIMEOUT_MS 10000
+
+static atomic_int asking;
 
 /* Adds vc_tag and ledger_hours to each instance that is a VC. */
 static void add_ledger(ct_api *api, json_t *usage, int64_t from_ms, int64_t to_ms)
@@ -85,7 +93,16 @@ void ct_api__h_usage(ct_api *api, const api_req *req, api_resp *resp)
         ct_api__error(resp, 404, "%s", ct_error_last());
         return;
     }
-    if (ct_cloud_connect(&c, &auth, 15000) < 0 || ct_cloud_usage(&u, c, from, to) < 0) {
+    if (atomic_fetch_add(&asking, 1) >= USAGE_CONCURRENT) {
+        atomic_fetch_sub(&asking, 1);
+        ct_cloud_auth_free(&auth);
+        ct_api__error(resp, 503, "the gateway is asking clouds for %d other usages: retry later",
+                      USAGE_CONCURRENT);
+        return;
+    }
+    int64_t left = USAGE_TIMEOUT_MS - (ct_time_mono_ms() - req->received_ms);
+    if (ct_cloud_connect(&c, &auth, left > 1000 ? (int)left : 1000) < 0 ||
+        ct_cloud_usage(&u, c, from, to) < 0) {
         ct_api__error(resp, 502, "cloud %s: %s", cloud, ct_error_last());
     } else {
         add_ledger(api, u, from, to);
@@ -95,6 +112,7 @@ void ct_api__h_usage(ct_api *api, const api_req *req, api_resp *resp)
         resp->json = u;
         u = NULL;
     }
+    atomic_fetch_sub(&asking, 1);
     json_decref(u);
     ct_cloud_free(c);
     ct_cloud_auth_free(&auth);

@@ -653,39 +653,11 @@ static char gw_url[64];
 /* A second gateway of the federation, with migrations on. */
 static void gateway_start(void)
 {
-    const char *path = ctt_path("%s/gw.json", ctt_tmpdir());
-    char *text = NULL;
-    uint16_t port = 0;
-    json_t *cfg = NULL;
+    json_t *o = json_pack("{s:s,s:s}", "migrations_dir", ctt_path("%s/gw-migrations", ctt_tmpdir()),
+                          "clouds_yaml", clouds_yaml);
 
-    assert_int_equal(ct_file_read(&text, NULL, ctt_path("%s/up/api.json", ctt_tmpdir()), 1 << 20),
-                     0);
-    assert_int_equal(ct_json_parse(&cfg, text, strlen(text), 16), 0);
-    free(text);
-    assert_int_equal(ct_net_free_port(&port), 0);
-    json_object_set_new(cfg, "listen", json_string(ctt_path("127.0.0.1:%u", port)));
-    json_object_set_new(cfg, "cache", json_string(ctt_path("%s/gw.sqlite", ctt_tmpdir())));
-    json_object_set_new(cfg, "migrations_dir",
-                        json_string(ctt_path("%s/gw-migrations", ctt_tmpdir())));
-    json_object_set_new(cfg, "clouds_yaml", json_string(clouds_yaml));
-    assert_int_equal(ct_json_dump(&text, cfg), 0);
-    assert_int_equal(ct_file_write_atomic(path, text, strlen(text), 0600), 0);
-    free(text);
-    json_decref(cfg);
-    char *argv[] = {(char *)ctt_catena_bin(), "api", "--config", (char *)path, NULL};
-    ctt_spawn(&gwp, argv, ctt_path("%s/gw.log", ctt_tmpdir()));
-    snprintf(gw_url, sizeof(gw_url), "http://127.0.0.1:%u", port);
-    for (int i = 0;; i++) {
-        json_t *h = NULL;
-        long st = 0;
-        ctt_http(&st, &h, "GET", ctt_path("%s/api/health", gw_url), NULL, NULL);
-        json_decref(h);
-        if (st == 200)
-            break;
-        if (i == 600)
-            fail_msg("the gateway did not start: %s/gw.log", ctt_tmpdir());
-        usleep(50000);
-    }
+    ctt_gateway_start(&gwp, gw_url, ctt_path("%s/up", ctt_tmpdir()), o);
+    json_decref(o);
 }
 
 /* POST body text (the spec) with token and, when target is not NULL,

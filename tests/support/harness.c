@@ -585,3 +585,38 @@ void ctt_kill_tagged(void)
     if (d != NULL)
         closedir(d);
 }
+
+void ctt_gateway_start(ct_proc *p, char *url, const char *up_dir, const json_t *overrides)
+{
+    static int n;
+    const char *path = ctt_path("%s/gw%d.json", ctt_tmpdir(), ++n);
+    char *text = NULL;
+    uint16_t port = 0;
+    json_t *cfg = NULL;
+
+    assert_int_equal(ct_file_read(&text, NULL, ctt_path("%s/api.json", up_dir), 1 << 20), 0);
+    assert_int_equal(ct_json_parse(&cfg, text, strlen(text), 16), 0);
+    free(text);
+    assert_int_equal(ct_net_free_port(&port), 0);
+    json_object_set_new(cfg, "listen", json_string(ctt_path("127.0.0.1:%u", port)));
+    json_object_set_new(cfg, "cache", json_string(ctt_path("%s/gw%d.sqlite", ctt_tmpdir(), n)));
+    json_object_update(cfg, (json_t *)overrides);
+    assert_int_equal(ct_json_dump(&text, cfg), 0);
+    assert_int_equal(ct_file_write_atomic(path, text, strlen(text), 0600), 0);
+    free(text);
+    json_decref(cfg);
+    char *argv[] = {(char *)ctt_catena_bin(), "api", "--config", (char *)path, NULL};
+    ctt_spawn(p, argv, ctt_path("%s/gw%d.log", ctt_tmpdir(), n));
+    snprintf(url, 64, "http://127.0.0.1:%u", port);
+    for (int i = 0;; i++) {
+        json_t *h = NULL;
+        long st = 0;
+        ctt_http(&st, &h, "GET", ctt_path("%s/api/health", url), NULL, NULL);
+        json_decref(h);
+        if (st == 200)
+            return;
+        if (i == 600)
+            fail_msg("the gateway did not start: %s/gw%d.log", ctt_tmpdir(), n);
+        ct_sleep_ms(50);
+    }
+}

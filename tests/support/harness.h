@@ -69,6 +69,13 @@ void ctt_spawn(ct_proc *out, char *const argv[], const char *log_path);
 /* Stops a registered process group and unregisters it. */
 void ctt_stop(ct_proc *p);
 
+/* Starts a second gateway of the federation that `catena up` runs in
+ * up_dir: its api.json with a free port, a cache of its own and the keys
+ * of overrides (borrowed) set, logs in the test's folder. Waits until it
+ * answers /api/health. Out: *p (registered), url ("http://127.0.0.1:N",
+ * 64 bytes). */
+void ctt_gateway_start(ct_proc *p, char *url, const char *up_dir, const json_t *overrides);
+
 /* SIGSTOPs the group of pgid and returns once every member shows
  * stopped in /proc (kill returns before a busy process has stopped), or
  * fails the test after two seconds. */
