@@ -12,11 +12,10 @@
 #include "catena/util.h"
 
 struct fed {
-    const char *sub; /* "dc list", for messages */
-    char *api;       /* base URL ending in /api */
-    char *token;     /* may be NULL (reads) */
-    json_t *doc;     /* federation.json, if read */
-    const char *as;  /* DC whose token to use */
+    const char *sub;   /* "dc list", for messages */
+    cli_gw gw;         /* the gateway URL, federation.json if read */
+    const char *token; /* may be NULL (reads); borrowed from the environment or gw */
+    const char *as;    /* DC whose token to use */
     const char *from, *to, *target, *at, *dest, *id, *ip, *controller, *price, *invoice;
     const char *dc_filter, *available;
     bool json; /* --json: `vc tag` prints the whole answer */
@@ -27,33 +26,13 @@ struct fed {
  * for). */
 static int fed_resolve(struct fed *f, const char *file, const char *api, const char *dc)
 {
-    const char *env_api = getenv("CATENA_API"), *env_tok = getenv("CATENA_TOKEN");
     const char *who = f->as ? f->as : dc;
-    char *text;
-    size_t len, i;
-    json_t *d;
 
-    if (file != NULL || (api == NULL && env_api == NULL)) {
-        const char *path = file ? file : "catena-up/federation.json";
-        if (ct_file_read(&text, &len, path, 1 << 20) < 0)
-            return cli_bad_input(f->sub, NULL, "%s (give --api URL or --federation FILE)",
-                                 ct_error_last());
-        if (ct_json_parse(&f->doc, text, len, 16) < 0) {
-            free(text);
-            return cli_bad_input(f->sub, NULL, "%s: %s", path, ct_error_last());
-        }
-        free(text);
-    }
-    api = api ? api : env_api ? env_api : json_string_value(json_object_get(f->doc, "api_url"));
-    if (api == NULL || (f->api = strdup(api)) == NULL)
-        return cli_bad_input(f->sub, NULL, "no gateway URL");
-    if (env_tok != NULL && (f->token = strdup(env_tok)) == NULL)
-        abort();
-    json_array_foreach (json_object_get(f->doc, "datacenters"), i, d) {
-        const char *name = json_string_value(json_object_get(d, "name"));
-        if (f->token == NULL && who != NULL && name != NULL && strcmp(name, who) == 0)
-            f->token = strdup(json_string_value(json_object_get(d, "token")));
-    }
+    if (cli_gw_open(&f->gw, file, api) < 0)
+        return cli_bad_input(f->sub, NULL, "%s", ct_error_last());
+    f->token = getenv("CATENA_TOKEN");
+    if (f->token == NULL && who != NULL)
+        f->token = cli_gw_token(&f->gw, who);
     return 0;
 }
 
@@ -68,7 +47,7 @@ static int fed_call_field(struct fed *f, const char *method, const char *path, c
     char *text = NULL;
     int rc;
 
-    snprintf(url, sizeof(url), "%s%s", f->api, path);
+    snprintf(url, sizeof(url), "%s%s", f->gw.api, path);
     if (cli_http(&status, &out, method, url, f->token, body) < 0) {
         fprintf(stderr, "catena %s: %s\n", f->sub, ct_error_last());
         return CLI_FAIL;
@@ -153,12 +132,7 @@ static int check_query(const struct fed *f)
 
 static void fed_free(struct fed *f)
 {
-    free(f->api);
-    if (f->token != NULL) {
-        ct_wipe(f->token, strlen(f->token));
-        free(f->token);
-    }
-    json_decref(f->doc);
+    cli_gw_close(&f->gw);
 }
 
 /* Parses the common flags; leaves positional arguments from optind. */

@@ -377,7 +377,7 @@ static void sla_refund(void **state)
     url = wait_bound(addr);
     pid = session_pid(addr);
     ct_sleep_ms(2000);
-    assert_int_equal(kill(pid, SIGSTOP), 0);
+    ctt_freeze(pid, false);
     ct_sleep_ms(12000);
     assert_int_equal(kill(pid, SIGCONT), 0);
     for (int i = 0; i < 100 && get_status(url) != 200; i++)

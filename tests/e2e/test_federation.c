@@ -583,7 +583,7 @@ static void agent_timeout(void **state)
     (void)state;
 
     assert_true(pid > 0);
-    assert_int_equal(kill(pid, SIGSTOP), 0);
+    ctt_freeze(pid, false);
     ct_sleep_ms(200);
     for (int i = 0; i < N; i++) {
         w[i] = (struct stuck_write){.url = url, .token = dc_str(1, "token")};

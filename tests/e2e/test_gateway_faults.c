@@ -423,7 +423,7 @@ static void agent_stopped(void **state)
     memset(big + n, 'x', BIG);
     snprintf(big + n + BIG, 512 - (size_t)n, "\"}");
 
-    ct_proc_signal(&d1->proc, SIGSTOP);
+    ctt_freeze(d1->proc.pid, true);
     d1->stopped = true;
     for (int i = 0; i < N_STUCK; i++) {
         w[i] = (struct timed){.method = "POST",

@@ -278,7 +278,7 @@ static void accepted_while_agent_stopped(void **state)
     const char *body = vc_body("idem-slow");
     (void)state;
 
-    assert_int_equal(kill(agent1, SIGSTOP), 0);
+    ctt_freeze(agent1, false);
     int64_t t0 = ct_time_mono_ms();
     struct answer a = req("POST", REGISTER, body, h);
     int64_t ms = ct_time_mono_ms() - t0;
@@ -333,7 +333,7 @@ static void gateway_killed_after_202(void **state)
     const char *body = vc_body("idem-killed");
     (void)state;
 
-    assert_int_equal(kill(agent1, SIGSTOP), 0);
+    ctt_freeze(agent1, false);
     struct answer a = req("POST", REGISTER, body, h);
     expect_status(&a, 202, "a write to a stopped agent");
     ct_proc_signal(&gw, SIGKILL);

@@ -533,7 +533,7 @@ static void node_stopped_test(void **state)
     static struct req r[N_PATHS * EACH];
     pthread_t t[N_PATHS * EACH];
 
-    ctt_freeze_group(node.proc.pid);
+    ctt_freeze(node.proc.pid, true);
     node_stopped = true;
     for (int i = 0; i < N_PATHS * EACH; i++) {
         r[i] = (struct req){.path = paths[i % N_PATHS]};

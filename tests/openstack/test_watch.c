@@ -181,7 +181,7 @@ static void the_ledger_follows_the_cloud(void **state)
      * queue; RabbitMQ killed and started again; the agent resumed: the
      * notification survived in the durable queue. */
     agent = dc1_agent();
-    assert_int_equal(kill(agent, SIGSTOP), 0);
+    ctt_freeze(agent, false);
     server_action(id, "os-start");
     ctt_cloud_wait_server(cloud_a, id, "ACTIVE");
     rc = system(ctt_path("'%s/scripts/clouds' restart-mq '%s' >'%s/restart-mq.log' 2>&1",

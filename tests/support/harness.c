@@ -107,9 +107,10 @@ void ctt_stop(ct_proc *p)
     unregister_proc(pid);
 }
 
-/* Whether every process of group pgid is stopped ('T' in /proc/PID/stat;
- * field 5 is the group). */
-static bool group_stopped(pid_t pgid)
+/* Whether every process of group pgid (or, when pgid is negative, the
+ * process -pgid alone) is stopped ('T' in /proc/PID/stat; field 5 is the
+ * group). */
+static bool all_stopped(pid_t pgid)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -125,8 +126,9 @@ static bool group_stopped(pid_t pgid)
             ct_file_read(&text, NULL, ctt_path("/proc/%s/stat", e->d_name), 4096) < 0)
             continue;
         p = strrchr(text, ')'); /* the name may hold spaces and parentheses */
-        if (p != NULL && sscanf(p + 1, " %c %*d %ld", &state, &group) == 2 && group == pgid &&
-            state != 'T' && state != 't' && state != 'Z')
+        if (p != NULL && sscanf(p + 1, " %c %*d %ld", &state, &group) == 2 &&
+            (pgid > 0 ? group == pgid : atol(e->d_name) == -pgid) && state != 'T' && state != 't' &&
+            state != 'Z')
             all = false;
         free(text);
     }
@@ -135,15 +137,16 @@ static bool group_stopped(pid_t pgid)
     return all;
 }
 
-void ctt_freeze_group(pid_t pgid)
+void ctt_freeze(pid_t pid, bool group)
 {
-    assert_int_equal(kill(-pgid, SIGSTOP), 0);
+    assert_true(pid > 0); /* kill(0, ...) would stop this test too */
+    assert_int_equal(kill(group ? -pid : pid, SIGSTOP), 0);
     for (int i = 0; i < 200; i++) {
-        if (group_stopped(pgid))
+        if (all_stopped(group ? pid : -pid))
             return;
         ct_sleep_ms(10);
     }
-    fail_msg("process group %d did not stop within 2 s of SIGSTOP", (int)pgid);
+    fail_msg("process %d did not stop within 2 s of SIGSTOP", (int)pid);
 }
 
 void ctt_reaped(ct_proc *p)

@@ -76,10 +76,11 @@ void ctt_stop(ct_proc *p);
  * 64 bytes). */
 void ctt_gateway_start(ct_proc *p, char *url, const char *up_dir, const json_t *overrides);
 
-/* SIGSTOPs the group of pgid and returns once every member shows
- * stopped in /proc (kill returns before a busy process has stopped), or
- * fails the test after two seconds. */
-void ctt_freeze_group(pid_t pgid);
+/* SIGSTOPs pid (with group: the process group pid leads) and returns
+ * once each process shows stopped in /proc (kill returns before a busy
+ * process has stopped), or fails the test after two seconds. SIGCONT to
+ * the same undoes it. */
+void ctt_freeze(pid_t pid, bool group);
 
 /* Unregisters a process the test has reaped itself (waitpid), so the
  * cleanup at exit does not signal a group id the system may have reused. */

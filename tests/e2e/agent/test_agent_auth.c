@@ -556,7 +556,7 @@ static void stop_while_agent_stopped(void **state)
     start_agent(dc_key_file, false);
     start_gateway("ws", NULL);
     wait_auth(true, 15000, "start");
-    ct_proc_signal(&agent, SIGSTOP);
+    ctt_freeze(agent.pid, true);
     expect_prompt_exit(5000, "connected");
     start_gateway("ws", NULL);
     ct_sleep_ms(1500); /* it is connecting to the stopped agent */
