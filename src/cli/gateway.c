@@ -19,11 +19,12 @@ int cli_gw_open(cli_gw *g, const char *file, const char *api)
     memset(g, 0, sizeof(*g));
     if (file != NULL || (api == NULL && env_api == NULL)) {
         file = file ? file : "catena-up/federation.json";
-        if (ct_file_read(&text, &len, file, 1 << 20) < 0 ||
-            ct_json_parse(&g->doc, text, len, 16) < 0) {
-            free(text);
-            return ct_error_set(CT_EINVAL, "%s: %s (give --federation FILE or --api URL)", file,
+        if (ct_file_read(&text, &len, file, 1 << 20) < 0)
+            return ct_error_set(CT_EINVAL, "%s (give --federation FILE or --api URL)",
                                 ct_error_last());
+        if (ct_json_parse(&g->doc, text, len, 16) < 0) {
+            free(text);
+            return ct_error_set(CT_EINVAL, "%s: %s", file, ct_error_last());
         }
         free(text);
     }
