@@ -701,6 +701,16 @@ static json_t *gw_wait_status(const char *id, const char *want)
     return NULL;
 }
 
+/* Resets id through the gateway and waits until it is. */
+static void gw_reset(const char *id, const char *token)
+{
+    json_t *a = NULL;
+
+    assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/reset", id), token, ""), 202);
+    json_decref(a);
+    json_decref(gw_wait_status(id, "reset"));
+}
+
 /* The seed's XML API call: POST /api/migrations runs the migration, its
  * status resource follows it to the end; bad specs are 400 with every
  * finding; resume of a done one is 409; reset removes what it made. */
@@ -743,9 +753,7 @@ static void migration_through_the_gateway(void **state)
 
     assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/resume", id), t1, ""), 409);
     json_decref(a);
-    assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/reset", id), t1, ""), 202);
-    json_decref(a);
-    json_decref(gw_wait_status(id, "reset"));
+    gw_reset(id, t1);
     count_b(after);
     assert_memory_equal(before, after, sizeof(before));
     assert_int_equal(gw_post(&a, "/api/migrations/0123/resume", t1, ""), 404);
@@ -775,9 +783,79 @@ static void migration_through_the_gateway(void **state)
     assert_string_equal(json_string_value(json_object_get(d, "host")), fed_dc(1, "wallet"));
     json_decref(d);
     json_decref(m);
-    assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/reset", id), t1, ""), 202);
+    gw_reset(id, t1);
+    free(id);
+    ctt_stop(&gwp);
+}
+
+/* The gateway killed with -9 in the middle of a migration it runs: the
+ * record shows it interrupted, a new gateway resumes it from where it
+ * was, and B ends with one of each thing (a reset then leaves B as it
+ * was: nothing was made twice). */
+static void gateway_killed_mid_migration(void **state)
+{
+    const char *spec = spec_file("killed", src_id, "<cloud>b</cloud>", "", "new");
+    const char *t1 = fed_dc(0, "token");
+    char *xml = NULL, *id;
+    int before[5], after[5], status = 0;
+    json_t *a = NULL, *m = NULL;
+    ctt_run r;
+
+    (void)state;
+    if (fed == NULL)
+        fail_msg("needs the federation of migration_on_the_ledger");
+    count_b(before);
+    gateway_start();
+    assert_int_equal(ct_file_read(&xml, NULL, spec, 1 << 20), 0);
+    assert_int_equal(gw_post(&a, "/api/migrations", t1, xml), 202);
+    free(xml);
+    id = strdup(json_string_value(json_object_get(a, "id")));
     json_decref(a);
-    json_decref(gw_wait_status(id, "reset"));
+    /* Killed once the snapshot is made, while the image moves. */
+    for (int i = 0; i < 3000; i++) {
+        long st = 0;
+        ctt_http(&st, &m, "GET", ctt_path("%s/api/migrations/%s", gw_url, id), t1, NULL);
+        json_int_t step = json_integer_value(json_object_get(m, "step"));
+        json_decref(m);
+        m = NULL;
+        if (step >= 2)
+            break;
+        usleep(20000);
+    }
+    ct_proc_signal(&gwp, SIGKILL);
+    assert_int_equal(waitpid(gwp.pid, &status, 0), gwp.pid);
+    ctt_reaped(&gwp);
+
+    /* The record says so: the gateway's own store, read by the CLI. */
+    const char *args[] = {
+        "migrate", "status", id, "--state", ctt_path("%s/gw-migrations", ctt_tmpdir()), NULL};
+    ctt_catena(&r, args);
+    assert_non_null(strstr(r.out, "\"status\":\"failed\""));
+    assert_non_null(strstr(r.out, "interrupted"));
+    ctt_run_free(&r);
+
+    gateway_start();
+    assert_int_equal(gw_post(&a, ctt_path("/api/migrations/%s/resume", id), t1, ""), 202);
+    json_decref(a);
+    /* 202: accepted; the record shows it running once the runner has
+     * claimed it, a moment later. */
+    for (int i = 0; i < 500; i++) {
+        long st = 0;
+        ctt_http(&st, &m, "GET", ctt_path("%s/api/migrations/%s", gw_url, id), t1, NULL);
+        const char *s = json_string_value(json_object_get(m, "status"));
+        bool claimed = s != NULL && strcmp(s, "failed") != 0;
+        json_decref(m);
+        m = NULL;
+        if (claimed)
+            break;
+        usleep(20000);
+    }
+    m = gw_wait_status(id, "done");
+    check_target(m);
+    json_decref(m);
+    gw_reset(id, t1);
+    count_b(after);
+    assert_memory_equal(before, after, sizeof(before));
     free(id);
     ctt_stop(&gwp);
 }
@@ -807,6 +885,7 @@ int main(void)
         cmocka_unit_test(cloud_b_stopped_during_upload),
         cmocka_unit_test(migration_on_the_ledger),
         cmocka_unit_test(migration_through_the_gateway),
+        cmocka_unit_test(gateway_killed_mid_migration),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
