@@ -481,49 +481,12 @@ static void note_of_server(ct_agent__note *n, const json_t *srv)
     n->migrated_in = json_object_get(json_object_get(srv, "metadata"), "catena_migration") != NULL;
 }
 
-/* Whether uuid is among the servers. */
-static bool listed(const json_t *servers, const char *uuid)
-{
-    const json_t *srv;
-    size_t i;
-
-    json_array_foreach (servers, i, srv)
-        if (strcmp(str(srv, "id") ?: "", uuid) == 0)
-            return true;
-    return false;
-}
-
-/* The instances this DC's VCs came from that the cloud no longer has,
- * as deletions. Returns: 0 or the first error. */
-static int sync_gone(ct_agent__watch *w, const json_t *servers)
-{
-    sqlite3_stmt *st = NULL;
-    char uuids[64][64];
-    int n = 0, rc = 0;
-
-    /* At most 64 per pass: the next pass takes the rest. */
-    if (sqlite3_prepare_v2(w->db, "SELECT uuid FROM vcs", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(w, "prepare");
-    while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
-        if (!listed(servers, (const char *)sqlite3_column_text(st, 0)))
-            copy(uuids[n++], 64, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    for (int i = 0; i < n && rc == 0; i++) {
-        ct_agent__note g = {0};
-        snprintf(g.uuid, sizeof(g.uuid), "%.63s", uuids[i]);
-        snprintf(g.state, sizeof(g.state), "deleted");
-        snprintf(g.event, sizeof(g.event), "sync");
-        snprintf(g.message_id, sizeof(g.message_id), "sync:%.40s:gone", uuids[i]);
-        g.at_ms = ct_time_now_ms();
-        if ((rc = handle(w, &g)) == 0 || !transient(rc))
-            rc = db_exec(w, "DELETE FROM vcs WHERE uuid = ?", uuids[i], NULL);
-    }
-    return rc;
-}
-
 /* Brings the ledger in step with the cloud's servers: what Nova said
  * while no queue of this agent existed (its first start) or what a
- * broker lost. Returns: 0, or an error (tried again later). */
+ * broker lost. It registers and updates, but never retires on the
+ * listing's word: the listing holds the agent's project only (and one
+ * page of Nova's), while the queue hears every project of the cloud.
+ * Returns: 0, or an error (tried again later). */
 static int reconcile(ct_agent__watch *w)
 {
     ct_cloud *c = NULL;
@@ -552,8 +515,6 @@ static int reconcile(ct_agent__watch *w)
         if ((rc = handle(w, &n)) < 0 && !transient(rc))
             rc = 0; /* refused: logged by the contract's reason, go on */
     }
-    if (rc == 0)
-        rc = sync_gone(w, json_object_get(list, "servers"));
     json_decref(list);
     ct_cloud_free(c);
     return rc;
