@@ -1,5 +1,6 @@
-/* Catena bin packing: one-dimensional packing of integer sizes (FFD, BFD
- * and a search that closes the gap to the Martello-Toth lower bound), a
+/* Catena bin packing: one-dimensional packing of integer sizes (FFD, BFD,
+ * searches and an LP dive that close the gap to the lower bound: L2 of
+ * Martello and Toth, or the Gilmore-Gomory LP bound where higher), a
  * vector variant for VM placement (CPU, RAM, ...) and a parser for
  * OR-Library files. Pure computation: no I/O, no global state. */
 #ifndef CATENA_BINPACK_H
@@ -49,10 +50,11 @@ void ct_binpack_opts_init(ct_binpack_opts *opts);
 /* What a packing achieved. */
 typedef struct ct_binpack_result {
     size_t bins;          /* bins used; items were placed in bins 0..bins-1 */
-    size_t lower_bound;   /* max(L1, L2) of Martello and Toth */
+    size_t lower_bound;   /* max(L1, L2) of Martello and Toth; with AUTO, the
+                             Gilmore-Gomory LP bound rounded up where higher */
     bool optimal;         /* bins == lower_bound: the packing is proven optimal */
     const char *method;   /* static name of the step that found it: "ffd",
-                             "bfd" or "search" */
+                             "bfd", "search" or "lp" */
     uint64_t evaluations; /* search moves evaluated (0 for FFD and BFD) */
 } ct_binpack_result;
 
@@ -68,15 +70,22 @@ int ct_binpack_validate(const int64_t *sizes, size_t n, int64_t capacity);
  * items over lower-bound bins and works off the overflow (strong where
  * every bin must be exactly full, as in the triplet class); the other
  * empties three bins into a pool of loose items and swaps pool items with
- * packed ones until the pool fits two bins, one bin saved per round. The
- * cost is bounded by opts->effort, so with a million items AUTO costs
- * about FFD plus BFD plus a few seconds (use FFD or BFD, or a time limit,
- * where that matters).
+ * packed ones until the pool fits two bins, one bin saved per round. When
+ * their first turns leave a gap, the LP of Gilmore and Gomory is solved by
+ * column generation (GLPK): its bound, rounded up, replaces L2 where
+ * higher, and a dive on its solutions (the largest item's bin chosen from
+ * the patterns the LP uses, limited discrepancy) often finds a packing
+ * at that bound where the searches stall (Schoenfield's hard28). The
+ * cost is bounded by opts->effort (the LP by 30 knapsack cells or simplex
+ * entries per unit), so with a million items AUTO costs about FFD plus
+ * BFD plus a few seconds (use FFD or BFD, or a time limit, where that
+ * matters).
  * Args: opts may be NULL (defaults of ct_binpack_opts_init).
  * Out: out describes the packing; bin_of (n entries, caller's buffer)
  *      receives each item's bin, numbered from 0 with no empty bin.
  * Returns: 0, CT_EINVAL (see ct_binpack_validate) or CT_ENOMEM.
- * Thread safety: reentrant; calls on different buffers may run in parallel. */
+ * Thread safety: reentrant; calls on different buffers may run in parallel
+ * (GLPK keeps its state per thread). */
 int ct_binpack_solve(ct_binpack_result *out, size_t *bin_of, const int64_t *sizes, size_t n,
                      int64_t capacity, const ct_binpack_opts *opts);
 

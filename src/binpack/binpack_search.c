@@ -448,17 +448,30 @@ static int greedy(size_t *out_bins, size_t *bin_of, const int64_t *sizes, const 
     return ct_binpack__ffd(out_bins, bin_of, sizes, order, n, capacity);
 }
 
+/* The LP's work budget (binpack_lp.c): 30 units per move evaluation of
+ * the effort, by default about 0.7 s here. */
+
+#define LP_TURN 6
+static uint64_t lp_work(const ct_binpack_opts *opts)
+{
+    return (opts->effort ? opts->effort : CT_BINPACK_DEFAULT_EFFORT) * 30;
+}
+
 /* AUTO after FFD: BFD when it does better, then two searches in turn,
  * each going on where it stopped with a slice of the effort that doubles
  * at every turn: the tabu search on the overflow for a packing into
  * lower-bound bins, and the trash search, which saves bins one at a time
  * (and so also finds packings above the bound). Each is fast on instances
  * where the other wanders (exactly full bins; slack to spare), and
- * neither knows in advance which kind it has. */
+ * neither knows in advance which kind it has. When their first turns
+ * have not met the bound, the LP (binpack_lp.c) raises the bound where it
+ * can and dives for a packing; it is slower than the searches' first
+ * turns, but finds what they miss where every bin must be nearly full
+ * (hard28). The overflow search then aims at the new bound. */
 static int improve(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, const size_t *order,
                    size_t n, int64_t capacity, const ct_binpack_opts *opts)
 {
-    size_t *other = malloc(n * sizeof(*other)), other_bins, before;
+    size_t *other = malloc(n * sizeof(*other)), other_bins, before, target;
     uint64_t effort = opts->effort ? opts->effort : CT_BINPACK_DEFAULT_EFFORT, left = effort;
     /* A turn costs each search O(n) to set up: slices start well above. */
     uint64_t slice = effort / 64 > 8 * (uint64_t)n ? effort / 64 : 8 * (uint64_t)n;
@@ -478,14 +491,32 @@ static int improve(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, c
     }
     free(other);
     before = r->bins;
+    target = r->lower_bound;
     if (rc == 0 && r->bins > r->lower_bound &&
-        ((rc = ct_binpack__fill_new(&fill, r->lower_bound, sizes, order, n, capacity, opts->seed)) <
-             0 ||
+        ((rc = ct_binpack__fill_new(&fill, target, sizes, order, n, capacity, opts->seed)) < 0 ||
          (rc = search_alloc(&t.s, n)) < 0)) {
         ct_binpack__fill_free(fill);
         return rc;
     }
     for (int turn = 0; rc == 0 && r->bins > r->lower_bound && left > 0; turn++) {
+        if (turn == LP_TURN) {
+            rc = ct_binpack__lp(r, bin_of, sizes, order, n, capacity, lp_work(opts),
+                                budget.deadline_ms);
+            if (rc == 0 && strcmp(r->method, "lp") == 0) {
+                before = r->bins; /* the LP's, not the searches' */
+                t.active = false; /* its attempt began from the packing before */
+            }
+            if (rc < 0 || r->bins <= r->lower_bound)
+                break;
+            if (r->lower_bound > target) {
+                ct_binpack__fill_free(fill);
+                fill = NULL;
+                target = r->lower_bound;
+                if ((rc = ct_binpack__fill_new(&fill, target, sizes, order, n, capacity,
+                                               opts->seed)) < 0)
+                    break;
+            }
+        }
         budget.evals_left = slice < left ? slice : left;
         left -= budget.evals_left;
         if (turn % 2 == 0 && (rc = ct_binpack__fill_run(fill, bin_of, &budget)) == 1) {

@@ -581,6 +581,91 @@ static void parses_other_formats(void **state)
     expect_refused(ct_binpack_parse, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* The least bins for n <= 12 items, by trying every bin for each item
+ * (largest first; a new bin only once) with the bins so far as a bound. */
+static void exact_rec(const int64_t *a, size_t n, int64_t cap, size_t i, int64_t *load, size_t used,
+                      size_t *best)
+{
+    if (used >= *best)
+        return;
+    if (i == n) {
+        *best = used;
+        return;
+    }
+    for (size_t b = 0; b <= used && b < n; b++) {
+        if (load[b] + a[i] > cap)
+            continue;
+        load[b] += a[i];
+        exact_rec(a, n, cap, i + 1, load, b == used ? used + 1 : used, best);
+        load[b] -= a[i];
+    }
+}
+
+static int cmp_desc64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+    return (a < b) - (a > b);
+}
+
+/* The LP bound against the exact optimum on 400 small random instances:
+ * never above it (a "proven" packing is optimal), above L2 on some, and
+ * AUTO packs each into the optimum. */
+static void lp_bound_against_exact(void **state)
+{
+    int64_t a[12], sorted[12], load[12];
+    size_t bin_of[12], above_l2 = 0, proven = 0;
+    uint64_t rng = 7;
+    (void)state;
+
+    for (int k = 0; k < 400; k++) {
+        size_t n = 6 + ct_rand_next(&rng) % 7, best = 13, l2;
+        int64_t cap = 100;
+        ct_binpack_result r;
+        for (size_t i = 0; i < n; i++)
+            a[i] = 20 + (int64_t)(ct_rand_next(&rng) % 51); /* 20..70 */
+        memcpy(sorted, a, n * sizeof(*a));
+        qsort(sorted, n, sizeof(*sorted), cmp_desc64);
+        memset(load, 0, sizeof(load));
+        exact_rec(sorted, n, cap, 0, load, 0, &best);
+        ctt_ok(ct_binpack_lower_bound(&l2, a, n, cap));
+        ctt_ok(ct_binpack_solve(&r, bin_of, a, n, cap, NULL));
+        ctt_ok(ct_binpack_verify(bin_of, r.bins, a, n, cap));
+        if (r.lower_bound > best || r.bins != best)
+            fail_msg("instance %d: bound %zu, packed %zu, optimum %zu", k, r.lower_bound, r.bins,
+                     best);
+        assert_true(r.lower_bound >= l2);
+        above_l2 += r.lower_bound > l2;
+        proven += r.optimal;
+    }
+    printf("LP bound above L2 on %zu of 400, proven optimal %zu of 400\n", above_l2, proven);
+    assert_true(above_l2 > 0);
+}
+
+/* hard28: the LP dive packs these into their LP bound, proven optimal,
+ * where the searches alone end a bin above (before 2026-12-07). */
+static void hard28_lp_dive(void **state)
+{
+    static const char *const names[] = {"BPP 360", "BPP 640", "BPP 531"};
+    ct_binpack_file *f = load_kept("hard28.txt");
+    (void)state;
+
+    for (size_t k = 0; k < 3; k++) {
+        const ct_binpack_instance *in = NULL;
+        ct_binpack_result r;
+        for (size_t i = 0; i < f->count; i++) {
+            if (strcmp(f->inst[i].name, names[k]) == 0)
+                in = &f->inst[i];
+        }
+        assert_non_null(in);
+        solve_checked(in->sizes, in->n, in->capacity, CT_BINPACK_AUTO, &r, in->name);
+        if (!r.optimal)
+            fail_msg("%s: %zu bins, bound %zu", in->name, r.bins, r.lower_bound);
+        assert_string_equal(r.method, "lp");
+    }
+    ct_binpack_file_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +688,8 @@ int main(void)
         cmocka_unit_test(large_triplets_reach_the_optimum),
         cmocka_unit_test(orlib_triplets_t120_t249_t501),
         cmocka_unit_test(parses_other_formats),
+        cmocka_unit_test(lp_bound_against_exact),
+        cmocka_unit_test(hard28_lp_dive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
