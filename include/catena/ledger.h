@@ -115,6 +115,19 @@ int ct_ledger_transact(const ct_ledger *l, ct_sender *s, ct_send_result *res, co
 int ct_ledger_read(const ct_ledger *l, ct_rpc *rpc, json_t **out, const ct_address *to,
                    const char *function, const json_t *args);
 
+/* A VC as the Federation contract holds it (its container(tag) view). */
+typedef struct ct_ledger_vc_state {
+    ct_address host; /* all zero when the tag is not registered */
+    bool registered, available, retired;
+} ct_ledger_vc_state;
+
+/* Reads VC tag ("0x" + 64 hex digits) from the Federation at `contract`.
+ * Returns: 0 (an unregistered tag too: out->registered false), or the
+ *          errors of ct_ledger_read; CT_EPARSE for an answer without a
+ *          host. */
+int ct_ledger_vc_state_read(ct_ledger_vc_state *out, const ct_ledger *l, ct_rpc *rpc,
+                            const ct_address *contract, const char *tag);
+
 /* A Cloud scheduler's signature of a reservation (seed 002 section 3.2):
  * EIP-712 typed data Reservation(client, toscaHash, services, expiry, salt)
  * in the domain ("CatenaCloud", "1", chain_id, cloud), services being

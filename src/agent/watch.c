@@ -206,26 +206,10 @@ static bool transient(int rc)
     return rc != 0 && rc != CT_EREVERT && rc != CT_EINVAL && rc != CT_EPARSE;
 }
 
-/* Reads container(tag). Out: *host (zero when unregistered), flags. */
-static int vc_state(ct_agent__watch *w, const char *tag, ct_address *host, bool *available,
-                    bool *retired)
+/* Reads container(tag). */
+static int vc_state(ct_agent__watch *w, const char *tag, ct_ledger_vc_state *vc)
 {
-    json_t *out = NULL, *args = json_pack("[s]", tag), *c;
-    int rc = ct_ledger_read(w->a->ledger, w->rpc, &out, &w->a->contract, "container", args);
-
-    json_decref(args);
-    c = json_array_get(out, 0);
-    if (rc == 0 && ct_address_parse(host, json_string_value(json_array_get(c, 0)) ?: "") < 0)
-        rc = ct_error_set(CT_EPARSE, "watch: container(%s): no host in the answer", tag);
-    *available = json_is_true(json_array_get(c, 2));
-    *retired = json_is_true(json_array_get(c, 3));
-    json_decref(out);
-    return rc;
-}
-
-static bool is_zero(const ct_address *a)
-{
-    return memcmp(a->b, (uint8_t[20]){0}, 20) == 0;
+    return ct_ledger_vc_state_read(vc, w->a->ledger, w->rpc, &w->a->contract, tag);
 }
 
 /* The tag of a VC that came to this DC by migration with instance id
@@ -267,17 +251,16 @@ static int migrated_tag(ct_agent__watch *w, char tag[67], const char *uuid)
 static int find_tag(ct_agent__watch *w, char tag[67], const ct_agent__note *n)
 {
     uint8_t h[32];
-    ct_address host;
-    bool up, gone;
+    ct_ledger_vc_state vc;
     int rc;
 
     if ((rc = db_text(w, tag, 67, "SELECT tag FROM vcs WHERE uuid = ?", n->uuid)) != 0)
         return rc;
     ct_ledger_vc_tag(h, VC_TYPE, n->uuid, &w->a->wallet, (uint64_t)n->created_s);
     ct_hex_encode(tag, 67, h, 32, true);
-    if ((rc = vc_state(w, tag, &host, &up, &gone)) < 0)
+    if ((rc = vc_state(w, tag, &vc)) < 0)
         return rc;
-    if (is_zero(&host) && (rc = migrated_tag(w, tag, n->uuid)) <= 0)
+    if (!vc.registered && (rc = migrated_tag(w, tag, n->uuid)) <= 0)
         return rc;
     return db_exec(w, "INSERT OR REPLACE INTO vcs (uuid, tag) VALUES (?, ?)", n->uuid, tag) < 0
                ? CT_EIO
@@ -310,10 +293,10 @@ static int wait_mined(ct_agent__watch *w, const uint8_t hash[32])
     json_t *r = NULL;
     int rc;
 
-    while ((rc = ct_rpc_get_receipt(w->rpc, &r, hash)) == CT_ENOTFOUND) {
+    /* In slices of a second, so that a stop is seen. */
+    while ((rc = ct_rpc_wait_receipt(w->rpc, &r, hash, 1000, 250)) == CT_ETIMEOUT) {
         if (ct_time_mono_ms() > until || atomic_load(&w->stop))
             return ct_error_set(CT_ETIMEOUT, "watch: transaction not mined yet");
-        ct_sleep_ms(250);
     }
     if (rc == 0 && strcmp(str(r, "status") ?: "", "0x1") != 0)
         rc = ct_error_set(CT_EREVERT, "watch: the transaction failed on chain");
@@ -389,9 +372,9 @@ static int register_vc(ct_agent__watch *w, const ct_agent__note *n, bool up)
 static int apply(ct_agent__watch *w, const ct_agent__note *n)
 {
     bool retire = strcmp(n->state, "deleted") == 0 || strcmp(n->event, "instance.delete.end") == 0;
-    bool want_up = strcmp(n->state, "active") == 0, up, gone;
+    bool want_up = strcmp(n->state, "active") == 0;
     char tag[67], seen[80];
-    ct_address host;
+    ct_ledger_vc_state vc;
     int rc;
 
     if ((rc = find_tag(w, tag, n)) < 0)
@@ -406,17 +389,17 @@ static int apply(ct_agent__watch *w, const ct_agent__note *n)
         }
         return register_vc(w, n, want_up);
     }
-    if ((rc = vc_state(w, tag, &host, &up, &gone)) < 0)
+    if ((rc = vc_state(w, tag, &vc)) < 0)
         return rc;
-    if (memcmp(host.b, w->a->wallet.b, 20) != 0 || gone) {
-        copy(seen, sizeof(seen), gone ? "retired" : "hosted by another DC");
+    if (memcmp(vc.host.b, w->a->wallet.b, 20) != 0 || vc.retired) {
+        copy(seen, sizeof(seen), vc.retired ? "retired" : "hosted by another DC");
         ct_log(CT_LOG_INFO, "%s: watch: %s of %s: VC %s is %s", w->a->dc_name, n->event, n->uuid,
                tag, seen);
         return 0;
     }
     if (retire)
         return send_write(w, n, request("retire", tag, n));
-    if (up == want_up)
+    if (vc.available == want_up)
         return 0;
     json_t *req = request("change_availability", tag, n);
     json_object_set_new(req, "status", json_boolean(want_up));

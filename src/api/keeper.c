@@ -329,20 +329,18 @@ static bool session_tag(api_keeper *k, kitem *it, char tag[67])
 static bool vc_state(api_keeper *k, const char *tag, bool *registered, bool *available,
                      bool *retired)
 {
-    json_t *v = view(k, k->api->ledger, &k->api->cfg.contract, "container", json_pack("[s]", tag));
-    json_t *c = json_array_get(v, 0);
-    ct_address host;
+    ct_ledger_vc_state vc;
+    int rc = ct_ledger_vc_state_read(&vc, k->api->ledger, k->rpc, &k->api->cfg.contract, tag);
 
-    if (!json_is_array(c) ||
-        ct_address_parse(&host, json_string_value(json_array_get(c, 0)) ?: "") < 0) {
-        json_decref(v);
+    k->last_rc = rc;
+    if (rc < 0) {
+        note(k, "container: %s", ct_error_last());
         ct_error_clear();
         return false;
     }
-    *registered = memcmp(host.b, (uint8_t[20]){0}, 20) != 0;
-    *available = json_is_true(json_array_get(c, 2));
-    *retired = json_is_true(json_array_get(c, 3));
-    json_decref(v);
+    *registered = vc.registered;
+    *available = vc.available;
+    *retired = vc.retired;
     return true;
 }
 

@@ -157,21 +157,7 @@ void cli_gw_close(cli_gw *g);
 /* The token of DC from the federation file, or NULL. Borrowed. */
 const char *cli_gw_token(const cli_gw *g, const char *dc);
 
-/* One JSON exchange (token, Idempotency-Key key and body may be NULL).
- * Returns: the HTTP status, or a negative ct_err. */
-long cli_gw_call(json_t **out, const cli_gw *g, const char *method, const char *path,
-                 const char *token, const char *key, const json_t *body);
-
-/* Sets the error for an answer st to what and returns its ct_err. */
-int cli_gw_fail(long st, const json_t *answer, const char *what);
-
-/* An integer flag as JSON: a number up to INT64_MAX, else the text (the
- * agent checks larger ones, as the ledger's invoices may be). New ref. */
-json_t *cli_json_num(const char *s);
-
-/* The VC (Table 4, new ref) whose id is instance. Returns: 0,
- * CT_ENOTFOUND, or another ct_err. */
-int cli_gw_vc_of(json_t **vc, const cli_gw *g, const char *instance);
+/* The gateway calls themselves are the library's ct_cloud_gw_* (on g->api). */
 
 int cmd_tosca(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);

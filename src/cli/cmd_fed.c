@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catena/agent.h"
+#include "catena/cloud.h"
 #include "catena/crypto.h"
 #include "catena/util.h"
 
@@ -295,13 +296,14 @@ static int vc_write(struct fed *f, const char *verb, const char *dc, const char 
         body = json_pack("{s:b, s:s}", "status", strcmp(extra, "true") == 0, "timestamp", when(f));
     } else if (strcmp(verb, "migrate") == 0 && f->dest != NULL) {
         action = "migrate/pending";
-        body = json_pack("{s:s, s:o, s:o, s:s}", "target", f->dest, "price", cli_json_num(f->price),
-                         "invoice", cli_json_num(f->invoice), "timestamp", when(f));
+        body =
+            json_pack("{s:s, s:o, s:o, s:s}", "target", f->dest, "price", ct_cloud_gw_num(f->price),
+                      "invoice", ct_cloud_gw_num(f->invoice), "timestamp", when(f));
     } else if (strcmp(verb, "confirm") == 0 && f->id != NULL) {
         action = "migrate/confirm";
         body = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "id", f->id, "ip_address",
                          f->ip ? f->ip : "", "controller", f->controller ? f->controller : "",
-                         "price", cli_json_num(f->price), "invoice", cli_json_num(f->invoice),
+                         "price", ct_cloud_gw_num(f->price), "invoice", ct_cloud_gw_num(f->invoice),
                          "timestamp", when(f));
     } else if (strcmp(verb, "retire") == 0) {
         action = "retire";

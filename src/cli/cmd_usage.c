@@ -22,7 +22,7 @@ static int ledger_uptime(json_t *inst, const cli_gw *g, const char *from, const 
     json_t *vc = NULL, *sla = NULL;
     char path[512];
     long st;
-    int rc = cli_gw_vc_of(&vc, g, json_string_value(json_object_get(inst, "id")));
+    int rc = ct_cloud_gw_vc_of(&vc, g->api, json_string_value(json_object_get(inst, "id")));
 
     if (rc == CT_ENOTFOUND)
         return 0;
@@ -30,8 +30,8 @@ static int ledger_uptime(json_t *inst, const cli_gw *g, const char *from, const 
         return rc;
     snprintf(path, sizeof(path), "/container/%s/sla/?from=%sZ&to=%sZ",
              json_string_value(json_object_get(vc, "vc_tag")), from, to);
-    if ((st = cli_gw_call(&sla, g, "GET", path, NULL, NULL, NULL)) != 200) {
-        rc = cli_gw_fail(st, sla, "the VC's SLA");
+    if ((st = ct_cloud_gw_call(&sla, g->api, "GET", path, NULL, NULL, NULL)) != 200) {
+        rc = ct_cloud_gw_fail(st, sla, "the VC's SLA");
     } else {
         json_object_set(inst, "vc_tag", json_object_get(vc, "vc_tag"));
         json_object_set_new(

@@ -53,24 +53,3 @@ const char *cli_gw_token(const cli_gw *g, const char *dc)
     }
     return NULL;
 }
-
-long cli_gw_call(json_t **out, const cli_gw *g, const char *method, const char *path,
-                 const char *token, const char *key, const json_t *body)
-{
-    return ct_cloud_gw_call(out, g->api, method, path, token, key, body);
-}
-
-int cli_gw_fail(long st, const json_t *answer, const char *what)
-{
-    return ct_cloud_gw_fail(st, answer, what);
-}
-
-int cli_gw_vc_of(json_t **vc, const cli_gw *g, const char *instance)
-{
-    return ct_cloud_gw_vc_of(vc, g->api, instance);
-}
-
-json_t *cli_json_num(const char *s)
-{
-    return ct_cloud_gw_num(s);
-}

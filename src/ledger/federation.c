@@ -544,6 +544,29 @@ done:
     return rc;
 }
 
+int ct_ledger_vc_state_read(ct_ledger_vc_state *out, const ct_ledger *l, ct_rpc *rpc,
+                            const ct_address *contract, const char *tag)
+{
+    json_t *v = NULL, *args = json_pack("[s]", tag), *c;
+    int rc;
+
+    *out = (ct_ledger_vc_state){0};
+    if (args == NULL)
+        return ct_error_set(CT_ENOMEM, "ledger: out of memory");
+    rc = ct_ledger_read(l, rpc, &v, contract, "container", args);
+    json_decref(args);
+    c = json_array_get(v, 0);
+    if (rc == 0 && ct_address_parse(&out->host, json_string_value(json_array_get(c, 0)) ?: "") < 0)
+        rc = ct_error_set(CT_EPARSE, "ledger: container(%s): no host in the answer", tag);
+    if (rc == 0) {
+        out->registered = memcmp(out->host.b, (uint8_t[20]){0}, 20) != 0;
+        out->available = json_is_true(json_array_get(c, 2));
+        out->retired = json_is_true(json_array_get(c, 3));
+    }
+    json_decref(v);
+    return rc;
+}
+
 void ct_ledger_vc_tag(uint8_t out[32], const char *vc_type, const char *id, const ct_address *owner,
                       uint64_t created)
 {
