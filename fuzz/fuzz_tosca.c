@@ -11,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int constrained(const ct_tosca_diags *d)
+static int constrained(const ct_yaml_diags *d)
 {
     for (size_t i = 0; i < d->n; i++)
         if (!d->items[i].warning && strstr(d->items[i].message, "does not satisfy") == NULL &&
@@ -24,7 +24,7 @@ static int constrained(const ct_tosca_diags *d)
 static void write_out(const ct_tosca *t, const ct_tosca_host *hosts, size_t n)
 {
     ct_tosca_binding *b = calloc(n ? n : 1, sizeof(*b));
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *again = NULL;
     char *out = NULL;
 
@@ -47,7 +47,7 @@ static void write_out(const ct_tosca *t, const ct_tosca_host *hosts, size_t n)
         if (rc < 0 && rc != CT_ENOMEM && !constrained(&d))
             abort();
         ct_tosca_free(again);
-        ct_tosca_diags_free(&d);
+        ct_yaml_diags_free(&d);
         free(out);
     }
     if (ct_tosca_emit_hot(&out, t, b, n) == 0)
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ct_tosca_input_value in[] = {{"cpus", "2"}};
     ct_tosca_opts opts = {in, 0, NULL, NULL};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca_host *hosts = NULL;
     ct_tosca *t = NULL;
     size_t n = 0;
@@ -75,6 +75,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (d.errors == 0 && t == NULL && ct_error_code() != CT_ENOMEM) {
         abort(); /* a failure must say why */
     }
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
     return 0;
 }

@@ -11,35 +11,14 @@
 
 #include <jansson.h>
 
+#include "catena/yaml.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* ---------------------------------------------------------------- diagnostics */
-
-/* One finding about a template. file is NULL when it concerns no file
- * (out of memory, ...); line and column are 1-based, 0 when unknown. */
-typedef struct ct_tosca_diag {
-    bool warning;
-    char *file;
-    unsigned line;
-    unsigned column;
-    char *message;
-} ct_tosca_diag;
-
-/* The findings of one load, in the order they were made. At most
- * CT_TOSCA_MAX_DIAGS are kept; errors and warnings count all of them. */
-#define CT_TOSCA_MAX_DIAGS 100
-typedef struct ct_tosca_diags {
-    ct_tosca_diag *items;
-    size_t n;
-    size_t cap;
-    size_t errors;
-    size_t warnings;
-} ct_tosca_diags;
-
-/* Frees the findings; the struct is then empty and may be reused. */
-void ct_tosca_diags_free(ct_tosca_diags *d);
+/* Findings are ct_yaml_diags (catena/yaml.h): file:line:column, errors
+ * and warnings. */
 
 /* ---------------------------------------------------------------- model */
 
@@ -148,14 +127,14 @@ typedef struct ct_tosca_opts {
  *      file:line:column; the caller frees it.
  * Returns: 0 (warnings possible), CT_EPARSE when the template is invalid
  *          (message: the first error and the count), CT_ENOMEM. */
-int ct_tosca_parse(ct_tosca **out, ct_tosca_diags *diags, const char *text, size_t len,
+int ct_tosca_parse(ct_tosca **out, ct_yaml_diags *diags, const char *text, size_t len,
                    const char *name, const ct_tosca_opts *opts);
 
 /* Reads and parses the template file at path; relative imports are read
  * from the importing file's directory (opts->read is ignored).
  * Returns: as ct_tosca_parse, plus CT_ENOTFOUND/CT_EIO/CT_ELIMIT for the
  *          root file (also reported in diags). */
-int ct_tosca_load(ct_tosca **out, ct_tosca_diags *diags, const char *path,
+int ct_tosca_load(ct_tosca **out, ct_yaml_diags *diags, const char *path,
                   const ct_tosca_opts *opts);
 
 void ct_tosca_free(ct_tosca *t);
@@ -213,7 +192,7 @@ typedef struct ct_tosca_host {
  * Out: *out (caller frees with ct_tosca_hosts_free) and *out_n.
  * Returns: 0, CT_EINVAL when the requirements contradict each other or a
  *          needed input has no value (reported in diags), CT_ENOMEM. */
-int ct_tosca_hosts(ct_tosca_host **out, size_t *out_n, ct_tosca_diags *diags, const ct_tosca *t);
+int ct_tosca_hosts(ct_tosca_host **out, size_t *out_n, ct_yaml_diags *diags, const ct_tosca *t);
 
 void ct_tosca_hosts_free(ct_tosca_host *hosts, size_t n);
 
@@ -247,11 +226,6 @@ int ct_tosca_emit_concrete(char **out, const ct_tosca *t, const ct_tosca_binding
  * Out: *out malloc'd YAML text (caller frees).
  * Returns: 0, CT_ENOTFOUND as above, CT_ENOMEM. */
 int ct_tosca_emit_hot(char **out, const ct_tosca *t, const ct_tosca_binding *b, size_t n);
-
-/* Writes v as block-style YAML, quoting strings only where YAML would read
- * them as something else.
- * Out: *out malloc'd (caller frees). Returns: 0, CT_ELIMIT (too deep), CT_ENOMEM. */
-int ct_tosca_yaml_dump(char **out, const json_t *v);
 
 #ifdef __cplusplus
 }

@@ -101,7 +101,7 @@ void cli_inputs_free(cli_inputs *in);
 
 /* Prints a template's findings to stderr, one "file:line:column: error: ..."
  * line each; who names the command ("place"). */
-void cli_print_tosca_diags(const char *who, const ct_tosca_diags *d);
+void cli_print_tosca_diags(const char *who, const ct_yaml_diags *d);
 
 /* Loads an application's TOSCA template and plans its services (cmd_orch.c).
  * Findings and errors are printed as "catena <who>: ...".

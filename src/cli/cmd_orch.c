@@ -104,14 +104,14 @@ int cli_orch_plan_load(ct_orch_plan **out, const char *who, const char *path,
                        const cli_inputs *inputs)
 {
     ct_tosca_opts opts = {inputs ? inputs->v : NULL, inputs ? inputs->n : 0, NULL, NULL};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL;
     int rc = ct_tosca_load(&t, &d, path, &opts);
 
     cli_print_tosca_diags(who, &d);
     if (rc < 0 && d.n == 0)
         fprintf(stderr, "catena %s: %s\n", who, ct_error_last());
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
     if (rc == 0 && (rc = ct_orch_plan_new(out, t)) < 0)
         fprintf(stderr, "catena %s: %s\n", who, ct_error_last());
     ct_tosca_free(t);

@@ -123,7 +123,7 @@ static int load_kb(place_run *r, const char *path)
 static int load_app(place_run *r, const place_args *a)
 {
     ct_tosca_opts opts = {a->inputs.v, a->inputs.n, NULL, NULL};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     size_t shown;
     int rc;
 
@@ -132,7 +132,7 @@ static int load_app(place_run *r, const place_args *a)
         rc = ct_tosca_hosts(&r->hosts, &r->n_hosts, &d, r->t);
     cli_print_tosca_diags("place", &d);
     shown = d.n;
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
     if (rc == CT_ENOMEM) {
         fprintf(stderr, "catena place: %s\n", ct_error_last());
         return CLI_FAIL;

@@ -11,7 +11,7 @@
 
 #include "catena/util.h"
 
-static json_t *diag_json(const ct_tosca_diag *e)
+static json_t *diag_json(const ct_yaml_diag *e)
 {
     json_t *o = json_pack("{s:s}", "message", e->message);
 
@@ -24,7 +24,7 @@ static json_t *diag_json(const ct_tosca_diag *e)
 }
 
 /* The findings and, when valid, what the template holds. */
-static json_t *report_json(const char *file, const ct_tosca *t, const ct_tosca_diags *d)
+static json_t *report_json(const char *file, const ct_tosca *t, const ct_yaml_diags *d)
 {
     json_t *errors = json_array(), *warnings = json_array(), *o;
 
@@ -71,13 +71,13 @@ static const char *plural(size_t n)
 static int check(const char *file, bool as_json, const cli_inputs *in)
 {
     ct_tosca_opts opts = {in->v, in->n, NULL, NULL};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL;
     int rc = ct_tosca_load(&t, &d, file, &opts);
 
     if (rc == CT_ENOMEM) {
         fprintf(stderr, "catena tosca check: %s\n", ct_error_last());
-        ct_tosca_diags_free(&d);
+        ct_yaml_diags_free(&d);
         return CLI_FAIL;
     }
     if (as_json) {
@@ -101,7 +101,7 @@ static int check(const char *file, bool as_json, const cli_inputs *in)
                    plural(t->n_files), d.warnings, plural(d.warnings));
     }
     ct_tosca_free(t);
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
     if (rc == CT_ENOMEM)
         return CLI_FAIL;
     return rc < 0 ? CLI_USAGE : CLI_OK;

@@ -32,10 +32,10 @@ void cli_inputs_free(cli_inputs *in)
     in->n = 0;
 }
 
-void cli_print_tosca_diags(const char *who, const ct_tosca_diags *d)
+void cli_print_tosca_diags(const char *who, const ct_yaml_diags *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        const ct_tosca_diag *e = &d->items[i];
+        const ct_yaml_diag *e = &d->items[i];
         if (e->file != NULL && e->line > 0)
             fprintf(stderr, "%s:%u:%u: ", e->file, e->line, e->column);
         else if (e->file != NULL)

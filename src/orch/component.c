@@ -208,7 +208,7 @@ static int plan_work(work *w, const char *dir)
 {
     char path[4200];
     ct_tosca_opts opts = {0};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL;
     int rc;
 
@@ -222,7 +222,7 @@ static int plan_work(work *w, const char *dir)
                               d.items[i].line, d.items[i].message);
             break;
         }
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
     if (rc == 0)
         rc = ct_orch_plan_new(&w->plan, t);
     ct_tosca_free(t);

@@ -2,8 +2,6 @@
  * architectures, flavours, host models with power curves, data centres
  * with energy price and carbon intensity, and hosts with their current
  * load. Parsed from YAML or JSON text (no I/O). */
-#include "../tosca/tosca_int.h" /* its YAML helpers and diagnostics */
-
 #include "catena/place.h"
 
 #include <errno.h>
@@ -12,10 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libfyaml.h>
+
+#include "catena/tosca.h" /* scalar units ("4 GB") */
+#include "catena/util.h"
+#include "catena/yaml.h"
+
 #define KB_MAX_ITEMS 1000000
 
 typedef struct kb_ctx {
-    tosca_ctx c;
+    ct_yaml_reader c;
     ct_kb *kb;
 } kb_ctx;
 
@@ -72,19 +76,19 @@ bool ct_place_arch_same(const char *a, const char *b)
 static int kb_number(kb_ctx *k, double *out, struct fy_node *n, const char *what, double lo,
                      double hi, bool lo_open)
 {
-    const char *s = ct_tosca__scalar(n);
+    const char *s = ct_yaml_scalar(n);
     char *end;
     double v;
 
-    if (s == NULL || ct_tosca__is_null(n))
-        return ct_tosca__err(&k->c, n, "%s must be a number", what);
+    if (s == NULL || ct_yaml_is_null(n))
+        return ct_yaml_err(&k->c, n, "%s must be a number", what);
     errno = 0;
     v = strtod(s, &end);
     if (errno != 0 || end == s || *end != '\0' || !isfinite(v))
-        return ct_tosca__err(&k->c, n, "%s: \"%s\" is not a number", what, s);
+        return ct_yaml_err(&k->c, n, "%s: \"%s\" is not a number", what, s);
     if (v < lo || v > hi || (lo_open && v == lo))
-        return ct_tosca__err(&k->c, n, "%s: %g is out of range (%s%g .. %g]", what, v,
-                             lo_open ? "" : "[", lo, hi);
+        return ct_yaml_err(&k->c, n, "%s: %g is out of range (%s%g .. %g]", what, v,
+                           lo_open ? "" : "[", lo, hi);
     *out = v;
     return 0;
 }
@@ -97,64 +101,64 @@ static int kb_count(kb_ctx *k, unsigned *out, struct fy_node *n, const char *wha
     if (rc < 0)
         return rc;
     if (v != floor(v))
-        return ct_tosca__err(&k->c, n, "%s must be a whole number", what);
+        return ct_yaml_err(&k->c, n, "%s must be a whole number", what);
     *out = (unsigned)v;
     return 0;
 }
 
 static int kb_size(kb_ctx *k, uint64_t *out, struct fy_node *n, const char *what)
 {
-    const char *s = ct_tosca__scalar(n);
+    const char *s = ct_yaml_scalar(n);
     double v;
 
     if (s == NULL || ct_tosca_scalar_unit(&v, s, CT_TOSCA_UNIT_SIZE) < 0)
-        return ct_tosca__err(&k->c, n, "%s must be a size with a unit, such as \"64 GiB\"", what);
+        return ct_yaml_err(&k->c, n, "%s must be a size with a unit, such as \"64 GiB\"", what);
     if (v >= 1.8e19)
-        return ct_tosca__err(&k->c, n, "%s is too large", what);
+        return ct_yaml_err(&k->c, n, "%s is too large", what);
     *out = (uint64_t)ceil(v);
     return 0;
 }
 
 static int kb_bool(kb_ctx *k, bool *out, struct fy_node *n, const char *what)
 {
-    const char *s = ct_tosca__scalar(n);
+    const char *s = ct_yaml_scalar(n);
 
     if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
         *out = s[0] == 't';
         return 0;
     }
-    return ct_tosca__err(&k->c, n, "%s must be true or false", what);
+    return ct_yaml_err(&k->c, n, "%s must be true or false", what);
 }
 
 static int kb_string(kb_ctx *k, char **out, struct fy_node *n, const char *what)
 {
-    if (n == NULL || ct_tosca__is_null(n))
-        return ct_tosca__err(&k->c, n, "%s is missing", what);
-    return ct_tosca__strdup(&k->c, out, n, what);
+    if (n == NULL || ct_yaml_is_null(n))
+        return ct_yaml_err(&k->c, n, "%s is missing", what);
+    return ct_yaml_strdup(&k->c, out, n, what);
 }
 
 /* Checks that n is a map (or a list when want_seq) of at most KB_MAX_ITEMS. */
 static int kb_collection(kb_ctx *k, struct fy_node *n, const char *what, bool want_seq,
                          size_t *count)
 {
-    struct fy_node *d = ct_tosca__deref(n);
+    struct fy_node *d = ct_yaml_deref(n);
 
     *count = 0;
-    if (ct_tosca__is_null(n))
+    if (ct_yaml_is_null(n))
         return 0;
     if (want_seq ? !fy_node_is_sequence(d) : !fy_node_is_mapping(d))
-        return ct_tosca__err(&k->c, n, "%s must be a %s", what, want_seq ? "list" : "map");
+        return ct_yaml_err(&k->c, n, "%s must be a %s", what, want_seq ? "list" : "map");
     *count = (size_t)(want_seq ? fy_node_sequence_item_count(d) : fy_node_mapping_item_count(d));
     if (*count > KB_MAX_ITEMS)
-        return ct_tosca__err(&k->c, n, "%s has more than %d entries", what, KB_MAX_ITEMS);
+        return ct_yaml_err(&k->c, n, "%s has more than %d entries", what, KB_MAX_ITEMS);
     return 0;
 }
 
 static int check_keys(kb_ctx *k, struct fy_node *n, const char *what, const char *const *keys)
 {
-    if (!ct_tosca__is_map(n))
-        return ct_tosca__err(&k->c, n, "%s must be a map", what);
-    if (ct_tosca__check_keys(&k->c, n, what, keys) != 0)
+    if (!ct_yaml_is_map(n))
+        return ct_yaml_err(&k->c, n, "%s must be a map", what);
+    if (ct_yaml_check_keys(&k->c, n, what, keys) != 0)
         return k->c.nomem ? CT_ENOMEM : CT_EPARSE;
     return 0;
 }
@@ -163,8 +167,8 @@ static int check_keys(kb_ctx *k, struct fy_node *n, const char *what, const char
 
 static int read_prefs(kb_ctx *k, ct_kb_tag *tag, struct fy_node *n, const char *what)
 {
-    struct fy_node *d = ct_tosca__deref(n);
-    bool seq = ct_tosca__is_seq(n);
+    struct fy_node *d = ct_yaml_deref(n);
+    bool seq = ct_yaml_is_seq(n);
     size_t count;
     void *it = NULL;
     int rc;
@@ -172,9 +176,9 @@ static int read_prefs(kb_ctx *k, ct_kb_tag *tag, struct fy_node *n, const char *
     if ((rc = kb_collection(k, n, what, seq, &count)) < 0)
         return rc;
     if (count == 0)
-        return ct_tosca__err(&k->c, n, "%s: list at least one architecture", what);
+        return ct_yaml_err(&k->c, n, "%s: list at least one architecture", what);
     if ((tag->prefs = calloc(count, sizeof(*tag->prefs))) == NULL)
-        return ct_tosca__nomem(&k->c);
+        return ct_yaml_nomem(&k->c);
     for (size_t i = 0; i < count; i++) {
         ct_kb_pref *p = &tag->prefs[tag->n_prefs++];
         struct fy_node *name, *factor = NULL;
@@ -193,7 +197,7 @@ static int read_prefs(kb_ctx *k, ct_kb_tag *tag, struct fy_node *n, const char *
         if (canon != p->arch) {
             char *c = strdup(canon);
             if (c == NULL)
-                return ct_tosca__nomem(&k->c);
+                return ct_yaml_nomem(&k->c);
             free(p->arch);
             p->arch = c;
         }
@@ -201,7 +205,8 @@ static int read_prefs(kb_ctx *k, ct_kb_tag *tag, struct fy_node *n, const char *
     return 0;
 }
 
-static int read_tag(tosca_ctx *c, const char *key, struct fy_node *kn, struct fy_node *v, void *arg)
+static int read_tag(ct_yaml_reader *c, const char *key, struct fy_node *kn, struct fy_node *v,
+                    void *arg)
 {
     kb_ctx *k = arg;
     ct_kb_tag *tag = &k->kb->tags[k->kb->n_tags++];
@@ -214,22 +219,22 @@ static int read_tag(tosca_ctx *c, const char *key, struct fy_node *kn, struct fy
     snprintf(what, sizeof(what), "tag %s", key);
     tag->load = -1.0;
     if ((tag->name = strdup(key)) == NULL)
-        return ct_tosca__nomem(&k->c);
-    if (ct_tosca__is_null(v))
+        return ct_yaml_nomem(&k->c);
+    if (ct_yaml_is_null(v))
         return 0; /* any architecture, default load */
     if ((rc = check_keys(k, v, what, tag_keys)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "load")) != NULL &&
+    if ((n = ct_yaml_get(v, "load")) != NULL &&
         (rc = kb_number(k, &tag->load, n, what, 0.0, 1.0, true)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "architectures")) == NULL)
+    if ((n = ct_yaml_get(v, "architectures")) == NULL)
         return 0; /* any architecture, factor 1 */
     return read_prefs(k, tag, n, what);
 }
 
 /* ---------------------------------------------------------------- flavours, models, DCs */
 
-static int read_flavor(tosca_ctx *c, const char *key, struct fy_node *kn, struct fy_node *v,
+static int read_flavor(ct_yaml_reader *c, const char *key, struct fy_node *kn, struct fy_node *v,
                        void *arg)
 {
     kb_ctx *k = arg;
@@ -242,36 +247,36 @@ static int read_flavor(tosca_ctx *c, const char *key, struct fy_node *kn, struct
     (void)kn;
     snprintf(what, sizeof(what), "flavor %s", key);
     if ((f->name = strdup(key)) == NULL)
-        return ct_tosca__nomem(&k->c);
+        return ct_yaml_nomem(&k->c);
     if ((rc = check_keys(k, v, what, flavor_keys)) < 0 ||
-        (rc = kb_count(k, &f->vcpus, ct_tosca__get(v, "vcpus"), "vcpus", 1)) < 0 ||
-        (rc = kb_size(k, &f->ram, ct_tosca__get(v, "ram"), "ram")) < 0)
+        (rc = kb_count(k, &f->vcpus, ct_yaml_get(v, "vcpus"), "vcpus", 1)) < 0 ||
+        (rc = kb_size(k, &f->ram, ct_yaml_get(v, "ram"), "ram")) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "disk")) != NULL && (rc = kb_size(k, &f->disk, n, "disk")) < 0)
+    if ((n = ct_yaml_get(v, "disk")) != NULL && (rc = kb_size(k, &f->disk, n, "disk")) < 0)
         return rc;
     return 0;
 }
 
 static int read_power(kb_ctx *k, ct_power_curve *pc, struct fy_node *n, const char *what)
 {
-    struct fy_node *d = ct_tosca__deref(n), *item;
+    struct fy_node *d = ct_yaml_deref(n), *item;
     void *it = NULL;
     int i = 0, rc;
 
-    if (!ct_tosca__is_seq(n) || fy_node_sequence_item_count(d) != CT_POWER_POINTS)
-        return ct_tosca__err(&k->c, n ? n : NULL,
-                             "%s: power is a list of %d watt figures (0 %%, 10 %%, ... 100 %% "
-                             "load)",
-                             what, CT_POWER_POINTS);
+    if (!ct_yaml_is_seq(n) || fy_node_sequence_item_count(d) != CT_POWER_POINTS)
+        return ct_yaml_err(&k->c, n ? n : NULL,
+                           "%s: power is a list of %d watt figures (0 %%, 10 %%, ... 100 %% "
+                           "load)",
+                           what, CT_POWER_POINTS);
     while ((item = fy_node_sequence_iterate(d, &it)) != NULL)
         if ((rc = kb_number(k, &pc->watts[i++], item, "power", 0.0, 1e6, false)) < 0)
             return rc;
     if (ct_power_curve_check(pc) < 0)
-        return ct_tosca__err(&k->c, n, "%s: %s", what, ct_error_last());
+        return ct_yaml_err(&k->c, n, "%s: %s", what, ct_error_last());
     return 0;
 }
 
-static int read_model(tosca_ctx *c, const char *key, struct fy_node *kn, struct fy_node *v,
+static int read_model(ct_yaml_reader *c, const char *key, struct fy_node *kn, struct fy_node *v,
                       void *arg)
 {
     kb_ctx *k = arg;
@@ -284,25 +289,26 @@ static int read_model(tosca_ctx *c, const char *key, struct fy_node *kn, struct 
     (void)kn;
     snprintf(what, sizeof(what), "model %s", key);
     if ((m->name = strdup(key)) == NULL)
-        return ct_tosca__nomem(&k->c);
+        return ct_yaml_nomem(&k->c);
     if ((rc = check_keys(k, v, what, model_keys)) < 0 ||
-        (rc = kb_string(k, &m->arch, ct_tosca__get(v, "architecture"), "architecture")) < 0 ||
-        (rc = kb_count(k, &m->cores, ct_tosca__get(v, "cores"), "cores", 1)) < 0 ||
-        (rc = kb_number(k, &m->mips_per_core, ct_tosca__get(v, "mips_per_core"), "mips_per_core",
-                        0.0, 1e9, true)) < 0 ||
-        (rc = kb_size(k, &m->ram, ct_tosca__get(v, "ram"), "ram")) < 0 ||
-        (rc = read_power(k, &m->power, ct_tosca__get(v, "power"), what)) < 0)
+        (rc = kb_string(k, &m->arch, ct_yaml_get(v, "architecture"), "architecture")) < 0 ||
+        (rc = kb_count(k, &m->cores, ct_yaml_get(v, "cores"), "cores", 1)) < 0 ||
+        (rc = kb_number(k, &m->mips_per_core, ct_yaml_get(v, "mips_per_core"), "mips_per_core", 0.0,
+                        1e9, true)) < 0 ||
+        (rc = kb_size(k, &m->ram, ct_yaml_get(v, "ram"), "ram")) < 0 ||
+        (rc = read_power(k, &m->power, ct_yaml_get(v, "power"), what)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "disk")) != NULL && (rc = kb_size(k, &m->disk, n, "disk")) < 0)
+    if ((n = ct_yaml_get(v, "disk")) != NULL && (rc = kb_size(k, &m->disk, n, "disk")) < 0)
         return rc;
     if ((canon = strdup(ct_place_arch_canonical(m->arch))) == NULL)
-        return ct_tosca__nomem(&k->c);
+        return ct_yaml_nomem(&k->c);
     free(m->arch);
     m->arch = canon;
     return 0;
 }
 
-static int read_dc(tosca_ctx *c, const char *key, struct fy_node *kn, struct fy_node *v, void *arg)
+static int read_dc(ct_yaml_reader *c, const char *key, struct fy_node *kn, struct fy_node *v,
+                   void *arg)
 {
     kb_ctx *k = arg;
     ct_kb_dc *dc = &k->kb->dcs[k->kb->n_dcs++];
@@ -318,18 +324,18 @@ static int read_dc(tosca_ctx *c, const char *key, struct fy_node *kn, struct fy_
     dc->carbon_intensity = NAN;
     dc->pue = 1.0;
     if ((dc->name = strdup(key)) == NULL)
-        return ct_tosca__nomem(&k->c);
-    if (ct_tosca__is_null(v))
+        return ct_yaml_nomem(&k->c);
+    if (ct_yaml_is_null(v))
         return 0;
     if ((rc = check_keys(k, v, what, dc_keys)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "energy_price")) != NULL &&
+    if ((n = ct_yaml_get(v, "energy_price")) != NULL &&
         (rc = kb_number(k, &dc->energy_price, n, "energy_price", 0.0, 1e6, false)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "carbon_intensity")) != NULL &&
+    if ((n = ct_yaml_get(v, "carbon_intensity")) != NULL &&
         (rc = kb_number(k, &dc->carbon_intensity, n, "carbon_intensity", 0.0, 1e6, false)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "pue")) != NULL &&
+    if ((n = ct_yaml_get(v, "pue")) != NULL &&
         (rc = kb_number(k, &dc->pue, n, "pue", 1.0, 10.0, false)) < 0)
         return rc;
     return 0;
@@ -350,7 +356,7 @@ static int dc_index(kb_ctx *k, size_t *out, const char *name)
     ct_kb_dc *dc = &kb->dcs[kb->n_dcs]; /* room was made for one per host */
     memset(dc, 0, sizeof(*dc));
     if ((dc->name = strdup(name)) == NULL)
-        return ct_tosca__nomem(&k->c);
+        return ct_yaml_nomem(&k->c);
     dc->energy_price = NAN;
     dc->carbon_intensity = NAN;
     dc->pue = 1.0;
@@ -365,30 +371,30 @@ static int read_used(kb_ctx *k, ct_kb_host *h, struct fy_node *v)
 
     if ((rc = check_keys(k, v, "used", used_keys)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "vcpus")) != NULL &&
+    if ((n = ct_yaml_get(v, "vcpus")) != NULL &&
         (rc = kb_count(k, &h->used_vcpus, n, "vcpus", 0)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "ram")) != NULL && (rc = kb_size(k, &h->used_ram, n, "ram")) < 0)
+    if ((n = ct_yaml_get(v, "ram")) != NULL && (rc = kb_size(k, &h->used_ram, n, "ram")) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "disk")) != NULL && (rc = kb_size(k, &h->used_disk, n, "disk")) < 0)
+    if ((n = ct_yaml_get(v, "disk")) != NULL && (rc = kb_size(k, &h->used_disk, n, "disk")) < 0)
         return rc;
     return 0;
 }
 
 static int read_host_refs(kb_ctx *k, ct_kb_host *h, struct fy_node *v)
 {
-    struct fy_node *mn = ct_tosca__get(v, "model"), *dn = ct_tosca__get(v, "datacenter");
-    const char *model = ct_tosca__scalar(mn), *dc = ct_tosca__scalar(dn);
+    struct fy_node *mn = ct_yaml_get(v, "model"), *dn = ct_yaml_get(v, "datacenter");
+    const char *model = ct_yaml_scalar(mn), *dc = ct_yaml_scalar(dn);
 
     if (model == NULL)
-        return ct_tosca__err(&k->c, mn ? mn : v, "host %s: model is missing", h->name);
+        return ct_yaml_err(&k->c, mn ? mn : v, "host %s: model is missing", h->name);
     for (h->model = 0; h->model < k->kb->n_models; h->model++)
         if (strcmp(k->kb->models[h->model].name, model) == 0)
             break;
     if (h->model == k->kb->n_models)
-        return ct_tosca__err(&k->c, mn, "host %s: unknown model \"%s\"", h->name, model);
-    if (dc == NULL || ct_tosca__is_null(dn))
-        return ct_tosca__err(&k->c, dn ? dn : v, "host %s: datacenter is missing", h->name);
+        return ct_yaml_err(&k->c, mn, "host %s: unknown model \"%s\"", h->name, model);
+    if (dc == NULL || ct_yaml_is_null(dn))
+        return ct_yaml_err(&k->c, dn ? dn : v, "host %s: datacenter is missing", h->name);
     return dc_index(k, &h->dc, dc);
 }
 
@@ -399,19 +405,18 @@ static int read_host(kb_ctx *k, ct_kb_host *h, struct fy_node *v)
 
     h->powered = true;
     if ((rc = check_keys(k, v, "host", host_keys)) < 0 ||
-        (rc = kb_string(k, &h->name, ct_tosca__get(v, "name"), "host name")) < 0 ||
+        (rc = kb_string(k, &h->name, ct_yaml_get(v, "name"), "host name")) < 0 ||
         (rc = read_host_refs(k, h, v)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "load")) != NULL &&
+    if ((n = ct_yaml_get(v, "load")) != NULL &&
         (rc = kb_number(k, &h->load, n, "load", 0.0, 1.0, false)) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "powered")) != NULL &&
-        (rc = kb_bool(k, &h->powered, n, "powered")) < 0)
+    if ((n = ct_yaml_get(v, "powered")) != NULL && (rc = kb_bool(k, &h->powered, n, "powered")) < 0)
         return rc;
-    if ((n = ct_tosca__get(v, "used")) != NULL && (rc = read_used(k, h, n)) < 0)
+    if ((n = ct_yaml_get(v, "used")) != NULL && (rc = read_used(k, h, n)) < 0)
         return rc;
     if (!h->powered && (h->load > 0 || h->used_vcpus > 0))
-        return ct_tosca__err(&k->c, v, "host %s: a powered-off host has no load", h->name);
+        return ct_yaml_err(&k->c, v, "host %s: a powered-off host has no load", h->name);
     return 0;
 }
 
@@ -429,13 +434,13 @@ static int check_unique_hosts(kb_ctx *k, struct fy_node *at)
     int rc = 0;
 
     if (v == NULL)
-        return ct_tosca__nomem(&k->c);
+        return ct_yaml_nomem(&k->c);
     for (size_t i = 0; i < kb->n_hosts; i++)
         v[i] = &kb->hosts[i];
     qsort(v, kb->n_hosts, sizeof(*v), cmp_host_name);
     for (size_t i = 1; i < kb->n_hosts && rc == 0; i++)
         if (strcmp(v[i]->name, v[i - 1]->name) == 0)
-            rc = ct_tosca__err(&k->c, at, "host %s is listed twice", v[i]->name);
+            rc = ct_yaml_err(&k->c, at, "host %s is listed twice", v[i]->name);
     free(v);
     return rc;
 }
@@ -450,14 +455,14 @@ static int read_hosts(kb_ctx *k, struct fy_node *seq, size_t n_dc_defs)
     if ((rc = kb_collection(k, seq, "hosts", true, &count)) < 0)
         return rc;
     if (count == 0)
-        return ct_tosca__err(&k->c, seq, "hosts: list at least one host");
+        return ct_yaml_err(&k->c, seq, "hosts: list at least one host");
     k->kb->hosts = calloc(count, sizeof(ct_kb_host));
     ct_kb_dc *dcs = realloc(k->kb->dcs, (n_dc_defs + count) * sizeof(ct_kb_dc));
     if (dcs != NULL)
         k->kb->dcs = dcs;
     if (k->kb->hosts == NULL || dcs == NULL)
-        return ct_tosca__nomem(&k->c);
-    seq = ct_tosca__deref(seq);
+        return ct_yaml_nomem(&k->c);
+    seq = ct_yaml_deref(seq);
     while ((item = fy_node_sequence_iterate(seq, &it)) != NULL)
         if ((rc = read_host(k, &k->kb->hosts[k->kb->n_hosts++], item)) < 0)
             return rc;
@@ -467,19 +472,19 @@ static int read_hosts(kb_ctx *k, struct fy_node *seq, size_t n_dc_defs)
 /* ---------------------------------------------------------------- top level */
 
 static int read_section(kb_ctx *k, struct fy_node *root, const char *key, void **arr, size_t sz,
-                        tosca_pair_fn fn, bool required)
+                        ct_yaml_pair_fn fn, bool required)
 {
-    struct fy_node *n = ct_tosca__get(root, key);
+    struct fy_node *n = ct_yaml_get(root, key);
     size_t count;
     int rc;
 
     if ((rc = kb_collection(k, n, key, false, &count)) < 0)
         return rc;
     if (count == 0 && required)
-        return ct_tosca__err(&k->c, n ? n : root, "%s: define at least one", key);
+        return ct_yaml_err(&k->c, n ? n : root, "%s: define at least one", key);
     if ((*arr = calloc(count ? count : 1, sz)) == NULL)
-        return ct_tosca__nomem(&k->c);
-    return ct_tosca__each(&k->c, n, fn, k);
+        return ct_yaml_nomem(&k->c);
+    return ct_yaml_each(&k->c, n, fn, k);
 }
 
 static int read_settings(kb_ctx *k, struct fy_node *root)
@@ -491,26 +496,26 @@ static int read_settings(kb_ctx *k, struct fy_node *root)
 
     if ((rc = check_keys(k, root, "knowledge base", kb_keys)) < 0)
         return rc;
-    if ((n = ct_tosca__get(root, "catena_kb")) == NULL)
-        return ct_tosca__err(&k->c, root, "missing catena_kb: 1 (the format version)");
+    if ((n = ct_yaml_get(root, "catena_kb")) == NULL)
+        return ct_yaml_err(&k->c, root, "missing catena_kb: 1 (the format version)");
     if ((rc = kb_number(k, &version, n, "catena_kb", 1, 1, false)) < 0)
         return rc;
-    if ((n = ct_tosca__get(root, "reference_mips")) != NULL &&
+    if ((n = ct_yaml_get(root, "reference_mips")) != NULL &&
         (rc = kb_number(k, &kb->reference_mips, n, "reference_mips", 0, 1e9, true)) < 0)
         return rc;
-    if ((n = ct_tosca__get(root, "default_load")) != NULL &&
+    if ((n = ct_yaml_get(root, "default_load")) != NULL &&
         (rc = kb_number(k, &kb->default_load, n, "default_load", 0, 1, true)) < 0)
         return rc;
-    if ((n = ct_tosca__get(root, "max_utilisation")) != NULL &&
+    if ((n = ct_yaml_get(root, "max_utilisation")) != NULL &&
         (rc = kb_number(k, &kb->max_utilisation, n, "max_utilisation", 0, 1, true)) < 0)
         return rc;
-    if ((n = ct_tosca__get(root, "cpu_overcommit")) != NULL &&
+    if ((n = ct_yaml_get(root, "cpu_overcommit")) != NULL &&
         (rc = kb_number(k, &kb->cpu_overcommit, n, "cpu_overcommit", 0, 64, true)) < 0)
         return rc;
-    if ((n = ct_tosca__get(root, "objective")) != NULL &&
-        (ct_tosca__scalar(n) == NULL ||
-         ct_place_objective_parse(&kb->objective, ct_tosca__scalar(n)) < 0))
-        return ct_tosca__err(&k->c, n, "objective must be energy, cost or carbon");
+    if ((n = ct_yaml_get(root, "objective")) != NULL &&
+        (ct_yaml_scalar(n) == NULL ||
+         ct_place_objective_parse(&kb->objective, ct_yaml_scalar(n)) < 0))
+        return ct_yaml_err(&k->c, n, "objective must be energy, cost or carbon");
     return 0;
 }
 
@@ -519,8 +524,8 @@ static int read_kb(kb_ctx *k, struct fy_node *root)
     ct_kb *kb = k->kb;
     int rc;
 
-    if (root == NULL || !ct_tosca__is_map(root))
-        return ct_tosca__err(&k->c, root, "a knowledge base is a map of sections");
+    if (root == NULL || !ct_yaml_is_map(root))
+        return ct_yaml_err(&k->c, root, "a knowledge base is a map of sections");
     if ((rc = read_settings(k, root)) < 0 ||
         (rc = read_section(k, root, "tags", (void **)&kb->tags, sizeof(ct_kb_tag), read_tag,
                            false)) < 0 ||
@@ -531,7 +536,7 @@ static int read_kb(kb_ctx *k, struct fy_node *root)
         (rc = read_section(k, root, "datacenters", (void **)&kb->dcs, sizeof(ct_kb_dc), read_dc,
                            false)) < 0)
         return rc;
-    return read_hosts(k, ct_tosca__get(root, "hosts"), kb->n_dcs);
+    return read_hosts(k, ct_yaml_get(root, "hosts"), kb->n_dcs);
 }
 
 void ct_kb_free(ct_kb *kb)
@@ -572,7 +577,7 @@ const ct_kb_tag *ct_kb_tag_find(const ct_kb *kb, const char *name)
 
 int ct_kb_parse(ct_kb **out, const char *text, size_t len, const char *name)
 {
-    ct_tosca_diags diags = {0};
+    ct_yaml_diags diags = {0};
     struct fy_document *doc = NULL;
     kb_ctx k;
     int rc;
@@ -581,7 +586,7 @@ int ct_kb_parse(ct_kb **out, const char *text, size_t len, const char *name)
     memset(&k, 0, sizeof(k));
     k.c.diags = &diags;
     k.c.file = name ? name : "<kb>";
-    k.c.budget = TOSCA_JSON_BUDGET;
+    k.c.budget = CT_YAML_JSON_BUDGET;
     if (len > CT_KB_MAX_TEXT)
         return ct_error_set(CT_ELIMIT, "%s: larger than %u bytes", k.c.file, CT_KB_MAX_TEXT);
     if ((k.kb = calloc(1, sizeof(*k.kb))) == NULL)
@@ -590,7 +595,7 @@ int ct_kb_parse(ct_kb **out, const char *text, size_t len, const char *name)
     k.kb->default_load = 0.5;
     k.kb->max_utilisation = 1.0;
     k.kb->cpu_overcommit = 1.0;
-    if ((rc = ct_tosca__parse_doc(&k.c, &doc, text, len)) == 0)
+    if ((rc = ct_yaml_parse_doc(&k.c, &doc, text, len)) == 0)
         rc = read_kb(&k, fy_document_root(doc));
     fy_document_destroy(doc);
     if (rc == 0 && diags.errors > 0)
@@ -601,7 +606,7 @@ int ct_kb_parse(ct_kb **out, const char *text, size_t len, const char *name)
         rc =
             ct_error_set(CT_EPARSE, "%s:%u:%u: %s", diags.items[0].file ? diags.items[0].file : "-",
                          diags.items[0].line, diags.items[0].column, diags.items[0].message);
-    ct_tosca_diags_free(&diags);
+    ct_yaml_diags_free(&diags);
     if (rc < 0) {
         ct_kb_free(k.kb);
         return rc;

@@ -23,43 +23,43 @@ static void builtin_init(void)
     static const tosca_kind order[] = {TK_DATA,     TK_CAPABILITY, TK_RELATIONSHIP, TK_INTERFACE,
                                        TK_ARTIFACT, TK_POLICY,     TK_GROUP,        TK_NODE};
     static const ct_tosca_opts no_opts = {0};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     tosca_ctx c;
     int rc;
 
     memset(&c, 0, sizeof(c));
     c.t = &builtin_holder;
-    c.diags = &d;
+    c.y.diags = &d;
     c.opts = &no_opts;
-    c.file = "<normative types>";
-    c.budget = TOSCA_JSON_BUDGET;
+    c.y.file = "<normative types>";
+    c.y.budget = CT_YAML_JSON_BUDGET;
     c.builtin = true;
-    c.map_hook = ct_tosca__function;
+    c.y.map_hook = ct_tosca__map_hook;
     if ((builtin_holder.types = calloc(1, sizeof(*builtin_holder.types))) == NULL) {
         builtin_rc = CT_ENOMEM;
         return;
     }
-    rc = ct_tosca__parse_doc(&c, &builtin_doc, ct_tosca__normative_yaml,
-                             strlen(ct_tosca__normative_yaml));
+    rc = ct_yaml_parse_doc(&c.y, &builtin_doc, ct_tosca__normative_yaml,
+                           strlen(ct_tosca__normative_yaml));
     for (size_t i = 0; rc == 0 && i < sizeof(order) / sizeof(order[0]); i++)
         rc = ct_tosca__read_types(
             &c, order[i],
-            ct_tosca__get(fy_document_root(builtin_doc), ct_tosca__kind_section(order[i])));
+            ct_yaml_get(fy_document_root(builtin_doc), ct_tosca__kind_section(order[i])));
     if (rc == 0)
         rc = ct_tosca__link_types(&c);
     if (rc == 0 && d.errors > 0)
         rc = CT_EPARSE;
-    builtin_rc = c.nomem ? CT_ENOMEM : rc;
-    ct_tosca_diags_free(&d);
+    builtin_rc = c.y.nomem ? CT_ENOMEM : rc;
+    ct_yaml_diags_free(&d);
 }
 
 int ct_tosca__builtin_types(tosca_ctx *c)
 {
     pthread_once(&builtin_once, builtin_init);
     if (builtin_rc == CT_ENOMEM)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(&c->y);
     if (builtin_rc < 0)
-        return ct_tosca__err(c, NULL, "the built-in normative types do not load (a bug)");
+        return ct_yaml_err(&c->y, NULL, "the built-in normative types do not load (a bug)");
     c->t->types->base = builtin_holder.types;
     return 0;
 }

@@ -12,23 +12,23 @@
 
 typedef struct hosts_ctx {
     const ct_tosca *t;
-    ct_tosca_diags *diags;
+    ct_yaml_diags *diags;
     int rc;
 } hosts_ctx;
 
 static void herr(hosts_ctx *h, const ct_tosca_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int diag_msg(ct_tosca_diags *d, const ct_tosca_loc *loc, const char *fmt, ...)
+static int diag_msg(ct_yaml_diags *d, const ct_tosca_loc *loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int diag_msg(ct_tosca_diags *d, const ct_tosca_loc *loc, const char *fmt, ...)
+static int diag_msg(ct_yaml_diags *d, const ct_tosca_loc *loc, const char *fmt, ...)
 {
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = ct_tosca__diag_add(d, false, loc->file, loc->line, loc->column, fmt, ap);
+    rc = ct_yaml_diag_add(d, false, loc->file, loc->line, loc->column, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -241,7 +241,7 @@ void ct_tosca_hosts_free(ct_tosca_host *hosts, size_t n)
     free(hosts);
 }
 
-int ct_tosca_hosts(ct_tosca_host **out, size_t *out_n, ct_tosca_diags *diags, const ct_tosca *t)
+int ct_tosca_hosts(ct_tosca_host **out, size_t *out_n, ct_yaml_diags *diags, const ct_tosca *t)
 {
     hosts_ctx h = {t, diags, 0};
     ct_tosca_host *hosts = NULL;

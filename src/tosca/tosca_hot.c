@@ -106,7 +106,7 @@ static json_t *translate(const hot_ctx *h, const json_t *v, size_t self, int dep
     json_t *item, *out;
     size_t i;
 
-    if (depth > TOSCA_MAX_DEPTH)
+    if (depth > CT_YAML_MAX_DEPTH)
         return json_null();
     if (json_is_object(v) && json_object_size(v) == 1) {
         json_object_foreach ((json_t *)v, key, item) {
@@ -419,7 +419,7 @@ int ct_tosca_emit_hot(char **out, const ct_tosca *t, const ct_tosca_binding *b, 
         h.compute[i] = (c != SIZE_MAX && t->nodes[c].is_compute) ? c : SIZE_MAX;
     }
     if ((rc = build(&h, hot)) == 0)
-        rc = ct_tosca_yaml_dump(out, hot);
+        rc = ct_yaml_dump(out, hot);
 done:
     json_decref(hot);
     free(h.compute);

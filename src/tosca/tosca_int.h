@@ -1,6 +1,5 @@
-/* Shared between the TOSCA front end's files (and kb.c, which reads YAML
- * the same way): the parse context, YAML tree helpers, the type system
- * and value checking. */
+/* Shared between the TOSCA front end's files: the parse context (a YAML
+ * reader of catena/yaml.h and more), the type system and value checking. */
 #ifndef CATENA_TOSCA_INT_H
 #define CATENA_TOSCA_INT_H
 
@@ -13,11 +12,8 @@
 
 #include "catena/tosca.h"
 #include "catena/util.h"
+#include "catena/yaml.h"
 
-/* Values nested deeper than this are refused (aliases can build cycles). */
-#define TOSCA_MAX_DEPTH 64
-/* JSON nodes one load may create: bounds alias expansion ("billion laughs"). */
-#define TOSCA_JSON_BUDGET 200000
 /* Types and node templates one template may define in all. */
 #define TOSCA_MAX_TYPES 4096
 #define TOSCA_MAX_NODES 4096
@@ -25,14 +21,11 @@
 /* ---------------------------------------------------------------- context */
 
 typedef struct tosca_ctx {
+    ct_yaml_reader y; /* first: the YAML helpers' findings and budget */
     ct_tosca *t;
-    ct_tosca_diags *diags;
     const ct_tosca_opts *opts;
-    const char *file; /* file being read (one of t->files) */
-    size_t budget;    /* JSON nodes still allowed */
-    bool nomem;       /* an allocation failed: stop */
-    bool builtin;     /* reading the built-in normative types */
-    bool topology;    /* reading topology_template (get_input allowed) */
+    bool builtin;  /* reading the built-in normative types */
+    bool topology; /* reading topology_template (get_input allowed) */
     /* Set while checking a node template, for get_property on SELF. */
     const char *self_type;
     /* Node template names and their type names, known before the
@@ -45,92 +38,21 @@ typedef struct tosca_ctx {
     struct fy_document *docs[CT_TOSCA_MAX_IMPORTS + 2];
     char *texts[CT_TOSCA_MAX_IMPORTS + 2];
     size_t n_docs;
-    /* Reads a map that may be an intrinsic function ({get_input: x}) into
-     * *out and sets *is_fn; NULL: every map is plain data. The TOSCA
-     * loader sets ct_tosca__function, so the YAML helpers of
-     * tosca_yaml.c (which the knowledge base reader uses too) know
-     * nothing of TOSCA functions. */
-    int (*map_hook)(struct tosca_ctx *c, json_t **out, bool *is_fn, struct fy_node *n, int depth);
 } tosca_ctx;
 
-/* Records a finding at the position of node at (NULL: no position) in the
- * current file. Returns: CT_EPARSE for errors, 0 for warnings, CT_ENOMEM
- * when recording fails (and sets c->nomem). */
-int ct_tosca__err(tosca_ctx *c, struct fy_node *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void ct_tosca__warn(tosca_ctx *c, struct fy_node *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Adds a finding to d. Returns: 0 or CT_ENOMEM. */
-int ct_tosca__diag_add(ct_tosca_diags *d, bool warning, const char *file, unsigned line,
-                       unsigned column, const char *fmt, va_list ap)
-    __attribute__((format(printf, 6, 0)));
-
-/* Notes an allocation failure. Returns: CT_ENOMEM. */
-int ct_tosca__nomem(tosca_ctx *c);
-
-/* ---------------------------------------------------------------- YAML tree */
-
-/* Returns: n with aliases followed, or NULL (n NULL or a broken alias). */
-struct fy_node *ct_tosca__deref(struct fy_node *n);
-
-/* Finds the 1-based line and column where n starts (the first scalar in
- * it); 0 and 0 when it has none. */
-void ct_tosca__pos(struct fy_node *n, unsigned *line, unsigned *column);
-
-/* Returns: the text of a scalar as a NUL-terminated string borrowed from
- * the document, or NULL when n is not a scalar or holds a NUL byte. */
-const char *ct_tosca__scalar(struct fy_node *n);
-
-/* Returns: whether n is a plain (unquoted) scalar. */
-bool ct_tosca__plain(struct fy_node *n);
-
-/* Returns: whether n is absent or a YAML null ("", "~", "null"). */
-bool ct_tosca__is_null(struct fy_node *n);
-
-bool ct_tosca__is_map(struct fy_node *n);
-bool ct_tosca__is_seq(struct fy_node *n);
-
-/* Returns: the value under key in map n, or NULL. */
-struct fy_node *ct_tosca__get(struct fy_node *map, const char *key);
-
-/* Calls fn for each pair of map n with its key as a string. A key that is
- * not a scalar string is reported and skipped. Stops at the first
- * non-zero return of fn and returns it. */
-typedef int (*tosca_pair_fn)(tosca_ctx *c, const char *key, struct fy_node *k, struct fy_node *v,
-                             void *arg);
-int ct_tosca__each(tosca_ctx *c, struct fy_node *map, tosca_pair_fn fn, void *arg);
-
-/* Reports the keys of map n that are not in allowed (NULL terminated),
- * suggesting the nearest allowed one. Returns: the number of unknown keys,
- * or CT_ENOMEM. */
-int ct_tosca__check_keys(tosca_ctx *c, struct fy_node *map, const char *what,
-                         const char *const *allowed);
-
-/* Copies a scalar into a new string, reporting non-scalars as errors.
- * Returns: 0, CT_EPARSE, CT_ENOMEM. */
-int ct_tosca__strdup(tosca_ctx *c, char **out, struct fy_node *n, const char *what);
-
-/* Converts n to JSON following the YAML 1.2 core schema (plain scalars may
- * be null, booleans, integers or floats; everything else is a string),
- * checking intrinsic functions on the way.
- * Returns: 0, CT_EPARSE, CT_ELIMIT (depth or budget), CT_ENOMEM. */
-int ct_tosca__to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth);
+/* The TOSCA context of a reader that is one (its first member). */
+static inline tosca_ctx *tosca_of(ct_yaml_reader *r)
+{
+    return (tosca_ctx *)r;
+}
 
 /* If map n is an intrinsic function ({get_input: x}, {concat: [...]}, ...),
  * checks its arguments and converts it into *out and sets *is_fn.
  * Returns: 0 (also when it is no function), CT_EPARSE, CT_ELIMIT, CT_ENOMEM. */
 int ct_tosca__function(tosca_ctx *c, json_t **out, bool *is_fn, struct fy_node *n, int depth);
 
-/* Counts one JSON node against the budget. Returns: 0 or CT_ELIMIT. */
-int ct_tosca__spend(tosca_ctx *c, struct fy_node *at);
-
-/* Parses a YAML text into a document, reporting syntax errors as
- * diagnostics against file. Returns: 0, CT_EPARSE, CT_ENOMEM. */
-int ct_tosca__parse_doc(tosca_ctx *c, struct fy_document **out, const char *text, size_t len);
-
-/* Returns: the edit distance of a and b, capped at 9 (for "did you mean"). */
-int ct_tosca__distance(const char *a, const char *b);
+/* ct_tosca__function as the YAML reader's map hook (set by the loaders). */
+int ct_tosca__map_hook(ct_yaml_reader *r, json_t **out, bool *is_fn, struct fy_node *n, int depth);
 
 /* ---------------------------------------------------------------- types */
 
@@ -262,11 +184,5 @@ void ct_tosca__propdefs_free(tosca_propdef *p, size_t n);
 
 /* Reads topology_template (inputs, node templates, outputs, ...). */
 int ct_tosca__read_topology(tosca_ctx *c, struct fy_node *topo);
-
-/* ---------------------------------------------------------------- YAML out */
-
-/* Returns: whether s can be written as a plain YAML scalar and read back
- * as the same string. */
-bool ct_tosca__plain_safe(const char *s);
 
 #endif /* CATENA_TOSCA_INT_H */

@@ -135,10 +135,10 @@ static int add_file(tosca_ctx *c, const char **out, const char *name)
     char **v = realloc(t->files, (t->n_files + 1) * sizeof(*v));
 
     if (v == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(&c->y);
     t->files = v;
     if ((v[t->n_files] = strdup(name)) == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(&c->y);
     *out = v[t->n_files++];
     return 0;
 }
@@ -171,16 +171,16 @@ static int read_import_text(tosca_ctx *c, char **out, size_t *out_len, const cha
 static int locate_import(tosca_ctx *c, struct fy_node *at, const char *rel, char **out_path,
                          char **out_text, size_t *out_len)
 {
-    char *path = join_path(c->file, dir_len_of(c->file), rel), *alt = NULL;
+    char *path = join_path(c->y.file, dir_len_of(c->y.file), rel), *alt = NULL;
     int rc;
 
     if (path == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(&c->y);
     rc = read_import_text(c, out_text, out_len, path);
-    if (rc == CT_ENOTFOUND && (alt = fallback_path(c->file, rel)) != NULL &&
+    if (rc == CT_ENOTFOUND && (alt = fallback_path(c->y.file, rel)) != NULL &&
         (already_loaded(c, alt) || (rc = read_import_text(c, out_text, out_len, alt)) == 0)) {
-        ct_tosca__warn(c, at, "import \"%s\" is not at %s; using %s as tosca-parser does", rel,
-                       path, alt);
+        ct_yaml_warn(&c->y, at, "import \"%s\" is not at %s; using %s as tosca-parser does", rel,
+                     path, alt);
         free(path);
         path = alt;
         alt = NULL;
@@ -189,8 +189,8 @@ static int locate_import(tosca_ctx *c, struct fy_node *at, const char *rel, char
     free(alt);
     if (rc < 0) {
         free(path);
-        return rc == CT_ENOMEM ? ct_tosca__nomem(c)
-                               : ct_tosca__err(c, at, "import \"%s\": %s", rel, ct_error_last());
+        return rc == CT_ENOMEM ? ct_yaml_nomem(&c->y)
+                               : ct_yaml_err(&c->y, at, "import \"%s\": %s", rel, ct_error_last());
     }
     *out_path = path;
     return 0;
@@ -199,37 +199,37 @@ static int locate_import(tosca_ctx *c, struct fy_node *at, const char *rel, char
 /* Parses and reads one imported file (types only). */
 static int load_import(tosca_ctx *c, struct fy_node *at, const char *rel, int depth)
 {
-    const char *saved = c->file, *name;
+    const char *saved = c->y.file, *name;
     char *path = NULL, *text = NULL;
     struct fy_document *doc = NULL;
     size_t len = 0;
     int rc;
 
     if (c->opts->read == NULL)
-        return ct_tosca__err(c, at,
-                             "import \"%s\": imports need the template to be read from a "
-                             "file",
-                             rel);
+        return ct_yaml_err(&c->y, at,
+                           "import \"%s\": imports need the template to be read from a "
+                           "file",
+                           rel);
     if (depth >= MAX_IMPORT_DEPTH)
-        return ct_tosca__err(c, at, "imports nested more than %d deep", MAX_IMPORT_DEPTH);
+        return ct_yaml_err(&c->y, at, "imports nested more than %d deep", MAX_IMPORT_DEPTH);
     if (strstr(rel, "://") != NULL)
-        return ct_tosca__err(c, at, "import \"%s\": only local files can be imported", rel);
+        return ct_yaml_err(&c->y, at, "import \"%s\": only local files can be imported", rel);
     if ((rc = locate_import(c, at, rel, &path, &text, &len)) < 0 || already_loaded(c, path))
         goto done;
     if (c->t->n_files > CT_TOSCA_MAX_IMPORTS) {
-        rc = ct_tosca__err(c, at, "more than %d imported files", CT_TOSCA_MAX_IMPORTS);
+        rc = ct_yaml_err(&c->y, at, "more than %d imported files", CT_TOSCA_MAX_IMPORTS);
         goto done;
     }
     if ((rc = add_file(c, &name, path)) < 0)
         goto done;
-    c->file = name;
+    c->y.file = name;
     c->texts[c->n_docs] = text;
-    rc = ct_tosca__parse_doc(c, &doc, text, len);
+    rc = ct_yaml_parse_doc(&c->y, &doc, text, len);
     c->docs[c->n_docs++] = doc;
     text = NULL; /* owned by c->texts now */
     if (rc == 0)
         rc = read_file_doc(c, fy_document_root(doc), depth + 1, false);
-    c->file = saved;
+    c->y.file = saved;
 done:
     free(text);
     free(path);
@@ -238,26 +238,25 @@ done:
 
 static int read_import(tosca_ctx *c, struct fy_node *item, int depth)
 {
-    struct fy_node *d = ct_tosca__deref(item), *file = item;
+    struct fy_node *d = ct_yaml_deref(item), *file = item;
 
-    if (ct_tosca__is_map(d) && ct_tosca__get(d, "file") == NULL &&
-        fy_node_mapping_item_count(d) == 1) {
+    if (ct_yaml_is_map(d) && ct_yaml_get(d, "file") == NULL && fy_node_mapping_item_count(d) == 1) {
         void *it = NULL; /* 1.0 short form: "name: file" or "name: {file: ...}" */
         file = fy_node_pair_value(fy_node_mapping_iterate(d, &it));
-        d = ct_tosca__deref(file);
+        d = ct_yaml_deref(file);
     }
-    if (ct_tosca__is_map(d)) {
-        if (ct_tosca__check_keys(c, d, "import", import_keys) != 0)
-            return c->nomem ? CT_ENOMEM : CT_EPARSE;
-        if (ct_tosca__get(d, "repository") != NULL)
-            return ct_tosca__err(c, item,
-                                 "imports from repositories are not supported, only "
-                                 "local files");
-        file = ct_tosca__get(d, "file");
+    if (ct_yaml_is_map(d)) {
+        if (ct_yaml_check_keys(&c->y, d, "import", import_keys) != 0)
+            return c->y.nomem ? CT_ENOMEM : CT_EPARSE;
+        if (ct_yaml_get(d, "repository") != NULL)
+            return ct_yaml_err(&c->y, item,
+                               "imports from repositories are not supported, only "
+                               "local files");
+        file = ct_yaml_get(d, "file");
     }
-    if (ct_tosca__scalar(file) == NULL || ct_tosca__is_null(file))
-        return ct_tosca__err(c, item, "an import names a file");
-    return load_import(c, item, ct_tosca__scalar(file), depth);
+    if (ct_yaml_scalar(file) == NULL || ct_yaml_is_null(file))
+        return ct_yaml_err(&c->y, item, "an import names a file");
+    return load_import(c, item, ct_yaml_scalar(file), depth);
 }
 
 static int read_imports(tosca_ctx *c, struct fy_node *imports, int depth)
@@ -266,53 +265,54 @@ static int read_imports(tosca_ctx *c, struct fy_node *imports, int depth)
     void *it = NULL;
     int rc = 0, r;
 
-    if (ct_tosca__is_null(imports))
+    if (ct_yaml_is_null(imports))
         return 0;
-    if (!ct_tosca__is_seq(imports))
-        return ct_tosca__err(c, imports, "imports must be a list");
-    imports = ct_tosca__deref(imports);
-    while ((item = fy_node_sequence_iterate(imports, &it)) != NULL && !c->nomem)
+    if (!ct_yaml_is_seq(imports))
+        return ct_yaml_err(&c->y, imports, "imports must be a list");
+    imports = ct_yaml_deref(imports);
+    while ((item = fy_node_sequence_iterate(imports, &it)) != NULL && !c->y.nomem)
         if ((r = read_import(c, item, depth)) < 0)
             rc = r;
-    return c->nomem ? CT_ENOMEM : rc;
+    return c->y.nomem ? CT_ENOMEM : rc;
 }
 
 /* ---------------------------------------------------------------- top level */
 
 static int read_version(tosca_ctx *c, struct fy_node *root, bool is_root)
 {
-    struct fy_node *n = ct_tosca__get(root, "tosca_definitions_version");
-    const char *v = ct_tosca__scalar(n);
+    struct fy_node *n = ct_yaml_get(root, "tosca_definitions_version");
+    const char *v = ct_yaml_scalar(n);
 
     if (n == NULL)
-        return ct_tosca__err(c, root,
-                             "missing tosca_definitions_version (e.g. "
-                             "tosca_simple_yaml_1_3)");
+        return ct_yaml_err(&c->y, root,
+                           "missing tosca_definitions_version (e.g. "
+                           "tosca_simple_yaml_1_3)");
     if (v == NULL)
-        return ct_tosca__err(c, n,
-                             "tosca_definitions_version must be a string such as "
-                             "tosca_simple_yaml_1_3");
+        return ct_yaml_err(&c->y, n,
+                           "tosca_definitions_version must be a string such as "
+                           "tosca_simple_yaml_1_3");
     for (int i = 0; v != NULL && versions[i] != NULL; i++)
         if (strcmp(v, versions[i]) == 0) {
             if (!is_root)
                 return 0;
             c->t->version_minor = i;
             c->t->version = strdup(v);
-            return c->t->version ? 0 : ct_tosca__nomem(c);
+            return c->t->version ? 0 : ct_yaml_nomem(&c->y);
         }
-    return ct_tosca__err(c, n,
-                         "tosca_definitions_version \"%s\" is not supported (use "
-                         "tosca_simple_yaml_1_0 to tosca_simple_yaml_1_3)",
-                         v);
+    return ct_yaml_err(&c->y, n,
+                       "tosca_definitions_version \"%s\" is not supported (use "
+                       "tosca_simple_yaml_1_0 to tosca_simple_yaml_1_3)",
+                       v);
 }
 
-static int check_metadata(tosca_ctx *c, const char *key, struct fy_node *k, struct fy_node *v,
+static int check_metadata(ct_yaml_reader *r, const char *key, struct fy_node *k, struct fy_node *v,
                           void *arg)
 {
+    tosca_ctx *c = tosca_of(r);
     (void)k;
     (void)arg;
-    if (ct_tosca__scalar(v) == NULL)
-        return ct_tosca__err(c, v ? v : k, "metadata \"%s\" must be a string", key);
+    if (ct_yaml_scalar(v) == NULL)
+        return ct_yaml_err(&c->y, v ? v : k, "metadata \"%s\" must be a string", key);
     return 0;
 }
 
@@ -321,23 +321,23 @@ static int read_common(tosca_ctx *c, struct fy_node *root, bool is_root)
     struct fy_node *n;
     int rc = 0, r;
 
-    if (ct_tosca__check_keys(c, root, "template", top_keys) != 0)
-        rc = c->nomem ? CT_ENOMEM : CT_EPARSE;
+    if (ct_yaml_check_keys(&c->y, root, "template", top_keys) != 0)
+        rc = c->y.nomem ? CT_ENOMEM : CT_EPARSE;
     if ((r = read_version(c, root, is_root)) < 0)
         rc = r;
-    if ((n = ct_tosca__get(root, "description")) != NULL) {
-        if (ct_tosca__scalar(n) == NULL)
-            rc = ct_tosca__err(c, n, "description must be a string");
-        else if (is_root && (c->t->description = strdup(ct_tosca__scalar(n))) == NULL)
-            return ct_tosca__nomem(c);
+    if ((n = ct_yaml_get(root, "description")) != NULL) {
+        if (ct_yaml_scalar(n) == NULL)
+            rc = ct_yaml_err(&c->y, n, "description must be a string");
+        else if (is_root && (c->t->description = strdup(ct_yaml_scalar(n))) == NULL)
+            return ct_yaml_nomem(&c->y);
     }
-    if ((n = ct_tosca__get(root, "metadata")) != NULL) {
-        if (!ct_tosca__is_map(n))
-            rc = ct_tosca__err(c, n, "metadata must be a map");
-        else if ((r = ct_tosca__each(c, n, check_metadata, NULL)) < 0)
+    if ((n = ct_yaml_get(root, "metadata")) != NULL) {
+        if (!ct_yaml_is_map(n))
+            rc = ct_yaml_err(&c->y, n, "metadata must be a map");
+        else if ((r = ct_yaml_each(&c->y, n, check_metadata, NULL)) < 0)
             rc = r;
     }
-    return c->nomem ? CT_ENOMEM : rc;
+    return c->y.nomem ? CT_ENOMEM : rc;
 }
 
 static int read_file_doc(tosca_ctx *c, struct fy_node *root, int depth, bool is_root)
@@ -346,27 +346,25 @@ static int read_file_doc(tosca_ctx *c, struct fy_node *root, int depth, bool is_
                                        TK_ARTIFACT, TK_POLICY,     TK_GROUP,        TK_NODE};
     int rc, r;
 
-    if (root == NULL || ct_tosca__is_null(root))
-        return ct_tosca__err(c, NULL, "the file is empty");
-    if (!ct_tosca__is_map(root))
-        return ct_tosca__err(c, root, "a TOSCA file is a map of sections");
+    if (root == NULL || ct_yaml_is_null(root))
+        return ct_yaml_err(&c->y, NULL, "the file is empty");
+    if (!ct_yaml_is_map(root))
+        return ct_yaml_err(&c->y, root, "a TOSCA file is a map of sections");
     rc = read_common(c, root, is_root);
-    if (rc == CT_ENOMEM ||
-        (r = read_imports(c, ct_tosca__get(root, "imports"), depth)) == CT_ENOMEM)
+    if (rc == CT_ENOMEM || (r = read_imports(c, ct_yaml_get(root, "imports"), depth)) == CT_ENOMEM)
         return CT_ENOMEM;
     if (r < 0)
         rc = r;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        r = ct_tosca__read_types(c, kinds[i],
-                                 ct_tosca__get(root, ct_tosca__kind_section(kinds[i])));
+        r = ct_tosca__read_types(c, kinds[i], ct_yaml_get(root, ct_tosca__kind_section(kinds[i])));
         if (r == CT_ENOMEM || r == CT_ELIMIT)
             return r;
         if (r < 0)
             rc = r;
     }
-    if (!is_root && ct_tosca__get(root, "topology_template") != NULL)
-        ct_tosca__warn(c, ct_tosca__get(root, "topology_template"),
-                       "the topology_template of an imported file is ignored");
+    if (!is_root && ct_yaml_get(root, "topology_template") != NULL)
+        ct_yaml_warn(&c->y, ct_yaml_get(root, "topology_template"),
+                     "the topology_template of an imported file is ignored");
     return rc;
 }
 
@@ -468,16 +466,16 @@ static int load_all(tosca_ctx *c, const char *text, size_t len, const char *name
 
     if ((rc = ct_tosca__builtin_types(c)) < 0)
         return rc;
-    if ((rc = add_file(c, &c->file, name)) < 0)
+    if ((rc = add_file(c, &c->y.file, name)) < 0)
         return rc;
     if ((c->t->source = malloc(len + 1)) == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(&c->y);
     memcpy(c->t->source, text, len);
     c->t->source[len] = '\0';
     c->t->source_len = len;
     if (len > CT_TOSCA_MAX_FILE)
-        return ct_tosca__err(c, NULL, "larger than %u bytes", CT_TOSCA_MAX_FILE);
-    if ((rc = ct_tosca__parse_doc(c, &doc, c->t->source, len)) < 0)
+        return ct_yaml_err(&c->y, NULL, "larger than %u bytes", CT_TOSCA_MAX_FILE);
+    if ((rc = ct_yaml_parse_doc(&c->y, &doc, c->t->source, len)) < 0)
         return rc;
     c->docs[c->n_docs++] = doc;
     root = fy_document_root(doc);
@@ -486,13 +484,13 @@ static int load_all(tosca_ctx *c, const char *text, size_t len, const char *name
         return rc;
     if ((rc = ct_tosca__link_types(c)) == CT_ENOMEM)
         return rc;
-    c->file = c->t->files[0];
-    if (c->diags->errors == 0 && ct_tosca__is_map(root))
-        rc = ct_tosca__read_topology(c, ct_tosca__get(root, "topology_template"));
-    return c->nomem ? CT_ENOMEM : rc;
+    c->y.file = c->t->files[0];
+    if (c->y.diags->errors == 0 && ct_yaml_is_map(root))
+        rc = ct_tosca__read_topology(c, ct_yaml_get(root, "topology_template"));
+    return c->y.nomem ? CT_ENOMEM : rc;
 }
 
-static int finish(ct_tosca_diags *d, int rc)
+static int finish(ct_yaml_diags *d, int rc)
 {
     if (rc == CT_ENOMEM)
         return ct_error_set(CT_ENOMEM, "tosca: out of memory");
@@ -510,44 +508,44 @@ static int finish(ct_tosca_diags *d, int rc)
     return ct_error_set(CT_EPARSE, "tosca: %zu errors", d->errors);
 }
 
-int ct_tosca_parse(ct_tosca **out, ct_tosca_diags *diags, const char *text, size_t len,
+int ct_tosca_parse(ct_tosca **out, ct_yaml_diags *diags, const char *text, size_t len,
                    const char *name, const ct_tosca_opts *opts)
 {
     static const ct_tosca_opts no_opts = {0};
-    ct_tosca_diags local = {0};
+    ct_yaml_diags local = {0};
     tosca_ctx c;
     int rc;
 
     *out = NULL;
     memset(&c, 0, sizeof(c));
-    c.diags = diags ? diags : &local;
+    c.y.diags = diags ? diags : &local;
     c.opts = opts ? opts : &no_opts;
-    c.budget = TOSCA_JSON_BUDGET;
-    c.map_hook = ct_tosca__function;
+    c.y.budget = CT_YAML_JSON_BUDGET;
+    c.y.map_hook = ct_tosca__map_hook;
     if ((c.t = calloc(1, sizeof(*c.t))) == NULL ||
         (c.t->types = calloc(1, sizeof(*c.t->types))) == NULL) {
         free(c.t);
         return ct_error_set(CT_ENOMEM, "tosca: out of memory");
     }
-    rc = finish(c.diags, load_all(&c, text, len, name ? name : "<template>"));
+    rc = finish(c.y.diags, load_all(&c, text, len, name ? name : "<template>"));
     ctx_free(&c);
     if (rc == 0)
         *out = c.t;
     else
         ct_tosca_free(c.t);
-    ct_tosca_diags_free(&local);
+    ct_yaml_diags_free(&local);
     return rc;
 }
 
-static void diag_plain(ct_tosca_diags *d, const char *file, const char *msg, ...)
+static void diag_plain(ct_yaml_diags *d, const char *file, const char *msg, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void diag_plain(ct_tosca_diags *d, const char *file, const char *msg, ...)
+static void diag_plain(ct_yaml_diags *d, const char *file, const char *msg, ...)
 {
     va_list ap;
 
     va_start(ap, msg);
-    ct_tosca__diag_add(d, false, file, 0, 0, msg, ap);
+    ct_yaml_diag_add(d, false, file, 0, 0, msg, ap);
     va_end(ap);
 }
 
@@ -557,8 +555,7 @@ static int read_file_cb(char **out, size_t *out_len, const char *path, void *pay
     return ct_file_read(out, out_len, path, CT_TOSCA_MAX_FILE);
 }
 
-int ct_tosca_load(ct_tosca **out, ct_tosca_diags *diags, const char *path,
-                  const ct_tosca_opts *opts)
+int ct_tosca_load(ct_tosca **out, ct_yaml_diags *diags, const char *path, const ct_tosca_opts *opts)
 {
     ct_tosca_opts o = {0};
     char *text = NULL;

@@ -155,7 +155,7 @@ int ct_tosca__check_type_name(tosca_ctx *c, struct fy_node *at, const char *type
 {
     if (ct_tosca__primitive(type) || ct_tosca__type_find(c->t->types, TK_DATA, type) != NULL)
         return 0;
-    return ct_tosca__err(c, at, "unknown data type \"%s\"", type);
+    return ct_yaml_err(&c->y, at, "unknown data type \"%s\"", type);
 }
 
 /* Parses decimal, 0x hex or 0o octal integers with an optional sign. */
@@ -227,50 +227,51 @@ static int scalar_value(tosca_ctx *c, json_t **out, struct fy_node *n, const cha
         *out = json_string(s);
     } else if (strcmp(type, "integer") == 0) {
         if (!parse_int(s, &i))
-            return ct_tosca__err(c, n, "%s: \"%s\" is not an integer", what, s);
+            return ct_yaml_err(&c->y, n, "%s: \"%s\" is not an integer", what, s);
         *out = json_integer(i);
     } else if (strcmp(type, "float") == 0) {
         if (!parse_float(s, &d))
-            return ct_tosca__err(c, n, "%s: \"%s\" is not a number", what, s);
+            return ct_yaml_err(&c->y, n, "%s: \"%s\" is not a number", what, s);
         *out = json_real(d);
     } else if (strcmp(type, "boolean") == 0) {
         if (strcasecmp(s, "true") != 0 && strcasecmp(s, "false") != 0)
-            return ct_tosca__err(c, n, "%s: \"%s\" is not true or false", what, s);
+            return ct_yaml_err(&c->y, n, "%s: \"%s\" is not true or false", what, s);
         *out = json_boolean(strcasecmp(s, "true") == 0);
     } else if (strcmp(type, "version") == 0) {
         if (!valid_version(s))
-            return ct_tosca__err(c, n, "%s: \"%s\" is not a version (major.minor[.fix])", what, s);
+            return ct_yaml_err(&c->y, n, "%s: \"%s\" is not a version (major.minor[.fix])", what,
+                               s);
         *out = json_string(s);
     } else if (strcmp(type, "timestamp") == 0) {
         if (!valid_timestamp(s))
-            return ct_tosca__err(c, n, "%s: \"%s\" is not a timestamp", what, s);
+            return ct_yaml_err(&c->y, n, "%s: \"%s\" is not a timestamp", what, s);
         *out = json_string(s);
     } else if (unit_kind(type, &kind)) {
         if (ct_tosca_scalar_unit(&d, s, kind) < 0)
-            return ct_tosca__err(c, n, "%s: %s (a %s is a number and a unit, e.g. %s)", what,
-                                 ct_error_last(), type,
-                                 kind == CT_TOSCA_UNIT_SIZE ? "\"10 GB\"" : "\"2 GHz\"");
+            return ct_yaml_err(&c->y, n, "%s: %s (a %s is a number and a unit, e.g. %s)", what,
+                               ct_error_last(), type,
+                               kind == CT_TOSCA_UNIT_SIZE ? "\"10 GB\"" : "\"2 GHz\"");
         *out = json_string(s);
     } else {
         *out = json_string(s); /* "null" and anything unchecked */
     }
-    return *out ? 0 : ct_tosca__err(c, n, "%s: text is not valid UTF-8", what);
+    return *out ? 0 : ct_yaml_err(&c->y, n, "%s: text is not valid UTF-8", what);
 }
 
 static int range_value(tosca_ctx *c, json_t **out, struct fy_node *n, const char *what)
 {
-    struct fy_node *d = ct_tosca__deref(n);
+    struct fy_node *d = ct_yaml_deref(n);
     const char *lo, *hi;
     long long a, b = LLONG_MAX;
 
     if (d == NULL || !fy_node_is_sequence(d) || fy_node_sequence_item_count(d) != 2)
-        return ct_tosca__err(c, n, "%s: a range is a list of two integers", what);
-    lo = ct_tosca__scalar(fy_node_sequence_get_by_index(d, 0));
-    hi = ct_tosca__scalar(fy_node_sequence_get_by_index(d, 1));
+        return ct_yaml_err(&c->y, n, "%s: a range is a list of two integers", what);
+    lo = ct_yaml_scalar(fy_node_sequence_get_by_index(d, 0));
+    hi = ct_yaml_scalar(fy_node_sequence_get_by_index(d, 1));
     if (lo == NULL || hi == NULL || !parse_int(lo, &a) ||
         (strcmp(hi, "UNBOUNDED") != 0 && !parse_int(hi, &b)) || a > b)
-        return ct_tosca__err(c, n, "%s: a range is [lower, upper] with lower <= upper", what);
-    return ct_tosca__to_json(c, out, n, 1);
+        return ct_yaml_err(&c->y, n, "%s: a range is [lower, upper] with lower <= upper", what);
+    return ct_yaml_to_json(&c->y, out, n, 1);
 }
 
 /* ---------------------------------------------------------------- collections */
@@ -278,23 +279,23 @@ static int range_value(tosca_ctx *c, json_t **out, struct fy_node *n, const char
 static int list_value(tosca_ctx *c, json_t **out, struct fy_node *n, const char *entry,
                       const char *what)
 {
-    struct fy_node *d = ct_tosca__deref(n), *item;
+    struct fy_node *d = ct_yaml_deref(n), *item;
     void *it = NULL;
     json_t *arr;
     int rc;
 
     if (d == NULL || !fy_node_is_sequence(d))
-        return ct_tosca__err(c, n, "%s: expected a list", what);
+        return ct_yaml_err(&c->y, n, "%s: expected a list", what);
     if (entry == NULL)
-        return ct_tosca__to_json(c, out, d, 1);
+        return ct_yaml_to_json(&c->y, out, d, 1);
     if ((arr = json_array()) == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(&c->y);
     while ((item = fy_node_sequence_iterate(d, &it)) != NULL) {
         json_t *v;
         if ((rc = ct_tosca__value(c, &v, item, entry, NULL, NULL, what)) < 0)
             goto fail;
         if (json_array_append_new(arr, v) < 0) {
-            rc = ct_tosca__nomem(c);
+            rc = ct_yaml_nomem(&c->y);
             goto fail;
         }
     }
@@ -312,8 +313,10 @@ typedef struct map_arg {
     const tosca_type *data; /* for data types: check keys against it */
 } map_arg;
 
-static int map_entry(tosca_ctx *c, const char *key, struct fy_node *k, struct fy_node *v, void *arg)
+static int map_entry(ct_yaml_reader *r, const char *key, struct fy_node *k, struct fy_node *v,
+                     void *arg)
 {
+    tosca_ctx *c = tosca_of(r);
     map_arg *ma = arg;
     const tosca_propdef *p = NULL;
     char what[300];
@@ -322,18 +325,18 @@ static int map_entry(tosca_ctx *c, const char *key, struct fy_node *k, struct fy
 
     snprintf(what, sizeof(what), "%s: \"%s\"", ma->what, key);
     if (ma->data != NULL && (p = ct_tosca__prop_find(ma->data, key)) == NULL)
-        return ct_tosca__err(c, k, "%s: data type %s has no property \"%s\"", ma->what,
-                             ma->data->name, key);
+        return ct_yaml_err(&c->y, k, "%s: data type %s has no property \"%s\"", ma->what,
+                           ma->data->name, key);
     if (p != NULL)
         rc = ct_tosca__value(c, &jv, v, p->type, p->entry, p->constraints, what);
     else if (ma->entry != NULL)
         rc = ct_tosca__value(c, &jv, v, ma->entry, NULL, NULL, what);
     else
-        rc = ct_tosca__to_json(c, &jv, v, 1);
+        rc = ct_yaml_to_json(&c->y, &jv, v, 1);
     if (rc < 0)
         return rc;
     if (json_object_set_new(ma->obj, key, jv) < 0)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(&c->y);
     return 0;
 }
 
@@ -349,10 +352,10 @@ static int missing_props(tosca_ctx *c, struct fy_node *n, const tosca_type *t, j
                 continue;
             if (p->def != NULL) {
                 if (json_object_set(obj, p->name, p->def) < 0)
-                    return ct_tosca__nomem(c);
+                    return ct_yaml_nomem(&c->y);
             } else if (p->required) {
-                rc = ct_tosca__err(c, n, "%s: missing required \"%s\" of data type %s", what,
-                                   p->name, t->name);
+                rc = ct_yaml_err(&c->y, n, "%s: missing required \"%s\" of data type %s", what,
+                                 p->name, t->name);
             }
         }
     return rc;
@@ -364,11 +367,11 @@ static int map_value(tosca_ctx *c, json_t **out, struct fy_node *n, const char *
     map_arg ma = {NULL, entry, what, data};
     int rc;
 
-    if (!ct_tosca__is_map(n))
-        return ct_tosca__err(c, n, "%s: expected a map", what);
+    if (!ct_yaml_is_map(n))
+        return ct_yaml_err(&c->y, n, "%s: expected a map", what);
     if ((ma.obj = json_object()) == NULL)
-        return ct_tosca__nomem(c);
-    rc = ct_tosca__each(c, n, map_entry, &ma);
+        return ct_yaml_nomem(&c->y);
+    rc = ct_yaml_each(&c->y, n, map_entry, &ma);
     if (rc == 0 && data != NULL)
         rc = missing_props(c, n, data, ma.obj, what);
     if (rc < 0) {
@@ -413,7 +416,7 @@ static int data_value(tosca_ctx *c, json_t **out, struct fy_node *n, const tosca
 static int typed_value(tosca_ctx *c, json_t **out, struct fy_node *n, const char *type,
                        const char *entry, const char *what)
 {
-    struct fy_node *d = ct_tosca__deref(n);
+    struct fy_node *d = ct_yaml_deref(n);
     const tosca_type *dt;
     const char *s;
 
@@ -426,10 +429,10 @@ static int typed_value(tosca_ctx *c, json_t **out, struct fy_node *n, const char
     if (!ct_tosca__primitive(type)) {
         if ((dt = ct_tosca__type_find(c->t->types, TK_DATA, type)) != NULL)
             return data_value(c, out, n, dt, what);
-        return ct_tosca__to_json(c, out, n, 1); /* unknown: reported where it was declared */
+        return ct_yaml_to_json(&c->y, out, n, 1); /* unknown: reported where it was declared */
     }
-    if (d == NULL || !fy_node_is_scalar(d) || (s = ct_tosca__scalar(d)) == NULL)
-        return ct_tosca__err(c, n, "%s: expected a %s", what, type);
+    if (d == NULL || !fy_node_is_scalar(d) || (s = ct_yaml_scalar(d)) == NULL)
+        return ct_yaml_err(&c->y, n, "%s: expected a %s", what, type);
     return scalar_value(c, out, n, s, type, what);
 }
 
@@ -440,14 +443,14 @@ int ct_tosca__value(tosca_ctx *c, json_t **out, struct fy_node *n, const char *t
     int rc;
 
     *out = NULL;
-    if (n != NULL && ct_tosca__deref(n) == NULL)
-        return ct_tosca__err(c, n, "%s: alias to nothing", what);
-    if (ct_tosca__is_null(n))
-        return ct_tosca__err(c, n, "%s has no value", what);
-    if ((rc = ct_tosca__spend(c, n)) < 0)
+    if (n != NULL && ct_yaml_deref(n) == NULL)
+        return ct_yaml_err(&c->y, n, "%s: alias to nothing", what);
+    if (ct_yaml_is_null(n))
+        return ct_yaml_err(&c->y, n, "%s has no value", what);
+    if ((rc = ct_yaml_spend(&c->y, n)) < 0)
         return rc;
-    if (ct_tosca__is_map(n) &&
-        ((rc = ct_tosca__function(c, out, &is_fn, ct_tosca__deref(n), 0)) < 0 || is_fn))
+    if (ct_yaml_is_map(n) &&
+        ((rc = ct_tosca__function(c, out, &is_fn, ct_yaml_deref(n), 0)) < 0 || is_fn))
         return rc;
     if ((rc = typed_value(c, out, n, type, entry, what)) < 0)
         return rc;

@@ -1,7 +1,7 @@
 /* The TOSCA front end: the shared tosca-parser samples (valid ones load,
  * invalid ones fail at the right file:line:column), a table of broken
  * templates, scalar units, host extraction with workload tags, and the
- * concrete TOSCA / HOT / YAML writers read back. */
+ * concrete TOSCA and HOT writers read back (the YAML writer: tests/unit/yaml). */
 #include "harness.h"
 
 #include <libfyaml.h>
@@ -25,13 +25,13 @@ static const char *data_file(const char *name)
     if (var == NULL)                                                                               \
         ctt_skip_absent("tosca/%s", name);
 
-static int parse(ct_tosca **t, ct_tosca_diags *d, const char *yaml)
+static int parse(ct_tosca **t, ct_yaml_diags *d, const char *yaml)
 {
     return ct_tosca_parse(t, d, yaml, strlen(yaml), "app.yaml", NULL);
 }
 
 /* Returns: the first error in d, failing when there is none. */
-static const ct_tosca_diag *first_error(const ct_tosca_diags *d)
+static const ct_yaml_diag *first_error(const ct_yaml_diags *d)
 {
     for (size_t i = 0; i < d->n; i++)
         if (!d->items[i].warning)
@@ -42,11 +42,11 @@ static const ct_tosca_diag *first_error(const ct_tosca_diags *d)
 
 /* Fails unless d holds an error at line:column whose message contains
  * want (line 0: any position). */
-static void expect_diag(const ct_tosca_diags *d, unsigned line, unsigned column, const char *want,
+static void expect_diag(const ct_yaml_diags *d, unsigned line, unsigned column, const char *want,
                         const char *what)
 {
     for (size_t i = 0; i < d->n; i++) {
-        const ct_tosca_diag *e = &d->items[i];
+        const ct_yaml_diag *e = &d->items[i];
         if (!e->warning && strstr(e->message, want) != NULL &&
             (line == 0 || (e->line == line && e->column == column)))
             return;
@@ -79,7 +79,7 @@ static void valid_samples(void **state)
 
     for (size_t i = 0; i < 4; i++) {
         NEED_DATA(path, names[i]);
-        ct_tosca_diags d = {0};
+        ct_yaml_diags d = {0};
         ct_tosca *t = NULL;
         if (ct_tosca_load(&t, &d, path, NULL) != 0) {
             expect_diag(&d, 0, 0, "(none expected)", names[i]);
@@ -88,14 +88,14 @@ static void valid_samples(void **state)
         assert_int_equal(t->n_nodes, nodes[i]);
         assert_int_equal(t->version_minor, minor[i]);
         ct_tosca_free(t);
-        ct_tosca_diags_free(&d);
+        ct_yaml_diags_free(&d);
     }
 }
 
 static void wordpress_model(void **state)
 {
     NEED_DATA(path, "tosca_single_instance_wordpress.yaml");
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL;
     (void)state;
 
@@ -125,13 +125,13 @@ static void wordpress_model(void **state)
     assert_false(ct_tosca_type_is(t, "tosca.nodes.Database", "tosca.nodes.SoftwareComponent"));
     assert_int_equal(t->n_outputs, 1);
     ct_tosca_free(t);
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
 }
 
 static void elk_imports(void **state)
 {
     NEED_DATA(path, "tosca_elk.yaml");
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL;
     bool fallback = false;
     (void)state;
@@ -146,7 +146,7 @@ static void elk_imports(void **state)
     assert_int_equal(node(t, "app_rsyslog")->host, ct_tosca_node_find(t, "app_server"));
     assert_string_equal(node(t, "logstash")->reqs[1].capability, "search_endpoint");
     ct_tosca_free(t);
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
 }
 
 static void invalid_samples(void **state)
@@ -168,7 +168,7 @@ static void invalid_samples(void **state)
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         NEED_DATA(path, cases[i].name);
-        ct_tosca_diags d = {0};
+        ct_yaml_diags d = {0};
         ct_tosca *t = NULL;
         assert_int_equal(ct_tosca_load(&t, &d, path, NULL), CT_EPARSE);
         assert_null(t);
@@ -176,7 +176,7 @@ static void invalid_samples(void **state)
         assert_string_equal(first_error(&d)->file, path);
         /* The error message names the first one with its position. */
         assert_non_null(strstr(ct_error_last(), ctt_path("%s:", path)));
-        ct_tosca_diags_free(&d);
+        ct_yaml_diags_free(&d);
     }
 }
 
@@ -274,7 +274,7 @@ static void broken_templates(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
-        ct_tosca_diags d = {0};
+        ct_yaml_diags d = {0};
         ct_tosca *t = NULL;
         int rc = parse(&t, &d, broken[i].yaml);
         if (rc != CT_EPARSE)
@@ -282,7 +282,7 @@ static void broken_templates(void **state)
         assert_null(t);
         expect_diag(&d, broken[i].line, broken[i].column, broken[i].want, broken[i].what);
         assert_string_equal(first_error(&d)->file, "app.yaml");
-        ct_tosca_diags_free(&d);
+        ct_yaml_diags_free(&d);
     }
 }
 
@@ -312,12 +312,12 @@ static void accepted_forms(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-        ct_tosca_diags d = {0};
+        ct_yaml_diags d = {0};
         ct_tosca *t = NULL;
         if (parse(&t, &d, ok[i]) != 0)
             expect_diag(&d, 0, 0, "(none expected)", ok[i]);
         ct_tosca_free(t);
-        ct_tosca_diags_free(&d);
+        ct_yaml_diags_free(&d);
     }
 }
 
@@ -325,7 +325,7 @@ static void accepted_forms(void **state)
 static void hostile_input(void **state)
 {
     ct_buf b;
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL;
     clock_t start = clock();
     (void)state;
@@ -339,7 +339,7 @@ static void hostile_input(void **state)
     assert_int_equal(parse(&t, &d, b.data), CT_EPARSE);
     expect_diag(&d, 0, 0, "expands to more than", "alias bomb");
     assert_true((double)(clock() - start) / CLOCKS_PER_SEC < 5.0);
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
     ct_buf_reset(&b);
     ctt_ok(ct_buf_appendf(&b, "%stopology_template:\n  outputs:\n    o:\n      value: ", HEAD));
     for (int i = 0; i < 200; i++)
@@ -347,7 +347,7 @@ static void hostile_input(void **state)
     for (int i = 0; i < 200; i++)
         ctt_ok(ct_buf_append(&b, "]", 1));
     assert_int_equal(parse(&t, &d, b.data), CT_EPARSE);
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
     ct_buf_free(&b);
 }
 
@@ -427,7 +427,7 @@ static void hosts_and_tags(void **state)
 {
     ct_tosca_input_value in[] = {{"mem", "3 GiB"}};
     ct_tosca_opts opts = {in, 1, NULL, NULL};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca_host *h = NULL;
     ct_tosca *t = NULL;
     size_t n = 0;
@@ -452,7 +452,7 @@ static void hosts_and_tags(void **state)
     assert_true(h[1].load < 0);
     ct_tosca_hosts_free(h, n);
     ct_tosca_free(t);
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
 }
 
 static void host_conflicts(void **state)
@@ -478,7 +478,7 @@ static void host_conflicts(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ct_tosca_diags d = {0};
+        ct_yaml_diags d = {0};
         ct_tosca_host *h = NULL;
         ct_tosca *t = NULL;
         size_t n = 0;
@@ -488,7 +488,7 @@ static void host_conflicts(void **state)
         expect_diag(&d, 0, 0, cases[i].want, cases[i].what);
         assert_null(h);
         ct_tosca_free(t);
-        ct_tosca_diags_free(&d);
+        ct_yaml_diags_free(&d);
     }
 }
 
@@ -537,7 +537,7 @@ static void concrete_tosca(void **state)
 {
     ct_tosca_binding bind = {"b",        "host 7", "DC2",      "r740",        "x86_64",
                              "m1.large", 4,        8ull << 30, 80000000000ull};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL, *again = NULL;
     char *out = NULL;
     (void)state;
@@ -575,13 +575,13 @@ static void concrete_tosca(void **state)
     assert_int_equal(ct_tosca_emit_concrete(&out, t, &wrong, 1), CT_ENOTFOUND);
     ct_tosca_free(again);
     ct_tosca_free(t);
-    ct_tosca_diags_free(&d);
+    ct_yaml_diags_free(&d);
 }
 
 static void hot_template(void **state)
 {
     ct_tosca_binding bind = {"b", "h1", "DC1", "g4", "x86_64", "m1.small", 1, 2ull << 30, 0};
-    ct_tosca_diags d = {0};
+    ct_yaml_diags d = {0};
     ct_tosca *t = NULL;
     char *out = NULL;
     (void)state;
@@ -609,45 +609,7 @@ static void hot_template(void **state)
     fy_document_destroy(doc);
     free(out);
     ct_tosca_free(t);
-    ct_tosca_diags_free(&d);
-}
-
-static void yaml_dump(void **state)
-{
-    static const struct {
-        const char *json;
-        const char *want;
-    } cases[] = {
-        {"{\"k\": \"plain text\"}", "k: plain text\n"},
-        {"{\"k\": \"true\"}", "k: \"true\"\n"},
-        {"{\"k\": \"No\"}", "k: \"No\"\n"},
-        {"{\"k\": \"1.0\"}", "k: \"1.0\"\n"},
-        {"{\"k\": \"2013-05-23\"}", "k: \"2013-05-23\"\n"},
-        {"{\"k\": \"0x1F\"}", "k: \"0x1F\"\n"},
-        {"{\"k\": \"\"}", "k: \"\"\n"},
-        {"{\"k\": \"a: b\"}", "k: \"a: b\"\n"},
-        {"{\"k\": \"OS::Nova::Server\"}", "k: OS::Nova::Server\n"},
-        {"{\"k\": \"#x\"}", "k: \"#x\"\n"},
-        {"{\"k\": \"two\\nlines\"}", "k: \"two\\nlines\"\n"},
-        {"{\"k\": \"10 GB\"}", "k: 10 GB\n"},
-        {"{\"k\": 2.0, \"l\": 0.1, \"m\": -3}", "k: 2.0\nl: 0.1\nm: -3\n"},
-        {"{\"k\": [], \"l\": {}, \"m\": null}", "k: []\nl: {}\nm: null\n"},
-        {"{\"k\": [1, [2, 3], {\"a\": 1, \"b\": [true]}]}",
-         "k:\n  - 1\n  -\n    - 2\n    - 3\n  - a: 1\n    b:\n      - true\n"},
-        {"{\"a key\": {\"x-y\": 1}}", "a key:\n  x-y: 1\n"},
-    };
-    (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *v = json_loads(cases[i].json, 0, NULL);
-        char *out = NULL;
-        assert_non_null(v);
-        ctt_ok(ct_tosca_yaml_dump(&out, v));
-        if (strcmp(out, cases[i].want) != 0)
-            fail_msg("%s:\n got  <%s>\n want <%s>", cases[i].json, out, cases[i].want);
-        fy_document_destroy(read_yaml(out));
-        free(out);
-        json_decref(v);
-    }
+    ct_yaml_diags_free(&d);
 }
 
 int main(void)
@@ -659,7 +621,6 @@ int main(void)
         cmocka_unit_test(hostile_input),    cmocka_unit_test(scalar_units),
         cmocka_unit_test(hosts_and_tags),   cmocka_unit_test(host_conflicts),
         cmocka_unit_test(concrete_tosca),   cmocka_unit_test(hot_template),
-        cmocka_unit_test(yaml_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

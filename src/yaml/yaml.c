@@ -1,7 +1,11 @@
-/* YAML tree helpers of the TOSCA front end over libfyaml: diagnostics with
+/* YAML reading over libfyaml (include/catena/yaml.h): findings with
  * file:line:column, scalars, key checks with suggestions, and conversion of
  * YAML values to JSON (core schema) under a depth and size budget. */
-#include "tosca_int.h"
+#include "catena/yaml.h"
+
+#include <libfyaml.h>
+
+#include "catena/util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -9,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ct_tosca_diags_free(ct_tosca_diags *d)
+void ct_yaml_diags_free(ct_yaml_diags *d)
 {
     if (d == NULL)
         return;
@@ -21,21 +25,21 @@ void ct_tosca_diags_free(ct_tosca_diags *d)
     memset(d, 0, sizeof(*d));
 }
 
-int ct_tosca__diag_add(ct_tosca_diags *d, bool warning, const char *file, unsigned line,
-                       unsigned column, const char *fmt, va_list ap)
+int ct_yaml_diag_add(ct_yaml_diags *d, bool warning, const char *file, unsigned line,
+                     unsigned column, const char *fmt, va_list ap)
 {
-    ct_tosca_diag *item;
+    ct_yaml_diag *item;
     char msg[1024];
 
     if (warning)
         d->warnings++;
     else
         d->errors++;
-    if (d->n >= CT_TOSCA_MAX_DIAGS)
+    if (d->n >= CT_YAML_MAX_DIAGS)
         return 0;
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
-        ct_tosca_diag *v = realloc(d->items, cap * sizeof(*v));
+        ct_yaml_diag *v = realloc(d->items, cap * sizeof(*v));
         if (v == NULL)
             return CT_ENOMEM;
         d->items = v;
@@ -58,26 +62,26 @@ int ct_tosca__diag_add(ct_tosca_diags *d, bool warning, const char *file, unsign
     return 0;
 }
 
-int ct_tosca__nomem(tosca_ctx *c)
+int ct_yaml_nomem(ct_yaml_reader *c)
 {
     c->nomem = true;
     return ct_error_set(CT_ENOMEM, "tosca: out of memory");
 }
 
-static int report(tosca_ctx *c, bool warning, struct fy_node *at, const char *fmt, va_list ap)
+static int report(ct_yaml_reader *c, bool warning, struct fy_node *at, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
-static int report(tosca_ctx *c, bool warning, struct fy_node *at, const char *fmt, va_list ap)
+static int report(ct_yaml_reader *c, bool warning, struct fy_node *at, const char *fmt, va_list ap)
 {
     unsigned line = 0, column = 0;
 
-    ct_tosca__pos(at, &line, &column);
-    if (ct_tosca__diag_add(c->diags, warning, c->file, line, column, fmt, ap) < 0)
-        return ct_tosca__nomem(c);
+    ct_yaml_pos(at, &line, &column);
+    if (ct_yaml_diag_add(c->diags, warning, c->file, line, column, fmt, ap) < 0)
+        return ct_yaml_nomem(c);
     return warning ? 0 : CT_EPARSE;
 }
 
-int ct_tosca__err(tosca_ctx *c, struct fy_node *at, const char *fmt, ...)
+int ct_yaml_err(ct_yaml_reader *c, struct fy_node *at, const char *fmt, ...)
 {
     va_list ap;
     int rc;
@@ -88,7 +92,7 @@ int ct_tosca__err(tosca_ctx *c, struct fy_node *at, const char *fmt, ...)
     return rc;
 }
 
-void ct_tosca__warn(tosca_ctx *c, struct fy_node *at, const char *fmt, ...)
+void ct_yaml_warn(ct_yaml_reader *c, struct fy_node *at, const char *fmt, ...)
 {
     va_list ap;
 
@@ -97,7 +101,7 @@ void ct_tosca__warn(tosca_ctx *c, struct fy_node *at, const char *fmt, ...)
     va_end(ap);
 }
 
-struct fy_node *ct_tosca__deref(struct fy_node *n)
+struct fy_node *ct_yaml_deref(struct fy_node *n)
 {
     if (n != NULL && fy_node_is_alias(n))
         return fy_node_resolve_alias(n);
@@ -119,7 +123,7 @@ static bool find_pos(struct fy_node *n, unsigned *line, unsigned *column, int de
 {
     void *it = NULL;
 
-    if (n == NULL || depth > TOSCA_MAX_DEPTH)
+    if (n == NULL || depth > CT_YAML_MAX_DEPTH)
         return false;
     if (fy_node_is_scalar(n) || fy_node_is_alias(n))
         return token_pos(fy_node_get_scalar_token(n), line, column);
@@ -139,7 +143,7 @@ static bool parent_pos(struct fy_node *n, unsigned *line, unsigned *column, int 
     struct fy_node_pair *p;
     void *it = NULL;
 
-    if (parent == NULL || depth > TOSCA_MAX_DEPTH)
+    if (parent == NULL || depth > CT_YAML_MAX_DEPTH)
         return false;
     if (fy_node_is_mapping(parent))
         while ((p = fy_node_mapping_iterate(parent, &it)) != NULL)
@@ -148,7 +152,7 @@ static bool parent_pos(struct fy_node *n, unsigned *line, unsigned *column, int 
     return find_pos(parent, line, column, 0) || parent_pos(parent, line, column, depth + 1);
 }
 
-void ct_tosca__pos(struct fy_node *n, unsigned *line, unsigned *column)
+void ct_yaml_pos(struct fy_node *n, unsigned *line, unsigned *column)
 {
     *line = 0;
     *column = 0;
@@ -158,12 +162,12 @@ void ct_tosca__pos(struct fy_node *n, unsigned *line, unsigned *column)
     }
 }
 
-const char *ct_tosca__scalar(struct fy_node *n)
+const char *ct_yaml_scalar(struct fy_node *n)
 {
     const char *s;
     size_t len;
 
-    n = ct_tosca__deref(n);
+    n = ct_yaml_deref(n);
     if (n == NULL || !fy_node_is_scalar(n))
         return NULL;
     s = fy_node_get_scalar0(n);
@@ -173,68 +177,68 @@ const char *ct_tosca__scalar(struct fy_node *n)
     return s;
 }
 
-bool ct_tosca__plain(struct fy_node *n)
+bool ct_yaml_plain(struct fy_node *n)
 {
-    n = ct_tosca__deref(n);
+    n = ct_yaml_deref(n);
     return n != NULL && fy_node_is_scalar(n) && fy_node_get_style(n) == FYNS_PLAIN;
 }
 
-bool ct_tosca__is_null(struct fy_node *n)
+bool ct_yaml_is_null(struct fy_node *n)
 {
     const char *s;
 
-    n = ct_tosca__deref(n);
+    n = ct_yaml_deref(n);
     if (n == NULL)
         return true;
-    if (!ct_tosca__plain(n))
+    if (!ct_yaml_plain(n))
         return false;
-    s = ct_tosca__scalar(n);
+    s = ct_yaml_scalar(n);
     return s != NULL && (s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
                          strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
 }
 
-bool ct_tosca__is_map(struct fy_node *n)
+bool ct_yaml_is_map(struct fy_node *n)
 {
-    n = ct_tosca__deref(n);
+    n = ct_yaml_deref(n);
     return n != NULL && fy_node_is_mapping(n);
 }
 
-bool ct_tosca__is_seq(struct fy_node *n)
+bool ct_yaml_is_seq(struct fy_node *n)
 {
-    n = ct_tosca__deref(n);
+    n = ct_yaml_deref(n);
     return n != NULL && fy_node_is_sequence(n);
 }
 
-struct fy_node *ct_tosca__get(struct fy_node *map, const char *key)
+struct fy_node *ct_yaml_get(struct fy_node *map, const char *key)
 {
     void *it = NULL;
     struct fy_node_pair *p;
 
-    map = ct_tosca__deref(map);
+    map = ct_yaml_deref(map);
     if (map == NULL || !fy_node_is_mapping(map))
         return NULL;
     while ((p = fy_node_mapping_iterate(map, &it)) != NULL) {
-        const char *k = ct_tosca__scalar(fy_node_pair_key(p));
+        const char *k = ct_yaml_scalar(fy_node_pair_key(p));
         if (k != NULL && strcmp(k, key) == 0)
             return fy_node_pair_value(p);
     }
     return NULL;
 }
 
-int ct_tosca__each(tosca_ctx *c, struct fy_node *map, tosca_pair_fn fn, void *arg)
+int ct_yaml_each(ct_yaml_reader *c, struct fy_node *map, ct_yaml_pair_fn fn, void *arg)
 {
     void *it = NULL;
     struct fy_node_pair *p;
     int rc = 0;
 
-    map = ct_tosca__deref(map);
+    map = ct_yaml_deref(map);
     if (map == NULL || !fy_node_is_mapping(map))
         return 0;
     while ((p = fy_node_mapping_iterate(map, &it)) != NULL && !c->nomem) {
         struct fy_node *k = fy_node_pair_key(p);
-        const char *key = ct_tosca__scalar(k);
+        const char *key = ct_yaml_scalar(k);
         if (key == NULL) {
-            rc = ct_tosca__err(c, k ? k : map, "a key must be a string");
+            rc = ct_yaml_err(c, k ? k : map, "a key must be a string");
             continue;
         }
         int r = fn(c, key, k, fy_node_pair_value(p), arg);
@@ -246,7 +250,7 @@ int ct_tosca__each(tosca_ctx *c, struct fy_node *map, tosca_pair_fn fn, void *ar
     return c->nomem ? CT_ENOMEM : rc;
 }
 
-int ct_tosca__distance(const char *a, const char *b)
+int ct_yaml_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     int prev[33], cur[33];
@@ -273,7 +277,7 @@ static const char *nearest(const char *key, const char *const *allowed)
     int best_d = 3; /* suggest only close matches */
 
     for (size_t i = 0; allowed[i] != NULL; i++) {
-        int d = ct_tosca__distance(key, allowed[i]);
+        int d = ct_yaml_distance(key, allowed[i]);
         if (d < best_d) {
             best_d = d;
             best = allowed[i];
@@ -288,7 +292,8 @@ typedef struct keys_arg {
     int unknown;
 } keys_arg;
 
-static int check_key(tosca_ctx *c, const char *key, struct fy_node *k, struct fy_node *v, void *arg)
+static int check_key(ct_yaml_reader *c, const char *key, struct fy_node *k, struct fy_node *v,
+                     void *arg)
 {
     keys_arg *ka = arg;
     const char *hint;
@@ -300,38 +305,38 @@ static int check_key(tosca_ctx *c, const char *key, struct fy_node *k, struct fy
     ka->unknown++;
     hint = nearest(key, ka->allowed);
     if (hint != NULL)
-        return ct_tosca__err(c, k, "%s: unknown key \"%s\" (did you mean \"%s\"?)", ka->what, key,
-                             hint);
-    return ct_tosca__err(c, k, "%s: unknown key \"%s\"", ka->what, key);
+        return ct_yaml_err(c, k, "%s: unknown key \"%s\" (did you mean \"%s\"?)", ka->what, key,
+                           hint);
+    return ct_yaml_err(c, k, "%s: unknown key \"%s\"", ka->what, key);
 }
 
-int ct_tosca__check_keys(tosca_ctx *c, struct fy_node *map, const char *what,
-                         const char *const *allowed)
+int ct_yaml_check_keys(ct_yaml_reader *c, struct fy_node *map, const char *what,
+                       const char *const *allowed)
 {
     keys_arg ka = {what, allowed, 0};
-    int rc = ct_tosca__each(c, map, check_key, &ka);
+    int rc = ct_yaml_each(c, map, check_key, &ka);
 
     return rc == CT_ENOMEM ? rc : ka.unknown;
 }
 
-int ct_tosca__strdup(tosca_ctx *c, char **out, struct fy_node *n, const char *what)
+int ct_yaml_strdup(ct_yaml_reader *c, char **out, struct fy_node *n, const char *what)
 {
-    const char *s = ct_tosca__scalar(n);
+    const char *s = ct_yaml_scalar(n);
 
     *out = NULL;
     if (s == NULL)
-        return ct_tosca__err(c, n, "%s must be a string", what);
+        return ct_yaml_err(c, n, "%s must be a string", what);
     *out = strdup(s);
-    return *out ? 0 : ct_tosca__nomem(c);
+    return *out ? 0 : ct_yaml_nomem(c);
 }
 
-int ct_tosca__spend(tosca_ctx *c, struct fy_node *at)
+int ct_yaml_spend(ct_yaml_reader *c, struct fy_node *at)
 {
     if (c->budget == 0)
         return CT_ELIMIT;
     if (--c->budget == 0) {
-        ct_tosca__err(c, at, "the template expands to more than %d values (aliases?)",
-                      TOSCA_JSON_BUDGET);
+        ct_yaml_err(c, at, "the document expands to more than %d values (aliases?)",
+                    CT_YAML_JSON_BUDGET);
         return CT_ELIMIT;
     }
     return 0;
@@ -364,7 +369,7 @@ static json_t *core_scalar(const char *s)
     return json_string(s);
 }
 
-static int seq_to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth)
+static int seq_to_json(ct_yaml_reader *c, json_t **out, struct fy_node *n, int depth)
 {
     void *it = NULL;
     struct fy_node *item;
@@ -372,13 +377,13 @@ static int seq_to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth)
     int rc;
 
     if (arr == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(c);
     while ((item = fy_node_sequence_iterate(n, &it)) != NULL) {
         json_t *v;
-        if ((rc = ct_tosca__to_json(c, &v, item, depth + 1)) < 0)
+        if ((rc = ct_yaml_to_json(c, &v, item, depth + 1)) < 0)
             goto fail;
         if (json_array_append_new(arr, v) < 0) {
-            rc = ct_tosca__nomem(c);
+            rc = ct_yaml_nomem(c);
             goto fail;
         }
     }
@@ -389,7 +394,7 @@ fail:
     return rc;
 }
 
-static int map_to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth)
+static int map_to_json(ct_yaml_reader *c, json_t **out, struct fy_node *n, int depth)
 {
     void *it = NULL;
     struct fy_node_pair *p;
@@ -400,19 +405,19 @@ static int map_to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth)
     if (c->map_hook != NULL && ((rc = c->map_hook(c, out, &is_fn, n, depth)) < 0 || is_fn))
         return rc;
     if ((obj = json_object()) == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(c);
     while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
-        const char *key = ct_tosca__scalar(fy_node_pair_key(p));
+        const char *key = ct_yaml_scalar(fy_node_pair_key(p));
         json_t *v;
         if (key == NULL) {
-            rc = ct_tosca__err(c, fy_node_pair_key(p) ? fy_node_pair_key(p) : n,
-                               "a key must be a string");
+            rc = ct_yaml_err(c, fy_node_pair_key(p) ? fy_node_pair_key(p) : n,
+                             "a key must be a string");
             goto fail;
         }
-        if ((rc = ct_tosca__to_json(c, &v, fy_node_pair_value(p), depth + 1)) < 0)
+        if ((rc = ct_yaml_to_json(c, &v, fy_node_pair_value(p), depth + 1)) < 0)
             goto fail;
         if (json_object_set_new(obj, key, v) < 0) {
-            rc = ct_tosca__nomem(c);
+            rc = ct_yaml_nomem(c);
             goto fail;
         }
     }
@@ -423,18 +428,18 @@ fail:
     return rc;
 }
 
-int ct_tosca__to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth)
+int ct_yaml_to_json(ct_yaml_reader *c, json_t **out, struct fy_node *n, int depth)
 {
-    struct fy_node *d = ct_tosca__deref(n);
+    struct fy_node *d = ct_yaml_deref(n);
     const char *s;
     int rc;
 
     *out = NULL;
-    if (depth > TOSCA_MAX_DEPTH)
-        return ct_tosca__err(c, n, "value nested more than %d levels deep", TOSCA_MAX_DEPTH);
+    if (depth > CT_YAML_MAX_DEPTH)
+        return ct_yaml_err(c, n, "value nested more than %d levels deep", CT_YAML_MAX_DEPTH);
     if (n != NULL && d == NULL)
-        return ct_tosca__err(c, n, "alias to nothing");
-    if ((rc = ct_tosca__spend(c, n)) < 0)
+        return ct_yaml_err(c, n, "alias to nothing");
+    if ((rc = ct_yaml_spend(c, n)) < 0)
         return rc;
     if (d == NULL) {
         *out = json_null();
@@ -444,26 +449,26 @@ int ct_tosca__to_json(tosca_ctx *c, json_t **out, struct fy_node *n, int depth)
         return seq_to_json(c, out, d, depth);
     if (fy_node_is_mapping(d))
         return map_to_json(c, out, d, depth);
-    if ((s = ct_tosca__scalar(d)) == NULL)
-        return ct_tosca__err(c, n, "a string may not contain a NUL byte");
-    *out = ct_tosca__plain(d) ? core_scalar(s) : json_string(s);
+    if ((s = ct_yaml_scalar(d)) == NULL)
+        return ct_yaml_err(c, n, "a string may not contain a NUL byte");
+    *out = ct_yaml_plain(d) ? core_scalar(s) : json_string(s);
     if (*out == NULL) /* json_string also fails on invalid UTF-8 */
-        return ct_tosca__err(c, n, "text is not valid UTF-8");
+        return ct_yaml_err(c, n, "text is not valid UTF-8");
     return 0;
 }
 
-static int err_at(tosca_ctx *c, unsigned line, unsigned column, const char *fmt, ...)
+static int err_at(ct_yaml_reader *c, unsigned line, unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int err_at(tosca_ctx *c, unsigned line, unsigned column, const char *fmt, ...)
+static int err_at(ct_yaml_reader *c, unsigned line, unsigned column, const char *fmt, ...)
 {
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = ct_tosca__diag_add(c->diags, false, c->file, line, column, fmt, ap);
+    rc = ct_yaml_diag_add(c->diags, false, c->file, line, column, fmt, ap);
     va_end(ap);
-    return rc < 0 ? ct_tosca__nomem(c) : CT_EPARSE;
+    return rc < 0 ? ct_yaml_nomem(c) : CT_EPARSE;
 }
 
 /* Returns: the length of the valid UTF-8 sequence at s (of n bytes left),
@@ -501,7 +506,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 /* YAML text must be UTF-8 without NUL bytes; libfyaml 0.7 can loop forever
  * on some invalid bytes, so they are refused before it sees them. */
-static int check_text(tosca_ctx *c, const char *text, size_t len)
+static int check_text(ct_yaml_reader *c, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     unsigned line = 1, column = 1;
@@ -522,7 +527,7 @@ static int check_text(tosca_ctx *c, const char *text, size_t len)
     return 0;
 }
 
-int ct_tosca__parse_doc(tosca_ctx *c, struct fy_document **out, const char *text, size_t len)
+int ct_yaml_parse_doc(ct_yaml_reader *c, struct fy_document **out, const char *text, size_t len)
 {
     struct fy_diag_cfg dcfg;
     struct fy_diag *diag;
@@ -539,7 +544,7 @@ int ct_tosca__parse_doc(tosca_ctx *c, struct fy_document **out, const char *text
     dcfg.output_fn = NULL;
     dcfg.level = FYET_ERROR;
     if ((diag = fy_diag_create(&dcfg)) == NULL)
-        return ct_tosca__nomem(c);
+        return ct_yaml_nomem(c);
     fy_diag_set_collect_errors(diag, true);
     memset(&cfg, 0, sizeof(cfg));
     cfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE;
