@@ -1,15 +1,10 @@
-/* TOSCA constraints (equal, in_range, valid_values, ...) and intrinsic
- * functions (get_input, get_property, get_attribute, concat, ...): checks
- * that each refers to something that exists. */
+/* TOSCA intrinsic functions (get_input, get_property, get_attribute,
+ * concat, ...): checks that each refers to something that exists. */
 #include "tosca_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---------------------------------------------------------------- constraints */
-
-typedef enum cmp_kind { CMP_NUMBER, CMP_UNIT, CMP_OTHER } cmp_kind;
 
 static const char *const fn_names[] = {"get_input",
                                        "get_property",
@@ -30,7 +25,7 @@ static bool is_fn_name(const char *key)
     return false;
 }
 
-static bool is_function_json(const json_t *v)
+bool ct_tosca__is_function(const json_t *v)
 {
     const char *key;
     json_t *val;
@@ -42,150 +37,6 @@ static bool is_function_json(const json_t *v)
         return is_fn_name(key);
     }
     return false;
-}
-
-static bool as_number(const json_t *v, cmp_kind kind, ct_tosca_unit_kind unit, double *out)
-{
-    char *end;
-
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-        return true;
-    }
-    if (!json_is_string(v))
-        return false;
-    if (kind == CMP_UNIT)
-        return ct_tosca_scalar_unit(out, json_string_value(v), unit) == 0;
-    *out = strtod(json_string_value(v), &end);
-    return end != json_string_value(v) && *end == '\0';
-}
-
-/* Compares a with b. Returns: <0, 0, >0, or 2 when they cannot be compared
- * (and are not equal). */
-static int compare(const json_t *a, const json_t *b, cmp_kind kind, ct_tosca_unit_kind unit)
-{
-    double x, y;
-
-    if (kind != CMP_OTHER && as_number(a, kind, unit, &x) && as_number(b, kind, unit, &y))
-        return (x > y) - (x < y);
-    if (json_is_string(a) && json_is_string(b)) {
-        int r = strcmp(json_string_value(a), json_string_value(b));
-        return (r > 0) - (r < 0);
-    }
-    return json_equal((json_t *)a, (json_t *)b) ? 0 : 2;
-}
-
-static bool length_of(const json_t *v, size_t *out)
-{
-    if (json_is_string(v))
-        *out = json_string_length(v);
-    else if (json_is_array(v))
-        *out = json_array_size(v);
-    else if (json_is_object(v))
-        *out = json_object_size(v);
-    else
-        return false;
-    return true;
-}
-
-/* Returns: 1 when v satisfies op arg, 0 when not, -1 when arg is unusable. */
-static int satisfies(const char *op, const json_t *v, const json_t *arg, cmp_kind kind,
-                     ct_tosca_unit_kind unit)
-{
-    size_t len;
-    int r;
-
-    if (strcmp(op, "in_range") == 0) {
-        const json_t *hi = json_array_get(arg, 1);
-        if (json_array_size(arg) != 2)
-            return -1;
-        r = compare(v, json_array_get(arg, 0), kind, unit);
-        if (json_is_string(hi) && strcmp(json_string_value(hi), "UNBOUNDED") == 0)
-            return r >= 0 && r != 2;
-        return r >= 0 && r != 2 && compare(v, hi, kind, unit) <= 0;
-    }
-    if (strcmp(op, "valid_values") == 0) {
-        size_t i;
-        json_t *item;
-        if (!json_is_array(arg))
-            return -1;
-        json_array_foreach (arg, i, item)
-            if (compare(v, item, kind, unit) == 0)
-                return 1;
-        return 0;
-    }
-    if (strcmp(op, "length") == 0 || strcmp(op, "min_length") == 0 ||
-        strcmp(op, "max_length") == 0) {
-        if (!json_is_integer(arg) || !length_of(v, &len))
-            return -1;
-        json_int_t want = json_integer_value(arg);
-        if (op[0] == 'l')
-            return (json_int_t)len == want;
-        return op[1] == 'i' ? (json_int_t)len >= want : (json_int_t)len <= want;
-    }
-    if (strcmp(op, "pattern") == 0 || strcmp(op, "schema") == 0)
-        return 1; /* not enforced (see docs/PLACEMENT.md) */
-    r = compare(v, arg, kind, unit);
-    if (strcmp(op, "equal") == 0)
-        return r == 0;
-    if (r == 2)
-        return -1;
-    if (strcmp(op, "greater_than") == 0)
-        return r > 0;
-    if (strcmp(op, "greater_or_equal") == 0)
-        return r >= 0;
-    if (strcmp(op, "less_than") == 0)
-        return r < 0;
-    return r <= 0; /* less_or_equal */
-}
-
-static int unmet(tosca_ctx *c, struct fy_node *at, const json_t *v, const char *op,
-                 const json_t *arg, const char *what, bool bad_arg)
-{
-    char *vs = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    char *as = json_dumps(arg, JSON_ENCODE_ANY | JSON_COMPACT);
-    int rc;
-
-    if (bad_arg)
-        rc = ct_yaml_err(&c->y, at, "%s: constraint %s cannot apply its argument %s to %s", what,
-                         op, as ? as : "?", vs ? vs : "?");
-    else
-        rc = ct_yaml_err(&c->y, at, "%s: %s does not satisfy %s %s", what, vs ? vs : "?", op,
-                         as ? as : "?");
-    free(vs);
-    free(as);
-    return rc;
-}
-
-int ct_tosca__constraints(tosca_ctx *c, struct fy_node *at, const json_t *v, const char *type,
-                          const json_t *constraints, const char *what)
-{
-    ct_tosca_unit_kind unit = CT_TOSCA_UNIT_SIZE;
-    cmp_kind kind = CMP_OTHER;
-    size_t i;
-    json_t *con;
-
-    if (is_function_json(v) || !json_is_array(constraints))
-        return 0;
-    if (strcmp(type, "integer") == 0 || strcmp(type, "float") == 0)
-        kind = CMP_NUMBER;
-    else if (strncmp(type, "scalar-unit.", 12) == 0) {
-        kind = CMP_UNIT;
-        unit = strcmp(type + 12, "time") == 0        ? CT_TOSCA_UNIT_TIME
-               : strcmp(type + 12, "frequency") == 0 ? CT_TOSCA_UNIT_FREQUENCY
-               : strcmp(type + 12, "bitrate") == 0   ? CT_TOSCA_UNIT_BITRATE
-                                                     : CT_TOSCA_UNIT_SIZE;
-    }
-    json_array_foreach (constraints, i, con) {
-        const char *op;
-        json_t *arg;
-        json_object_foreach (con, op, arg) {
-            int ok = satisfies(op, v, arg, kind, unit);
-            if (ok != 1)
-                return unmet(c, at, v, op, arg, what, ok < 0);
-        }
-    }
-    return 0;
 }
 
 /* ---------------------------------------------------------------- functions */

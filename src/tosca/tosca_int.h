@@ -51,6 +51,10 @@ static inline tosca_ctx *tosca_of(ct_yaml_reader *r)
  * Returns: 0 (also when it is no function), CT_EPARSE, CT_ELIMIT, CT_ENOMEM. */
 int ct_tosca__function(tosca_ctx *c, json_t **out, bool *is_fn, struct fy_node *n, int depth);
 
+/* Returns: whether v is a function as ct_tosca__function makes it (one
+ * key, a function's name). */
+bool ct_tosca__is_function(const json_t *v);
+
 /* ct_tosca__function as the YAML reader's map hook (set by the loaders). */
 int ct_tosca__map_hook(ct_yaml_reader *r, json_t **out, bool *is_fn, struct fy_node *n, int depth);
 
