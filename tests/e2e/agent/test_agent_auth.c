@@ -272,9 +272,12 @@ static int fresh_port(void **state)
     return 0;
 }
 
+static void fake_stop(void);
+
 static int stop_services(void **state)
 {
     (void)state;
+    fake_stop();
     ct_proc_signal(&agent, SIGCONT);
     ctt_stop(&gw);
     ctt_stop(&agent);
@@ -288,6 +291,7 @@ static int stop_services(void **state)
  * sent. */
 static struct fake {
     struct _u_instance inst;
+    bool running; /* stopped by stop_services too, when a test fails midway */
     atomic_int messages, tokens, challenges;
 } fake;
 
@@ -350,11 +354,15 @@ static void fake_start(void)
     inet_pton(AF_INET, "127.0.0.1", &bind.sin_addr);
     assert_int_equal(ulfius_init_instance(&fake.inst, agent_port, &bind, NULL), U_OK);
     ulfius_add_endpoint_by_val(&fake.inst, "GET", "/ws", "/:name", 0, fake_upgrade, NULL);
+    fake.running = true;
     assert_int_equal(ulfius_start_framework(&fake.inst), U_OK);
 }
 
 static void fake_stop(void)
 {
+    if (!fake.running)
+        return;
+    fake.running = false;
     ulfius_stop_framework(&fake.inst);
     ulfius_clean_instance(&fake.inst);
 }
