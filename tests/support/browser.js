@@ -28,6 +28,23 @@ function childrenOf(pid) {
   } catch (e) { return []; }
 }
 
+// Kills the process groups of up and its services at once (SIGKILL).
+function killAll(s) {
+  for (const pid of [s.up && s.up.pid, ...(s.children || [])]) {
+    if (!pid) continue;
+    try { process.kill(-pid, 'SIGKILL'); } catch (e) { /* gone */ }
+    try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ }
+  }
+}
+
+// `catena up` runs in a group of its own (detached), so a signal to this
+// test's group does not reach it: a test stopped by a signal (a runner's
+// timeout, an operator's Ctrl-C) kills what it started before it goes.
+const live = new Set();
+process.on('exit', () => { for (const s of live) killAll(s); });
+for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]])
+  process.on(sig, () => process.exit(code));
+
 // Starts `catena up` (extra arguments appended) in a new temporary folder
 // and a headless chromium. Returns the session: { tmp, fed, base,
 // context, http, expectOk, until, shot, stop }.
@@ -40,6 +57,7 @@ async function start(suite, extra) {
     { cwd: ROOT, detached: true, stdio: ['ignore', log, log], env: { ...process.env, CATENA_ROOT: ROOT } });
   s.children = [];
   s.stop = () => stop(s);
+  live.add(s);
   const fedPath = path.join(s.tmp, 'up', 'federation.json');
   const end = Date.now() + 180000;
   while (!fs.existsSync(fedPath)) {
@@ -101,11 +119,8 @@ async function stop(s) {
     while (alive(s.up.pid) && s.up.exitCode === null && Date.now() < end) await sleep(100);
   }
   // Whatever survived: kill the process groups of up and its services.
-  for (const pid of [s.up && s.up.pid, ...(s.children || [])]) {
-    if (!pid) continue;
-    try { process.kill(-pid, 'SIGKILL'); } catch (e) { /* gone */ }
-    try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ }
-  }
+  killAll(s);
+  live.delete(s);
   // Under ASan/UBSan the services report at exit into their logs.
   const reports = [];
   for (const dir of [s.tmp, path.join(s.tmp, 'up'), path.join(s.tmp, 'up', 'sessions')]) {
