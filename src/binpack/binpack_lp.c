@@ -404,11 +404,13 @@ static void pop_to(cg *g, stack *s, size_t bins)
 /* Discrepancies a dive may take in all. */
 #define DIVE_DISC_MAX 30
 
-/* One node of the dive: solves the LP on what is left, then fixes the
- * column it uses most (every copy it uses whole, else one) and goes on;
- * when that fails and `disc` allows, the next columns by LP value
- * instead, each costing one discrepancy (limited discrepancy search).
- * Gives up on a node whose LP bound says it cannot beat `beat` bins.
+/* One node of the dive: solves the LP on what is left and fixes every
+ * column it uses whole; where it uses none whole, fixes one bin of the
+ * column that holds the largest item left and has the most LP value, and
+ * goes on; when that fails and `disc` allows, the next such columns by LP
+ * value instead, each costing one discrepancy (limited discrepancy
+ * search). Gives up on a node whose LP bound says it cannot beat `beat`
+ * bins.
  * Returns: whether the stack now holds a packing into fewer than `beat`. */
 static bool dive(cg *g, stack *s, size_t beat, int disc)
 {
