@@ -339,6 +339,14 @@ static enum auth_state check_answer(api_agent *a, const json_t *answer, const ui
     return check_registered(a, &signer, detail, size);
 }
 
+/* A send ended (a->mu held). Only on_close waits for the last one; the
+ * agent thread's watch loop is not woken for every request. */
+static void sender_done(api_agent *a)
+{
+    if (--a->senders == 0 && a->closing)
+        pthread_cond_broadcast(&a->changed);
+}
+
 /* Sends text on m as one of the connection's senders (on_close waits for
  * them before Ulfius closes the socket). Returns: whether it went out. */
 static bool send_counted(api_agent *a, struct _websocket_manager *m, const char *text)
@@ -354,8 +362,7 @@ static bool send_counted(api_agent *a, struct _websocket_manager *m, const char 
     pthread_mutex_unlock(&a->mu);
     sent = ulfius_websocket_send_message(m, U_WEBSOCKET_OPCODE_TEXT, strlen(text), text) == U_OK;
     pthread_mutex_lock(&a->mu);
-    if (--a->senders == 0)
-        pthread_cond_broadcast(&a->changed);
+    sender_done(a);
     pthread_mutex_unlock(&a->mu);
     return sent;
 }
@@ -966,8 +973,7 @@ static int send_request(api_agent *a, int slot, const char *text)
     sent = ulfius_websocket_send_message(m, U_WEBSOCKET_OPCODE_TEXT, strlen(text), text) == U_OK;
     pthread_mutex_lock(&a->mu);
     a->waiting[slot].sending = 0;
-    if (--a->senders == 0)
-        pthread_cond_broadcast(&a->changed);
+    sender_done(a);
     /* Ulfius reports a write cut short as sent: a connection dropped
      * meanwhile means it may not have gone out whole. */
     if (!sent || a->manager != m)

@@ -43,6 +43,10 @@ struct api_requests {
     api_write *live; /* writes begun and not ended */
     size_t count;    /* rows in the file */
     int64_t pruned;  /* ct_time_mono_ms() of the last prune */
+    /* When accept_main wakes next on its own (ct_time_mono_ms()): a write
+     * due earlier wakes it, others do not (a wake per write costs the
+     * writer two context switches and r->mu contention). */
+    int64_t wake_at;
     bool stop;
     pthread_t thread;
     bool started;
@@ -64,8 +68,10 @@ static const char schema[] =
     " WHERE idem_key IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS requests_created ON requests(created_ms);";
 
-static const char *const state_names[] = {[API_DONE] = "done", [API_FAILED] = "failed",
-                                          [API_UNKNOWN] = "unknown", [API_UNSENT] = "failed"};
+static const char *const state_names[] = {[API_DONE] = "done",
+                                          [API_FAILED] = "failed",
+                                          [API_UNKNOWN] = "unknown",
+                                          [API_UNSENT] = "failed"};
 
 static int db_fail(api_requests *r, const char *what)
 {
@@ -155,8 +161,8 @@ static void accepted(api_resp *resp, const char *id, const char *state)
     json_decref(resp->json);
     resp->status = 202;
     snprintf(resp->location, sizeof(resp->location), "/api/requests/%s", id);
-    resp->json = json_pack("{s:s, s:s, s:s}", "request_id", id, "state", state, "location",
-                           resp->location);
+    resp->json =
+        json_pack("{s:s, s:s, s:s}", "request_id", id, "state", state, "location", resp->location);
 }
 
 /* Sets resp to a stored answer. */
@@ -183,14 +189,14 @@ static const char unknown_why[] =
 /* ---------------------------------------------------------------- the 202 thread */
 
 /* Records w (under r->mu) if it is not yet. Returns: 0 or CT_EIO. */
-static int persist(api_requests *r, api_write *w, const char *state, int status,
-                   const char *answer)
+static int persist(api_requests *r, api_write *w, const char *state, int status, const char *answer)
 {
     int64_t now = ct_time_now_ms();
     int rc;
 
     if (w->persisted)
-        return db_exec(r, "UPDATE requests SET state=?, status=?, answer=?, updated_ms=? WHERE id=?",
+        return db_exec(r,
+                       "UPDATE requests SET state=?, status=?, answer=?, updated_ms=? WHERE id=?",
                        "sisis", state, (int64_t)status, answer, now, w->id);
     if (r->count >= r->max || ct_time_mono_ms() - r->pruned >= PRUNE_EVERY_MS)
         prune(r);
@@ -239,6 +245,7 @@ static void *accept_main(void *arg)
                 next = w->accept_at;
         }
         struct timespec until = {.tv_sec = next / 1000, .tv_nsec = (long)(next % 1000) * 1000000L};
+        r->wake_at = next;
         pthread_cond_timedwait(&r->changed, &r->mu, &until);
     }
     pthread_mutex_unlock(&r->mu);
@@ -274,16 +281,19 @@ static int open_db(api_requests *r, const char *path)
     json_decref(j);
     if (json == NULL)
         return ct_error_set(CT_ENOMEM, "requests: out of memory");
-    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(path, &r->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
-        rc = r->db != NULL ? db_fail(r, "open") : ct_error_set(CT_ENOMEM, "requests: out of memory");
+        rc =
+            r->db != NULL ? db_fail(r, "open") : ct_error_set(CT_ENOMEM, "requests: out of memory");
     else if (sqlite3_busy_timeout(r->db, 5000),
              sqlite3_exec(r->db, schema, NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(r, "schema");
     else
-    /* What the last run left pending may or may not have been made. */
-        rc = db_exec(r, "UPDATE requests SET state='unknown', status=0, answer=?, updated_ms=? "
-                        "WHERE state='pending'",
+        /* What the last run left pending may or may not have been made. */
+        rc = db_exec(r,
+                     "UPDATE requests SET state='unknown', status=0, answer=?, updated_ms=? "
+                     "WHERE state='pending'",
                      "si", json, ct_time_now_ms());
     free(json);
     if (rc < 0 || (rc = count_rows(r)) < 0)
@@ -295,8 +305,8 @@ static int open_db(api_requests *r, const char *path)
 int ct_api__requests_open(ct_api *api)
 {
     api_requests *r = calloc(1, sizeof(*r));
-    char *path = api->cfg.requests_path ? strdup(api->cfg.requests_path)
-                                        : default_path(api->cfg.cache_path);
+    char *path =
+        api->cfg.requests_path ? strdup(api->cfg.requests_path) : default_path(api->cfg.cache_path);
     pthread_condattr_t mono;
     int rc;
 
@@ -435,10 +445,11 @@ static bool answer_from_row(api_requests *r, const char *dc, const char *key, co
     sqlite3_stmt *st = NULL;
     bool answered = false;
 
-    if (sqlite3_prepare_v2(r->db,
-                           "SELECT fingerprint, state, status, answer, id, created_ms FROM requests "
-                           "WHERE dc=? AND idem_key=?",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            r->db,
+            "SELECT fingerprint, state, status, answer, id, created_ms FROM requests "
+            "WHERE dc=? AND idem_key=?",
+            -1, &st, NULL) != SQLITE_OK) {
         ct_api__error(resp, 500, "%s", (db_fail(r, "read"), ct_error_last()));
         return true;
     }
@@ -522,7 +533,8 @@ bool ct_api__write_begin(ct_api *api, api_write **out, const api_req *req, const
         w->accept_at = req->received_ms + api->cfg.accept_after_ms;
         w->next = r->live;
         r->live = w;
-        pthread_cond_broadcast(&r->changed);
+        if (w->accept_at < r->wake_at)
+            pthread_cond_broadcast(&r->changed);
     }
     pthread_mutex_unlock(&r->mu);
     *out = w;
@@ -564,7 +576,8 @@ void ct_api__write_end(ct_api *api, api_write *w, enum api_outcome outcome, api_
         db_exec(r, "UPDATE requests SET idem_key=NULL WHERE id=?", "s", w->id) < 0)
         ct_log(CT_LOG_WARN, "api: request %s: %s", w->id, ct_error_last());
     unlink_live(r, w);
-    pthread_cond_broadcast(&r->changed);
+    if (w->refs > 1) /* requests with its key wait in join */
+        pthread_cond_broadcast(&r->changed);
     release(w);
     pthread_mutex_unlock(&r->mu);
 }
@@ -580,10 +593,10 @@ static json_t *request_json(sqlite3_stmt *st, const char *id)
 
     ct_time_format(created, sqlite3_column_int64(st, 6));
     ct_time_format(updated, sqlite3_column_int64(st, 7));
-    out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "request_id", id, "state", state, "method",
-                    (const char *)sqlite3_column_text(st, 1), "path",
-                    (const char *)sqlite3_column_text(st, 2), "created", created, "updated",
-                    updated);
+    out =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "request_id", id, "state", state, "method",
+                  (const char *)sqlite3_column_text(st, 1), "path",
+                  (const char *)sqlite3_column_text(st, 2), "created", created, "updated", updated);
     if (out == NULL || answer == NULL ||
         ct_json_parse(&a, answer, strlen(answer), CT_JSON_MAX_DEPTH) < 0)
         return out;
