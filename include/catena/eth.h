@@ -542,6 +542,15 @@ void ct_sender_free(ct_sender *s);
  * Returns: 0, or the node's error. */
 int ct_sender_sweep(ct_sender *s, size_t *resent);
 
+/* Waits until the node's latest block holds every transaction this
+ * sender has sent, re-sending from the outbox what the node lacks (a node
+ * that came back behind after a crash): a read of the chain after it
+ * sees this sender's writes, so a decision made on it does not rest on
+ * state that a re-sent write is about to change. Sends go on meanwhile;
+ * it waits for those sent before it was called.
+ * Returns: 0, CT_ETIMEOUT after timeout_ms, or the node's error. */
+int ct_sender_sync(ct_sender *s, int timeout_ms);
+
 /* Returns: the sender's address (borrowed). */
 const ct_address *ct_sender_address(const ct_sender *s);
 

@@ -17,6 +17,13 @@
 #define VC_TYPE "openstack:vm"
 #define RECEIPT_WAIT_MS 120000
 #define RETRY_MAX_MS 5000
+/* How long a note waits for the chain to hold this DC's earlier writes
+ * before its reads (then it is tried again). A chain node that crashed
+ * may come back without the last of them until the outbox sends them
+ * again; a note read before would find the VC as it was, skip its
+ * change, and the re-sent write would then undo the instance's state
+ * on the ledger. */
+#define SYNC_WAIT_MS 10000
 #define ID_MAX 96
 /* The ledger is compared with the cloud's servers when the queue first
  * falls quiet after a connection, and this often after that. */
@@ -399,8 +406,11 @@ static int apply(ct_agent__watch *w, const ct_agent__note *n)
     }
     if (retire)
         return send_write(w, n, request("retire", tag, n));
-    if (vc.available == want_up)
+    if (vc.available == want_up) {
+        ct_log(CT_LOG_INFO, "%s: watch: %s of %s: VC %s is %s already", w->a->dc_name, n->event,
+               n->uuid, tag, want_up ? "up" : "down");
         return 0;
+    }
     json_t *req = request("change_availability", tag, n);
     json_object_set_new(req, "status", json_boolean(want_up));
     return send_write(w, n, req);
@@ -423,7 +433,7 @@ static int handle(ct_agent__watch *w, const ct_agent__note *n)
         return 0;
     if (rc == 1 && ct_hex_decode(h, 32, &len, hash, strlen(hash)) == 0 && len == 32)
         rc = wait_mined(w, h); /* sent before the broker or this agent went away */
-    else if (rc >= 0)
+    else if (rc >= 0 && (rc = ct_sender_sync(w->a->sender, SYNC_WAIT_MS)) == 0)
         rc = apply(w, n);
     if (rc == 0 || !transient(rc))
         db_exec(w,
@@ -521,7 +531,7 @@ static void pause_ms(ct_agent__watch *w, int ms)
 static int deliver(ct_agent__watch *w, const ct_agent__delivery *d)
 {
     ct_agent__note n;
-    int rc = ct_agent__watch_parse(&n, d->body, d->len), tries = 0;
+    int rc = ct_agent__watch_parse(&n, d->body, d->len);
 
     if (rc < 0) {
         char head[121];
@@ -532,7 +542,11 @@ static int deliver(ct_agent__watch *w, const ct_agent__delivery *d)
         ct_log(CT_LOG_WARN, "%s: watch: dropped a message of %zu bytes (%s): %s", w->a->dc_name,
                d->len, head, ct_error_last());
     }
-    while (rc == 1 && !atomic_load(&w->stop)) {
+    /* A transient failure is tried again until the note is handled or
+     * refused; it is acknowledged only then. */
+    for (int tries = 0; rc == 1;) {
+        if (atomic_load(&w->stop))
+            return CT_ESTATE; /* stopping: the broker delivers it again */
         if ((rc = handle(w, &n)) == 0)
             break;
         if (!transient(rc)) {
@@ -544,9 +558,8 @@ static int deliver(ct_agent__watch *w, const ct_agent__delivery *d)
             ct_log(CT_LOG_WARN, "%s: watch: %s of %s: %s; trying again", w->a->dc_name, n.event,
                    n.uuid, ct_error_last());
         pause_ms(w, tries < 5 ? 500 * tries : RETRY_MAX_MS);
+        rc = 1; /* again */
     }
-    if (atomic_load(&w->stop) && rc != 0 && transient(rc))
-        return CT_ESTATE; /* stopping: the broker delivers it again */
     return ct_agent__amqp_ack(w->q, d->tag);
 }
 

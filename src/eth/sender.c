@@ -174,6 +174,42 @@ int ct_sender_sweep(ct_sender *s, size_t *resent)
     return rc;
 }
 
+/* What a sync re-sends at once from the outbox: entries sent this long
+ * ago or more (newer ones are likely in the node's pool still). */
+#define SYNC_QUIET_MS 2000
+#define SYNC_POLL_MS 200
+
+int ct_sender_sync(ct_sender *s, int timeout_ms)
+{
+    int64_t until = ct_time_mono_ms() + timeout_ms;
+    uint64_t want;
+
+    pthread_mutex_lock(&s->mu);
+    want = s->nonce;
+    pthread_mutex_unlock(&s->mu);
+    for (;;) {
+        uint64_t chain = 0;
+        size_t resent;
+        int rc;
+
+        pthread_mutex_lock(&s->mu);
+        rc = ct_rpc_get_tx_count(s->rpc, &chain, &s->addr, "latest");
+        if (rc == 0 && chain < want)
+            rc = sweep_locked(s, &resent, SYNC_QUIET_MS);
+        pthread_mutex_unlock(&s->mu);
+        if (rc < 0)
+            return rc;
+        if (chain >= want)
+            return 0;
+        if (ct_time_mono_ms() >= until)
+            return ct_error_set(CT_ETIMEOUT,
+                                "sender: the chain has this account's transactions up to nonce "
+                                "%llu, not those sent after it (to %llu)",
+                                (unsigned long long)chain, (unsigned long long)want - 1);
+        ct_sleep_ms(SYNC_POLL_MS);
+    }
+}
+
 static void *sweeper_main(void *arg)
 {
     ct_sender *s = arg;

@@ -3,8 +3,9 @@
  * cloud a's Nova notifications. Instances created, stopped, started and
  * deleted with Nova's API show on the ledger as a VC registered, down, up
  * and retired, each change once, also when the agent is stopped while a
- * notification waits, RabbitMQ is killed and restarted in between, and
- * the agent itself is killed with -9 and restarted by catena up. */
+ * notification waits, RabbitMQ is killed and restarted in between, the
+ * agent itself is killed with -9 and restarted by catena up, and so is
+ * the chain node. */
 #include "clouds.h"
 #include "harness.h"
 
@@ -24,21 +25,28 @@ static const char *dc1(const char *key)
         json_object_get(json_array_get(json_object_get(fed, "datacenters"), 0), key));
 }
 
-static pid_t dc1_agent(void)
+/* A PID that federation.json gives now: DC1's agent's, or (dc1 false)
+ * the chain node's. */
+static pid_t pid_of(bool dc1, const char *key)
 {
     char *text = NULL;
-    json_t *f = NULL;
+    json_t *f = NULL, *o;
     pid_t pid;
 
     assert_int_equal(
         ct_file_read(&text, NULL, ctt_path("%s/up/federation.json", ctt_tmpdir()), 1 << 20), 0);
     assert_int_equal(ct_json_parse(&f, text, strlen(text), 16), 0);
-    pid = (pid_t)json_integer_value(
-        json_object_get(json_array_get(json_object_get(f, "datacenters"), 0), "agent_pid"));
+    o = dc1 ? json_array_get(json_object_get(f, "datacenters"), 0) : f;
+    pid = (pid_t)json_integer_value(json_object_get(o, key));
     free(text);
     json_decref(f);
     assert_true(pid > 0);
     return pid;
+}
+
+static pid_t dc1_agent(void)
+{
+    return pid_of(true, "agent_pid");
 }
 
 /* The VC whose id is uuid, as the gateway shows it, once pred holds. */
@@ -130,8 +138,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Boot, stop, start, stop, delete: the VC follows, through a stopped
- * agent, a RabbitMQ crash and an agent killed with -9. */
+/* Boot, stop, start, stop, start, stop, delete: the VC follows, through
+ * a stopped agent, a RabbitMQ crash, an agent killed with -9 and a chain
+ * node stopped and then killed with -9. */
 static void the_ledger_follows_the_cloud(void **state)
 {
     const char *body, *id, *tag;
@@ -199,6 +208,24 @@ static void the_ledger_follows_the_cloud(void **state)
     json_decref(wait_vc(id, "down after the agent's restart", is_down));
     assert_int_not_equal(dc1_agent(), agent);
 
+    /* The chain node stopped with the start's notification on its way,
+     * then killed: catena up starts it again from the state it saved
+     * last (which may lack the stop just written: the agent's outbox
+     * sends that again), the agent's reads and writes fail meanwhile and
+     * are tried again, and the VC ends up as the instance is, with each
+     * change once. */
+    pid_t node = pid_of(false, "chain_pid");
+    ctt_freeze(node, false);
+    server_action(id, "os-start");
+    ctt_cloud_wait_server(cloud_a, id, "ACTIVE");
+    ct_sleep_ms(2000); /* the agent is at the stopped node */
+    assert_int_equal(kill(node, SIGKILL), 0);
+    json_decref(wait_vc(id, "up after the chain node's restart", is_up));
+    assert_int_not_equal(pid_of(false, "chain_pid"), node);
+    server_action(id, "os-stop");
+    ctt_cloud_wait_server(cloud_a, id, "SHUTOFF");
+    json_decref(wait_vc(id, "down again", is_down));
+
     json_decref(
         ctt_cloud_call(cloud_a, CT_CLOUD_COMPUTE, "DELETE", ctt_path("servers/%s", id), NULL, 204));
     json_decref(wait_vc(id, "retired", is_retired));
@@ -206,6 +233,7 @@ static void the_ledger_follows_the_cloud(void **state)
     /* Every change once, in order. */
     assert_string_equal(history_names(tag),
                         "ContainerRegistered ContainerAvailabilityChanged "
+                        "ContainerAvailabilityChanged ContainerAvailabilityChanged "
                         "ContainerAvailabilityChanged ContainerAvailabilityChanged "
                         "ContainerRetired");
 }

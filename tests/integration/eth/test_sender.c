@@ -591,6 +591,64 @@ static void state_dependent_gas(void **state)
     ct_sender_free(s);
 }
 
+/* A node that lost a mined transaction (evm_revert stands for a node that
+ * came back behind after a crash): ct_sender_sync sends it again from the
+ * outbox and returns once the chain holds it, which then took effect
+ * once; without an outbox it can only say that the chain lacks it. */
+static void sync_after_a_lost_transaction(void **state)
+{
+    ct_sender_opts opts = {0};
+    ct_sender *s;
+    ct_send_result res;
+    ct_u256 bal, want;
+    ct_address to;
+    uint8_t key[32], fresh[32];
+    size_t len;
+    ct_rpc *rpc;
+    (void)state;
+
+    ctt_ok(ct_hex_decode(key, 32, &len, ctt_dev_keys[3], strlen(ctt_dev_keys[3])));
+    ctt_ok(ct_seckey_generate(fresh));
+    ctt_ok(ct_address_from_seckey(&to, fresh));
+    ct_send_req req = {.to = &to};
+    ct_u256_from_u64(&req.value, 777);
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+
+    for (int with_outbox = 0; with_outbox < 2; with_outbox++) {
+        json_t *snap = NULL, *ok = NULL;
+        opts.outbox_path = with_outbox ? ctt_path("%s/sync.outbox", ctt_tmpdir()) : NULL;
+        ctt_ok(ct_sender_new(&s, node.url, key, &opts));
+        ctt_ok(ct_sender_sync(s, 1000)); /* nothing outstanding */
+        ctt_ok(ct_rpc_call(rpc, &snap, "evm_snapshot", NULL));
+        ctt_ok(ct_sender_send(s, &res, &req, true));
+        ct_send_result_clear(&res);
+        ctt_ok(ct_rpc_call(rpc, &ok, "evm_revert", json_pack("[O]", snap)));
+        assert_true(json_is_true(ok));
+        json_decref(ok);
+        json_decref(snap);
+        ctt_ok(ct_rpc_get_balance(rpc, &bal, &to, "latest"));
+        assert_true(ct_u256_is_zero(&bal)); /* lost */
+        if (!with_outbox) {
+            /* Nothing to send it again from: the chain lacks it, said so. */
+            assert_int_equal(ct_sender_sync(s, 500), CT_ETIMEOUT);
+            ct_sender_free(s);
+        }
+    }
+    ctt_ok(ct_sender_sync(s, 20000));
+    ctt_ok(ct_rpc_get_balance(rpc, &bal, &to, "latest"));
+    ct_u256_from_u64(&want, 777);
+    assert_int_equal(ct_u256_cmp(&bal, &want), 0);
+    /* And the sender goes on from there. */
+    ctt_ok(ct_sender_send(s, &res, &req, true));
+    assert_true(res.mined && res.success);
+    ct_send_result_clear(&res);
+    ctt_ok(ct_rpc_get_balance(rpc, &bal, &to, "latest"));
+    ct_u256_from_u64(&want, 2 * 777);
+    assert_int_equal(ct_u256_cmp(&bal, &want), 0);
+    ct_rpc_free(rpc);
+    ct_sender_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +659,7 @@ int main(void)
         cmocka_unit_test(eight_threads),
         cmocka_unit_test(rpc_batch_and_errors),
         cmocka_unit_test(state_dependent_gas),
+        cmocka_unit_test(sync_after_a_lost_transaction),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
