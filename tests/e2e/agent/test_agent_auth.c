@@ -291,7 +291,9 @@ static int stop_services(void **state)
  * sent. */
 static struct fake {
     struct _u_instance inst;
-    bool running; /* stopped by stop_services too, when a test fails midway */
+    bool running;          /* stopped by stop_services too, when a test fails midway */
+    atomic_bool accepting; /* upgrades are answered (fake_stop clears it) */
+    atomic_int upgrading;  /* upgrades answered whose websocket has not started */
     atomic_int messages, tokens, challenges;
 } fake;
 
@@ -333,6 +335,10 @@ static void fake_manager(const struct _u_request *req, struct _websocket_manager
 {
     (void)req;
     (void)user;
+    /* Ulfius listed this websocket among its active ones before it
+     * answered the upgrade: ulfius_stop_framework now closes it and waits
+     * for it. */
+    atomic_fetch_sub(&fake.upgrading, 1);
     m->keep_messages = U_WEBSOCKET_KEEP_NONE;
     while (ulfius_websocket_status(m) == U_WEBSOCKET_STATUS_OPEN)
         ct_sleep_ms(20);
@@ -342,6 +348,14 @@ static int fake_upgrade(const struct _u_request *req, struct _u_response *resp, 
 {
     (void)req;
     (void)user;
+    /* Counted before the flag is read, and fake_stop clears the flag
+     * before it reads the count: it sees every upgrade let through. */
+    atomic_fetch_add(&fake.upgrading, 1);
+    if (!atomic_load(&fake.accepting)) {
+        atomic_fetch_sub(&fake.upgrading, 1);
+        ulfius_set_string_body_response(resp, 503, "stopping");
+        return U_CALLBACK_COMPLETE;
+    }
     ulfius_set_websocket_response(resp, NULL, NULL, fake_manager, NULL, fake_message, NULL, NULL,
                                   NULL);
     return U_CALLBACK_COMPLETE;
@@ -355,6 +369,8 @@ static void fake_start(void)
     assert_int_equal(ulfius_init_instance(&fake.inst, agent_port, &bind, NULL), U_OK);
     ulfius_add_endpoint_by_val(&fake.inst, "GET", "/ws", "/:name", 0, fake_upgrade, NULL);
     fake.running = true;
+    atomic_store(&fake.upgrading, 0);
+    atomic_store(&fake.accepting, true);
     assert_int_equal(ulfius_start_framework(&fake.inst), U_OK);
 }
 
@@ -363,6 +379,21 @@ static void fake_stop(void)
     if (!fake.running)
         return;
     fake.running = false;
+    /* ulfius_stop_framework closes the websockets open when it starts
+     * and waits for them, then stops the daemon; one the gateway (which
+     * keeps reconnecting) upgrades in between outlives the daemon, and its
+     * thread then reads the freed MHD connection (valgrind:
+     * MHD_upgrade_action in ulfius_clear_websocket). A crash in that
+     * thread makes cmocka call exit() there, whose atexit cleanup stops
+     * `catena up` and frees the paths and OpenSSL under the running
+     * tests: a write then fails (HTTP 500), the next case segfaults and no
+     * agent starts after it. So upgrades are refused from here on, and the
+     * stop waits until each one answered has started its websocket, which
+     * Ulfius then closes and waits for (bounded: an upgrade the client
+     * dropped starts none). */
+    atomic_store(&fake.accepting, false);
+    for (int i = 0; atomic_load(&fake.upgrading) > 0 && i < 500; i++)
+        ct_sleep_ms(10);
     ulfius_stop_framework(&fake.inst);
     ulfius_clean_instance(&fake.inst);
 }
