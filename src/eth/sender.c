@@ -38,6 +38,9 @@ struct ct_sender {
      * the node refuses "pending". Under mu. */
     const char *call_tag;
     bool estimate_unchecked; /* eth_estimateGas does not fail on a revert */
+    /* The "pending" nonce may leave out what is in the node's pool
+     * (EthereumJS): check_nonce does not use it. */
+    bool pending_without_pool;
     /* Fees of the last query, reused for FEE_CACHE_MS: max fee is twice
      * the base fee plus the tip, which stays valid for several blocks of
      * the largest base-fee rises EIP-1559 allows. */
@@ -89,7 +92,8 @@ static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
  *   receipt with status 0), so the client is named.
  * - EthereumJS (the PoA network) refuses "pending" in eth_call, and its
  *   eth_estimateGas answers for a call that reverts: every send is checked
- *   with an eth_call on "latest" (see preflight). */
+ *   with an eth_call on "latest" (see preflight). Its "pending" nonce
+ *   is not used to correct the sender's (see check_nonce). */
 static void node_profile(ct_sender *s)
 {
     json_t *result = NULL, *version = NULL;
@@ -104,6 +108,7 @@ static void node_profile(ct_sender *s)
     if (name != NULL && strncmp(name, "EthereumJS/", 11) == 0) {
         s->call_tag = "latest";
         s->estimate_unchecked = true;
+        s->pending_without_pool = true;
     }
     json_decref(version);
     json_decref(result);
@@ -625,6 +630,36 @@ static int renew_nonce(ct_sender *s)
     return 0;
 }
 
+/* Without an outbox, before each send: the node's pending nonce, where it
+ * differs from the sender's. Above it, another process used the key. Below
+ * it, the node lost transactions this sender sent (a node that came back
+ * behind after a crash): nothing can send them again, and a node that
+ * queues a transaction with a nonce gap (anvil) would hold every later
+ * one for good; they are reported lost and their nonces used again.
+ * With an outbox, renew_nonce and the sweeps do this (and re-send). Not
+ * on EthereumJS: taking its "pending" nonce there reused the nonces of
+ * transactions still in its pool (test_poa: "replacement gas too low", a
+ * receipt that never came); a PoA node that restarts catches up from its
+ * peers anyway. */
+static int check_nonce(ct_sender *s)
+{
+    uint64_t pending;
+    int rc;
+
+    if (s->outbox != NULL || s->pending_without_pool)
+        return 0;
+    if ((rc = ct_rpc_get_tx_count(s->rpc, &pending, &s->addr, "pending")) < 0)
+        return rc;
+    if (pending < s->nonce)
+        ct_log(CT_LOG_WARN,
+               "sender: the node lacks this account's transactions of nonce %llu to %llu (lost, "
+               "not sent again: no outbox); going on from %llu",
+               (unsigned long long)pending, (unsigned long long)s->nonce - 1,
+               (unsigned long long)pending);
+    s->nonce = pending;
+    return 0;
+}
+
 /* Signs and sends under the lock; retries once with a fresh nonce when the
  * node says the nonce is wrong (another process used the key), and once on
  * a fresh estimate when a node that mines on send ran it out of gas (a
@@ -632,11 +667,15 @@ static int renew_nonce(ct_sender *s)
 static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req, bool *sent)
 {
     bool regassed = false;
+    int rc;
 
+    if ((rc = check_nonce(s)) < 0)
+        return rc;
     for (int attempt = 0;; attempt++) {
         uint8_t *raw = NULL, node_hash[32];
         size_t len;
-        int rc = build_signed(s, &raw, &len, res->hash, req);
+
+        rc = build_signed(s, &raw, &len, res->hash, req);
 
         /* A failure here (a reverting estimate included) sent nothing. */
         if (rc < 0)
