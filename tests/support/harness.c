@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,8 +45,35 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
+/* The thread that runs main (and the tests). */
+static pthread_t main_thread;
+
+__attribute__((constructor)) static void note_main_thread(void)
+{
+    main_thread = pthread_self();
+}
+
+/* exit() called on another thread than the tests' (cmocka does so when a
+ * helper thread of a test crashes: its signal handler only jumps back on
+ * the test's own thread): the cleanup below would stop the services and
+ * free the paths under the tests still running, which then fail in
+ * misleading ways or crash. Ends the process now instead. */
+static void exit_off_main_thread(void)
+{
+    if (pthread_equal(pthread_self(), main_thread))
+        return;
+    stop_all_now();
+    fprintf(stderr,
+            "harness: exit() on a thread other than the tests' (a helper thread crashed?): "
+            "services killed, the process ends now%s%s\n",
+            tmpdir[0] ? "; its files stay in " : "", tmpdir);
+    fflush(stderr);
+    _exit(70);
+}
+
 static void at_exit(void)
 {
+    exit_off_main_thread();
     for (int i = 0; i < n_services; i++)
         ct_proc_stop(&services[i], 2000);
     n_services = 0;
@@ -351,6 +379,7 @@ static size_t n_paths, cap_paths;
 
 static void free_paths(void)
 {
+    exit_off_main_thread();
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);
