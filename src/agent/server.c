@@ -49,6 +49,9 @@ struct ct_agent__server {
         int64_t at_ms; /* the proof's time; 0: free */
     } nonces[NONCE_SLOTS];
     atomic_bool stopping;
+    /* Upgrades answered whose manager has not started yet: the stop waits
+     * for them (see ct_agent__server_stop). */
+    atomic_int upgrading;
     ct_workq *workers; /* NULL: every request is handled on its reader */
 };
 
@@ -203,6 +206,9 @@ static void on_manager(const struct _u_request *req, struct _websocket_manager *
     /* Ulfius keeps every message of a connection by default: a memory leak
      * on a long-lived connection. */
     m->keep_messages = U_WEBSOCKET_KEEP_NONE;
+    /* Ulfius counts this websocket as active from here: its stop closes
+     * it and waits for it. */
+    atomic_fetch_sub(&a->server->upgrading, 1);
     if (c == NULL)
         return;
     c->manager = m;
@@ -445,15 +451,23 @@ static int on_upgrade(const struct _u_request *req, struct _u_response *resp, vo
         return refuse_upgrade(a, resp, 401,
                               "a gateway proof is required (docs/AGENT_PROTOCOL.md)\n");
     }
-    if (atomic_load(&a->server->stopping))
+    /* Counted before the flag is read, and the stop sets the flag before
+     * it reads the count: it sees every upgrade let through. */
+    atomic_fetch_add(&a->server->upgrading, 1);
+    if (atomic_load(&a->server->stopping)) {
+        atomic_fetch_sub(&a->server->upgrading, 1);
         return refuse_upgrade(a, resp, 503, "stopping\n");
+    }
     if (!slot_free(a->server)) {
+        atomic_fetch_sub(&a->server->upgrading, 1);
         ct_log(CT_LOG_WARN, "%s: refused a connection: all %d taken", a->dc_name, MAX_WEBSOCKETS);
         return refuse_upgrade(a, resp, 503, "too many connections\n");
     }
     if (ulfius_set_websocket_response(resp, NULL, NULL, on_manager, a, on_message, a, on_close,
-                                      a) != U_OK)
+                                      a) != U_OK) {
+        atomic_fetch_sub(&a->server->upgrading, 1);
         return refuse_upgrade(a, resp, 500, "cannot open a websocket\n");
+    }
     return U_CALLBACK_COMPLETE;
 }
 
@@ -508,6 +522,7 @@ int ct_agent__server_start(ct_agent *a)
         return ct_error_set(CT_ENOMEM, "agent: out of memory");
     pthread_mutex_init(&srv->mu, NULL);
     atomic_init(&srv->stopping, false);
+    atomic_init(&srv->upgrading, 0);
     if (ct_workq_new(&srv->workers, WORKERS, SIZE_MAX) < 0)
         srv->workers = NULL; /* requests are then handled on their reader */
     srv->bind.sin_family = AF_INET;
@@ -578,8 +593,14 @@ void ct_agent__server_stop(ct_agent *a)
         return;
     atomic_store(&srv->stopping, true);
     /* Managers return within a tick; Ulfius then sends each idle
-     * connection a close frame. */
-    while (srv->inst.mhd_daemon != NULL && !conns_empty(srv) && ct_time_mono_ms() < deadline)
+     * connection a close frame. An upgrade answered just before the flag
+     * was set is waited for too: ulfius_stop_framework closes the
+     * websockets active when it starts, then stops the daemon, and one
+     * whose manager started in between would outlive the daemon and read
+     * its freed connection (seen with the same race in test_agent_auth's
+     * impostor agent, under valgrind). */
+    while (srv->inst.mhd_daemon != NULL &&
+           (!conns_empty(srv) || atomic_load(&srv->upgrading) > 0) && ct_time_mono_ms() < deadline)
         ct_sleep_ms(MANAGER_TICK_MS);
     shutdown_conns(srv);
     if (srv->inst.mhd_daemon != NULL) {
