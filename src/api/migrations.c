@@ -160,21 +160,26 @@ static bool open_store(ct_api *api, ct_cloud_mig **m, api_resp *resp)
     return false;
 }
 
-/* Starts id on a runner thread with r (taken), answering 202 with its
- * status resource, or 503 when migrations_max already run. */
+/* Takes one of the migrations_max runner slots, or answers 503 (and
+ * frees r). Taken before anything is recorded: a refused request leaves
+ * no migration behind. */
+static bool reserve(ct_api *api, struct runner *r, api_resp *resp)
+{
+    if (atomic_fetch_add(&running, 1) < api->cfg.migrations_max)
+        return true;
+    atomic_fetch_sub(&running, 1);
+    free_runner(r);
+    ct_api__error(resp, 503, "%d migrations are running: try again later", api->cfg.migrations_max);
+    return false;
+}
+
+/* Starts id on a runner thread with r (taken) in a slot reserve() took,
+ * answering 202 with its status resource. */
 static void start(ct_api *api, struct runner *r, const char *id, bool reset, api_resp *resp)
 {
     pthread_attr_t attr;
     pthread_t t;
 
-    if (atomic_fetch_add(&running, 1) >= api->cfg.migrations_max) {
-        atomic_fetch_sub(&running, 1);
-        explicit_bzero(r, sizeof(*r));
-        free(r);
-        ct_api__error(resp, 503, "%d migrations are running: try again later",
-                      api->cfg.migrations_max);
-        return;
-    }
     snprintf(r->dir, sizeof(r->dir), "%s", api->cfg.migrations_dir);
     snprintf(r->clouds, sizeof(r->clouds), "%s", api->cfg.clouds_yaml ? api->cfg.clouds_yaml : "");
     snprintf(r->id, sizeof(r->id), "%s", id);
@@ -182,8 +187,7 @@ static void start(ct_api *api, struct runner *r, const char *id, bool reset, api
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, runner_main, r) != 0) {
-        explicit_bzero(r, sizeof(*r));
-        free(r);
+        free_runner(r);
         atomic_fetch_sub(&running, 1);
         ct_api__error(resp, 503, "cannot start a migration thread");
     } else {
@@ -218,13 +222,17 @@ void ct_api__h_migration_start(ct_api *api, const api_req *req, api_resp *resp)
         return;
     }
     ct_cloud_spec_free(spec);
+    if (!reserve(api, r, resp))
+        return;
     if (!open_store(api, &m, resp)) {
         free_runner(r);
+        atomic_fetch_sub(&running, 1);
         return;
     }
     if (ct_cloud_mig_create(id, m, req->body, req->body_len, "spec") < 0) {
         ct_api__error(resp, 500, "migrations: %s", ct_error_last());
         free_runner(r);
+        atomic_fetch_sub(&running, 1);
     } else {
         start(api, r, id, false, resp);
     }
@@ -290,7 +298,7 @@ static void act(ct_api *api, const api_req *req, api_resp *resp, bool reset)
             (!reset && strcmp(status, "failed") != 0 && strcmp(status, "new") != 0)) {
             ct_api__error(resp, 409, "migration %s is %s", req->params[0], status);
             free_runner(r);
-        } else {
+        } else if (reserve(api, r, resp)) {
             start(api, r, req->params[0], reset, resp);
         }
     } else {

@@ -1,10 +1,14 @@
-/* GET /api/usage (seed 001's metering through the gateway) where the
- * cloud cannot help: bad queries are named (401, 400, 404) before any
- * cloud is asked, and a cloud whose Keystone accepts connections but never
- * answers holds at most two of the gateway's workers, each for a bounded
- * time (502), the rest answered 503 at once, while the gateway's other
- * endpoints go on answering. The clouds themselves are tried in
- * openstack_test_s2d and openstack_browser_s2d. */
+/* The gateway's cloud calls where the cloud cannot help: a cloud whose
+ * Keystone accepts connections but never answers.
+ * - GET /api/usage (seed 001's metering): bad queries are named (401,
+ *   400, 404) before any cloud is asked; the silent cloud holds at most
+ *   two of the gateway's workers, each for a bounded time (502), the rest
+ *   answered 503 at once, while the gateway's other endpoints go on.
+ * - POST /api/migrations (S2D): a flood starts migrations_max runners (on
+ *   the silent cloud they wait), the rest answered 503 at once with no
+ *   migration recorded, while the other endpoints go on.
+ * The clouds themselves are tried in openstack_test_s2d and
+ * openstack_browser_s2d. */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -18,6 +22,7 @@ static ct_proc up, gwp;
 static json_t *fed;
 static char gw_url[64];
 static int hole = -1; /* a listening socket nobody accepts on */
+#define MIGRATIONS_MAX 2
 
 static const char *dc1_token(void)
 {
@@ -58,7 +63,8 @@ static int setup(void **state)
     fclose(f);
     if (ctt_up_start(&up, &fed, ctt_path("%s/up", ctt_tmpdir())) < 0)
         return -1;
-    o = json_pack("{s:s}", "clouds_yaml", yaml);
+    o = json_pack("{s:s, s:s, s:i}", "clouds_yaml", yaml, "migrations_dir",
+                  ctt_path("%s/migrations", ctt_tmpdir()), "migrations_max", MIGRATIONS_MAX);
     ctt_gateway_start(&gwp, gw_url, ctt_path("%s/up", ctt_tmpdir()), o);
     json_decref(o);
     return 0;
@@ -155,11 +161,67 @@ static void a_silent_cloud_holds_two_workers_at_most(void **state)
     assert_int_equal(busy + timed_out, N);
 }
 
+/* A migration from the silent cloud to itself (every step would ask it). */
+static const char spec[] = "<?xml version=\"1.0\"?>\n<MigrationSpecs>\n"
+                           "  <CloudAlogIn><cloud>hole</cloud></CloudAlogIn>\n"
+                           "  <SnapshotToCreate><InstanceID>vm-1</InstanceID>"
+                           "<SnapshotName>s2d-snap</SnapshotName></SnapshotToCreate>\n"
+                           "  <CloudBlogIn><cloud>hole</cloud></CloudBlogIn>\n"
+                           "  <ImageToUpload><ImageName>s2d-image</ImageName><Format>raw</Format>"
+                           "<Access>False</Access></ImageToUpload>\n"
+                           "  <Keypair><Name>k</Name></Keypair>\n"
+                           "  <InstanceToLaunch><InstanceName>s2d-dst</InstanceName>"
+                           "<SecurityGroup>default</SecurityGroup></InstanceToLaunch>\n"
+                           "  <AllocateIP><IP>new</IP></AllocateIP>\n"
+                           "</MigrationSpecs>\n";
+
+static void a_flood_of_migrations_runs_migrations_max(void **state)
+{
+    enum { N = 24 };
+    int started = 0, busy = 0;
+    json_t *list = NULL;
+    long st = 0;
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        int64_t ms;
+        json_t *out = NULL;
+        st = ctt_http_timed(&out, &ms, "POST", ctt_path("%s/api/migrations", gw_url), dc1_token(),
+                            spec, 10000);
+        if (st == 202)
+            started++;
+        else if (st == 503 && ms < 2000)
+            busy++;
+        else
+            fail_msg("POST /api/migrations %d: HTTP %ld after %lld ms: %s", i, st, (long long)ms,
+                     out ? json_dumps(out, 0) : "");
+        json_decref(out);
+        /* The other endpoints go on meanwhile. */
+        if (i % 6 == 0) {
+            st = ctt_http_timed(NULL, &ms, "GET", ctt_path("%s/api/chain/overview", gw_url), NULL,
+                                NULL, 5000);
+            if (st != 200 || ms > 2000)
+                fail_msg("GET /api/chain/overview: HTTP %ld after %lld ms during the flood", st,
+                         (long long)ms);
+        }
+    }
+    assert_int_equal(started, MIGRATIONS_MAX);
+    assert_int_equal(busy, N - MIGRATIONS_MAX);
+    /* Only the migrations started are recorded: a 503 left nothing. */
+    ctt_http(&st, &list, "GET", ctt_path("%s/api/migrations", gw_url), dc1_token(), NULL);
+    assert_int_equal(st, 200);
+    if (json_array_size(list) != MIGRATIONS_MAX)
+        fail_msg("GET /api/migrations lists %zu migrations, wanted %d: %s", json_array_size(list),
+                 MIGRATIONS_MAX, json_dumps(list, 0));
+    json_decref(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_queries_are_named),
         cmocka_unit_test(a_silent_cloud_holds_two_workers_at_most),
+        cmocka_unit_test(a_flood_of_migrations_runs_migrations_max),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
