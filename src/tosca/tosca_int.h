@@ -3,7 +3,6 @@
 #ifndef CATENA_TOSCA_INT_H
 #define CATENA_TOSCA_INT_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
