@@ -613,7 +613,7 @@ static void sync_after_a_lost_transaction(void **state)
     ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
     ct_u256_from_u64(&want, 777);
     for (int with_outbox = 0; with_outbox < 2; with_outbox++) {
-        json_t *snap = NULL, *ok = NULL;
+        json_t *snap = NULL, *ok = NULL, *params;
         ctt_ok(ct_seckey_generate(fresh));
         ctt_ok(ct_address_from_seckey(&to, fresh));
         ct_send_req req = {.to = &to};
@@ -624,9 +624,11 @@ static void sync_after_a_lost_transaction(void **state)
         ctt_ok(ct_rpc_call(rpc, &snap, "evm_snapshot", NULL));
         ctt_ok(ct_sender_send(s, &res, &req, true));
         ct_send_result_clear(&res);
-        ctt_ok(ct_rpc_call(rpc, &ok, "evm_revert", json_pack("[O]", snap)));
+        params = json_pack("[O]", snap);
+        ctt_ok(ct_rpc_call(rpc, &ok, "evm_revert", params));
         assert_true(json_is_true(ok));
         json_decref(ok);
+        json_decref(params);
         json_decref(snap);
         ctt_ok(ct_rpc_get_balance(rpc, &bal, &to, "latest"));
         assert_true(ct_u256_is_zero(&bal)); /* lost */
