@@ -547,7 +547,9 @@ int ct_sender_sweep(ct_sender *s, size_t *resent);
  * that came back behind after a crash): a read of the chain after it
  * sees this sender's writes, so a decision made on it does not rest on
  * state that a re-sent write is about to change. Sends go on meanwhile;
- * it waits for those sent before it was called.
+ * it waits for those sent before it was called. Without an outbox, what
+ * an anvil or Hardhat node lost (its pending nonce below the sender's) is
+ * logged as lost and not waited for; on other nodes it is waited for.
  * Returns: 0, CT_ETIMEOUT after timeout_ms, or the node's error. */
 int ct_sender_sync(ct_sender *s, int timeout_ms);
 

@@ -38,9 +38,11 @@ struct ct_sender {
      * the node refuses "pending". Under mu. */
     const char *call_tag;
     bool estimate_unchecked; /* eth_estimateGas does not fail on a revert */
-    /* The "pending" nonce may leave out what is in the node's pool
-     * (EthereumJS): check_nonce does not use it. */
-    bool pending_without_pool;
+    /* The node's "pending" nonce counts its pool (anvil, Hardhat): only
+     * then do check_nonce and ct_sender_sync lower the sender's to it. */
+    bool pending_counts_pool;
+    /* The node the last transaction went to (ct_rpc_origin), under mu. */
+    char sent_origin[256];
     /* Fees of the last query, reused for FEE_CACHE_MS: max fee is twice
      * the base fee plus the tip, which stays valid for several blocks of
      * the largest base-fee rises EIP-1559 allows. */
@@ -92,8 +94,10 @@ static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
  *   receipt with status 0), so the client is named.
  * - EthereumJS (the PoA network) refuses "pending" in eth_call, and its
  *   eth_estimateGas answers for a call that reverts: every send is checked
- *   with an eth_call on "latest" (see preflight). Its "pending" nonce
- *   is not used to correct the sender's (see check_nonce). */
+ *   with an eth_call on "latest" (see preflight).
+ * - anvil and Hardhat count their pool in the "pending" nonce; other
+ *   nodes, or a node that did not say its name, are not trusted to (see
+ *   check_nonce). */
 static void node_profile(ct_sender *s)
 {
     json_t *result = NULL, *version = NULL;
@@ -108,8 +112,9 @@ static void node_profile(ct_sender *s)
     if (name != NULL && strncmp(name, "EthereumJS/", 11) == 0) {
         s->call_tag = "latest";
         s->estimate_unchecked = true;
-        s->pending_without_pool = true;
     }
+    s->pending_counts_pool = name != NULL && (strncmp(name, "anvil/", 6) == 0 ||
+                                              strncmp(name, "HardhatNetwork/", 15) == 0);
     json_decref(version);
     json_decref(result);
     ct_error_clear();
@@ -179,6 +184,8 @@ int ct_sender_sweep(ct_sender *s, size_t *resent)
     return rc;
 }
 
+static int check_nonce(ct_sender *s);
+
 /* What a sync re-sends at once from the outbox: entries sent this long
  * ago or more (newer ones are likely in the node's pool still). */
 #define SYNC_QUIET_MS 2000
@@ -199,8 +206,10 @@ int ct_sender_sync(ct_sender *s, int timeout_ms)
 
         pthread_mutex_lock(&s->mu);
         rc = ct_rpc_get_tx_count(s->rpc, &chain, &s->addr, "latest");
-        if (rc == 0 && chain < want)
+        if (rc == 0 && chain < want && s->outbox != NULL)
             rc = sweep_locked(s, &resent, SYNC_QUIET_MS);
+        else if (rc == 0 && chain < want && (rc = check_nonce(s)) == 0 && s->nonce < want)
+            want = s->nonce; /* lost, and nothing to send them again from */
         pthread_mutex_unlock(&s->mu);
         if (rc < 0)
             return rc;
@@ -630,32 +639,37 @@ static int renew_nonce(ct_sender *s)
     return 0;
 }
 
-/* Without an outbox, before each send: the node's pending nonce, where it
- * differs from the sender's. Above it, another process used the key. Below
- * it, the node lost transactions this sender sent (a node that came back
- * behind after a crash): nothing can send them again, and a node that
- * queues a transaction with a nonce gap (anvil) would hold every later
- * one for good; they are reported lost and their nonces used again.
- * With an outbox, renew_nonce and the sweeps do this (and re-send). Not
- * on EthereumJS: taking its "pending" nonce there reused the nonces of
- * transactions still in its pool (test_poa: "replacement gas too low", a
- * receipt that never came); a PoA node that restarts catches up from its
- * peers anyway. */
+/* Without an outbox: the node's pending nonce, taken where it differs
+ * from the sender's (under s->mu). Above it, another process used the
+ * key. Below it, the node lost transactions this sender sent (a node that
+ * came back behind after a crash): nothing can send them again, and a
+ * node that queues a transaction with a nonce gap (anvil) would hold every
+ * later one for good; they are reported lost and their nonces used again.
+ * Only on a node whose pending nonce counts its pool, anvil or Hardhat
+ * (with EthereumJS's, test_poa failed: "replacement gas too low", and a
+ * receipt that never came), and lowered only on the node the last
+ * transactions went to (a node failed over to may not have them yet).
+ * With an outbox, renew_nonce and the sweeps do this (and re-send). */
 static int check_nonce(ct_sender *s)
 {
     uint64_t pending;
     int rc;
 
-    if (s->outbox != NULL || s->pending_without_pool)
+    if (s->outbox != NULL || !s->pending_counts_pool)
         return 0;
     if ((rc = ct_rpc_get_tx_count(s->rpc, &pending, &s->addr, "pending")) < 0)
         return rc;
-    if (pending < s->nonce)
-        ct_log(CT_LOG_WARN,
-               "sender: the node lacks this account's transactions of nonce %llu to %llu (lost, "
-               "not sent again: no outbox); going on from %llu",
-               (unsigned long long)pending, (unsigned long long)s->nonce - 1,
-               (unsigned long long)pending);
+    if (pending >= s->nonce) {
+        s->nonce = pending;
+        return 0;
+    }
+    if (s->sent_origin[0] != '\0' && strcmp(s->sent_origin, ct_rpc_origin(s->rpc)) != 0)
+        return 0;
+    ct_log(CT_LOG_WARN,
+           "sender: the node lacks this account's transactions of nonce %llu to %llu (lost, not "
+           "sent again: no outbox); going on from %llu",
+           (unsigned long long)pending, (unsigned long long)s->nonce - 1,
+           (unsigned long long)pending);
     s->nonce = pending;
     return 0;
 }
@@ -713,6 +727,7 @@ static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req
         if (rc == 0 || rc == CT_EREVERT) {
             /* Hardhat's "reverted" error still mined the transaction and
              * used the nonce; its hash is the one we computed. */
+            snprintf(s->sent_origin, sizeof(s->sent_origin), "%s", ct_rpc_origin(s->rpc));
             s->nonce++;
             *sent = true;
             return rc;
