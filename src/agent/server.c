@@ -123,7 +123,8 @@ static ct_agent__conn *conn_find(ct_agent__server *srv, const struct _websocket_
 
 /* Unregisters m's connection once its worker threads are done (Ulfius
  * frees m after on_close returns). */
-static void conn_remove(ct_agent__server *srv, const struct _websocket_manager *m)
+/* Returns: whether m was registered (its manager ran and registered it). */
+static bool conn_remove(ct_agent__server *srv, const struct _websocket_manager *m)
 {
     ct_agent__conn **pp, *found = conn_find(srv, m);
 
@@ -147,6 +148,7 @@ static void conn_remove(ct_agent__server *srv, const struct _websocket_manager *
         srv->n_conns--;
     pthread_mutex_unlock(&srv->mu);
     conn_free(found);
+    return found != NULL;
 }
 
 static bool conns_empty(ct_agent__server *srv)
@@ -206,11 +208,8 @@ static void on_manager(const struct _u_request *req, struct _websocket_manager *
     /* Ulfius keeps every message of a connection by default: a memory leak
      * on a long-lived connection. */
     m->keep_messages = U_WEBSOCKET_KEEP_NONE;
-    /* Ulfius counts this websocket as active from here: its stop closes
-     * it and waits for it. */
-    atomic_fetch_sub(&a->server->upgrading, 1);
     if (c == NULL)
-        return;
+        return; /* on_close counts it out */
     c->manager = m;
     /* on_upgrade refused every upgrade without a valid proof. */
     c->gateway = a->n_gateways > 0;
@@ -218,6 +217,9 @@ static void on_manager(const struct _u_request *req, struct _websocket_manager *
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->idle, NULL);
     conn_add(a->server, c);
+    /* Ulfius counts this websocket as active from here: its stop closes
+     * it and waits for it. */
+    atomic_fetch_sub(&a->server->upgrading, 1);
     if (sin != NULL && sin->sin_family == AF_INET)
         inet_ntop(AF_INET, &sin->sin_addr, peer, sizeof(peer));
     ct_log(CT_LOG_INFO, "%s: %s connected from %s", a->dc_name,
@@ -232,7 +234,11 @@ static void on_close(const struct _u_request *req, struct _websocket_manager *m,
     ct_agent *a = user;
     (void)req;
 
-    conn_remove(a->server, m);
+    /* An upgrade whose manager never registered it (Ulfius refused the
+     * handshake after on_upgrade, or the manager had no memory) is
+     * counted out here. */
+    if (!conn_remove(a->server, m))
+        atomic_fetch_sub(&a->server->upgrading, 1);
     ct_log(CT_LOG_INFO, "%s: gateway disconnected", a->dc_name);
 }
 
