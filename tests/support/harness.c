@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <zlib.h>
 
 #define MAX_SERVICES 64
@@ -48,9 +49,14 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 /* The thread that runs main (and the tests). */
 static pthread_t main_thread;
 
+/* Also keeps OpenSSL from registering its own cleanup with atexit: that
+ * handler would run before ours when OpenSSL was first used after the
+ * first service started (handlers run newest first), and free OpenSSL
+ * under the tests still running. The process's end frees it anyway. */
 __attribute__((constructor)) static void note_main_thread(void)
 {
     main_thread = pthread_self();
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }
 
 /* exit() called on another thread than the tests' (cmocka does so when a
