@@ -99,7 +99,9 @@ struct api_agent {
     /* Guards the fields below. Never held while sending or receiving, so
      * a stuck agent cannot hold up /api/health or the other requests. */
     pthread_mutex_t mu;
-    pthread_cond_t changed; /* senders fell to 0, the connection's thread ended, or stop */
+    /* Senders fell to 0 while closing, the connection's thread ended, or
+     * stop. */
+    pthread_cond_t changed;
     struct _websocket_manager *manager; /* set while the connection is usable */
     atomic_bool connected;              /* manager != NULL; written under mu, read without it */
     int fd;                             /* the connection's socket: ours to shut down while open */

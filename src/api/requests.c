@@ -38,7 +38,9 @@ struct api_requests {
      * local SQLite writes (no network call), never while waiting for an
      * agent. */
     pthread_mutex_t mu;
-    pthread_cond_t changed; /* a write was added, accepted or finished; or stop */
+    /* A write due before accept_main's next wake was added, a write was
+     * accepted, one with requests joined to it finished; or stop. */
+    pthread_cond_t changed;
     sqlite3 *db;
     api_write *live; /* writes begun and not ended */
     size_t count;    /* rows in the file */
