@@ -122,8 +122,8 @@ static ct_agent__conn *conn_find(ct_agent__server *srv, const struct _websocket_
 }
 
 /* Unregisters m's connection once its worker threads are done (Ulfius
- * frees m after on_close returns). */
-/* Returns: whether m was registered (its manager ran and registered it). */
+ * frees m after on_close returns).
+ * Returns: whether m was registered (its manager ran and registered it). */
 static bool conn_remove(ct_agent__server *srv, const struct _websocket_manager *m)
 {
     ct_agent__conn **pp, *found = conn_find(srv, m);
@@ -375,6 +375,14 @@ static int refuse_upgrade(const ct_agent *a, struct _u_response *resp, unsigned 
     return refuse(resp, status, text);
 }
 
+/* refuse_upgrade for an upgrade already counted in srv->upgrading. */
+static int refuse_counted(const ct_agent *a, struct _u_response *resp, unsigned int status,
+                          const char *text)
+{
+    atomic_fetch_sub(&a->server->upgrading, 1);
+    return refuse_upgrade(a, resp, status, text);
+}
+
 /* Records a proof's nonce. Returns: false if it was seen already (a
  * replay) or no slot is free. Under srv->mu. */
 static bool nonce_fresh(ct_agent__server *srv, const uint8_t nonce[CT_AGENT_NONCE_SIZE],
@@ -460,20 +468,15 @@ static int on_upgrade(const struct _u_request *req, struct _u_response *resp, vo
     /* Counted before the flag is read, and the stop sets the flag before
      * it reads the count: it sees every upgrade let through. */
     atomic_fetch_add(&a->server->upgrading, 1);
-    if (atomic_load(&a->server->stopping)) {
-        atomic_fetch_sub(&a->server->upgrading, 1);
-        return refuse_upgrade(a, resp, 503, "stopping\n");
-    }
+    if (atomic_load(&a->server->stopping))
+        return refuse_counted(a, resp, 503, "stopping\n");
     if (!slot_free(a->server)) {
-        atomic_fetch_sub(&a->server->upgrading, 1);
         ct_log(CT_LOG_WARN, "%s: refused a connection: all %d taken", a->dc_name, MAX_WEBSOCKETS);
-        return refuse_upgrade(a, resp, 503, "too many connections\n");
+        return refuse_counted(a, resp, 503, "too many connections\n");
     }
     if (ulfius_set_websocket_response(resp, NULL, NULL, on_manager, a, on_message, a, on_close,
-                                      a) != U_OK) {
-        atomic_fetch_sub(&a->server->upgrading, 1);
-        return refuse_upgrade(a, resp, 500, "cannot open a websocket\n");
-    }
+                                      a) != U_OK)
+        return refuse_counted(a, resp, 500, "cannot open a websocket\n");
     return U_CALLBACK_COMPLETE;
 }
 

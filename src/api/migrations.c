@@ -38,6 +38,21 @@ static const char *runner_token(const char *dc, void *payload)
     return strcmp(dc, r->to) == 0 ? r->target_token : r->host_token;
 }
 
+/* Frees r, its tokens wiped first. */
+static void free_runner(struct runner *r)
+{
+    if (r != NULL)
+        explicit_bzero(r, sizeof(*r));
+    free(r);
+}
+
+/* Frees r and gives back the runner slot reserve() took for it. */
+static void unreserve(struct runner *r)
+{
+    free_runner(r);
+    atomic_fetch_sub(&running, 1);
+}
+
 static void *runner_main(void *arg)
 {
     struct runner *r = arg;
@@ -57,9 +72,7 @@ static void *runner_main(void *arg)
             ct_cloud_mig_run(m, r->id, r->ledger ? &ledger : NULL, NULL, NULL);
     }
     ct_cloud_mig_close(m);
-    explicit_bzero(r, sizeof(*r)); /* the tokens */
-    free(r);
-    atomic_fetch_sub(&running, 1);
+    unreserve(r);
     return NULL;
 }
 
@@ -126,13 +139,6 @@ static bool enabled(ct_api *api, const api_req *req, api_resp *resp)
     return true;
 }
 
-static void free_runner(struct runner *r)
-{
-    if (r != NULL)
-        explicit_bzero(r, sizeof(*r));
-    free(r);
-}
-
 /* A runner for the request, its ledger part checked. NULL after
  * answering. */
 static struct runner *new_runner(ct_api *api, const api_req *req, api_resp *resp)
@@ -187,8 +193,7 @@ static void start(ct_api *api, struct runner *r, const char *id, bool reset, api
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, runner_main, r) != 0) {
-        free_runner(r);
-        atomic_fetch_sub(&running, 1);
+        unreserve(r);
         ct_api__error(resp, 503, "cannot start a migration thread");
     } else {
         resp->status = 202;
@@ -225,14 +230,12 @@ void ct_api__h_migration_start(ct_api *api, const api_req *req, api_resp *resp)
     if (!reserve(api, r, resp))
         return;
     if (!open_store(api, &m, resp)) {
-        free_runner(r);
-        atomic_fetch_sub(&running, 1);
+        unreserve(r);
         return;
     }
     if (ct_cloud_mig_create(id, m, req->body, req->body_len, "spec") < 0) {
         ct_api__error(resp, 500, "migrations: %s", ct_error_last());
-        free_runner(r);
-        atomic_fetch_sub(&running, 1);
+        unreserve(r);
     } else {
         start(api, r, id, false, resp);
     }
