@@ -105,13 +105,16 @@ void ct_binpack__fill_free(ct_binpack__fill *f);
 
 /* The Gilmore-Gomory LP bound and a dive on it (binpack_lp.c), for AUTO:
  * raises r->lower_bound to the LP bound when that is higher, then, while
- * r->bins is above it, dives on the LP for a packing with fewer bins and
- * puts it in bin_of (r->method "lp"). Skipped (r unchanged) where the
+ * r->bins is above it, looks for a packing into fewer bins by reduced
+ * cost enumeration and by a dive on the LP, and puts it in bin_of
+ * (r->method "lp"); where the enumeration proves that the bound cannot be
+ * met, raises r->lower_bound by one. Skipped (r unchanged) where the
  * knapsack table would exceed 32 MiB (capacity over the sizes' gcd times
  * the pieces). Args: bin_of holds a packing into r->bins bins (the master
  * LP's first columns); order from ct_binpack__order_desc; work bounds the
- * cost (knapsack cells, plus 16 per simplex call, row and column), so the
- * result does not depend on the machine; deadline_ms as in
+ * cost (knapsack cells, plus 16 per simplex call, row and column; the
+ * enumeration has up to 1.125 times as much again), so the result does
+ * not depend on the machine; deadline_ms as in
  * ct_binpack__budget. Returns: 0 or CT_ENOMEM. */
 int ct_binpack__lp(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, const size_t *order,
                    size_t n, int64_t capacity, uint64_t work, int64_t deadline_ms);

@@ -465,9 +465,10 @@ static uint64_t lp_work(const ct_binpack_opts *opts)
  * where the other wanders (exactly full bins; slack to spare), and
  * neither knows in advance which kind it has. When their first turns
  * have not met the bound, the LP (binpack_lp.c) raises the bound where it
- * can and dives for a packing; it is slower than the searches' first
- * turns, but finds what they miss where every bin must be nearly full
- * (hard28). The overflow search then aims at the new bound. */
+ * can (by its value, or by proving it cannot be met) and looks for a
+ * packing; it is slower than the searches' first turns, but finds what
+ * they miss where every bin must be nearly full (hard28). The overflow
+ * search then aims at the new bound. */
 static int improve(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, const size_t *order,
                    size_t n, int64_t capacity, const ct_binpack_opts *opts)
 {
