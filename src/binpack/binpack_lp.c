@@ -27,7 +27,7 @@ static bool holds(ct_binpack__cg *g, int j, size_t t)
 
 /* The enumeration's work before the dive and after it, as parts of the
  * LP's. */
-#define ENUM_FIRST 8
+#define ENUM_FIRST 3
 #define ENUM_THEN 1
 /* Branches a dive tries at most at one node. */
 #define DIVE_WIDTH 5
