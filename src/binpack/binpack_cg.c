@@ -224,30 +224,40 @@ int ct_binpack__cg_master(ct_binpack__cg *g, const size_t *bin_of, const int64_t
     return 0;
 }
 
-/* Solves the master LP from its last basis by the method given; should
- * that one not end within SIMPLEX_ITERATIONS (GLPK's primal simplex was
- * seen to cycle for good on a degenerate master: BPPLIB's AI instance
- * 201_2500_DI_1), by the other one.
- * Returns: 0, or 1 when the LP is not solved. */
-static int simplex(ct_binpack__cg *g, int method)
+/* Solves lp (the master, or another of g's problems) from its last basis
+ * by the method given; should that one not end within
+ * SIMPLEX_ITERATIONS (GLPK's primal simplex was seen to cycle for good on
+ * a degenerate master: BPPLIB's AI instance 201_2500_DI_1), by the other
+ * one. Returns: GLPK's status of the solution (GLP_OPT, GLP_NOFEAS...),
+ * GLP_UNDEF when it was not solved. */
+int ct_binpack__cg_simplex(ct_binpack__cg *g, glp_prob *lp, int method)
 {
     glp_smcp parm;
     int rc = 0;
 
     glp_init_smcp(&parm);
     parm.msg_lev = GLP_MSG_OFF;
-    parm.it_lim = SIMPLEX_ITERATIONS(glp_get_num_rows(g->lp));
+    parm.it_lim = SIMPLEX_ITERATIONS(glp_get_num_rows(lp));
     for (int attempt = 0; attempt < 2; attempt++) {
         parm.meth = attempt == 0 ? method : method == GLP_PRIMAL ? GLP_DUALP : GLP_PRIMAL;
-        if (g->deadline != 0) {
-            int64_t left = g->deadline - ct_time_mono_ms();
-            parm.tm_lim = left < 1 ? 1 : left > INT_MAX ? INT_MAX : (int)left;
-        }
-        rc = glp_simplex(g->lp, &parm);
+        parm.tm_lim = ct_binpack__cg_ms_left(g);
+        rc = glp_simplex(lp, &parm);
         if (rc != GLP_EITLIM)
             break;
     }
-    return rc == 0 && glp_get_status(g->lp) == GLP_OPT ? 0 : 1;
+    return rc == 0 ? glp_get_status(lp) : GLP_UNDEF;
+}
+
+/* The time left to g's deadline for GLPK's tm_lim, in ms (INT_MAX: no
+ * deadline). */
+int ct_binpack__cg_ms_left(const ct_binpack__cg *g)
+{
+    int64_t left;
+
+    if (g->deadline == 0)
+        return INT_MAX;
+    left = g->deadline - ct_time_mono_ms();
+    return left < 1 ? 1 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* Column generation on the current demands until the LP is solved, the
@@ -268,7 +278,7 @@ int ct_binpack__cg_solve(ct_binpack__cg *g, size_t *bound, double *z, size_t eno
         if (ct_binpack__cg_spend(g,
                                  SIMPLEX_COST * (uint64_t)g->m * (uint64_t)glp_get_num_cols(g->lp)))
             return 0;
-        if (simplex(g, round == 0 ? GLP_DUALP : GLP_PRIMAL) != 0)
+        if (ct_binpack__cg_simplex(g, g->lp, round == 0 ? GLP_DUALP : GLP_PRIMAL) != GLP_OPT)
             return 1;
         *z = glp_get_obj_val(g->lp);
         for (size_t t = 0; t < g->m; t++) {

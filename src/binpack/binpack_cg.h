@@ -69,6 +69,16 @@ void ct_binpack__cg_free(ct_binpack__cg *g);
 /* Reads the LP's column j into count (per type). */
 void ct_binpack__cg_read_column(ct_binpack__cg *g, int j, size_t *count);
 
+/* Solves lp (the master or another problem of g's) from its last basis
+ * by `method` (GLP_PRIMAL or GLP_DUALP), by the other one should GLPK
+ * not end within an iteration cap (its primal simplex can cycle).
+ * Returns: GLPK's status (GLP_OPT, GLP_NOFEAS...), GLP_UNDEF when not
+ * solved. */
+int ct_binpack__cg_simplex(ct_binpack__cg *g, glp_prob *lp, int method);
+
+/* The ms left to g's deadline, as GLPK's tm_lim (INT_MAX: none). */
+int ct_binpack__cg_ms_left(const ct_binpack__cg *g);
+
 /* Charges cost to the work budget (and looks at the clock).
  * Returns: whether the budget or the time is spent. */
 bool ct_binpack__cg_spend(ct_binpack__cg *g, uint64_t cost);

@@ -102,15 +102,20 @@ static void enum_dfs(ct_binpack__enum *e, size_t i, int64_t room, int64_t value)
     e->count[i] = 0;
 }
 
-/* GLPK's MIP callback: charges each node to the work budget. */
+/* GLPK's MIP callback: charges each subproblem to the work budget, and
+ * ends the search at the first packing (any packing into e->bins bins is
+ * what is sought). Charging each round of cuts too (GLP_IPREPRO) made
+ * GLPK run longer per unit charged, not shorter. */
 static void enum_node(glp_tree *tree, void *info)
 {
     ct_binpack__cg *g = info;
     glp_prob *mip = glp_ios_get_prob(tree);
 
-    if (glp_ios_reason(tree) == GLP_ISELECT &&
-        ct_binpack__cg_spend(g, MIP_COST * (uint64_t)glp_get_num_rows(mip) *
-                                    (uint64_t)glp_get_num_cols(mip)))
+    if (glp_ios_reason(tree) == GLP_IBINGO)
+        glp_ios_terminate(tree);
+    else if (glp_ios_reason(tree) == GLP_ISELECT &&
+             ct_binpack__cg_spend(g, MIP_COST * (uint64_t)glp_get_num_rows(mip) *
+                                         (uint64_t)glp_get_num_cols(mip)))
         glp_ios_terminate(tree);
 }
 
@@ -182,7 +187,10 @@ static bool enum_packing(ct_binpack__cg *g, const ct_binpack__enum *e, glp_prob 
 /* Solves enum_mip, by depth first search (attempt 0) or with Gomory cuts
  * (1): each was several times faster than the other on hard28, the
  * first at finding packings, the second at proving there is none (and
- * GLPK's defaults slower than both).
+ * GLPK's defaults slower than both). The root LP is solved first by
+ * ct_binpack__cg_simplex, capped (GLPK's own solve of it is not), and an
+ * infeasible root is a proof at once. GLPK's presolver stays on: without
+ * it hard28's 359 and 60 went undecided.
  * Returns: 1 found (bin_of holds it, *bins its bins), 0 none exists, -1
  * out of work, -2 GLPK failed. */
 static int enum_run(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpack__stack *s,
@@ -192,9 +200,17 @@ static int enum_run(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpack__st
     glp_iocp parm;
     int rc, status;
 
+    if (ct_binpack__cg_spend(g, MIP_COST * (uint64_t)glp_get_num_rows(mip) *
+                                    (uint64_t)glp_get_num_cols(mip)))
+        status = GLP_UNDEF;
+    else
+        status = ct_binpack__cg_simplex(g, mip, GLP_PRIMAL);
+    if (status != GLP_OPT) {
+        glp_delete_prob(mip);
+        return status == GLP_NOFEAS ? 0 : g->work == 0 ? -1 : -2;
+    }
     glp_init_iocp(&parm);
     parm.msg_lev = GLP_MSG_OFF;
-    parm.presolve = GLP_ON;
     parm.cb_func = enum_node;
     parm.cb_info = g;
     parm.br_tech = GLP_BR_MFV;
@@ -202,16 +218,13 @@ static int enum_run(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpack__st
         parm.bt_tech = GLP_BT_DFS;
     else
         parm.gmi_cuts = GLP_ON;
-    if (g->deadline != 0) {
-        int64_t left = g->deadline - ct_time_mono_ms();
-        parm.tm_lim = left < 1 ? 1 : left > INT_MAX ? INT_MAX : (int)left;
-    }
+    parm.tm_lim = ct_binpack__cg_ms_left(g);
+    parm.presolve = GLP_ON;
     status = glp_intopt(mip, &parm);
-    if (status == GLP_ENOPFS || status == GLP_ENODFS ||
-        (status == 0 && glp_mip_status(mip) == GLP_NOFEAS))
-        rc = 0; /* the presolver or the search found none */
-    else if (glp_mip_status(mip) == GLP_OPT || glp_mip_status(mip) == GLP_FEAS)
+    if (glp_mip_status(mip) == GLP_OPT || glp_mip_status(mip) == GLP_FEAS)
         rc = enum_packing(g, e, mip, s, bins, bin_of, order) ? 1 : -2;
+    else if (status == GLP_ENOPFS || (status == 0 && glp_mip_status(mip) == GLP_NOFEAS))
+        rc = 0; /* the presolver or the search found none */
     else
         rc = status == GLP_ESTOP || status == GLP_ETMLIM ? -1 : -2;
     glp_delete_prob(mip);
@@ -226,7 +239,7 @@ static int enum_run(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpack__st
 static int enum_list(ct_binpack__cg *g, ct_binpack__enum *e)
 {
     size_t bound, width = (size_t)g->cap + 1;
-    int64_t num = 0;
+    int64_t num = 0, v;
     double z;
 
     if (ct_binpack__cg_solve(g, &bound, &z, SIZE_MAX) != 0)
@@ -237,13 +250,17 @@ static int enum_list(ct_binpack__cg *g, ct_binpack__enum *e)
         double pi = glp_get_row_dual(g->lp, (int)t + 1);
         pi = pi < 0 || g->d[t] == 0 ? 0 : pi > 1 ? 1 : pi;
         g->price[t] = (int64_t)floor(pi * PRICE_SCALE);
-        num += g->price[t] * (int64_t)g->d[t];
+        if (__builtin_mul_overflow(g->price[t], (int64_t)g->d[t], &v) ||
+            __builtin_add_overflow(num, v, &num))
+            return -2;
     }
     if (ct_binpack__cg_spend(g, (uint64_t)g->max_pieces * (uint64_t)width))
         return -1;
     if ((e->k = ct_binpack__cg_knapsack(g)) <= 0)
         return -2;
-    e->gap = (int64_t)e->bins * e->k - num;
+    if (__builtin_mul_overflow((int64_t)e->bins, e->k, &v) ||
+        __builtin_sub_overflow(v, num, &e->gap))
+        return -2;
     if (e->gap < 0)
         return 0;
     e->need = e->k - e->gap;
@@ -276,8 +293,8 @@ int ct_binpack__enum_try(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpac
     size_t bins = e->bins;
     int rc = -1;
 
-    if (e->npats == 0)
-        return -2; /* enum_list said so: not to be called */
+    if (e->npats == 0 || e->bins != r->lower_bound)
+        return -2; /* not to be called: enum_list said so, or the bound moved */
     for (int attempt = 0; attempt < 2 && rc == -1; attempt++) {
         g->work = attempt == 0 ? work / 2 : work - work / 2;
         rc = enum_run(g, e, s, &bins, bin_of, order, attempt);

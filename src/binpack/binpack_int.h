@@ -113,7 +113,7 @@ void ct_binpack__fill_free(ct_binpack__fill *f);
  * the pieces). Args: bin_of holds a packing into r->bins bins (the master
  * LP's first columns); order from ct_binpack__order_desc; work bounds the
  * cost (knapsack cells, plus 16 per simplex call, row and column; the
- * enumeration has up to 1.33 times as much again), so the result does
+ * enumeration has up to 5/3 as much again), so the result does
  * not depend on the machine; deadline_ms as in
  * ct_binpack__budget. Returns: 0 or CT_ENOMEM. */
 int ct_binpack__lp(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, const size_t *order,
