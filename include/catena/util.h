@@ -355,7 +355,10 @@ void ct_workq_free(ct_workq *q);
 
 /* ---------------------------------------------------------------- network */
 
-/* Finds a TCP port on 127.0.0.1 that is free right now (by binding port 0).
+/* Finds a TCP port on 127.0.0.1 that is free right now: drawn at random
+ * below the kernel's ephemeral range (so no outgoing connection takes it
+ * before its service listens), not one this process handed out lately;
+ * the kernel's choice (port 0) when none is found there.
  * Returns: 0, or CT_EIO. */
 int ct_net_free_port(uint16_t *out);
 
