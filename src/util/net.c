@@ -41,8 +41,9 @@ static unsigned ephemeral_low(void)
     return low;
 }
 
-/* Returns: whether 127.0.0.1:port can be bound now. */
-static bool can_bind(uint16_t port)
+/* Returns: whether a new TCP socket can bind (connect false) or connect
+ * (true) to 127.0.0.1:port now. */
+static bool loopback_try(uint16_t port, bool connect_to)
 {
     struct sockaddr_in addr;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -54,7 +55,10 @@ static bool can_bind(uint16_t port)
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    if (connect_to)
+        ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    else
+        ok = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
     close(fd);
     return ok;
 }
@@ -82,7 +86,7 @@ static uint16_t pick_low_port(void)
         port_rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     for (int i = 0; i < PORT_TRIES && port == 0; i++) {
         uint16_t p = (uint16_t)(PORT_LOW + ct_rand_next(&port_rng) % (low - PORT_LOW));
-        if (!recently_given(p) && can_bind(p))
+        if (!recently_given(p) && loopback_try(p, false))
             port = p;
     }
     if (port != 0)
@@ -122,17 +126,5 @@ int ct_net_free_port(uint16_t *out)
 
 bool ct_net_can_connect(uint16_t port)
 {
-    struct sockaddr_in addr;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok;
-
-    if (fd < 0)
-        return false;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
-    close(fd);
-    return ok;
+    return loopback_try(port, true);
 }
