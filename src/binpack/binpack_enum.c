@@ -272,9 +272,14 @@ static int enum_list(ct_binpack__cg *g, ct_binpack__enum *e)
     if (e->upper == NULL || e->count == NULL || e->price == NULL)
         return -2;
     memcpy(e->price, g->price, g->m * sizeof(*e->price));
-    if (!enum_table(e))
-        return -1;
-    enum_dfs(e, 0, g->cap, 0);
+    if (enum_table(e))
+        enum_dfs(e, 0, g->cap, 0);
+    /* The table (up to 64 MiB) is not needed past the list: not kept
+     * through the dive. */
+    free(e->upper);
+    free(e->count);
+    e->upper = NULL;
+    e->count = NULL;
     if (e->overflow)
         return -2;
     if (g->work == 0)

@@ -8,7 +8,6 @@
  * (binpack_enum.c) decides exactly whether a packing meets the bound. */
 #include "binpack_cg.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
