@@ -504,6 +504,9 @@ typedef struct ct_sender_opts {
      * file is refused. Assumes no one else sends with this key. NULL: no
      * outbox. */
     const char *outbox_path;
+    /* How long a send with a min_block waits for its node to reach that
+     * block (default 10000 ms). */
+    int behind_wait_ms;
 } ct_sender_opts;
 
 /* What to send; nonce, chain id, fees and (when gas_limit is 0) gas come
@@ -514,6 +517,12 @@ typedef struct ct_send_req {
     const uint8_t *data;
     size_t data_len;
     uint64_t gas_limit; /* 0: estimate, plus a margin */
+    /* 0: none. Else the node's latest block must have reached this number
+     * before the call is checked and sent: a client who has seen block
+     * min_block's state elsewhere (the gateway's cache, which follows
+     * another node) is not answered from an older state, where a call
+     * that now reverts would pass the check and be sent. */
+    uint64_t min_block;
 } ct_send_req;
 
 typedef struct ct_send_result {
@@ -563,7 +572,8 @@ const ct_address *ct_sender_address(const ct_sender *s);
  * Returns: 0 when sent (and, with wait, mined with status 1); CT_EREVERT
  * when it was mined but failed (including Hardhat's "reverted" send error;
  * the node's reason is in ct_error_last); CT_ETIMEOUT; CT_ERPC when the
- * node refused it (the nonce is then re-read from the node). */
+ * node refused it (the nonce is then re-read from the node); CT_ESTATE
+ * when the node did not reach req->min_block in time (nothing was sent). */
 int ct_sender_send(ct_sender *s, ct_send_result *res, const ct_send_req *req, bool wait);
 
 void ct_send_result_clear(ct_send_result *res);

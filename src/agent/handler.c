@@ -238,6 +238,8 @@ static int send_failed(ct_agent *a, outcome *o, const char *function, int rc)
 {
     if (rc == CT_EREVERT)
         return revert_reason(o, ct_error_last());
+    if (rc == CT_ESTATE) /* behind min_block: nothing was sent */
+        return fail(o, "behind", "%s", ct_error_last());
     ct_log(CT_LOG_WARN, "%s: sending %s: %s", a->dc_name, function, ct_error_last());
     if (rc == CT_ETIMEOUT)
         return fail(o, "rpc", "the chain node did not answer in time");
@@ -249,7 +251,7 @@ static int send_failed(ct_agent *a, outcome *o, const char *function, int rc)
 /* Encodes, signs and sends call; on success o->text is the tx hash. */
 static void send_call(ct_agent *a, outcome *o, const ct_agent_call *call)
 {
-    ct_send_req req = {.to = &a->contract};
+    ct_send_req req = {.to = &a->contract, .min_block = call->min_block};
     ct_send_result res;
     ct_buf data;
     int rc;

@@ -9,7 +9,7 @@
 #define STR_MAX 256
 
 /* Fields every request may carry besides its method's own. */
-#define ENVELOPE "method", "_request_id", "token"
+#define ENVELOPE "method", "_request_id", "token", "min_block"
 
 /* What a parser sees besides the request. */
 typedef struct parse_ctx {
@@ -343,6 +343,7 @@ int ct_agent_parse_request(ct_agent_call *out, const json_t *req, const char *dc
     const parse_ctx ctx = {dc_name, wallet, now_ms < 0 ? 0 : now_ms};
     const method *m = NULL;
     const char *name;
+    int64_t min_block = 0;
     json_t *args;
     int rc;
 
@@ -355,13 +356,16 @@ int ct_agent_parse_request(ct_agent_call *out, const json_t *req, const char *dc
             m = &methods[i];
     if (m == NULL)
         return ct_error_set(CT_EINVAL, "unknown method '%.64s'", name);
+    if (ct_json_get_int(&min_block, req, "min_block", true) == CT_EINVAL || min_block < 0)
+        return ct_error_set(CT_EINVAL, "field 'min_block' must be a block number (an integer "
+                                       "of 0 or more)");
     if ((args = json_array()) == NULL)
         return ct_error_set(CT_ENOMEM, "agent: out of memory");
     if ((rc = m->parse(args, req, &ctx)) < 0) {
         json_decref(args);
         return rc;
     }
-    *out = (ct_agent_call){m->name, m->function, args};
+    *out = (ct_agent_call){m->name, m->function, args, (uint64_t)min_block};
     return 0;
 }
 

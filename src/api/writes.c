@@ -57,6 +57,8 @@ static int status_of(const char *code)
         return 400;
     if (strcmp(code, "unauthorized") == 0 || strcmp(code, "reverted") == 0)
         return 403;
+    if (strcmp(code, "behind") == 0)
+        return 503;
     return 500;
 }
 
@@ -97,6 +99,14 @@ static void forward(ct_api *api, const api_req *req, api_resp *resp, const char 
         return;
     }
     json_object_set_new(msg, "token", json_string(ct_api__bearer(req)));
+    /* The agent's node may follow the chain behind the gateway's: it waits
+     * to reach what the gateway has shown before checking the call, so a
+     * write the shown state refuses (a former host's) is not sent. */
+    pthread_mutex_lock(&api->wake_mu);
+    json_int_t shown = (json_int_t)api->processed;
+    pthread_mutex_unlock(&api->wake_mu);
+    if (shown > 0)
+        json_object_set_new(msg, "min_block", json_integer(shown));
     if ((late = ct_time_mono_ms() >= deadline)) /* queued that long: too late to send */
         rc = ct_error_set(CT_ETIMEOUT, "the write waited %d ms in the queue for the agent of %s",
                           api->cfg.agent_timeout_ms, dc);
@@ -113,6 +123,8 @@ static void forward(ct_api *api, const api_req *req, api_resp *resp, const char 
         ct_api__error(resp, 504, "%s", ct_error_last());
     } else if (json_is_true(json_object_get(answer, "error"))) {
         agent_error(resp, answer);
+        if (resp->status == 503) /* its node was behind: nothing was sent */
+            outcome = API_UNSENT;
     } else {
         outcome = API_DONE;
         resp->json = json_pack("{s:O}", "tx_hash", json_object_get(answer, "response"));

@@ -84,6 +84,8 @@ static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
         o->receipt_timeout_ms = 120000;
     if (o->poll_ms <= 0)
         o->poll_ms = 50;
+    if (o->behind_wait_ms <= 0)
+        o->behind_wait_ms = 10000;
 }
 
 /* What the sender must know of its node, asked once by name
@@ -674,6 +676,37 @@ static int check_nonce(ct_sender *s)
     return 0;
 }
 
+/* Waits (under mu) until the node's latest block is min_block or later.
+ * Returns: 0; CT_ESTATE when it is not by opts.behind_wait_ms; the node's
+ * error. */
+static int wait_block(ct_sender *s, uint64_t min_block)
+{
+    int64_t until = ct_time_mono_ms() + s->opts.behind_wait_ms;
+    uint64_t head = 0;
+    bool waited = false;
+    int rc;
+
+    for (;;) {
+        if ((rc = ct_rpc_block_number(s->rpc, &head)) < 0)
+            return rc;
+        if (head >= min_block) {
+            if (waited)
+                ct_log(CT_LOG_INFO, "sender: waited %lld ms for the node to reach block %llu",
+                       (long long)(ct_time_mono_ms() - until + s->opts.behind_wait_ms),
+                       (unsigned long long)min_block);
+            return 0;
+        }
+        waited = true;
+        if (ct_time_mono_ms() >= until)
+            return ct_error_set(CT_ESTATE,
+                                "the chain node is at block %llu, behind block %llu seen "
+                                "elsewhere, after %d ms; nothing was sent",
+                                (unsigned long long)head, (unsigned long long)min_block,
+                                s->opts.behind_wait_ms);
+        ct_sleep_ms(s->opts.poll_ms);
+    }
+}
+
 /* Signs and sends under the lock; retries once with a fresh nonce when the
  * node says the nonce is wrong (another process used the key), and once on
  * a fresh estimate when a node that mines on send ran it out of gas (a
@@ -683,6 +716,8 @@ static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req
     bool regassed = false;
     int rc;
 
+    if (req->min_block > 0 && (rc = wait_block(s, req->min_block)) < 0)
+        return rc;
     if ((rc = check_nonce(s)) < 0)
         return rc;
     for (int attempt = 0;; attempt++) {

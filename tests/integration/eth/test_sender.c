@@ -650,6 +650,68 @@ static void sync_after_a_lost_transaction(void **state)
     ct_rpc_free(rpc);
 }
 
+/* Mines one block after 300 ms on its own connection: the node catching
+ * up with a block another node has shown. */
+static void *mine_later(void *arg)
+{
+    json_t *r = NULL;
+
+    ct_sleep_ms(300);
+    if (ct_rpc_call(arg, &r, "evm_mine", NULL) == 0)
+        json_decref(r);
+    return NULL;
+}
+
+/* A send with min_block waits for its node to reach that block: past
+ * behind_wait_ms it fails with nothing sent (the nonce is unused), and
+ * once the block comes it is checked and sent as usual. */
+static void min_block_waits(void **state)
+{
+    ct_sender_opts opts = {.behind_wait_ms = 400};
+    uint64_t head, before, after;
+    ct_send_result res;
+    ct_address to;
+    uint8_t key[32];
+    size_t len;
+    ct_sender *s;
+    ct_rpc *rpc, *miner;
+    pthread_t t;
+    (void)state;
+
+    ctt_ok(ct_hex_decode(key, 32, &len, ctt_dev_keys[2], strlen(ctt_dev_keys[2])));
+    ctt_ok(ct_sender_new(&s, node.url, key, &opts));
+    ctt_ok(ct_rpc_new(&rpc, node.url, 5000));
+    ctt_ok(ct_rpc_new(&miner, node.url, 5000));
+    memset(&to, 0x33, sizeof(to));
+    ct_send_req req = {.to = &to};
+    ct_u256_from_u64(&req.value, 5);
+    ctt_ok(ct_rpc_block_number(rpc, &head));
+    ctt_ok(ct_rpc_get_tx_count(rpc, &before, ct_sender_address(s), "pending"));
+
+    req.min_block = head + 1;
+    int64_t t0 = ct_time_mono_ms();
+    assert_int_equal(ct_sender_send(s, &res, &req, false), CT_ESTATE);
+    assert_true(ct_time_mono_ms() - t0 >= 400);
+    assert_non_null(strstr(ct_error_last(), "nothing was sent"));
+    ct_send_result_clear(&res);
+    ctt_ok(ct_rpc_get_tx_count(rpc, &after, ct_sender_address(s), "pending"));
+    assert_int_equal(after, before);
+
+    /* The block comes while the send waits. */
+    ct_sender_free(s);
+    opts.behind_wait_ms = 20000;
+    ctt_ok(ct_sender_new(&s, node.url, key, &opts));
+    assert_int_equal(pthread_create(&t, NULL, mine_later, miner), 0);
+    ctt_ok(ct_sender_send(s, &res, &req, true));
+    assert_true(res.mined && res.success);
+    assert_true(res.block >= head + 2);
+    ct_send_result_clear(&res);
+    pthread_join(t, NULL);
+    ct_sender_free(s);
+    ct_rpc_free(miner);
+    ct_rpc_free(rpc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +723,7 @@ int main(void)
         cmocka_unit_test(rpc_batch_and_errors),
         cmocka_unit_test(state_dependent_gas),
         cmocka_unit_test(sync_after_a_lost_transaction),
+        cmocka_unit_test(min_block_waits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

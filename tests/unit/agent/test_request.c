@@ -149,6 +149,11 @@ static const bad_case bad_cases[] = {
      CT_EINVAL, "unknown field 'reason'"},
     {"{\"method\":\"set_attributes\",\"attributes\":[]}", CT_EINVAL,
      "'attributes' must be an object"},
+    {"{\"method\":\"retire\",\"vc_tag\":\"" TAG "\",\"timestamp\":\"2018-09-13T09:08:10Z\","
+     "\"min_block\":-1}",
+     CT_EINVAL, "'min_block' must be a block number"},
+    {"{\"method\":\"register_datacenter\",\"min_block\":\"12\"}", CT_EINVAL,
+     "'min_block' must be a block number"},
     {"{\"method\":\"set_attributes\",\"attributes\":{\"Region\":\"x\"}}", CT_EINVAL,
      "'Region' must be 1 to 32 of [a-z0-9_.-]"},
     {"{\"method\":\"set_attributes\",\"attributes\":{\"gdpr\":true}}", CT_EINVAL, "'gdpr' must be"},
@@ -225,6 +230,25 @@ static void nul_in_string(void **state)
     assert_int_equal(ct_agent_parse_request(&call, req, "DC1", &wallet, NOW_MS), CT_EINVAL);
     assert_non_null(strstr(ct_error_last(), "NUL"));
     json_decref(req);
+}
+
+/* The envelope's min_block is kept for the sender (0 when absent). */
+static void min_block(void **state)
+{
+    static const char *const texts[] = {
+        "{\"method\":\"register_datacenter\",\"min_block\":4096}",
+        "{\"method\":\"register_datacenter\",\"_request_id\":\"r1\"}"};
+    static const uint64_t want[] = {4096, 0};
+    (void)state;
+
+    for (size_t i = 0; i < 2; i++) {
+        json_t *req = parse(texts[i]);
+        ct_agent_call call;
+        ctt_ok(ct_agent_parse_request(&call, req, "DC1", &wallet, NOW_MS));
+        assert_int_equal(call.min_block, want[i]);
+        ct_agent_call_clear(&call);
+        json_decref(req);
+    }
 }
 
 static void batch_limit(void **state)
@@ -306,8 +330,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_requests), cmocka_unit_test(bad_requests),
-        cmocka_unit_test(nul_in_string),  cmocka_unit_test(batch_limit),
-        cmocka_unit_test(names),          cmocka_unit_test(tokens),
+        cmocka_unit_test(nul_in_string),  cmocka_unit_test(min_block),
+        cmocka_unit_test(batch_limit),    cmocka_unit_test(names),
+        cmocka_unit_test(tokens),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
