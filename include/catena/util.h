@@ -81,6 +81,12 @@ void ct_log_set(int level, ct_log_cb cb, void *payload);
 /* Sends a message to the sink if level is enabled. Thread safe. */
 void ct_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Logs the end of the file at path (the log of a child process that
+ * died, so what it said reaches the operator): at most its last 700
+ * bytes, other control characters than newlines shown as '?', after
+ * "<what> (<path>) ends:". Nothing when path is NULL or cannot be read. */
+void ct_log_file_end(int level, const char *what, const char *path);
+
 /* Returns: whether messages at level reach the sink. */
 bool ct_log_enabled(int level);
 

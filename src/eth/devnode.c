@@ -34,7 +34,7 @@ int ct_chain_kind_parse(ct_chain_kind *out, const char *name)
 }
 
 /* Polls eth_chainId until it answers, the node exits, or the deadline. */
-static int devnode_wait(ct_devnode *node, int timeout_ms)
+static int devnode_wait(ct_devnode *node, int timeout_ms, const char *log_path)
 {
     int64_t deadline = ct_time_mono_ms() + timeout_ms;
     ct_rpc *rpc;
@@ -50,6 +50,7 @@ static int devnode_wait(ct_devnode *node, int timeout_ms)
             break;
         }
         if (!ct_proc_alive(&node->proc)) {
+            ct_log_file_end(CT_LOG_ERROR, "the exited node's log", log_path);
             rc = ct_error_set(CT_EIO, "%s node exited before answering",
                               ct_chain_kind_name(node->kind));
             break;
@@ -88,7 +89,8 @@ static int spawn_anvil(ct_devnode *out, const char *root, const ct_devnode_opts 
         return rc;
     snprintf(bin, sizeof(bin), "%s/%s", root, ANVIL_BIN);
     snprintf(port_s, sizeof(port_s), "%u", (unsigned)out->port);
-    snprintf(interval_s, sizeof(interval_s), "%d", o->state_interval_s > 0 ? o->state_interval_s : 1);
+    snprintf(interval_s, sizeof(interval_s), "%d",
+             o->state_interval_s > 0 ? o->state_interval_s : 1);
     argv[n++] = bin;
     argv[n++] = "--host";
     argv[n++] = "127.0.0.1";
@@ -149,7 +151,7 @@ int ct_devnode_start(ct_devnode *out, const char *root, const ct_devnode_opts *o
     }
     if (rc < 0)
         return rc;
-    if ((rc = devnode_wait(out, o.timeout_ms)) < 0) {
+    if ((rc = devnode_wait(out, o.timeout_ms, o.log_path)) < 0) {
         ct_devnode_stop(out);
         return rc;
     }

@@ -774,9 +774,11 @@ static int wait_answers(ct_poa *poa, int i, int64_t deadline)
                                 (unsigned long long)id, (unsigned long long)poa->chain_id);
         if (rc == 0)
             return read_enode(node);
-        if (!ct_proc_alive(&node->proc))
+        if (!ct_proc_alive(&node->proc)) {
+            ct_log_file_end(CT_LOG_ERROR, "poa: the exited node's log", node->log_path);
             return ct_error_set(CT_EIO, "poa: node %d exited before answering (see %s)", i,
                                 node->log_path);
+        }
         if (ct_time_mono_ms() >= deadline)
             return ct_error_set(CT_ETIMEOUT, "poa: node %d did not answer on %s", i, node->url);
         ct_sleep_ms(POLL_MS);

@@ -34,6 +34,27 @@ void ct_log(int level, const char *fmt, ...)
     log_cb(level, msg, log_payload);
 }
 
+void ct_log_file_end(int level, const char *what, const char *path)
+{
+    char text[701];
+    size_t n;
+    FILE *f;
+
+    if (path == NULL || !ct_log_enabled(level) || (f = fopen(path, "rb")) == NULL)
+        return;
+    if (fseek(f, -(long)(sizeof(text) - 1), SEEK_END) != 0)
+        rewind(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\n') || c == 0x7f)
+            text[i] = '?';
+    }
+    ct_log(level, "%s (%s) ends:\n%s", what, path, text);
+}
+
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 const char *ct_log_level_name(int level)

@@ -215,6 +215,30 @@ int ctt_up_chain_is_poa(void)
     return strcmp(ctt_up_chain(), "poa") == 0;
 }
 
+static void log_to_stderr(int level, const char *msg, void *payload)
+{
+    (void)payload;
+    fprintf(stderr, "[%s] %s\n", ct_log_level_name(level), msg);
+}
+
+void ctt_log_errors(void)
+{
+    ct_log_set(CT_LOG_ERROR, log_to_stderr, NULL);
+}
+
+/* Prints the end of a log to stderr: the test's directory goes when it
+ * ends, and CI shows only the test's output. */
+static void show_log_end(const char *path)
+{
+    char *log = NULL;
+    size_t len = 0;
+
+    if (path != NULL && ct_file_read(&log, &len, path, 1 << 22) == 0)
+        fprintf(stderr, "--- the end of %s:\n%s\n", path, len > 4000 ? log + len - 4000 : log);
+    ct_error_clear();
+    free(log);
+}
+
 int ctt_up_start(ct_proc *up, json_t **fed, const char *dir)
 {
     return ctt_up_start_args(up, fed, dir, NULL);
@@ -243,15 +267,8 @@ int ctt_up_start_args(ct_proc *up, json_t **fed, const char *dir, const char *co
     ctt_spawn(up, argv, ctt_path("%s.log", dir));
     for (int i = 0; i < 3000 && ct_file_read(&text, NULL, path, 1 << 20) < 0; i++) {
         if (!ct_proc_alive(up)) {
-            char *log = NULL;
-            size_t len = 0;
             fprintf(stderr, "catena up exited; see %s.log\n", dir);
-            /* The test's directory goes when it ends: show the log's end. */
-            if (ct_file_read(&log, &len, ctt_path("%s.log", dir), 1 << 22) == 0)
-                fprintf(stderr, "--- the end of %s.log:\n%s\n", dir,
-                        len > 4000 ? log + len - 4000 : log);
-            ct_error_clear();
-            free(log);
+            show_log_end(ctt_path("%s.log", dir));
             return -1;
         }
         ct_sleep_ms(100);
@@ -281,9 +298,13 @@ void ctt_node_start_opts(ct_devnode *out, const ct_devnode_opts *opts)
     install_cleanup();
     rc = ct_devnode_start(out, getenv("CATENA_ROOT") ? getenv("CATENA_ROOT") : CATENA_SOURCE_DIR,
                           &o);
-    if (rc < 0)
-        fail_msg("cannot start a %s node: %s (log %s)", ct_chain_kind_name(o.kind), ct_error_last(),
+    if (rc < 0) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", ct_error_last());
+        show_log_end(o.log_path);
+        fail_msg("cannot start a %s node: %s (log %s)", ct_chain_kind_name(o.kind), why,
                  o.log_path);
+    }
     register_proc(&out->proc);
 }
 

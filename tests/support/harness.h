@@ -31,6 +31,10 @@ const char *ctt_up_chain(void);
 /* Whether ctt_up_chain() is the PoA network. Returns: 1 or 0. */
 int ctt_up_chain_is_poa(void);
 
+/* Sends the library's error messages to stderr (shown when a test
+ * fails), such as the end of a chain node's log when it died. */
+void ctt_log_errors(void);
+
 /* Starts `catena up --dir DIR --rpc-port 0 --api-port 0 --chain
  * ctt_up_chain()` with its output in DIR.log and waits (up to 5 minutes: the PoA network starts
  * slowly on a loaded machine) until it has written DIR/federation.json, which is parsed into *fed

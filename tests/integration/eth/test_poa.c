@@ -51,6 +51,7 @@ static int start_network(void **state)
     o.accounts = accounts;
     o.n_accounts = 3;
     o.timeout_ms = 150000;
+    ctt_log_errors();
     if (ct_poa_start(&net, root, &o) < 0) {
         print_error("ct_poa_start: %s\n", ct_error_last());
         return -1;

@@ -121,12 +121,40 @@ static void log_levels(void **state)
     ct_buf_free(&b);
 }
 
+/* A dead child's log: its last 700 bytes, control characters shown. */
+static void log_file_end(void **state)
+{
+    static const char words[] = "\x1b[31mlast\nwords";
+    const char *path = ctt_path("%s/child.log", ctt_tmpdir());
+    char text[1001], *at;
+    ct_buf b;
+    (void)state;
+
+    memset(text, 'a', 1000);
+    memcpy(text + 950, words, strlen(words));
+    text[1000] = '\0';
+    ctt_ok(ct_file_write_atomic(path, text, 1000, 0600));
+    ct_buf_init(&b, 4096);
+    ct_log_set(CT_LOG_ERROR, log_sink, &b);
+    ct_log_file_end(CT_LOG_WARN, "hidden", path); /* below the level */
+    ct_log_file_end(CT_LOG_ERROR, "the node's log", NULL);
+    ct_log_file_end(CT_LOG_ERROR, "the node's log", ctt_path("%s/none", ctt_tmpdir()));
+    assert_int_equal(b.len, 0);
+    ct_log_file_end(CT_LOG_ERROR, "the node's log", path);
+    ct_log_set(CT_LOG_INFO, NULL, NULL);
+    assert_non_null(at = strstr(b.data, "ends:\n"));
+    assert_int_equal(strlen(at + 6), 700 + 1); /* and the sink's ';' */
+    assert_non_null(strstr(b.data, "?[31mlast\nwords"));
+    ct_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hex_round_trip), cmocka_unit_test(hex_rejects),
         cmocka_unit_test(buf_caps),       cmocka_unit_test(numbers),
         cmocka_unit_test(errors_and_log), cmocka_unit_test(log_levels),
+        cmocka_unit_test(log_file_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
