@@ -521,7 +521,10 @@ typedef struct ct_send_req {
      * before the call is checked and sent: a client who has seen block
      * min_block's state elsewhere (the gateway's cache, which follows
      * another node) is not answered from an older state, where a call
-     * that now reverts would pass the check and be sent. */
+     * that now reverts would pass the check and be sent. Not waited for
+     * on a node that mines each send before answering it (Hardhat's
+     * automine, unless always_preflight): there the send's answer is the
+     * outcome. */
     uint64_t min_block;
 } ct_send_req;
 

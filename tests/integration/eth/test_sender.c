@@ -664,7 +664,9 @@ static void *mine_later(void *arg)
 
 /* A send with min_block waits for its node to reach that block: past
  * behind_wait_ms it fails with nothing sent (the nonce is unused), and
- * once the block comes it is checked and sent as usual. */
+ * once the block comes it is checked and sent as usual. Hardhat, which
+ * runs each send on its state as it is and answers with the outcome, is
+ * not waited for. */
 static void min_block_waits(void **state)
 {
     ct_sender_opts opts = {.behind_wait_ms = 400};
@@ -689,6 +691,14 @@ static void min_block_waits(void **state)
     ctt_ok(ct_rpc_get_tx_count(rpc, &before, ct_sender_address(s), "pending"));
 
     req.min_block = head + 1;
+    if (ctt_chain_mines_reverts()) {
+        ctt_ok(ct_sender_send(s, &res, &req, false));
+        ct_send_result_clear(&res);
+        ct_sender_free(s);
+        ct_rpc_free(miner);
+        ct_rpc_free(rpc);
+        return;
+    }
     int64_t t0 = ct_time_mono_ms();
     assert_int_equal(ct_sender_send(s, &res, &req, false), CT_ESTATE);
     assert_true(ct_time_mono_ms() - t0 >= 400);
