@@ -129,9 +129,12 @@ int ct_binpack__enum_first(ct_binpack__cg *g, ct_binpack__enum *e, ct_binpack__s
                            ct_binpack_result *r, size_t *bin_of, const size_t *order,
                            uint64_t work);
 
-/* The MIP again on e's list, with `work` of its own. Returns: as above. */
+/* The MIP again on e's list, with `work` of its own; prove: all of it on
+ * the attempt that proves there is no packing (the one that looks for a
+ * packing by depth first search is left out). Returns: as above. */
 int ct_binpack__enum_try(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpack__stack *s,
-                         ct_binpack_result *r, size_t *bin_of, const size_t *order, uint64_t work);
+                         ct_binpack_result *r, size_t *bin_of, const size_t *order, uint64_t work,
+                         bool prove);
 
 /* Frees what e holds. */
 void ct_binpack__enum_free(ct_binpack__enum *e);

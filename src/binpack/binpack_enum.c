@@ -288,11 +288,13 @@ static int enum_list(ct_binpack__cg *g, ct_binpack__enum *e)
 }
 
 /* Runs the MIP on the listed patterns with `work` of its own (the LP's
- * budget is left as it was), half for each attempt, and takes what it
- * finds: the packing, or that none exists (the bound rises by one).
+ * budget is left as it was), half for each attempt, or all of it for the
+ * second (the proof's) when prove; and takes what it finds: the packing,
+ * or that none exists (the bound rises by one).
  * Returns: as enum_run. */
 int ct_binpack__enum_try(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpack__stack *s,
-                         ct_binpack_result *r, size_t *bin_of, const size_t *order, uint64_t work)
+                         ct_binpack_result *r, size_t *bin_of, const size_t *order, uint64_t work,
+                         bool prove)
 {
     uint64_t saved = g->work;
     size_t bins = e->bins;
@@ -300,8 +302,8 @@ int ct_binpack__enum_try(ct_binpack__cg *g, const ct_binpack__enum *e, ct_binpac
 
     if (e->npats == 0 || e->bins != r->lower_bound)
         return -2; /* not to be called: enum_list said so, or the bound moved */
-    for (int attempt = 0; attempt < 2 && rc == -1; attempt++) {
-        g->work = attempt == 0 ? work / 2 : work - work / 2;
+    for (int attempt = prove ? 1 : 0; attempt < 2 && rc == -1; attempt++) {
+        g->work = prove ? work : attempt == 0 ? work / 2 : work - work / 2;
         rc = enum_run(g, e, s, &bins, bin_of, order, attempt);
     }
     g->work = saved;
@@ -337,7 +339,7 @@ int ct_binpack__enum_first(ct_binpack__cg *g, ct_binpack__enum *e, ct_binpack__s
     if (rc == 0)
         r->lower_bound++;
     else if (rc == 1)
-        rc = ct_binpack__enum_try(g, e, s, r, bin_of, order, work);
+        rc = ct_binpack__enum_try(g, e, s, r, bin_of, order, work, false);
     else
         rc = -2; /* no whole list: nothing to try again */
     return rc;
