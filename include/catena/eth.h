@@ -575,7 +575,7 @@ const ct_address *ct_sender_address(const ct_sender *s);
  * Returns: 0 when sent (and, with wait, mined with status 1); CT_EREVERT
  * when it was mined but failed (including Hardhat's "reverted" send error;
  * the node's reason is in ct_error_last); CT_ETIMEOUT; CT_ERPC when the
- * node refused it (the nonce is then re-read from the node); CT_ESTATE
+ * node refused it (the nonce is then re-read from the node); CT_EBEHIND
  * when the node did not reach req->min_block in time (nothing was sent). */
 int ct_sender_send(ct_sender *s, ct_send_result *res, const ct_send_req *req, bool wait);
 

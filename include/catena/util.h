@@ -35,7 +35,8 @@ typedef enum ct_err {
     CT_EEXIST = -11,   /* object already exists */
     CT_EAUTH = -12,    /* authentication or authorisation failed */
     CT_ECRYPTO = -13,  /* cryptographic failure (bad key, MAC mismatch) */
-    CT_ESTATE = -14    /* operation not valid in the current state */
+    CT_ESTATE = -14,   /* operation not valid in the current state */
+    CT_EBEHIND = -15   /* a chain node has not reached a block asked of it */
 } ct_err;
 
 /* Stores code and a printf-style message in this thread's error slot.

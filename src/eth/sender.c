@@ -41,9 +41,11 @@ struct ct_sender {
     /* The node's "pending" nonce counts its pool (anvil, Hardhat): only
      * then do check_nonce and ct_sender_sync lower the sender's to it. */
     bool pending_counts_pool;
-    /* The highest block the node at head_origin was seen at (wait_block),
-     * under mu. */
+    /* The head block the node at head_origin was last seen at, and when
+     * (head_seen), under head_mu. */
+    pthread_mutex_t head_mu;
     uint64_t known_head;
+    int64_t head_at_ms;
     char head_origin[256];
     /* The node the last transaction went to (ct_rpc_origin), under mu. */
     char sent_origin[256];
@@ -75,6 +77,11 @@ struct ct_sender {
 #define OUTBOX_KEEP_MS 60000
 
 #define FEE_CACHE_MS 1000
+/* A head block seen on a node stands for this long (a node can come back
+ * behind it after a restart, or a shorter branch win), and min_block
+ * waits ask again this often. */
+#define HEAD_KEEP_MS 1000
+#define HEAD_POLL_MS 200
 
 static void opts_default(ct_sender_opts *o, const ct_sender_opts *given)
 {
@@ -296,6 +303,7 @@ int ct_sender_new(ct_sender **out, const char *url, const uint8_t seckey[CT_SECK
     if (s == NULL)
         return ct_error_set(CT_ENOMEM, "sender: out of memory");
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->head_mu, NULL);
     pthread_cond_init(&s->stop_cv, NULL);
     opts_default(&s->opts, opts);
     memcpy(s->key, seckey, CT_SECKEY_SIZE);
@@ -336,6 +344,7 @@ void ct_sender_free(ct_sender *s)
     ct_rpc_free(s->rpc);
     free(s->url);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->head_mu);
     free(s);
 }
 
@@ -680,48 +689,103 @@ static int check_nonce(ct_sender *s)
     return 0;
 }
 
-/* Waits (under mu) until the node's latest block is min_block or later.
- * A node that mines each send before answering it needs no wait: the send
- * runs on its state as it is and its answer is the outcome (no check on
- * an older state comes first). The node's head is asked only when
- * min_block is past the highest one seen on it, so writes that keep
- * coming do not cost the node a call each.
- * Returns: 0; CT_ESTATE when it is not by opts.behind_wait_ms; the node's
- * error. */
-static int wait_block(ct_sender *s, uint64_t min_block)
+/* Notes that the node at origin is at block head. */
+static void head_seen(ct_sender *s, const char *origin, uint64_t head)
 {
-    int64_t until = ct_time_mono_ms() + s->opts.behind_wait_ms;
+    pthread_mutex_lock(&s->head_mu);
+    s->known_head = head;
+    s->head_at_ms = ct_time_mono_ms();
+    snprintf(s->head_origin, sizeof(s->head_origin), "%s", origin);
+    pthread_mutex_unlock(&s->head_mu);
+}
+
+/* Returns: whether the node at origin was seen at min_block or later in
+ * the last HEAD_KEEP_MS. */
+static bool head_known(ct_sender *s, const char *origin, uint64_t min_block)
+{
+    bool known;
+
+    pthread_mutex_lock(&s->head_mu);
+    known = strcmp(s->head_origin, origin) == 0 && s->known_head >= min_block &&
+            ct_time_mono_ms() - s->head_at_ms < HEAD_KEEP_MS;
+    pthread_mutex_unlock(&s->head_mu);
+    return known;
+}
+
+/* Whether a send with min_block must see its node there first: not on a
+ * node that mines each send before answering it, where the send runs on
+ * its state as it is and its answer is the outcome (no check on an older
+ * state comes first). */
+static bool needs_head(const ct_sender *s, uint64_t min_block)
+{
+    return min_block > 0 && !(s->mines_on_send && !s->opts.always_preflight);
+}
+
+static int behind(ct_sender *s, uint64_t head, uint64_t min_block)
+{
+    return ct_error_set(CT_EBEHIND,
+                        "the chain node is at block %llu, behind block %llu seen elsewhere, "
+                        "after %d ms; nothing was sent",
+                        (unsigned long long)head, (unsigned long long)min_block,
+                        s->opts.behind_wait_ms);
+}
+
+/* Waits until the node is at min_block or later, outside mu and on a
+ * connection of its own, so a node that lags holds up no other write, nor
+ * the outbox's sweeps. Its head is asked only when no recent sighting
+ * covers min_block, so writes that keep coming do not cost the node a
+ * call each.
+ * Returns: 0; CT_EBEHIND when it is not by opts.behind_wait_ms; the
+ * node's error. */
+static int wait_head(ct_sender *s, uint64_t min_block)
+{
+    int64_t start = ct_time_mono_ms();
     uint64_t head = 0;
-    bool waited = false;
+    ct_rpc *rpc;
     int rc;
 
-    if (s->mines_on_send && !s->opts.always_preflight)
+    pthread_mutex_lock(&s->head_mu);
+    char origin[sizeof(s->head_origin)];
+    memcpy(origin, s->head_origin, sizeof(origin));
+    pthread_mutex_unlock(&s->head_mu);
+    if (head_known(s, origin, min_block))
         return 0;
-    if (strcmp(s->head_origin, ct_rpc_origin(s->rpc)) != 0)
-        s->known_head = 0;
-    if (min_block <= s->known_head)
-        return 0;
+    if ((rc = ct_rpc_new(&rpc, s->url, s->opts.timeout_ms)) < 0)
+        return rc;
     for (;;) {
-        if ((rc = ct_rpc_block_number(s->rpc, &head)) < 0)
-            return rc;
-        s->known_head = head;
-        snprintf(s->head_origin, sizeof(s->head_origin), "%s", ct_rpc_origin(s->rpc));
+        if ((rc = ct_rpc_block_number(rpc, &head)) < 0)
+            break;
+        head_seen(s, ct_rpc_origin(rpc), head);
         if (head >= min_block) {
-            if (waited)
+            if (ct_time_mono_ms() - start >= HEAD_POLL_MS)
                 ct_log(CT_LOG_INFO, "sender: waited %lld ms for the node to reach block %llu",
-                       (long long)(ct_time_mono_ms() - until + s->opts.behind_wait_ms),
-                       (unsigned long long)min_block);
-            return 0;
+                       (long long)(ct_time_mono_ms() - start), (unsigned long long)min_block);
+            break;
         }
-        waited = true;
-        if (ct_time_mono_ms() >= until)
-            return ct_error_set(CT_ESTATE,
-                                "the chain node is at block %llu, behind block %llu seen "
-                                "elsewhere, after %d ms; nothing was sent",
-                                (unsigned long long)head, (unsigned long long)min_block,
-                                s->opts.behind_wait_ms);
-        ct_sleep_ms(s->opts.poll_ms);
+        if (ct_time_mono_ms() - start >= s->opts.behind_wait_ms) {
+            rc = behind(s, head, min_block);
+            break;
+        }
+        ct_sleep_ms(HEAD_POLL_MS);
     }
+    ct_rpc_free(rpc);
+    return rc;
+}
+
+/* Under mu, before the check: the node the send goes to (it may have
+ * failed over since wait_head) was seen at min_block; else it is asked
+ * once. Returns: 0, CT_EBEHIND, or the node's error. */
+static int check_head(ct_sender *s, uint64_t min_block)
+{
+    uint64_t head;
+    int rc;
+
+    if (!needs_head(s, min_block) || head_known(s, ct_rpc_origin(s->rpc), min_block))
+        return 0;
+    if ((rc = ct_rpc_block_number(s->rpc, &head)) < 0)
+        return rc;
+    head_seen(s, ct_rpc_origin(s->rpc), head);
+    return head >= min_block ? 0 : behind(s, head, min_block);
 }
 
 /* Signs and sends under the lock; retries once with a fresh nonce when the
@@ -733,7 +797,7 @@ static int send_locked(ct_sender *s, ct_send_result *res, const ct_send_req *req
     bool regassed = false;
     int rc;
 
-    if (req->min_block > 0 && (rc = wait_block(s, req->min_block)) < 0)
+    if ((rc = check_head(s, req->min_block)) < 0)
         return rc;
     if ((rc = check_nonce(s)) < 0)
         return rc;
@@ -854,6 +918,8 @@ int ct_sender_send(ct_sender *s, ct_send_result *res, const ct_send_req *req, bo
     int rc;
 
     memset(res, 0, sizeof(*res));
+    if (needs_head(s, req->min_block) && (rc = wait_head(s, req->min_block)) < 0)
+        return rc;
     pthread_mutex_lock(&s->mu);
     rc = send_locked(s, res, req, &sent);
     int sync_fd = sent && s->outbox != NULL ? ct_eth__outbox_sync_fd(s->outbox) : -2;

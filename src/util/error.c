@@ -93,6 +93,7 @@ const char *ct_strerror(int code)
     case CT_EAUTH: return "not authorised";
     case CT_ECRYPTO: return "cryptographic failure";
     case CT_ESTATE: return "invalid state";
+    case CT_EBEHIND: return "node behind";
     default: return "unknown error";
     }
 }

@@ -662,6 +662,22 @@ static void *mine_later(void *arg)
     return NULL;
 }
 
+struct behind_send {
+    ct_sender *s;
+    ct_send_req req;
+    int rc;
+};
+
+static void *send_behind(void *arg)
+{
+    struct behind_send *b = arg;
+    ct_send_result res;
+
+    b->rc = ct_sender_send(b->s, &res, &b->req, false);
+    ct_send_result_clear(&res);
+    return NULL;
+}
+
 /* A send with min_block waits for its node to reach that block: past
  * behind_wait_ms it fails with nothing sent (the nonce is unused), and
  * once the block comes it is checked and sent as usual. Hardhat, which
@@ -700,12 +716,32 @@ static void min_block_waits(void **state)
         return;
     }
     int64_t t0 = ct_time_mono_ms();
-    assert_int_equal(ct_sender_send(s, &res, &req, false), CT_ESTATE);
+    assert_int_equal(ct_sender_send(s, &res, &req, false), CT_EBEHIND);
     assert_true(ct_time_mono_ms() - t0 >= 400);
     assert_non_null(strstr(ct_error_last(), "nothing was sent"));
     ct_send_result_clear(&res);
     ctt_ok(ct_rpc_get_tx_count(rpc, &after, ct_sender_address(s), "pending"));
     assert_int_equal(after, before);
+
+    /* A send that waits holds up no other: one without min_block goes
+     * meanwhile (its block, head + 1, leaves the other still behind). */
+    ct_sender_free(s);
+    opts.behind_wait_ms = 3000;
+    ctt_ok(ct_sender_new(&s, node.url, key, &opts));
+    struct behind_send b = {.s = s, .req = req};
+    b.req.min_block = head + 3;
+    assert_int_equal(pthread_create(&t, NULL, send_behind, &b), 0);
+    ct_sleep_ms(300);
+    ct_send_req now = req;
+    now.min_block = 0;
+    t0 = ct_time_mono_ms();
+    ctt_ok(ct_sender_send(s, &res, &now, true));
+    assert_true(ct_time_mono_ms() - t0 < 2000);
+    ct_send_result_clear(&res);
+    pthread_join(t, NULL);
+    assert_int_equal(b.rc, CT_EBEHIND);
+    ctt_ok(ct_rpc_get_tx_count(rpc, &after, ct_sender_address(s), "pending"));
+    assert_int_equal(after, before + 1);
 
     /* The block comes while the send waits. */
     ct_sender_free(s);

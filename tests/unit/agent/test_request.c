@@ -154,6 +154,8 @@ static const bad_case bad_cases[] = {
      CT_EINVAL, "'min_block' must be a block number"},
     {"{\"method\":\"register_datacenter\",\"min_block\":\"12\"}", CT_EINVAL,
      "'min_block' must be a block number"},
+    {"{\"method\":\"register_datacenter\",\"min_block\":1.5}", CT_EINVAL,
+     "'min_block' must be a block number"},
     {"{\"method\":\"set_attributes\",\"attributes\":{\"Region\":\"x\"}}", CT_EINVAL,
      "'Region' must be 1 to 32 of [a-z0-9_.-]"},
     {"{\"method\":\"set_attributes\",\"attributes\":{\"gdpr\":true}}", CT_EINVAL, "'gdpr' must be"},
