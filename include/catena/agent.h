@@ -44,11 +44,14 @@ typedef struct ct_agent_call {
 } ct_agent_call;
 
 /* Validates a request object (envelope fields `_request_id` and `token`
- * are allowed and ignored here; `min_block` is checked and kept) and converts it into a contract
- * call. No I/O: the caller supplies the DC it acts for and the time to use for an omitted
- * pending_migrate timestamp. Args: dc_name is this agent's DC; wallet its address; now_ms the
- * current time in ms since the epoch. Out: *out (clear it with ct_agent_call_clear) on success;
- * untouched on failure. Returns: 0; CT_EINVAL for a bad request (message names the field, e.g.
+ * are allowed and ignored here, `min_block` is checked and kept) and
+ * converts it into a contract call. No I/O: the caller supplies the DC it
+ * acts for and the time to use for an omitted pending_migrate timestamp.
+ * Args: dc_name is this agent's DC; wallet its address; now_ms the current
+ *       time in ms since the epoch.
+ * Out: *out (clear it with ct_agent_call_clear) on success; untouched on
+ *      failure.
+ * Returns: 0; CT_EINVAL for a bad request (message names the field, e.g.
  *          "containers[2]: field 'vram' must be an integer, not a string");
  *          CT_EAUTH when the request names another DC as its sender
  *          (from_address); CT_ENOMEM. */

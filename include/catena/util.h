@@ -406,6 +406,11 @@ long ct_http_json(json_t **out, const char *method, const char *base, const char
  * Returns: 0, CT_ENOTFOUND, CT_EIO, CT_ELIMIT or CT_ENOMEM. */
 int ct_file_read(char **out, size_t *out_len, const char *path, size_t max);
 
+/* Reads the last size - 1 bytes of a file (all of a shorter one) into
+ * buf, NUL terminated, whatever the file's size (a log that grew large).
+ * Returns: the bytes read, or -1 when it cannot be read. */
+long ct_file_tail(char *buf, size_t size, const char *path);
+
 /* Writes data to path atomically (temporary file in the same directory,
  * fsync, rename) with the given mode. Returns: 0 or CT_EIO. */
 int ct_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);

@@ -238,11 +238,9 @@ static int send_failed(ct_agent *a, outcome *o, const char *function, int rc)
 {
     if (rc == CT_EREVERT)
         return revert_reason(o, ct_error_last());
-    if (rc == CT_EBEHIND) { /* behind min_block: nothing was sent */
-        ct_log(CT_LOG_WARN, "%s: sending %s: %s", a->dc_name, function, ct_error_last());
-        return fail(o, "behind", "%s", ct_error_last());
-    }
     ct_log(CT_LOG_WARN, "%s: sending %s: %s", a->dc_name, function, ct_error_last());
+    if (rc == CT_EBEHIND) /* behind min_block: nothing was sent; names no URL */
+        return fail(o, "behind", "%s", ct_error_last());
     if (rc == CT_ETIMEOUT)
         return fail(o, "rpc", "the chain node did not answer in time");
     if (rc == CT_ERPC)

@@ -159,8 +159,8 @@ int ct_binpack__lp(ct_binpack_result *r, size_t *bin_of, const int64_t *sizes, c
         /* The same list again, on a larger share, all of it on the
          * proof: the dive and the first try's depth first search found
          * no packing, so none may exist (hard28's BPP 14 is proven this
-         * way, in 2.1 s, and was not before; the other instances of
-         * hard28 and BPPLIB's classes came out as before). */
+         * way and was not before; the other instances of hard28 and
+         * BPPLIB's classes came out as before: docs/BENCHMARKS.md). */
         if (rc == 0 && again && r->bins > r->lower_bound)
             ct_binpack__enum_try(&g, &e, &s, r, bin_of, order, work / ENUM_THEN, true);
     }

@@ -699,14 +699,14 @@ static void head_seen(ct_sender *s, const char *origin, uint64_t head)
     pthread_mutex_unlock(&s->head_mu);
 }
 
-/* Returns: whether the node at origin was seen at min_block or later in
- * the last HEAD_KEEP_MS. */
+/* Returns: whether the node at origin (NULL: any of the sender's) was
+ * seen at min_block or later in the last HEAD_KEEP_MS. */
 static bool head_known(ct_sender *s, const char *origin, uint64_t min_block)
 {
     bool known;
 
     pthread_mutex_lock(&s->head_mu);
-    known = strcmp(s->head_origin, origin) == 0 && s->known_head >= min_block &&
+    known = (origin == NULL || strcmp(s->head_origin, origin) == 0) && s->known_head >= min_block &&
             ct_time_mono_ms() - s->head_at_ms < HEAD_KEEP_MS;
     pthread_mutex_unlock(&s->head_mu);
     return known;
@@ -744,11 +744,7 @@ static int wait_head(ct_sender *s, uint64_t min_block)
     ct_rpc *rpc;
     int rc;
 
-    pthread_mutex_lock(&s->head_mu);
-    char origin[sizeof(s->head_origin)];
-    memcpy(origin, s->head_origin, sizeof(origin));
-    pthread_mutex_unlock(&s->head_mu);
-    if (head_known(s, origin, min_block))
+    if (head_known(s, NULL, min_block))
         return 0;
     if ((rc = ct_rpc_new(&rpc, s->url, s->opts.timeout_ms)) < 0)
         return rc;

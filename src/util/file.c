@@ -108,3 +108,18 @@ int ct_file_write_atomic(const char *path, const void *data, size_t len, unsigne
     sync_parent_dir(path);
     return 0;
 }
+
+long ct_file_tail(char *buf, size_t size, const char *path)
+{
+    FILE *f = path != NULL && size > 0 ? fopen(path, "rbe") : NULL;
+    size_t n;
+
+    if (f == NULL)
+        return -1;
+    if (fseek(f, -(long)(size - 1), SEEK_END) != 0)
+        rewind(f); /* shorter than that */
+    n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return (long)n;
+}

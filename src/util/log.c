@@ -37,17 +37,11 @@ void ct_log(int level, const char *fmt, ...)
 void ct_log_file_end(int level, const char *what, const char *path)
 {
     char text[701];
-    size_t n;
-    FILE *f;
+    long n;
 
-    if (path == NULL || !ct_log_enabled(level) || (f = fopen(path, "rb")) == NULL)
+    if (!ct_log_enabled(level) || (n = ct_file_tail(text, sizeof(text), path)) < 0)
         return;
-    if (fseek(f, -(long)(sizeof(text) - 1), SEEK_END) != 0)
-        rewind(f);
-    n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    for (size_t i = 0; i < n; i++) {
+    for (long i = 0; i < n; i++) {
         unsigned char c = (unsigned char)text[i];
         if ((c < 0x20 && c != '\n') || c == 0x7f)
             text[i] = '?';

@@ -230,13 +230,10 @@ void ctt_log_errors(void)
  * ends, and CI shows only the test's output. */
 static void show_log_end(const char *path)
 {
-    char *log = NULL;
-    size_t len = 0;
+    char log[4001];
 
-    if (path != NULL && ct_file_read(&log, &len, path, 1 << 22) == 0)
-        fprintf(stderr, "--- the end of %s:\n%s\n", path, len > 4000 ? log + len - 4000 : log);
-    ct_error_clear();
-    free(log);
+    if (ct_file_tail(log, sizeof(log), path) >= 0)
+        fprintf(stderr, "--- the end of %s:\n%s\n", path, log);
 }
 
 int ctt_up_start(ct_proc *up, json_t **fed, const char *dir)

@@ -146,6 +146,13 @@ static void log_file_end(void **state)
     assert_int_equal(strlen(at + 6), 700 + 1); /* and the sink's ';' */
     assert_non_null(strstr(b.data, "?[31mlast\nwords"));
     ct_buf_free(&b);
+    /* The reader under it: all of a shorter file, nothing of a missing one. */
+    char tail[2000];
+    assert_int_equal(ct_file_tail(tail, sizeof(tail), path), 1000);
+    assert_int_equal(strlen(tail), 1000);
+    assert_int_equal(ct_file_tail(tail, 11, path), 10);
+    assert_string_equal(tail, "aaaaaaaaaa"); /* the last 10 bytes */
+    assert_int_equal(ct_file_tail(tail, sizeof(tail), ctt_path("%s/none", ctt_tmpdir())), -1);
 }
 
 int main(void)
